@@ -1,1 +1,24 @@
-export {};
+import 'reflect-metadata';
+
+export * from './units.js';
+export * from './wire/constants.js';
+export { WireError } from './wire/wire-error.js';
+export { skipName, readName, namesEqual, encodeName, canonicalName, inZone, lowerByte } from './wire/name.js';
+export { scanLayout, Section, type Layout } from './wire/layout.js';
+export { readEdns, ednsOptions, writeOpt, optLength, type Edns } from './wire/edns.js';
+export { fitReply, sectionCounts, type Fit } from './wire/fit.js';
+export { finishReply, withOptLast, type FinishOptions } from './wire/finish.js';
+export { decodePacket, encodePacket, type DecodedMessage, type DecodedRecord } from './wire/packet.js';
+export { DnsMessage, type Question } from './message.js';
+export { QueryContext, initialState, type ClientInfo, type Transport, type CacheDecision, type QueryState } from './context.js';
+export { compose, refuse, after, type Next } from './chain.js';
+export { definePlugin, type Plugin, type PluginInput, type PluginDefinition, type PluginOrder } from './plugin.js';
+export { ServerBlock, type ServiceToken, type ServerBlockInit } from './block.js';
+export { PluginRegistry } from './registry.js';
+export { loadBlocks, type LoadOptions } from './loader.js';
+export { Edge, type EdgeResult } from './edge/edge.js';
+export { EdgeStats } from './edge/stats.js';
+export { ZoneRouter } from './edge/route.js';
+export { TCP_DEFAULTS, type TcpOptions } from './edge/tcp-listener.js';
+export { DnsServer, createServer, type CreateServerOptions, type BlockSpec, type ListenAddress } from './server.js';
+export * from './corefile/index.js';

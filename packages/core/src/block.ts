@@ -1,0 +1,107 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { DependencyContainer, InjectionToken } from 'tsyringe';
+import { compose, type Next } from './chain.js';
+import type { Property } from './corefile/index.js';
+import type { Plugin } from './plugin.js';
+import type { Clock } from './units.js';
+
+/** A named service a plugin offers to others in its server block (e.g. the cache store). */
+export type ServiceToken<T> = InjectionToken<T>;
+
+export interface ServerBlockInit {
+  readonly zones: readonly string[];
+  readonly port: number;
+  readonly container: DependencyContainer;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  /** Where the block was written ("Corefile:3"), for messages. */
+  readonly origin?: string;
+}
+
+/**
+ * One server block: its zones and port, the addresses it binds, its services (a tsyringe child
+ * container: what one block's plugins share stays in that block), and its chain.
+ */
+export class ServerBlock {
+  readonly zones: readonly string[];
+  readonly port: number;
+  readonly container: DependencyContainer;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly origin: string;
+  /** Addresses to listen on; empty means every interface. Set by `bind`. */
+  bind: string[] = [];
+  /** The largest UDP reply sent, whatever size a client advertises. */
+  maxUdpSize = 4096;
+  plugins: Plugin[] = [];
+  chain: Next;
+  /**
+   * While directives are parsed: hands a property over to the plugin of that name, so
+   * `cache { prefetch 2 }` configures the prefetch plugin. Undefined outside parsing.
+   */
+  handOff: ((directive: string, property: Property) => void) | undefined;
+  readonly #starters: (() => Promise<void> | void)[] = [];
+  readonly #stoppers: (() => Promise<void> | void)[] = [];
+
+  constructor(init: ServerBlockInit) {
+    this.zones = init.zones;
+    this.port = init.port;
+    this.container = init.container;
+    this.clock = init.clock;
+    this.logger = init.logger;
+    this.metrics = init.metrics;
+    this.origin = init.origin ?? 'code';
+    this.chain = compose([]);
+  }
+
+  /** The label value for metrics, as CoreDNS writes it: "dns://:1053". */
+  get serverLabel(): string {
+    return `dns://${this.bind[0] ?? ''}:${this.port}`;
+  }
+
+  setPlugins(plugins: Plugin[]): void {
+    this.plugins = plugins;
+    this.chain = compose(plugins);
+  }
+
+  provide<T>(token: ServiceToken<T>, value: T): void {
+    this.container.register(token, { useValue: value });
+  }
+
+  /** A service another plugin of this block registered; undefined when none did. */
+  find<T>(token: ServiceToken<T>): T | undefined {
+    return this.container.isRegistered(token, false) ? this.container.resolve(token) : undefined;
+  }
+
+  /** A service that must be there; the message names who needs it. */
+  get<T>(token: ServiceToken<T>, neededBy: string): T {
+    const found = this.find(token);
+    if (found === undefined) {
+      const what = typeof token === 'function' ? token.name : String(token);
+      throw new Error(`${neededBy}: needs ${what} in this server block`);
+    }
+    return found;
+  }
+
+  /** Work to do before the server listens (open sockets, start watches). */
+  onStart(fn: () => Promise<void> | void): void { this.#starters.push(fn); }
+  onStop(fn: () => Promise<void> | void): void { this.#stoppers.push(fn); }
+
+  async start(): Promise<void> {
+    for (const fn of this.#starters) await fn();
+    for (const p of this.plugins) await p.start?.();
+  }
+
+  async stop(): Promise<void> {
+    for (const p of [...this.plugins].reverse()) await p.stop?.();
+    for (const fn of this.#stoppers.reverse()) await fn();
+  }
+
+  /** True when every plugin that can say is ready. Names the ones that are not. */
+  notReady(): string[] {
+    return this.plugins.filter((p) => p.ready !== undefined && !p.ready()).map((p) => p.name);
+  }
+}

@@ -1,0 +1,99 @@
+import type { Logger } from 'pino';
+import type { DnsMessage } from './message.js';
+import type { ServerBlock } from './block.js';
+import type { Instant } from './units.js';
+import { DEFAULT_EDNS_SIZE, MIN_UDP_SIZE } from './wire/constants.js';
+
+export type Transport = 'udp' | 'tcp';
+
+/** Who asked. */
+export interface ClientInfo {
+  readonly address: string;
+  readonly port: number;
+  readonly transport: Transport;
+  readonly family: 4 | 6;
+}
+
+/** How the cache decided, for the query log and metrics. */
+export type CacheDecision = 'none' | 'hit' | 'miss' | 'stale' | 'coalesced' | 'prefetch';
+
+/**
+ * A small typed bag that plugins fill as a query passes. Every field has a value from the start,
+ * so every context keeps one shape. Third-party plugins add fields by module augmentation:
+ * `declare module '@dnsmesh/core' { interface QueryState { myField?: number } }`.
+ */
+export interface QueryState {
+  cache: CacheDecision;
+  /** The upstream that answered ("127.0.0.1:53"), when one was asked. */
+  upstream: string | undefined;
+  /** A background refresh (prefetch, serve-stale): the cache skips its read but still stores. */
+  refresh: boolean;
+  /** The plugin whose reply went out. */
+  plugin: string | undefined;
+  /** An Extended DNS Error info-code for the reply (RFC 8914), or -1. */
+  ede: number;
+  /** Why a reply was or was not stored by the cache. */
+  stored: string | undefined;
+}
+
+export function initialState(): QueryState {
+  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined };
+}
+
+/** Everything a plugin knows about one query. */
+export class QueryContext {
+  readonly state: QueryState = initialState();
+  #controller: AbortController | undefined;
+  #log: Logger | undefined;
+
+  constructor(
+    readonly request: DnsMessage,
+    readonly client: ClientInfo,
+    readonly block: ServerBlock,
+    /** The clock read once when the query arrived. */
+    readonly now: Instant,
+    parentSignal?: AbortSignal,
+  ) {
+    if (parentSignal !== undefined) this.#controller = linked(parentSignal);
+  }
+
+  /** The most bytes this client takes in one reply. */
+  get udpSize(): number {
+    if (this.client.transport === 'tcp') return 65535;
+    const edns = this.request.edns;
+    if (edns === undefined) return MIN_UDP_SIZE;
+    return Math.min(Math.max(edns.udpSize, MIN_UDP_SIZE), this.block.maxUdpSize);
+  }
+
+  /** Aborted when the server gives up on the query (shutdown). Created on first use: hits never pay for it. */
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    return this.#controller.signal;
+  }
+
+  abort(reason?: unknown): void {
+    this.#controller?.abort(reason);
+  }
+
+  /** A child logger with the query's name and type, created on first use. */
+  get log(): Logger {
+    this.#log ??= this.block.logger.child({ name: this.request.question?.name, type: this.request.qtypeName });
+    return this.#log;
+  }
+
+  /** A context for a query the server makes itself (prefetch, stale refresh), with `refresh` set. */
+  derive(request: DnsMessage = this.request): QueryContext {
+    const ctx = new QueryContext(request, this.client, this.block, this.block.clock.now());
+    ctx.state.refresh = true;
+    return ctx;
+  }
+}
+
+function linked(parent: AbortSignal): AbortController {
+  const c = new AbortController();
+  if (parent.aborted) c.abort(parent.reason);
+  else parent.addEventListener('abort', () => c.abort(parent.reason), { once: true });
+  return c;
+}
+
+export { DEFAULT_EDNS_SIZE };

@@ -1,0 +1,17 @@
+/** What the edge counts (plain fields; metrics read them at scrape time). */
+export class EdgeStats {
+  /** Queries read from a socket. */
+  received = 0;
+  /** Datagrams or frames dropped unanswered: shorter than a header, QR set, or during shutdown. */
+  dropped = 0;
+  /** Malformed queries answered with FORMERR. */
+  formerr = 0;
+  /** Opcodes other than QUERY, answered with NOTIMP. */
+  notimp = 0;
+  /** Queries that no server block covers, answered with REFUSED. */
+  refused = 0;
+  /** Chains that threw or rejected, answered with SERVFAIL. */
+  errors = 0;
+  /** UDP replies the socket failed to send. */
+  sendFailures = 0;
+}

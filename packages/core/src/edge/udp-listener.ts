@@ -1,0 +1,51 @@
+import dgram from 'node:dgram';
+import type { ClientInfo } from '../context.js';
+import type { Edge } from './edge.js';
+
+/** A UDP socket feeding the edge. One reply per query, sent to where the query came from. */
+export class UdpListener {
+  #socket: dgram.Socket | undefined;
+
+  constructor(readonly edge: Edge, readonly host: string, readonly port: number) {}
+
+  async listen(): Promise<void> {
+    const type = this.host.includes(':') ? 'udp6' : 'udp4';
+    const socket = dgram.createSocket({ type, reuseAddr: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.port, this.host, () => { socket.off('error', reject); resolve(); });
+    });
+    socket.on('error', () => { this.edge.stats.sendFailures++; });
+    socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
+    this.#socket = socket;
+  }
+
+  get address(): { host: string; port: number } {
+    const a = this.#socket!.address();
+    return { host: a.address, port: a.port };
+  }
+
+  #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const client: ClientInfo = { address: rinfo.address, port: rinfo.port, transport: 'udp', family: rinfo.family === 'IPv6' ? 6 : 4 };
+    const result = this.edge.handle(msg, client);
+    if (result === undefined) return;
+    if (result instanceof Promise) {
+      result.then((reply) => { if (reply !== undefined) this.#send(reply, client); }, () => {});
+    } else {
+      this.#send(result, client);
+    }
+  }
+
+  #send(reply: Buffer, client: ClientInfo): void {
+    const socket = this.#socket;
+    if (socket === undefined) return;
+    socket.send(reply, client.port, client.address, (err) => { if (err) this.edge.stats.sendFailures++; });
+  }
+
+  close(): Promise<void> {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (socket === undefined) return Promise.resolve();
+    return new Promise((resolve) => socket.close(() => resolve()));
+  }
+}

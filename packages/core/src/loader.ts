@@ -1,0 +1,118 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { container as rootContainer } from 'tsyringe';
+import { ServerBlock } from './block.js';
+import { CorefileError, type Directive, type Property, type ServerBlockConfig } from './corefile/index.js';
+import type { Plugin, PluginDefinition } from './plugin.js';
+import type { PluginRegistry } from './registry.js';
+import type { Clock } from './units.js';
+
+export interface LoadOptions {
+  readonly registry: PluginRegistry;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  /** Port for keys without one (-dns.port). */
+  readonly defaultPort: number;
+  /** Asked for a directive no registered plugin knows (e.g. load `dnsmesh-plugin-NAME`); may register it. */
+  readonly resolveUnknown?: (directive: Directive) => Promise<PluginDefinition<any> | undefined>;
+}
+
+/**
+ * Turns parsed server blocks into ServerBlocks with their chains: every directive known,
+ * options parsed (FILE:LINE errors), plugins created in reverse chain order so a plugin can
+ * reach the services of those after it (a plugin feels those after it, relies on none before it).
+ */
+export async function loadBlocks(configs: readonly ServerBlockConfig[], opts: LoadOptions): Promise<ServerBlock[]> {
+  const out: ServerBlock[] = [];
+  for (const config of configs) {
+    // One ServerBlock per port among the keys: `a.:53 b.:53` is one block with two zones.
+    const byPort = new Map<number, string[]>();
+    for (const key of config.keys) {
+      const port = key.port ?? opts.defaultPort;
+      const zones = byPort.get(port) ?? [];
+      zones.push(key.zone);
+      byPort.set(port, zones);
+    }
+    for (const [port, zones] of byPort) {
+      const block = new ServerBlock({
+        zones, port, container: rootContainer.createChildContainer(), clock: opts.clock,
+        logger: opts.logger, metrics: opts.metrics, origin: `${config.file}:${config.line}`,
+      });
+      await buildBlock(block, config.directives, opts);
+      out.push(block);
+    }
+  }
+  checkDuplicates(out, configs);
+  return out;
+}
+
+async function buildBlock(block: ServerBlock, directives: readonly Directive[], opts: LoadOptions): Promise<void> {
+  const { registry } = opts;
+  const parsed: { directive: Directive; def: PluginDefinition<any>; options: unknown; seq: number }[] = [];
+  const work = [...directives];
+  block.handOff = (name: string, property: Property) => { work.push(propertyAsDirective(name, property, block.zones)); };
+  for (let i = 0; i < work.length; i++) {
+    const directive = work[i]!;
+    const name = directive.name.text;
+    let def = registry.get(name);
+    if (def === undefined && opts.resolveUnknown !== undefined) def = await opts.resolveUnknown(directive);
+    if (def === undefined) throw directive.name.fail(`unknown directive '${name}'`);
+    if (i >= directives.length && parsed.some((p) => p.def.name === def!.name)) {
+      throw directive.name.fail(`${name} is configured twice (inside cache and on its own)`);
+    }
+    parsed.push({ directive, def, options: def.parse(directive, block), seq: i });
+  }
+  block.handOff = undefined;
+  for (const p of parsed) {
+    for (const need of p.def.needs ?? []) {
+      if (!parsed.some((q) => q.def.name === need)) {
+        throw p.directive.fail(`needs the ${need} plugin in this server block`);
+      }
+    }
+  }
+  // Create in reverse chain order; repeats of one directive keep their Corefile order.
+  parsed.sort((a, b) => registry.rank(a.def.name) - registry.rank(b.def.name) || a.seq - b.seq);
+  const plugins: Plugin[] = [];
+  for (let i = parsed.length - 1; i >= 0; i--) {
+    const p = parsed[i]!;
+    try {
+      const plugin = p.def.create(p.options, block);
+      if (plugin !== undefined) plugins.unshift(plugin);
+    } catch (err) {
+      if (err instanceof CorefileError) throw err;
+      throw p.directive.fail((err as Error).message);
+    }
+  }
+  block.setPlugins(plugins);
+}
+
+/** `cache { prefetch 2 }` is the `prefetch 2` directive: the property becomes a directive of its own. */
+function propertyAsDirective(name: string, property: Property, zones: readonly string[]): Directive {
+  return {
+    name: property.name,
+    args: property.args,
+    block: [],
+    hasBlock: false,
+    file: property.name.file,
+    line: property.name.line,
+    serverZones: [...zones],
+    expectArgs: (min: number, max?: number) => property.expectArgs(min, max),
+    fail: (message: string) => property.name.fail(message),
+  } as Directive;
+}
+
+function checkDuplicates(blocks: ServerBlock[], configs: readonly ServerBlockConfig[]): void {
+  const seen = new Map<string, ServerBlock>();
+  for (const block of blocks) {
+    for (const zone of block.zones) {
+      const key = `${zone}:${block.port}`;
+      const other = seen.get(key);
+      if (other !== undefined) {
+        const file = configs[0]?.file ?? 'Corefile';
+        throw new CorefileError(`zone ${zone} on port ${block.port} is defined twice (${other.origin} and ${block.origin})`, file, Number(block.origin.split(':').pop()) || 0);
+      }
+      seen.set(key, block);
+    }
+  }
+}

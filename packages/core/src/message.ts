@@ -1,0 +1,201 @@
+import {
+  FLAG_AA, FLAG_AD, FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, FLAG_TC, HEADER_SIZE, OFF_ANCOUNT, OFF_ARCOUNT,
+  OFF_FLAGS, OFF_ID, OFF_NSCOUNT, OFF_QDCOUNT, OPCODE_MASK, OPCODE_SHIFT, RCODE_MASK, rcodeName, typeName,
+} from './wire/constants.js';
+import { readEdns, type Edns } from './wire/edns.js';
+import { scanLayout, type Layout } from './wire/layout.js';
+import { readName, skipName } from './wire/name.js';
+import { decodePacket, encodePacket, type DecodedMessage } from './wire/packet.js';
+import { WireError } from './wire/wire-error.js';
+
+/** The question of a message, read straight from its bytes. */
+export interface Question {
+  /** As sent, in presentation form without the trailing dot ("" for the root). */
+  readonly name: string;
+  /** Lower-cased, with a trailing dot: the form zones and keys compare. */
+  readonly lname: string;
+  readonly type: number;
+  readonly class: number;
+}
+
+/**
+ * A DNS message: its wire bytes, decoded lazily. Header fields come straight from the bytes;
+ * the question, EDNS and the record layout are read once on first use; a full decode happens
+ * only when a plugin asks for records. Never re-encode an upstream's answer to pass it on
+ * (dns-packet does not compress names).
+ */
+export class DnsMessage {
+  /** Seconds to take off every TTL when the message is written out (a cache hit ages its entry). */
+  ttlAge = 0;
+  /** When >= 0, every TTL is written as this value (a stale answer's reply TTL). */
+  ttlSet = -1;
+
+  #layout: Layout | undefined;
+  #question: Question | null | undefined;
+  #edns: Edns | null | undefined;
+  #decoded: DecodedMessage | undefined;
+  #key: string | undefined;
+
+  constructor(readonly bytes: Buffer, layout?: Layout) {
+    this.#layout = layout;
+  }
+
+  static fromPacket(packet: DecodedMessage): DnsMessage {
+    return new DnsMessage(encodePacket(packet));
+  }
+
+  // ---- header, straight from the bytes ----
+  get id(): number { return this.bytes.readUInt16BE(OFF_ID); }
+  get flags(): number { return this.bytes.readUInt16BE(OFF_FLAGS); }
+  get qr(): boolean { return (this.flags & FLAG_QR) !== 0; }
+  get opcode(): number { return (this.flags & OPCODE_MASK) >> OPCODE_SHIFT; }
+  get aa(): boolean { return (this.flags & FLAG_AA) !== 0; }
+  get tc(): boolean { return (this.flags & FLAG_TC) !== 0; }
+  get rd(): boolean { return (this.flags & FLAG_RD) !== 0; }
+  get ra(): boolean { return (this.flags & FLAG_RA) !== 0; }
+  get ad(): boolean { return (this.flags & FLAG_AD) !== 0; }
+  get cd(): boolean { return (this.flags & FLAG_CD) !== 0; }
+  get qdcount(): number { return this.bytes.readUInt16BE(OFF_QDCOUNT); }
+  get ancount(): number { return this.bytes.readUInt16BE(OFF_ANCOUNT); }
+  get nscount(): number { return this.bytes.readUInt16BE(OFF_NSCOUNT); }
+  get arcount(): number { return this.bytes.readUInt16BE(OFF_ARCOUNT); }
+  /** The full rcode: the header's 4 bits plus the OPT's extended bits. */
+  get rcode(): number {
+    const low = this.flags & RCODE_MASK;
+    const edns = this.edns;
+    return ((edns === undefined ? this.extendedRcode : edns.extRcode) << 4) | low;
+  }
+  get rcodeName(): string { return rcodeName(this.rcode); }
+
+  // ---- question ----
+  /** Offset just past the question. Reads only the name, not the records. */
+  get questionEnd(): number {
+    if (this.#layout !== undefined) return this.#layout.questionEnd;
+    const q = this.question;
+    return q === undefined ? HEADER_SIZE : this.#questionEnd;
+  }
+  #questionEnd = HEADER_SIZE;
+
+  get question(): Question | undefined {
+    if (this.#question === undefined) {
+      if (this.qdcount === 0) {
+        this.#question = null;
+      } else {
+        const end = skipName(this.bytes, HEADER_SIZE);
+        if (end + 4 > this.bytes.length) throw new WireError('question runs past the end of the message');
+        const name = readName(this.bytes, HEADER_SIZE);
+        this.#questionEnd = end + 4;
+        this.#question = {
+          name,
+          lname: name === '' ? '.' : `${name.toLowerCase()}.`,
+          type: this.bytes.readUInt16BE(end),
+          class: this.bytes.readUInt16BE(end + 2),
+        };
+      }
+    }
+    return this.#question ?? undefined;
+  }
+
+  get qtypeName(): string { return typeName(this.question?.type ?? 0); }
+
+  /**
+   * The cache key: the lower-cased qname bytes, qtype, qclass, DO and CD. Taken from the
+   * question bytes with no decode. Only the name is case-folded (a type byte can look like a letter).
+   */
+  get key(): string {
+    if (this.#key === undefined) {
+      const end = this.questionEnd;
+      if (end === HEADER_SIZE) throw new WireError('no question');
+      const nameEnd = end - 4;
+      let name = this.bytes.toString("latin1", HEADER_SIZE, nameEnd);
+      name = hasHighBytes(this.bytes, HEADER_SIZE, nameEnd) ? asciiLower(name) : name.toLowerCase();
+      const edns = this.edns;
+      this.#key = name + this.bytes.toString("latin1", nameEnd, end) + (edns?.do ? 'D' : '-') + (this.cd ? 'C' : '-');
+    }
+    return this.#key;
+  }
+
+  // ---- records ----
+  /** Where every record sits (walks the message once). Throws WireError when malformed. */
+  get layout(): Layout {
+    if (this.#layout === undefined) this.#layout = scanLayout(this.bytes);
+    return this.#layout;
+  }
+
+  get edns(): Edns | undefined {
+    if (this.#edns === undefined) this.#edns = readEdns(this.bytes, this.layout) ?? null;
+    return this.#edns ?? undefined;
+  }
+
+  /** True when the DO bit is set (RFC 3225). */
+  get do(): boolean { return this.edns?.do ?? false; }
+
+  /** The whole message decoded by dns-packet, TTLs as the client would see them. Costly: not for the hot path. */
+  decode(): DecodedMessage {
+    if (this.#decoded === undefined) {
+      const packet = decodePacket(this.bytes);
+      if (this.ttlAge !== 0 || this.ttlSet >= 0) {
+        for (const list of [packet.answers, packet.authorities, packet.additionals]) {
+          for (const rr of list ?? []) {
+            if (rr.type === 'OPT' || rr.ttl === undefined) continue;
+            rr.ttl = this.ttlSet >= 0 ? this.ttlSet : Math.max(0, rr.ttl - this.ttlAge);
+          }
+        }
+      }
+      this.#decoded = packet;
+    }
+    return this.#decoded;
+  }
+
+  /** The TTL a record will carry when written out (the stored TTL, aged or replaced). */
+  ttlOf(index: number): number {
+    const stored = this.bytes.readUInt32BE(this.layout.ttlAt[index]!);
+    return this.ttlSet >= 0 ? this.ttlSet : Math.max(0, stored - this.ttlAge);
+  }
+
+  /** A copy whose bytes the caller may change (ID, flags) without touching this one. */
+  clone(): DnsMessage {
+    const copy = new DnsMessage(Buffer.from(this.bytes), this.#layout);
+    copy.ttlAge = this.ttlAge;
+    copy.ttlSet = this.ttlSet;
+    return copy;
+  }
+
+  /** A reply with no records: the header and question of `request`, with the given rcode. */
+  static reply(request: DnsMessage, rcode: number, extraFlags = 0): DnsMessage {
+    const qEnd = safeQuestionEnd(request);
+    const out = Buffer.alloc(qEnd);
+    request.bytes.copy(out, 0, 0, qEnd);
+    const flags = FLAG_QR | (request.flags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | extraFlags | (rcode & RCODE_MASK);
+    out.writeUInt16BE(flags, OFF_FLAGS);
+    out.writeUInt16BE(qEnd > HEADER_SIZE ? 1 : 0, OFF_QDCOUNT);
+    out.writeUInt16BE(0, OFF_ANCOUNT);
+    out.writeUInt16BE(0, OFF_NSCOUNT);
+    out.writeUInt16BE(0, OFF_ARCOUNT);
+    const reply = new DnsMessage(out);
+    reply.extendedRcode = rcode >> 4;
+    return reply;
+  }
+
+  /** Upper rcode bits for a reply built here (e.g. BADVERS); written into the fresh OPT. */
+  extendedRcode = 0;
+}
+
+/** The end of the question when it can be read, else the bare header. */
+function safeQuestionEnd(m: DnsMessage): number {
+  try {
+    return m.qdcount === 1 ? m.questionEnd : HEADER_SIZE;
+  } catch {
+    return HEADER_SIZE;
+  }
+}
+
+function hasHighBytes(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i]! >= 0x80) return true;
+  return false;
+}
+
+/** ASCII-only lower-casing: DNS folds A-Z and nothing else (RFC 4343). */
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) | 0x20));
+}

@@ -1,0 +1,146 @@
+import 'reflect-metadata';
+import pino, { type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { container as rootContainer } from 'tsyringe';
+import { ServerBlock } from './block.js';
+import { Edge } from './edge/edge.js';
+import { ZoneRouter } from './edge/route.js';
+import { TcpListener, TCP_DEFAULTS, type TcpOptions } from './edge/tcp-listener.js';
+import { UdpListener } from './edge/udp-listener.js';
+import type { PluginInput } from './plugin.js';
+import { systemClock, type Clock } from './units.js';
+import { canonicalName } from './wire/name.js';
+
+/** A listening address of a running server. */
+export interface ListenAddress { readonly host: string; readonly port: number; readonly transport: 'udp' | 'tcp' }
+
+/**
+ * A DNS server: listeners for every (address, port) its blocks bind, the edge, and the blocks.
+ * `start()` starts every plugin, then binds; `stop()` stops reading, drains what is in flight
+ * (up to `drainTimeout`), closes the sockets and stops the plugins.
+ */
+export class DnsServer {
+  readonly edges = new Map<number, Edge>();
+  readonly #udp: UdpListener[] = [];
+  readonly #tcp: TcpListener[] = [];
+  #started = false;
+
+  constructor(readonly blocks: readonly ServerBlock[], readonly clock: Clock, readonly logger: Logger, readonly metrics: Registry, readonly tcpOptions: TcpOptions = TCP_DEFAULTS) {
+    for (const block of blocks) {
+      let edge = this.edges.get(block.port);
+      if (edge === undefined) {
+        edge = new Edge(new ZoneRouter(), clock, logger);
+        this.edges.set(block.port, edge);
+      }
+      edge.router.add(block);
+    }
+  }
+
+  async start(): Promise<this> {
+    if (this.#started) return this;
+    this.#started = true;
+    for (const block of this.blocks) await block.start();
+    try {
+      for (const [port, edge] of this.edges) {
+        const hosts = hostsFor(edge.router.blocks);
+        for (const host of hosts) {
+          const udp = new UdpListener(edge, host, port);
+          await udp.listen();
+          this.#udp.push(udp);
+          // Port 0: TCP takes the port UDP got, so both transports share one number.
+          const tcp = new TcpListener(edge, host, udp.address.port, this.tcpOptions);
+          await tcp.listen();
+          this.#tcp.push(tcp);
+        }
+      }
+    } catch (err) {
+      await this.stop(0);
+      throw err;
+    }
+    return this;
+  }
+
+  /** Every bound address, UDP then TCP. */
+  get addresses(): ListenAddress[] {
+    return [
+      ...this.#udp.map((l) => ({ ...l.address, transport: 'udp' as const })),
+      ...this.#tcp.map((l) => ({ ...l.address, transport: 'tcp' as const })),
+    ];
+  }
+
+  /** "HOST:PORT" of the first listener, for tests and messages. */
+  get address(): string {
+    const a = this.#udp[0]?.address;
+    if (a === undefined) throw new Error('server is not listening');
+    return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  }
+
+  get port(): number {
+    return this.#udp[0]?.address.port ?? 0;
+  }
+
+  async stop(drainTimeout = 5000): Promise<void> {
+    await Promise.all([...this.edges.values()].map((e) => e.drain(drainTimeout)));
+    await Promise.all([...this.#udp.splice(0), ...this.#tcp.splice(0)].map((l) => l.close()));
+    for (const block of this.blocks) await block.stop();
+  }
+
+  /** True when every plugin that can say is ready. */
+  notReady(): string[] {
+    return this.blocks.flatMap((b) => b.notReady());
+  }
+}
+
+/** Hosts to listen on for the blocks sharing a port (all interfaces when none binds). */
+function hostsFor(blocks: readonly ServerBlock[]): string[] {
+  const hosts = new Set<string>();
+  for (const b of blocks) for (const h of b.bind) hosts.add(h);
+  return hosts.size > 0 ? [...hosts] : ['0.0.0.0'];
+}
+
+export interface BlockSpec {
+  /** Zones this block answers (default: the root, everything). */
+  readonly zones?: readonly string[];
+  readonly port?: number;
+  /** Addresses to listen on (default 127.0.0.1 for code-built servers). */
+  readonly bind?: readonly string[];
+  readonly plugins: readonly PluginInput[];
+}
+
+export interface CreateServerOptions extends Partial<BlockSpec> {
+  /** Several blocks; or give zones/port/bind/plugins for one. */
+  readonly blocks?: readonly BlockSpec[];
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly metrics?: Registry;
+  readonly tcp?: Partial<TcpOptions>;
+}
+
+/**
+ * Composes a resolver in code, without a Corefile:
+ * `await createServer({ port: 0, plugins: [cache(), forward({ to: ['127.0.0.1:5300'] })] }).start()`.
+ * Plugins are instances or factories `(block) => Plugin` (factories reach the block's services).
+ */
+export function createServer(opts: CreateServerOptions): DnsServer {
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? pino({ level: 'silent' });
+  const metrics = opts.metrics ?? new Registry();
+  const specs = opts.blocks ?? [{ zones: opts.zones, port: opts.port, bind: opts.bind, plugins: opts.plugins ?? [] }];
+  const blocks = specs.map((spec) => {
+    const block = new ServerBlock({
+      zones: (spec.zones ?? ['.']).map(canonicalName), port: spec.port ?? 0,
+      container: rootContainer.createChildContainer(), clock, logger, metrics,
+    });
+    block.bind = [...(spec.bind ?? ['127.0.0.1'])];
+    // Factories run last to first, so a plugin can reach services of the plugins after it.
+    const plugins = [];
+    for (let i = spec.plugins.length - 1; i >= 0; i--) {
+      const input = spec.plugins[i]!;
+      const plugin = typeof input === 'function' ? input(block) : input;
+      if (plugin !== undefined) plugins.unshift(plugin);
+    }
+    block.setPlugins(plugins);
+    return block;
+  });
+  return new DnsServer(blocks, clock, logger, metrics, { ...TCP_DEFAULTS, ...opts.tcp });
+}

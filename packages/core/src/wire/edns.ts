@@ -1,0 +1,73 @@
+import { DEFAULT_EDNS_SIZE, EdnsOption, RRType } from './constants.js';
+import type { Layout } from './layout.js';
+
+/** What a message's OPT record says (RFC 6891). */
+export interface Edns {
+  readonly udpSize: number;
+  readonly extRcode: number;   // the upper 8 bits of the 12-bit rcode
+  readonly version: number;
+  readonly do: boolean;
+  /** Offset and length of the option bytes (RDATA) inside the message. */
+  readonly optionsAt: number;
+  readonly optionsLength: number;
+}
+
+export function readEdns(buf: Uint8Array, layout: Layout): Edns | undefined {
+  if (layout.opt < 0) return undefined;
+  const ttl = layout.ttlAt[layout.opt]!;
+  const udpSize = (buf[ttl - 2]! << 8) | buf[ttl - 1]!;
+  return {
+    udpSize,
+    extRcode: buf[ttl]!,
+    version: buf[ttl + 1]!,
+    do: (buf[ttl + 2]! & 0x80) !== 0,
+    optionsAt: ttl + 6,
+    optionsLength: layout.stop[layout.opt]! - (ttl + 6),
+  };
+}
+
+/** The EDNS options of a message as {code, data} pairs. */
+export function ednsOptions(buf: Uint8Array, edns: Edns): { code: number; data: Buffer }[] {
+  const out: { code: number; data: Buffer }[] = [];
+  let pos = edns.optionsAt;
+  const end = pos + edns.optionsLength;
+  while (pos + 4 <= end) {
+    const code = (buf[pos]! << 8) | buf[pos + 1]!;
+    const len = (buf[pos + 2]! << 8) | buf[pos + 3]!;
+    if (pos + 4 + len > end) break;
+    out.push({ code, data: Buffer.from(buf.subarray(pos + 4, pos + 4 + len)) });
+    pos += 4 + len;
+  }
+  return out;
+}
+
+/** Bytes a fresh OPT takes: 11 fixed, plus an Extended DNS Error option if one is set. */
+export function optLength(ede: number, edeText = ''): number {
+  return 11 + (ede >= 0 ? 6 + Buffer.byteLength(edeText) : 0);
+}
+
+/**
+ * Writes a fresh OPT record at `at` (never one copied from an upstream: RFC 6891 §6.1.1).
+ * Returns the offset past it.
+ */
+export function writeOpt(out: Buffer, at: number, opts: { extRcode: number; do: boolean; ede: number; edeText?: string; udpSize?: number }): number {
+  out[at] = 0;                                            // root owner
+  out.writeUInt16BE(RRType.OPT, at + 1);
+  out.writeUInt16BE(opts.udpSize ?? DEFAULT_EDNS_SIZE, at + 3);
+  out[at + 5] = opts.extRcode;
+  out[at + 6] = 0;                                        // version 0
+  out[at + 7] = opts.do ? 0x80 : 0;
+  out[at + 8] = 0;
+  if (opts.ede < 0) {
+    out.writeUInt16BE(0, at + 9);
+    return at + 11;
+  }
+  const text = opts.edeText ?? '';
+  const textLen = Buffer.byteLength(text);
+  out.writeUInt16BE(6 + textLen, at + 9);
+  out.writeUInt16BE(EdnsOption.EDE, at + 11);
+  out.writeUInt16BE(2 + textLen, at + 13);
+  out.writeUInt16BE(opts.ede, at + 15);
+  if (textLen > 0) out.write(text, at + 17, 'utf8');
+  return at + 17 + textLen;
+}
