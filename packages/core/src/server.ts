@@ -81,6 +81,9 @@ export class DnsServer {
 
   async stop(drainTimeout = 5000): Promise<void> {
     await Promise.all([...this.edges.values()].map((e) => e.drain(drainTimeout)));
+    // Replies of the last queries are handed to their sockets in the next turns; let them go out.
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 10));
     await Promise.all([...this.#udp.splice(0), ...this.#tcp.splice(0)].map((l) => l.close()));
     for (const block of this.blocks) await block.stop();
   }
