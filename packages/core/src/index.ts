@@ -22,3 +22,4 @@ export { ZoneRouter } from './edge/route.js';
 export { TCP_DEFAULTS, type TcpOptions } from './edge/tcp-listener.js';
 export { DnsServer, createServer, type CreateServerOptions, type BlockSpec, type ListenAddress } from './server.js';
 export * from './corefile/index.js';
+export { publishMetric, type Sample, type SampleSource } from './metrics.js';

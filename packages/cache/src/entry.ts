@@ -1,0 +1,67 @@
+import { DnsMessage, type Instant, type Layout, type Ttl } from '@dnsmesh/core';
+
+export type EntryKind = 'success' | 'denial' | 'servfail';
+
+/**
+ * A stored reply: wire bytes with no OPT, TTLs normalised per RRset and clamped, and where every
+ * record sits. A hit hands out a view on these bytes with an age; the edge copies them once while
+ * it writes the client's ID, question case and the aged TTLs.
+ */
+export class CacheEntry {
+  readonly expiresAt: Instant;
+  /** Served since the last eviction pass looked (second-chance eviction). */
+  ref = 0;
+  hits = 0;
+  /** Prefetch bookkeeping: hits inside the current window, and when the window began. */
+  windowHits = 0;
+  windowStart: Instant = 0;
+  /** When a background refresh of this entry last failed (serve_stale's failure recheck, prefetch spacing). */
+  failedAt: Instant = -Infinity;
+
+  constructor(
+    readonly key: string,
+    readonly bytes: Buffer,
+    readonly layout: Layout,
+    readonly kind: EntryKind,
+    readonly storedAt: Instant,
+    /** Lifetime in seconds: the smallest TTL after clamping. */
+    readonly ttl: Ttl,
+    /** Presentation name and type, for dumps and flushes. */
+    readonly name: string,
+    readonly type: number,
+    readonly rcode: number,
+    readonly upstream: string | undefined,
+    /** True for an NXDOMAIN that covers every type of the name (RFC 2308 §5). */
+    readonly wholeName: boolean,
+  ) {
+    this.expiresAt = storedAt + ttl * 1000;
+  }
+
+  /** Bytes the entry holds, for the memory budget (the bytes plus a fixed estimate of the rest). */
+  get size(): number {
+    return this.bytes.length + this.key.length * 2 + 256;
+  }
+
+  freshAt(now: Instant): boolean {
+    return now < this.expiresAt;
+  }
+
+  /** Seconds left; negative once stale. */
+  remaining(now: Instant): number {
+    return Math.floor((this.expiresAt - now) / 1000);
+  }
+
+  /** The reply for a hit: TTLs aged by the whole seconds spent in the cache (or kept as stored). */
+  toReply(now: Instant, keepttl = false): DnsMessage {
+    const reply = new DnsMessage(this.bytes, this.layout);
+    if (!keepttl) reply.ttlAge = Math.floor((now - this.storedAt) / 1000);
+    return reply;
+  }
+
+  /** The reply for a stale answer: every TTL set to `replyTtl` (RFC 8767 §4). */
+  staleReply(replyTtl: Ttl): DnsMessage {
+    const reply = new DnsMessage(this.bytes, this.layout);
+    reply.ttlSet = replyTtl;
+    return reply;
+  }
+}

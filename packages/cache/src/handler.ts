@@ -1,0 +1,93 @@
+import { inZone, type Clock, type DnsMessage, type Next, type Plugin, type QueryContext } from '@dnsmesh/core';
+import { classify } from './classify.js';
+import { CacheEntry } from './entry.js';
+import type { CacheOptions } from './options.js';
+import type { CacheStore } from './store.js';
+
+/**
+ * The cache: a hit answers synchronously from stored bytes (no decode, no promise); a miss asks
+ * `next` once per key however many clients wait (single-flight), stores what can be stored, and
+ * answers every waiter; each gets its own ID and question case from the edge.
+ */
+export class CachePlugin implements Plugin {
+  readonly name = 'cache';
+  readonly #inflight = new Map<string, Promise<DnsMessage>>();
+  readonly #everywhere: boolean;
+
+  constructor(readonly store: CacheStore, readonly options: CacheOptions, readonly clock: Clock, serverZones: readonly string[]) {
+    this.#everywhere = options.zones.includes('.') || options.zones.every((z) => serverZones.includes(z)) && serverZones.every((z) => options.zones.includes(z));
+  }
+
+  handle(ctx: QueryContext, next: Next): DnsMessage | Promise<DnsMessage> {
+    const request = ctx.request;
+    if (!this.#everywhere && !this.#covers(request.question!.lname)) return next(ctx);
+    const key = request.key;
+    if (!ctx.state.refresh) {
+      const entry = this.store.get(key);
+      if (entry !== undefined && ctx.now < entry.expiresAt) {
+        entry.hits++;
+        entry.ref = 1;
+        if (entry.kind === 'success') this.store.counts.hitsSuccess++;
+        else this.store.counts.hitsDenial++;
+        ctx.state.cache = 'hit';
+        ctx.state.plugin = 'cache';
+        return entry.toReply(ctx.now, this.options.keepttl);
+      }
+    }
+    const shared = this.#inflight.get(key);
+    if (shared !== undefined) {
+      this.store.counts.coalesced++;
+      if (!ctx.state.refresh) ctx.state.cache = 'coalesced';
+      return shared;
+    }
+    return this.#miss(ctx, next, key);
+  }
+
+  /** Whether a query for this key is being asked upstream right now. */
+  inflight(key: string): Promise<DnsMessage> | undefined {
+    return this.#inflight.get(key);
+  }
+
+  #miss(ctx: QueryContext, next: Next, key: string): Promise<DnsMessage> {
+    if (!ctx.state.refresh) {
+      this.store.counts.misses++;
+      ctx.state.cache = 'miss';
+    }
+    const pending = (async () => {
+      try {
+        const reply = await next(ctx);
+        return this.#store(ctx, key, reply);
+      } finally {
+        this.#inflight.delete(key);
+      }
+    })();
+    this.#inflight.set(key, pending);
+    return pending;
+  }
+
+  /** Stores the reply when it may be, and answers with the stored form (the same TTLs a later hit shows). */
+  #store(ctx: QueryContext, key: string, reply: DnsMessage): DnsMessage {
+    let verdict;
+    try {
+      verdict = classify(ctx.request, reply, this.options);
+    } catch {
+      verdict = { store: false as const, reason: 'malformed' };
+    }
+    if (!verdict.store) {
+      ctx.state.stored = verdict.reason;
+      const counts = this.store.counts.notStored;
+      counts.set(verdict.reason, (counts.get(verdict.reason) ?? 0) + 1);
+      return reply;
+    }
+    const now = this.clock.now();
+    const q = ctx.request.question!;
+    const entry = new CacheEntry(key, verdict.bytes, verdict.layout, verdict.kind, now, verdict.ttl, q.name, q.type, reply.rcode, ctx.state.upstream, verdict.wholeName);
+    ctx.state.stored = this.store.put(entry) ? 'stored' : 'kept existing entry';
+    return entry.toReply(now, this.options.keepttl);
+  }
+
+  #covers(lname: string): boolean {
+    for (const zone of this.options.zones) if (inZone(lname, zone)) return true;
+    return false;
+  }
+}

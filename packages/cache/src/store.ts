@@ -1,0 +1,172 @@
+import type { Instant } from '@dnsmesh/core';
+import { CacheEntry, type EntryKind } from './entry.js';
+import type { CacheOptions, Tier } from './options.js';
+
+/** Plain counters; metrics read them at scrape time. */
+export class CacheCounts {
+  hitsSuccess = 0;
+  hitsDenial = 0;
+  misses = 0;
+  coalesced = 0;
+  evictions = 0;
+  inserts = 0;
+  prefetches = 0;
+  servedStale = 0;
+  /** Replies not stored, by reason ("truncated", "rcode REFUSED", ...). */
+  readonly notStored = new Map<string, number>();
+}
+
+/** Key of the NXDOMAIN that covers every type of a name: the key without its 2 type bytes. */
+export function wholeNameKey(key: string): string {
+  const n = key.length;
+  return `*${key.slice(0, n - 6)}${key.slice(n - 4)}`;
+}
+
+/** One tier's entries, oldest first: insertion order of a Map, with a second chance for those hit. */
+class TierMap {
+  readonly map = new Map<string, CacheEntry>();
+  constructor(readonly tier: Tier) {}
+}
+
+/**
+ * The cache's entries, shared through the server block's container with the plugins that need
+ * them (prefetch, serve_stale, consul, admin). Two tiers as in CoreDNS (success; denial, which
+ * also holds SERVFAIL), each bounded in entries, and one byte budget across both. Eviction is
+ * second-chance (CLOCK): entries hit since the hand last passed are kept and moved to the back.
+ * Entries stay past expiry while `keepStale` allows (serve_stale), then a sweep removes them.
+ */
+export class CacheStore {
+  readonly counts = new CacheCounts();
+  readonly #success: TierMap;
+  readonly #denial: TierMap;
+  #bytes = 0;
+  /** How long expired entries are kept for serve_stale (ms); 0 without it. */
+  keepStale = 0;
+  /** Told when entries are dropped by name (consul changes, admin flush), for those who keep derived state. */
+  readonly #listeners = new Set<(key: string) => void>();
+
+  constructor(readonly options: CacheOptions) {
+    this.#success = new TierMap(options.success);
+    this.#denial = new TierMap(options.denial);
+  }
+
+  /** The entry for a key, fresh or stale; a whole-name NXDOMAIN answers every type. */
+  get(key: string): CacheEntry | undefined {
+    return this.#success.map.get(key) ?? this.#denial.map.get(key) ?? this.#denial.map.get(wholeNameKey(key));
+  }
+
+  get size(): number {
+    return this.#success.map.size + this.#denial.map.size;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  count(kind: 'success' | 'denial'): number {
+    return (kind === 'success' ? this.#success : this.#denial).map.size;
+  }
+
+  /**
+   * Stores an entry. A SERVFAIL never replaces a good entry, fresh or stale (RFC 8767: keep what
+   * can still be served). A success replaces a denial of the same key and the other way round.
+   */
+  put(entry: CacheEntry): boolean {
+    const key = entry.wholeName ? wholeNameKey(entry.key) : entry.key;
+    if (entry.kind === 'servfail') {
+      const existing = this.get(entry.key);
+      if (existing !== undefined && existing.kind !== 'servfail') return false;
+    }
+    const into = entry.kind === 'success' ? this.#success : this.#denial;
+    const other = into === this.#success ? this.#denial : this.#success;
+    this.#remove(other, entry.key);
+    if (entry.kind === 'success') this.#remove(this.#denial, wholeNameKey(entry.key));
+    const old = into.map.get(key);
+    if (old !== undefined) {
+      entry.hits = old.hits;
+      entry.windowHits = old.windowHits;
+      entry.windowStart = old.windowStart;
+      this.#remove(into, key);
+    }
+    into.map.set(key, entry);
+    this.#bytes += entry.size;
+    this.counts.inserts++;
+    this.#evict(into, other);
+    return true;
+  }
+
+  /** Drops entries by name (any case) and optionally type; returns how many. */
+  flush(name?: string, type?: number): number {
+    const lname = name === undefined ? undefined : canonical(name);
+    let removed = 0;
+    for (const tier of [this.#success, this.#denial]) {
+      for (const [key, entry] of tier.map) {
+        if (lname !== undefined && canonical(entry.name) !== lname) continue;
+        if (type !== undefined && entry.type !== type && !entry.wholeName) continue;
+        this.#remove(tier, key);
+        for (const fn of this.#listeners) fn(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Removes entries past their expiry and any stale window. */
+  sweep(now: Instant): number {
+    let removed = 0;
+    for (const tier of [this.#success, this.#denial]) {
+      for (const [key, entry] of tier.map) {
+        const keep = entry.kind === 'servfail' ? 0 : this.keepStale;
+        if (entry.expiresAt + keep <= now) { this.#remove(tier, key); removed++; }
+      }
+    }
+    return removed;
+  }
+
+  *entries(): IterableIterator<CacheEntry> {
+    yield* this.#success.map.values();
+    yield* this.#denial.map.values();
+  }
+
+  onFlush(fn: (key: string) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  #remove(tier: TierMap, key: string): void {
+    const entry = tier.map.get(key);
+    if (entry === undefined) return;
+    tier.map.delete(key);
+    this.#bytes -= entry.size;
+  }
+
+  /** Evicts from `first` until it is within its capacity, then from both until within the byte budget. */
+  #evict(first: TierMap, second: TierMap): void {
+    while (first.map.size > first.tier.capacity) this.#evictOne(first);
+    while (this.#bytes > this.options.maxBytes && (first.map.size > 0 || second.map.size > 0)) {
+      this.#evictOne(first.map.size > 0 ? first : second);
+    }
+  }
+
+  #evictOne(tier: TierMap): void {
+    // Second chance: an entry hit since the hand last passed goes to the back once.
+    for (let spins = tier.map.size; spins > 0; spins--) {
+      const [key, entry] = tier.map.entries().next().value as [string, CacheEntry];
+      if (entry.ref === 0 || spins === 1) {
+        this.#remove(tier, key);
+        this.counts.evictions++;
+        return;
+      }
+      entry.ref = 0;
+      tier.map.delete(key);
+      tier.map.set(key, entry);
+    }
+  }
+}
+
+function canonical(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower : `${lower}.`;
+}
+
+export type { EntryKind };
