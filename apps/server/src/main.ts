@@ -1,2 +1,68 @@
 #!/usr/bin/env node
-export {};
+import { CorefileError, systemClock } from '@dnsmesh/core';
+import pino from 'pino';
+import { FlagError, parseFlags, USAGE } from './flags.js';
+import { buildServer } from './instance.js';
+import { builtinRegistry } from './plugins.js';
+import { VERSION } from './version.js';
+
+async function main(): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof FlagError) { process.stderr.write(`dnsmesh: ${err.message}\n${USAGE}\n`); return 2; }
+    throw err;
+  }
+  if (flags.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (flags.version) { process.stdout.write(`dnsmesh-${VERSION}\nnode-${process.version.slice(1)}\n`); return 0; }
+  const registry = builtinRegistry();
+  if (flags.plugins) {
+    process.stdout.write('Server directives and plugins, in chain order:\n');
+    for (const p of registry.list()) process.stdout.write(`  ${p.name.padEnd(12)} ${p.origin}\n`);
+    return 0;
+  }
+  // Server messages go to stderr; stdout is the query log's.
+  const logger = pino({ level: flags.quiet ? 'warn' : 'info', base: undefined }, pino.destination({ fd: 2, sync: true }));
+  let server;
+  try {
+    ({ server } = await buildServer({ conf: flags.conf, dnsPort: flags.dnsPort, registry, clock: systemClock, logger }));
+  } catch (err) {
+    process.stderr.write(`${describe(err, flags.conf)}\n`);
+    return 1;
+  }
+  try {
+    await server.start();
+  } catch (err) {
+    process.stderr.write(`dnsmesh: cannot start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  if (!flags.quiet) {
+    for (const block of server.blocks) process.stdout.write(`${block.zones.join(' ')}:${server.addresses.find((a) => a.transport === 'udp')?.port ?? block.port}\n`);
+    process.stdout.write(`dnsmesh-${VERSION}\n`);
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping: draining in-flight queries');
+      const force = setTimeout(() => resolve(0), 5000);
+      server.stop(4500).then(() => { clearTimeout(force); resolve(0); }, () => resolve(1));
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+function describe(err: unknown, conf: string): string {
+  if (err instanceof CorefileError) return err.message;
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOENT' && e.path === conf) return `${conf}: no such file (give one with -conf FILE)`;
+  return `dnsmesh: ${e.message ?? String(err)}`;
+}
+
+main().then((code) => process.exit(code), (err) => {
+  process.stderr.write(`dnsmesh: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -34,10 +34,17 @@ export interface QueryState {
   ede: number;
   /** Why a reply was or was not stored by the cache. */
   stored: string | undefined;
+  /** The transport the upstream was asked over, set by forward. */
+  upstreamTransport: Transport | undefined;
+  /**
+   * Set by tcp_retry before it passes a truncated query on again: ask over TCP, and ask
+   * `upstream` (the one that truncated) when it is one of forward's upstreams.
+   */
+  forceTcp: boolean;
 }
 
 export function initialState(): QueryState {
-  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined };
+  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined, upstreamTransport: undefined, forceTcp: false };
 }
 
 /** Everything a plugin knows about one query. */

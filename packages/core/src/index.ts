@@ -23,3 +23,4 @@ export { TCP_DEFAULTS, type TcpOptions } from './edge/tcp-listener.js';
 export { DnsServer, createServer, type CreateServerOptions, type BlockSpec, type ListenAddress } from './server.js';
 export * from './corefile/index.js';
 export { publishMetric, type Sample, type SampleSource } from './metrics.js';
+export { default as bindPlugin } from './builtins/bind.js';

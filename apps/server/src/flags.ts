@@ -1,0 +1,68 @@
+/** Command-line flags, spelled as CoreDNS spells them (`-conf`), with `--conf` accepted too. */
+export interface Flags {
+  conf: string;
+  dnsPort: number;
+  version: boolean;
+  plugins: boolean;
+  quiet: boolean;
+  workers: number | 'auto';
+  udpBatch: boolean;
+}
+
+export class FlagError extends Error {}
+
+const BOOLEAN = new Set(['version', 'plugins', 'quiet', 'udp.batch', 'help']);
+
+export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Flags & { help: boolean } {
+  const flags = {
+    conf: 'Corefile', dnsPort: 53, version: false, plugins: false, quiet: false, workers: 1 as number | 'auto',
+    udpBatch: env.DNSMESH_UDP_BATCH !== '0', help: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const m = /^--?([a-z.]+)(?:=(.*))?$/.exec(arg);
+    if (m === null) throw new FlagError(`unexpected argument '${arg}'`);
+    const name = m[1]!;
+    let value = m[2];
+    if (BOOLEAN.has(name)) {
+      const on = value === undefined || value === 'true' || value === '1';
+      if (value !== undefined && !on && value !== 'false' && value !== '0') throw new FlagError(`-${name} takes true or false, got '${value}'`);
+      if (name === 'version') flags.version = on;
+      else if (name === 'plugins') flags.plugins = on;
+      else if (name === 'quiet') flags.quiet = on;
+      else if (name === 'udp.batch') flags.udpBatch = on;
+      else flags.help = on;
+      continue;
+    }
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined) throw new FlagError(`-${name} needs a value`);
+    }
+    switch (name) {
+      case 'conf': flags.conf = value; break;
+      case 'dns.port': {
+        const port = Number(value);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FlagError(`-dns.port takes a port number, got '${value}'`);
+        flags.dnsPort = port;
+        break;
+      }
+      case 'workers': {
+        const n = Number(value);
+        if (value !== 'auto' && (!Number.isInteger(n) || n < 1 || n > 256)) throw new FlagError(`-workers takes a number or auto, got '${value}'`);
+        flags.workers = value === 'auto' ? 'auto' : n;
+        break;
+      }
+      default: throw new FlagError(`unknown flag -${name}`);
+    }
+  }
+  return flags;
+}
+
+export const USAGE = `Usage: dnsmesh [-conf FILE] [-dns.port N] [-quiet] [-version] [-plugins] [-workers N|auto] [-udp.batch=false]
+  -conf FILE      Corefile to load (default ./Corefile)
+  -dns.port N     port for server blocks that name none (default 53)
+  -quiet          no startup output
+  -version        print the version and exit
+  -plugins        list the directives this server knows, in chain order, and exit
+  -workers N      processes sharing the ports (default 1; auto = one per core)
+  -udp.batch=false  use Node's dgram even where the batched UDP transport loads (also DNSMESH_UDP_BATCH=0)`;

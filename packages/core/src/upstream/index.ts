@@ -1,0 +1,7 @@
+export { UpstreamError, UpstreamTimeout, UpstreamAborted } from './errors.js';
+export { UpstreamStats } from './stats.js';
+export { formatAddress, randomId, type UpstreamAddress } from './address.js';
+export type { ExchangeOptions } from './options.js';
+export { udpExchange } from './udp.js';
+export { TcpPool, TCP_POOL_DEFAULTS, type TcpPoolOptions } from './tcp.js';
+export { UpstreamClient, exchange, type UpstreamClientOptions } from './exchange.js';

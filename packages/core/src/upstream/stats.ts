@@ -1,0 +1,26 @@
+/**
+ * Counters of an upstream client, as plain number fields (read by metrics at scrape time).
+ * A reply that is dropped never reaches the caller: the exchange keeps waiting for the real one.
+ */
+export class UpstreamStats {
+  /** Exchanges started, by transport. */
+  udpQueries = 0;
+  tcpQueries = 0;
+  /** Replies accepted and handed back. */
+  replies = 0;
+  /** Dropped: from the wrong address or port, wrong ID, QR clear, or a different question. */
+  spoofed = 0;
+  /** Dropped: the reply does not parse. */
+  malformed = 0;
+  /** TCP replies for a query that had already timed out or been aborted. */
+  late = 0;
+  timeouts = 0;
+  aborts = 0;
+  /** Socket errors and broken connections that failed an exchange. */
+  errors = 0;
+  /** TCP connections opened, and queries sent on a connection that was already open. */
+  tcpConnects = 0;
+  tcpReused = 0;
+  /** TCP connections closed after `expire` with nothing in flight. */
+  tcpIdleCloses = 0;
+}

@@ -1,0 +1,166 @@
+import dgram from 'node:dgram';
+import dnsPacket from 'dns-packet';
+import { afterEach, describe, expect, it } from 'vitest';
+import { UpstreamAborted, UpstreamError, UpstreamTimeout } from './errors.js';
+import { UpstreamStats } from './stats.js';
+import { udpExchange } from './udp.js';
+
+const query = (name: string, id = 0x1234): Buffer =>
+  dnsPacket.encode({ type: 'query', id, flags: 0x0100, questions: [{ name, type: 'A', class: 'IN' }] });
+
+/** A reply to `q` with one A record; `patch` makes it wrong on purpose. */
+function answer(q: Buffer, ip: string, patch: { id?: number; name?: string; type?: string } = {}): Buffer {
+  const d = dnsPacket.decode(q);
+  const name = patch.name ?? d.questions[0].name;
+  return dnsPacket.encode({
+    type: 'response', id: patch.id ?? d.id, flags: 0x0180,
+    questions: [{ name, type: patch.type ?? 'A', class: 'IN' }],
+    answers: [{ name, type: 'A', class: 'IN', ttl: 30, data: ip }],
+  });
+}
+
+const answerIp = (bytes: Buffer): string => dnsPacket.decode(bytes).answers[0]?.data;
+
+type Handler = (msg: Buffer, rinfo: dgram.RemoteInfo, socket: dgram.Socket) => void;
+const sockets: dgram.Socket[] = [];
+
+async function udpServer(handler: Handler): Promise<{ host: string; port: number; socket: dgram.Socket }> {
+  const socket = dgram.createSocket('udp4');
+  sockets.push(socket);
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  socket.on('message', (msg, rinfo) => handler(msg, rinfo, socket));
+  return { host: '127.0.0.1', port: socket.address().port, socket };
+}
+
+async function otherSocket(): Promise<dgram.Socket> {
+  const socket = dgram.createSocket('udp4');
+  sockets.push(socket);
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  return socket;
+}
+
+afterEach(async () => {
+  await Promise.all(sockets.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+});
+
+/** Sockets and timers alive right now: an exchange must leave none behind. */
+function handles(): { sockets: number; timers: number } {
+  const kinds = process.getActiveResourcesInfo();
+  return { sockets: kinds.filter((k) => k === 'UDPWrap').length, timers: kinds.filter((k) => k === 'Timeout').length };
+}
+
+const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('udpExchange', () => {
+  it('answers with the reply, its ID set back to the client\'s, from a fresh random ID and source port', async () => {
+    const seen: { id: number; port: number }[] = [];
+    const up = await udpServer((msg, rinfo, s) => {
+      seen.push({ id: msg.readUInt16BE(0), port: rinfo.port });
+      s.send(answer(msg, '10.0.0.1'), rinfo.port, rinfo.address);
+    });
+    const stats = new UpstreamStats();
+    const q = query('web.service.consul', 0xbeef);
+    const replies = await Promise.all([1, 2, 3, 4].map(() => udpExchange(q, up, { timeout: 1000 }, stats)));
+    for (const r of replies) {
+      expect(r.id).toBe(0xbeef);
+      expect(answerIp(r.bytes)).toBe('10.0.0.1');
+    }
+    expect(q.readUInt16BE(0)).toBe(0xbeef);                    // the caller's bytes are untouched
+    expect(new Set(seen.map((s) => s.port)).size).toBe(4);      // one socket per query
+    expect(seen.some((s) => s.id !== 0xbeef)).toBe(true);       // IDs are ours, not the client's
+    expect(stats).toMatchObject({ udpQueries: 4, replies: 4, spoofed: 0, malformed: 0 });
+  });
+
+  it('ignores a reply with a wrong ID, a wrong question, or from another port, and takes the real one', async () => {
+    const intruder = await otherSocket();
+    const up = await udpServer((msg, rinfo, s) => {
+      const id = msg.readUInt16BE(0);
+      s.send(answer(msg, '6.6.6.1', { id: id ^ 1 }), rinfo.port, rinfo.address);
+      s.send(answer(msg, '6.6.6.2', { name: 'evil.example' }), rinfo.port, rinfo.address);
+      s.send(answer(msg, '6.6.6.3', { type: 'AAAA' }), rinfo.port, rinfo.address);
+      intruder.send(answer(msg, '6.6.6.4'), rinfo.port, rinfo.address); // right ID and question, wrong source port
+      setTimeout(() => s.send(answer(msg, '10.0.0.7'), rinfo.port, rinfo.address), 30);
+    });
+    const stats = new UpstreamStats();
+    const reply = await udpExchange(query('web.service.consul'), up, { timeout: 2000 }, stats);
+    expect(answerIp(reply.bytes)).toBe('10.0.0.7');
+    expect(stats.spoofed).toBe(4);
+    expect(stats.replies).toBe(1);
+  });
+
+  it('matches the question case-insensitively', async () => {
+    const up = await udpServer((msg, rinfo, s) => s.send(answer(msg, '10.0.0.8', { name: 'WEB.service.CONSUL' }), rinfo.port, rinfo.address));
+    const reply = await udpExchange(query('web.Service.consul'), up, { timeout: 1000 }, new UpstreamStats());
+    expect(answerIp(reply.bytes)).toBe('10.0.0.8');
+  });
+
+  it('ignores and counts a reply that does not parse, then takes the real one', async () => {
+    const up = await udpServer((msg, rinfo, s) => {
+      const bad = Buffer.from(answer(msg, '6.6.6.6'));
+      s.send(bad.subarray(0, bad.length - 3), rinfo.port, rinfo.address); // record data cut short
+      s.send(Buffer.from([msg[0]!, msg[1]!, 0x81]), rinfo.port, rinfo.address); // shorter than a header
+      setTimeout(() => s.send(answer(msg, '10.0.0.9'), rinfo.port, rinfo.address), 30);
+    });
+    const stats = new UpstreamStats();
+    const reply = await udpExchange(query('a.test'), up, { timeout: 2000 }, stats);
+    expect(answerIp(reply.bytes)).toBe('10.0.0.9');
+    expect(stats.malformed).toBe(2);
+  });
+
+  it('keeps a truncated (TC) reply cut mid-record as header and question', async () => {
+    const up = await udpServer((msg, rinfo, s) => {
+      const full = Buffer.from(answer(msg, '10.0.0.1'));
+      full[2]! |= 0x02;                                             // TC
+      s.send(full.subarray(0, full.length - 2), rinfo.port, rinfo.address);
+    });
+    const stats = new UpstreamStats();
+    const reply = await udpExchange(query('big.test', 7), up, { timeout: 1000 }, stats);
+    expect(reply.tc).toBe(true);
+    expect(reply.id).toBe(7);
+    expect(reply.ancount).toBe(0);
+    expect(reply.question?.name).toBe('big.test');
+    expect(stats.malformed).toBe(0);
+  });
+
+  it('times out with UpstreamTimeout and leaves no socket or timer behind', async () => {
+    const up = await udpServer(() => {});
+    await later(50);
+    const before = handles();
+    const stats = new UpstreamStats();
+    const started = performance.now();
+    const err = await udpExchange(query('slow.test'), up, { timeout: 150 }, stats).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamTimeout);
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect((err as UpstreamTimeout).upstream).toBe(`127.0.0.1:${up.port}`);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    await later(10);
+    const after = handles();
+    expect(after.sockets).toBe(before.sockets);
+    expect(after.timers).toBeLessThanOrEqual(before.timers);
+    expect(stats.timeouts).toBe(1);
+  });
+
+  it('rejects with UpstreamAborted on abort, at once, and frees the socket', async () => {
+    const up = await udpServer(() => {});
+    await later(50);
+    const before = handles();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('shutdown')), 50);
+    const started = performance.now();
+    const err = await udpExchange(query('slow.test'), up, { timeout: 5000, signal: controller.signal }, new UpstreamStats()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamAborted);
+    expect(((err as Error).cause as Error).message).toBe('shutdown');
+    expect(performance.now() - started).toBeLessThan(1000);
+    await later(10);
+    const after = handles();
+    expect(after.sockets).toBe(before.sockets);
+    expect(after.timers).toBeLessThanOrEqual(before.timers);
+    // An already aborted signal: no socket at all.
+    await expect(udpExchange(query('x.test'), up, { timeout: 1000, signal: AbortSignal.abort() }, new UpstreamStats())).rejects.toBeInstanceOf(UpstreamAborted);
+  });
+
+  it('refuses a host that is not an IP address (no lookup ever happens)', async () => {
+    await expect(udpExchange(query('x.test'), { host: 'localhost', port: 53 }, { timeout: 100 }, new UpstreamStats()))
+      .rejects.toThrow(/not an IP address/);
+  });
+});
