@@ -42,6 +42,8 @@ export type QueryHook = (query: DecodedPacket, info: QueryInfo) =>
   Buffer | 'drop' | undefined | Promise<Buffer | 'drop' | undefined>;
 
 export interface FakeUpstreamOptions {
+  /** A fixed port on 127.0.0.1 (demos); tests leave it 0, the default. */
+  port?: number;
   /** The zone's SOA, sent in authority with NXDOMAIN and NODATA; none when absent. */
   soa?: SoaSpec;
   /** Milliseconds before each reply. */
@@ -96,7 +98,7 @@ export interface FakeUpstream {
  */
 export async function fakeUpstream(zone: RecordTable = {}, opts: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   const server = new FakeUpstreamServer(new Zone(zone, opts.soa), opts);
-  const { udp, tcp, port } = await bindSamePort(net.createServer((socket) => server.accept(socket)));
+  const { udp, tcp, port } = await bindSamePort(net.createServer((socket) => server.accept(socket)), opts.port ?? 0);
   server.listen(udp, tcp, port);
   return server;
 }

@@ -37,15 +37,15 @@ export function closeTcp(server: net.Server): Promise<void> {
  * A UDP socket and a TCP server on the same port of 127.0.0.1: UDP binds port 0, TCP listens on the
  * port it got; when TCP finds that port taken, both start again.
  */
-export async function bindSamePort(server = net.createServer()): Promise<{ udp: dgram.Socket; tcp: net.Server; port: number }> {
+export async function bindSamePort(server = net.createServer(), fixedPort = 0): Promise<{ udp: dgram.Socket; tcp: net.Server; port: number }> {
   for (let attempt = 1; ; attempt++) {
-    const udp = await bindUdp();
+    const udp = await bindUdp(fixedPort);
     const port = udp.address().port;
     try {
       return { udp, tcp: await listenTcp(port, server), port };
     } catch (err) {
       await closeUdp(udp);
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === ATTEMPTS) throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt === ATTEMPTS || fixedPort !== 0) throw err;
     }
   }
 }
