@@ -1,0 +1,228 @@
+// The catalog: nodes, services, their checks and the raft-like indexes that blocking queries watch.
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { CheckStatus } from './options.js';
+
+export interface NodeInput { name: string; address: string; meta?: Record<string, string>; id?: string }
+export interface ServiceInput {
+  id?: string; name: string; node: string; tags?: readonly string[]; address?: string; port?: number;
+  meta?: Record<string, string>; weights?: { passing?: number; warning?: number };
+  /** Initial status of the service's own check (default passing). */
+  status?: CheckStatus;
+}
+export interface CheckInput { node: string; serviceId?: string; status: CheckStatus; output?: string }
+export interface PreparedQueryInput {
+  id?: string; name: string; service: string; tags?: readonly string[]; onlyPassing?: boolean; ttl?: number;
+}
+
+export interface Check { status: CheckStatus; output: string; createIndex: number; modifyIndex: number }
+export interface NodeEntry {
+  readonly id: string; readonly name: string; address: string;
+  meta: Record<string, string>; serf: Check; createIndex: number; modifyIndex: number;
+}
+export interface ServiceEntry {
+  readonly id: string; readonly name: string; readonly node: string; tags: string[]; address: string; port: number;
+  meta: Record<string, string>; weights: { Passing: number; Warning: number }; check: Check;
+  createIndex: number; modifyIndex: number;
+}
+export interface PreparedQuery {
+  readonly id: string; readonly name: string; readonly service: string; readonly tags: readonly string[];
+  readonly onlyPassing: boolean; readonly ttl: number | undefined;
+}
+/** One service instance joined with its node; `status` is the worst of the node and service checks. */
+export interface Instance { readonly node: NodeEntry; readonly service: ServiceEntry; readonly status: CheckStatus }
+
+export type WakeReason = 'write' | 'reset' | 'close';
+const RANK: Record<CheckStatus, number> = { passing: 0, warning: 1, critical: 2 };
+const lower = (s: string): string => s.toLowerCase();
+
+/** A stable UUID-shaped ID from a name, so bodies are the same on every run. */
+export function stableId(name: string): string {
+  const h = createHash('sha256').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+export class Catalog {
+  #index = 0;
+  readonly #serviceIndex = new Map<string, number>(); // lowercased name -> last write touching it
+  readonly #nodes = new Map<string, NodeEntry>();      // lowercased name
+  readonly #services = new Map<string, ServiceEntry>(); // id (unique in the simulator)
+  readonly #queries = new Map<string, PreparedQuery>();
+  readonly #watchers = new Set<(reason: WakeReason) => void>();
+
+  get index(): number { return this.#index; }
+
+  /** The index a blocking health query on `name` sees; the global one for a never-seen name. */
+  serviceIndex(name: string): number { return this.#serviceIndex.get(lower(name)) ?? this.#index; }
+
+  /** Called on every write, on an index reset and on close; returns the unsubscribe function. */
+  watch(fn: (reason: WakeReason) => void): () => void {
+    this.#watchers.add(fn);
+    return () => this.#watchers.delete(fn);
+  }
+  wakeAll(reason: WakeReason): void { for (const fn of [...this.#watchers]) fn(reason); }
+
+  registerNode(input: NodeInput): NodeEntry {
+    if (isIP(input.address) === 0) throw new TypeError(`consul-sim: node ${input.name}: address must be an IP`);
+    const index = this.#next();
+    const old = this.#nodes.get(lower(input.name));
+    const node: NodeEntry = old ?? {
+      id: input.id ?? stableId(input.name), name: input.name, address: input.address, meta: {},
+      serf: { status: 'passing', output: 'Agent alive and reachable', createIndex: index, modifyIndex: index },
+      createIndex: index, modifyIndex: index,
+    };
+    node.address = input.address;
+    node.meta = { ...input.meta };
+    node.modifyIndex = index;
+    this.#nodes.set(lower(input.name), node);
+    this.#touch(this.#namesOn(node.name), index);
+    return node;
+  }
+
+  deregisterNode(name: string): void {
+    const node = this.#mustNode(name);
+    const index = this.#next();
+    const names = this.#namesOn(node.name);
+    for (const s of this.servicesOn(node.name)) this.#services.delete(s.id);
+    this.#nodes.delete(lower(name));
+    this.#touch(names, index);
+  }
+
+  registerService(input: ServiceInput): ServiceEntry {
+    const node = this.#mustNode(input.node);
+    const same = this.#services.get(input.name);
+    // Consul IDs are unique per node; here they are unique in the whole simulator.
+    const id = input.id ?? (same === undefined || lower(same.node) === lower(node.name) ? input.name : `${input.name}-${node.name}`);
+    const index = this.#next();
+    const old = this.#services.get(id);
+    const status = input.status ?? old?.check.status ?? 'passing';
+    const service: ServiceEntry = {
+      id, name: input.name, node: node.name, tags: [...(input.tags ?? [])], address: input.address ?? '',
+      port: input.port ?? 0, meta: { ...input.meta },
+      weights: { Passing: input.weights?.passing ?? 1, Warning: input.weights?.warning ?? 1 },
+      check: { status, output: '', createIndex: old?.check.createIndex ?? index, modifyIndex: index },
+      createIndex: old?.createIndex ?? index, modifyIndex: index,
+    };
+    this.#services.set(id, service);
+    this.#touch(old !== undefined && old.name !== service.name ? [old.name, service.name] : [service.name], index);
+    return service;
+  }
+
+  deregisterService(id: string): void {
+    const s = this.#services.get(id);
+    if (s === undefined) throw new RangeError(`consul-sim: unknown service ID ${id}`);
+    const index = this.#next();
+    this.#services.delete(id);
+    this.#touch([s.name], index);
+  }
+
+  /** Without serviceId it sets the node's serfHealth check, which every instance on it inherits. */
+  setCheck(input: CheckInput): void {
+    const node = this.#mustNode(input.node);
+    let check: Check;
+    let names: string[];
+    if (input.serviceId === undefined) {
+      check = node.serf;
+      names = this.#namesOn(node.name);
+    } else {
+      const s = this.#services.get(input.serviceId);
+      if (s === undefined || lower(s.node) !== lower(node.name)) {
+        throw new RangeError(`consul-sim: no service ${input.serviceId} on node ${input.node}`);
+      }
+      check = s.check;
+      names = [s.name];
+    }
+    const index = this.#next();
+    check.status = input.status;
+    check.output = input.output ?? check.output;
+    check.modifyIndex = index;
+    this.#touch(names, index);
+  }
+
+  /** Replaces the node's own meta keys (consul-network-segment and consul-version always stay). */
+  setNodeMeta(name: string, meta: Record<string, string>): void {
+    const node = this.#mustNode(name);
+    const index = this.#next();
+    node.meta = { ...meta };
+    node.modifyIndex = index;
+    this.#touch(this.#namesOn(node.name), index);
+  }
+
+  /** A write that changes nothing: waiters on `service` (or on every service) wake with the same body. */
+  bumpIndex(service?: string): number {
+    const index = this.#next();
+    this.#touch(service === undefined ? [...this.#serviceIndex.keys()] : [service], index);
+    return index;
+  }
+
+  /** A snapshot restore: every index goes down and every waiter wakes at once. */
+  resetIndex(to?: number): number {
+    const lowerTo = (i: number): number => (to === undefined ? Math.max(1, Math.floor(i / 2)) : Math.min(i, to));
+    this.#index = to === undefined ? lowerTo(this.#index) : Math.max(1, to);
+    for (const [name, i] of this.#serviceIndex) this.#serviceIndex.set(name, Math.max(1, lowerTo(i)));
+    this.wakeAll('reset');
+    return this.#index;
+  }
+
+  registerPreparedQuery(input: PreparedQueryInput): PreparedQuery {
+    const q: PreparedQuery = {
+      id: input.id ?? stableId(`query:${input.name}`), name: input.name, service: input.service,
+      tags: input.tags ?? [], onlyPassing: input.onlyPassing ?? false, ttl: input.ttl,
+    };
+    this.#next();
+    this.#queries.set(q.id, q);
+    this.wakeAll('write');
+    return q;
+  }
+
+  /** By ID first, then by name, as Consul resolves `<name-or-id>.query`. */
+  preparedQuery(idOrName: string): PreparedQuery | undefined {
+    const byId = this.#queries.get(idOrName);
+    if (byId !== undefined) return byId;
+    for (const q of this.#queries.values()) if (lower(q.name) === lower(idOrName)) return q;
+    return undefined;
+  }
+
+  node(name: string): NodeEntry | undefined { return this.#nodes.get(lower(name)); }
+  nodes(): NodeEntry[] { return [...this.#nodes.values()].sort((a, b) => cmp(a.name, b.name)); }
+  service(id: string): ServiceEntry | undefined { return this.#services.get(id); }
+  servicesOn(node: string): ServiceEntry[] {
+    return [...this.#services.values()].filter((s) => lower(s.node) === lower(node)).sort((a, b) => cmp(a.id, b.id));
+  }
+
+  /** Every instance of a service (name match is case-insensitive), sorted by node then service ID. */
+  instances(name: string): Instance[] {
+    const out: Instance[] = [];
+    for (const s of this.#services.values()) {
+      if (lower(s.name) !== lower(name)) continue;
+      const node = this.#nodes.get(lower(s.node))!;
+      out.push({ node, service: s, status: RANK[node.serf.status] >= RANK[s.check.status] ? node.serf.status : s.check.status });
+    }
+    return out.sort((a, b) => cmp(a.node.name, b.node.name) || cmp(a.service.id, b.service.id));
+  }
+
+  /** name -> every tag of every instance, for /v1/catalog/services. */
+  serviceTags(): Map<string, string[]> {
+    const out = new Map<string, Set<string>>();
+    for (const s of this.#services.values()) {
+      const tags = out.get(s.name) ?? new Set<string>();
+      for (const t of s.tags) tags.add(t);
+      out.set(s.name, tags);
+    }
+    return new Map([...out].sort(([a], [b]) => cmp(a, b)).map(([n, t]) => [n, [...t].sort(cmp)]));
+  }
+
+  #next(): number { return ++this.#index; }
+  #touch(names: Iterable<string>, index: number): void {
+    for (const n of names) this.#serviceIndex.set(lower(n), index);
+    this.wakeAll('write');
+  }
+  #namesOn(node: string): string[] { return [...new Set(this.servicesOn(node).map((s) => s.name))]; }
+  #mustNode(name: string): NodeEntry {
+    const node = this.#nodes.get(lower(name));
+    if (node === undefined) throw new RangeError(`consul-sim: unknown node ${name}`);
+    return node;
+  }
+}
+
+function cmp(a: string, b: string): number { return a < b ? -1 : a > b ? 1 : 0; }
