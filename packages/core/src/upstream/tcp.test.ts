@@ -35,12 +35,14 @@ type OnQuery = (msg: Buffer, send: (reply: Buffer) => void, socket: net.Socket) 
 
 const servers: net.Server[] = [];
 const clients: UpstreamClient[] = [];
+const openSockets: net.Socket[] = [];
 
 async function tcpServer(onQuery: OnQuery): Promise<TcpServer> {
   const state = { host: '127.0.0.1', port: 0, accepted: 0, ended: 0, open: new Set<net.Socket>() };
   const server = net.createServer((socket) => {
     state.accepted++;
     state.open.add(socket);
+    openSockets.push(socket);
     socket.on('close', () => { state.open.delete(socket); });
     socket.on('end', () => { state.ended++; });
     socket.on('error', () => {});
@@ -68,7 +70,8 @@ function client(opts: ConstructorParameters<typeof UpstreamClient>[0] = {}): Ups
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
-  await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => { s.closeAllConnections?.(); s.close(() => resolve()); })));
+  for (const s of openSockets.splice(0)) s.destroy();
+  await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
 });
 
 describe('UpstreamClient over TCP', () => {

@@ -1,0 +1,277 @@
+import dgram from 'node:dgram';
+import { after, createServer, type Plugin, type PluginInput, type QueryState } from '@dnsmesh/core';
+import { fakeUpstream, freePort, query, type FakeUpstream, type FakeUpstreamOptions, type RecordTable } from '@dnsmesh/testkit';
+import dnsPacket from 'dns-packet';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ForwardPlugin } from './handler.js';
+import { forward } from './index.js';
+import type { ForwardInput } from './options.js';
+
+const TABLE: RecordTable = {
+  'web.service.consul A': { ttl: 30, data: ['10.0.0.7'] },
+  'www.example.test A': { cname: 'edge.example.test', ttl: 60 },
+  'edge.example.test CNAME': { cname: 'web.service.consul', ttl: 60 },
+  'big.service.consul A': { ttl: 30, data: Array.from({ length: 40 }, (_, i) => `10.1.0.${i + 1}`) },
+};
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+async function upstream(opts: FakeUpstreamOptions = {}, table: RecordTable = TABLE): Promise<FakeUpstream> {
+  const u = await fakeUpstream(table, opts);
+  cleanups.push(() => u.close());
+  return u;
+}
+
+/** A resolver on 127.0.0.1:0 whose chain is [spy, ...before, forward]; the spy keeps what forward left in ctx.state. */
+async function resolver(input: ForwardInput, before: PluginInput[] = []) {
+  let plugin: ForwardPlugin | undefined;
+  const states: QueryState[] = [];
+  const spy: Plugin = { name: 'spy', handle: (ctx, next) => after(next(ctx), (reply) => { states.push({ ...ctx.state }); return reply; }) };
+  const server = await createServer({
+    port: 0,
+    plugins: [spy, ...before, (block) => (plugin = forward(input)(block) as ForwardPlugin)],
+  }).start();
+  cleanups.push(() => server.stop(0));
+  return { server, address: server.address, plugin: plugin!, states };
+}
+
+describe('forward', () => {
+  it('forwards an A query and returns the upstream answer to the client', async () => {
+    const up = await upstream();
+    const { address, states, plugin } = await resolver({ to: [up.address] });
+    const reply = await query(address, 'Web.Service.Consul', 'A');
+    expect(reply.rcode).toBe('NOERROR');
+    expect(reply.questions[0]!.name).toBe('Web.Service.Consul');
+    expect(reply.answers).toMatchObject([{ type: 'A', ttl: 30, data: '10.0.0.7' }]);
+    expect(up.count('web.service.consul', 'A', 'udp')).toBe(1);
+    expect(states[0]).toMatchObject({ upstream: up.address, upstreamTransport: 'udp' });
+    expect(plugin.upstreams.upstreams[0]).toMatchObject({ requests: 1, fails: 0 });
+    expect(plugin.upstreams.upstreams[0]!.responses.get('NOERROR')).toBe(1);
+  });
+
+  it('passes a CNAME chain through whole', async () => {
+    const up = await upstream();
+    const { address } = await resolver({ to: [up.address] });
+    const reply = await query(address, 'www.example.test', 'A');
+    expect(reply.answers.map((a) => [a.type, a.data])).toEqual([
+      ['CNAME', 'edge.example.test'], ['CNAME', 'web.service.consul'], ['A', '10.0.0.7'],
+    ]);
+  });
+
+  it('passes names outside FROM, and names under except, to the next plugin (REFUSED at the end)', async () => {
+    const up = await upstream();
+    const { address } = await resolver({ from: 'consul.', except: ['private.consul'], to: [up.address] });
+    expect((await query(address, 'example.org', 'A')).rcode).toBe('REFUSED');
+    expect((await query(address, 'db.Private.consul', 'A')).rcode).toBe('REFUSED');
+    expect((await query(address, 'web.service.consul', 'A')).rcode).toBe('NOERROR');
+    expect(up.queries.map((q) => q.name)).toEqual(['web.service.consul']);
+  });
+
+  it('fails over to the second upstream when the first blackholes', async () => {
+    const dead = await upstream({ blackhole: true });
+    const live = await upstream();
+    const { address, states, plugin } = await resolver({ to: [dead.address, live.address], policy: 'sequential' });
+    const started = performance.now();
+    const reply = await query(address, 'web.service.consul', 'A', { timeout: 5000 });
+    const took = performance.now() - started;
+    expect(reply.answers[0]?.data).toBe('10.0.0.7');
+    expect(took).toBeGreaterThanOrEqual(1900);            // one 2 s try at the dead one
+    expect(took).toBeLessThan(3000);
+    expect(dead.count('web.service.consul')).toBe(1);
+    expect(states[0]!.upstream).toBe(live.address);
+    expect(plugin.upstreams.upstreams[0]!.fails).toBe(1);
+  });
+
+  it('marks an upstream down after max_fails, skips it, and brings it back when a health probe answers', async () => {
+    const flaky = await upstream({ blackhole: true });
+    const live = await upstream();
+    const { address, states, plugin } = await resolver({ to: [flaky.address, live.address], policy: 'sequential', maxFails: 1, healthCheck: 100 });
+    const first = plugin.upstreams.upstreams[0]!;
+    await query(address, 'web.service.consul', 'A', { timeout: 5000 });
+    expect(first.down).toBe(true);
+    // Down: skipped at once, no 2 s wait.
+    const started = performance.now();
+    await query(address, 'web.service.consul', 'A');
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(states[1]!.upstream).toBe(live.address);
+    // Probes (. IN NS, RD clear) keep going while it is down, and fail.
+    await vi.waitFor(() => expect(flaky.count('.', 'NS')).toBeGreaterThanOrEqual(1), { timeout: 2000 });
+    expect(flaky.queries.find((q) => q.type === 'NS')).toMatchObject({ name: '.', rd: false, transport: 'udp' });
+    flaky.blackhole(false);
+    await vi.waitFor(() => expect(first.down).toBe(false), { timeout: 4000 });
+    expect(first.healthcheckFailures).toBeGreaterThanOrEqual(1);
+    await query(address, 'web.service.consul', 'A');
+    expect(states[2]!.upstream).toBe(flaky.address);
+    expect(first.probe!.active).toBe(false);
+  });
+
+  it('answers SERVFAIL within 5 s when no upstream answers', async () => {
+    const a = await upstream({ blackhole: true });
+    const b = await upstream({ blackhole: true });
+    const { address, plugin } = await resolver({ to: [a.address, b.address] });
+    const started = performance.now();
+    const reply = await query(address, 'web.service.consul', 'A', { timeout: 8000 });
+    const took = performance.now() - started;
+    expect(reply.rcode).toBe('SERVFAIL');
+    expect(took).toBeGreaterThanOrEqual(4900);
+    expect(took).toBeLessThan(5200);
+    expect(a.count() + b.count()).toBeGreaterThanOrEqual(3);   // 2 s tries, round and round
+    expect(plugin.counts.servfails).toBe(1);
+  }, 15_000);
+
+  it('uses a slow answer that lands within the 5 s, after asking again at 2 s', async () => {
+    const up = await upstream({ delay: 3000 });
+    const { address, plugin } = await resolver({ to: [up.address] });
+    const started = performance.now();
+    const reply = await query(address, 'web.service.consul', 'A', { timeout: 8000 });
+    const took = performance.now() - started;
+    expect(reply.answers[0]?.data).toBe('10.0.0.7');
+    expect(took).toBeGreaterThanOrEqual(2900);
+    expect(took).toBeLessThan(4000);
+    expect(up.count('web.service.consul')).toBe(2);        // asked again at 2 s; the first reply won
+    expect(plugin.upstreams.upstreams[0]!.fails).toBe(0);  // the late reply reset its count
+  }, 15_000);
+
+  it('gives up at once, without spinning, when every try fails fast (TCP refused)', async () => {
+    const closed = await freePort();
+    const { address, plugin } = await resolver({ to: [`127.0.0.1:${closed}`], forceTcp: true });
+    const started = performance.now();
+    const reply = await query(address, 'web.service.consul', 'A');
+    expect(reply.rcode).toBe('SERVFAIL');
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(plugin.upstreams.upstreams[0]!.requests).toBeLessThanOrEqual(3);
+  });
+
+  it('still tries an upstream when every one is down', async () => {
+    const up = await upstream({ blackhole: true });
+    const { address, plugin } = await resolver({ to: [up.address], maxFails: 1, healthCheck: 60_000 });
+    await query(address, 'web.service.consul', 'A', { timeout: 8000 });     // SERVFAIL, now down
+    expect(plugin.upstreams.upstreams[0]!.down).toBe(true);
+    up.blackhole(false);
+    const reply = await query(address, 'web.service.consul', 'A');
+    expect(reply.answers[0]?.data).toBe('10.0.0.7');
+    expect(plugin.counts.healthcheckBroken).toBeGreaterThanOrEqual(1);
+    expect(plugin.upstreams.upstreams[0]!.down).toBe(false);
+  }, 15_000);
+
+  it('answers REFUSED at once above max_concurrent, without counting an upstream failure', async () => {
+    const up = await upstream({ delay: 300 });
+    const { address, plugin } = await resolver({ to: [up.address], maxConcurrent: 2 });
+    const slow = [query(address, 'web.service.consul', 'A'), query(address, 'www.example.test', 'A')];
+    await vi.waitFor(() => expect(plugin.inflight).toBe(2));
+    const started = performance.now();
+    const refused = await query(address, 'big.service.consul', 'A');
+    expect(refused.rcode).toBe('REFUSED');
+    expect(performance.now() - started).toBeLessThan(200);
+    expect((await Promise.all(slow)).map((r) => r.rcode)).toEqual(['NOERROR', 'NOERROR']);
+    expect(plugin.counts.maxConcurrentRejects).toBe(1);
+    expect(plugin.upstreams.upstreams[0]!.fails).toBe(0);
+    expect(up.count('big.service.consul')).toBe(0);
+  });
+
+  it('force_tcp asks over TCP, reusing one connection', async () => {
+    const up = await upstream();
+    const { address, states } = await resolver({ to: [up.address], forceTcp: true });
+    await query(address, 'web.service.consul', 'A');
+    await query(address, 'www.example.test', 'A');
+    expect(up.count(undefined, undefined, 'tcp')).toBe(2);
+    expect(up.count(undefined, undefined, 'udp')).toBe(0);
+    expect(up.tcpConnections).toBe(1);
+    expect(states[0]!.upstreamTransport).toBe('tcp');
+  });
+
+  it("uses the client's transport by default, and prefer_udp asks over UDP for TCP clients", async () => {
+    const up = await upstream();
+    const plain = await resolver({ to: [up.address] });
+    await query(plain.address, 'web.service.consul', 'A', { transport: 'tcp' });
+    expect(up.count('web.service.consul', 'A', 'tcp')).toBe(1);
+    const udp = await resolver({ to: [up.address], preferUdp: true });
+    await query(udp.address, 'www.example.test', 'A', { transport: 'tcp' });
+    expect(up.count('www.example.test', 'A', 'udp')).toBe(1);
+  });
+
+  it('passes a truncated UDP reply on by default; prefer_udp asks it again over TCP', async () => {
+    const up = await upstream({ truncateUdpAt: 200 });
+    const plain = await resolver({ to: [up.address] });
+    const truncated = await query(plain.address, 'big.service.consul', 'A', { edns: 4096 });
+    expect(truncated.flags.tc).toBe(true);
+    expect(plain.states[0]!.upstreamTransport).toBe('udp');
+    const retry = await resolver({ to: [up.address], preferUdp: true });
+    const full = await query(retry.address, 'big.service.consul', 'A', { transport: 'tcp' });
+    expect(full.flags.tc).toBe(false);
+    expect(full.answers).toHaveLength(40);
+    expect(retry.states[0]!.upstreamTransport).toBe('tcp');
+    expect(up.count('big.service.consul', 'A', 'tcp')).toBe(1);
+  });
+
+  it('asks over TCP, the upstream that truncated first, when tcp_retry sets state.forceTcp', async () => {
+    const a = await upstream();
+    const b = await upstream();
+    const retry: Plugin = { name: 'retry', handle: (ctx, next) => { ctx.state.forceTcp = true; ctx.state.upstream = b.address; return next(ctx); } };
+    const { address, states } = await resolver({ to: [a.address, b.address], policy: 'sequential' }, [retry]);
+    await query(address, 'web.service.consul', 'A');
+    expect(b.count('web.service.consul', 'A', 'tcp')).toBe(1);
+    expect(a.count()).toBe(0);
+    expect(states[0]).toMatchObject({ upstream: b.address, upstreamTransport: 'tcp' });
+  });
+
+  it('ignores spoofed replies end to end (wrong ID, wrong question, wrong source port)', async () => {
+    const intruder = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => intruder.bind(0, '127.0.0.1', () => resolve()));
+    const server = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => { intruder.close(); server.close(); });
+    server.on('message', (msg, rinfo) => {
+      const q = dnsPacket.decode(msg);
+      const reply = (id: number, name: string, ip: string) => dnsPacket.encode({
+        type: 'response', id, flags: 0x0180, questions: [{ name, type: 'A', class: 'IN' }],
+        answers: [{ name, type: 'A', class: 'IN', ttl: 30, data: ip }],
+      });
+      server.send(reply(q.id ^ 0x5555, q.questions[0].name, '6.6.6.1'), rinfo.port, rinfo.address);
+      server.send(reply(q.id, 'evil.example', '6.6.6.2'), rinfo.port, rinfo.address);
+      intruder.send(reply(q.id, q.questions[0].name, '6.6.6.3'), rinfo.port, rinfo.address);
+      setTimeout(() => server.send(reply(q.id, q.questions[0].name, '10.0.0.7'), rinfo.port, rinfo.address), 50);
+    });
+    const { address, plugin } = await resolver({ to: [`127.0.0.1:${server.address().port}`] });
+    const reply = await query(address, 'web.service.consul', 'A');
+    expect(reply.answers.map((a) => a.data)).toEqual(['10.0.0.7']);
+    expect(plugin.client.stats.spoofed).toBe(3);
+  });
+
+  it('publishes its metrics at 0 when configured, and sums several forwards of one registry', async () => {
+    const up = await upstream();
+    const server = await createServer({
+      blocks: [
+        { zones: ['consul.'], port: 0, plugins: [forward({ to: [up.address], maxConcurrent: 1 })] },
+        { zones: ['example.test.'], port: 0, plugins: [forward({ to: [up.address] })] },
+      ],
+    });
+    const text0 = await server.metrics.metrics();
+    expect(text0).toContain(`dnsmesh_forward_requests_total{to="${up.address}"} 0`);
+    expect(text0).toContain(`dnsmesh_forward_responses_total{to="${up.address}",rcode="NOERROR"} 0`);
+    expect(text0).toContain(`dnsmesh_forward_healthcheck_failures_total{to="${up.address}"} 0`);
+    expect(text0).toContain('dnsmesh_forward_max_concurrent_rejects_total 0');
+    await server.start();
+    cleanups.push(() => server.stop(0));
+    // Both blocks share one listener (port 0 means one port); the zone picks the block.
+    await query(server.address, 'web.service.consul', 'A');
+    await query(server.address, 'www.example.test', 'A');
+    const text = await server.metrics.metrics();
+    expect(text).toContain(`dnsmesh_forward_requests_total{to="${up.address}"} 2`);
+    expect(text).toContain(`dnsmesh_forward_responses_total{to="${up.address}",rcode="NOERROR"} 2`);
+  });
+
+  it('stops cleanly: probes cleared, TCP connections closed', async () => {
+    const up = await upstream();
+    const { server, address, plugin } = await resolver({ to: [up.address], forceTcp: true, expire: 60_000 });
+    await query(address, 'web.service.consul', 'A');
+    const pool = plugin.client.pool({ host: up.host, port: up.port });
+    expect(pool.connections).toBe(1);
+    await server.stop(0);
+    expect(pool.connections).toBe(0);
+    await expect(plugin.client.exchange(Buffer.alloc(12), up, { timeout: 100 })).rejects.toThrow(/closed/);
+  });
+});

@@ -1,0 +1,197 @@
+import {
+  DnsMessage, inZone, Rcode, UpstreamAborted, UpstreamClient,
+  type Next, type Plugin, type QueryContext, type Transport,
+} from '@dnsmesh/core';
+import { HealthProbe } from './health.js';
+import { TIMEOUTS, type ForwardOptions } from './options.js';
+import { Upstream, UpstreamSet } from './upstream-set.js';
+
+/** Counters of one forward that belong to no single upstream. */
+export class ForwardCounts {
+  /** Queries answered REFUSED because `max_concurrent` were already in flight. */
+  maxConcurrentRejects = 0;
+  /** Times every upstream was down, so one was tried at random anyway. */
+  healthcheckBroken = 0;
+  /** Queries no upstream answered within the 5 s budget (answered SERVFAIL). */
+  servfails = 0;
+}
+
+/**
+ * Sends queries in FROM (minus `except`) to the upstreams and returns their reply as it came
+ * (wire bytes: nothing is decoded or re-encoded; the edge puts the client's ID and question case
+ * back). Names outside go to `next`. Each query has 5 s; after 2 s without a reply from one
+ * upstream, that upstream counts a failure and the next one is asked too, until one answers or
+ * the time is up (SERVFAIL).
+ */
+export class ForwardPlugin implements Plugin {
+  readonly name = 'forward';
+  readonly counts = new ForwardCounts();
+  readonly client: UpstreamClient;
+  readonly upstreams: UpstreamSet;
+  #inflight = 0;
+
+  constructor(readonly options: ForwardOptions) {
+    this.client = new UpstreamClient({ expire: options.expire });
+    const probeTransport: Transport = options.forceTcp ? 'tcp' : 'udp';
+    this.upstreams = new UpstreamSet(options.policy, options.to.map((address) => {
+      const up = new Upstream(address, options.maxFails);
+      if (options.maxFails > 0) {
+        up.probe = new HealthProbe(up, this.client, { interval: options.healthCheck, domain: options.healthCheckDomain, transport: probeTransport });
+      }
+      return up;
+    }));
+  }
+
+  /** Queries being forwarded right now. */
+  get inflight(): number {
+    return this.#inflight;
+  }
+
+  handle(ctx: QueryContext, next: Next): DnsMessage | Promise<DnsMessage> {
+    const question = ctx.request.question;
+    if (question === undefined || !this.matches(question.lname)) return next(ctx);
+    const max = this.options.maxConcurrent;
+    if (max > 0 && this.#inflight >= max) {
+      this.counts.maxConcurrentRejects++;
+      return DnsMessage.reply(ctx.request, Rcode.REFUSED);
+    }
+    this.#inflight++;
+    return this.#forward(ctx).finally(() => { this.#inflight--; });
+  }
+
+  /** True for a name (canonical, trailing dot) this forward takes: in FROM and not excepted (FROM itself always). */
+  matches(name: string): boolean {
+    const { from, except } = this.options;
+    if (!inZone(name, from)) return false;
+    if (name === from) return true;
+    for (const zone of except) if (inZone(name, zone)) return false;
+    return true;
+  }
+
+  /**
+   * Tries upstreams until one answers or the query's 5 s are up. A try that has no reply after 2 s
+   * counts as a failure of its upstream and the next try starts, but the earlier one keeps
+   * listening: a slow answer that lands within the 5 s is still used. A try that fails at once (a
+   * refused or broken TCP connection) starts the next one at once. Tries are capped, and when
+   * every upstream is down one is tried at random, once (as CoreDNS), so fast failures never spin.
+   */
+  #forward(ctx: QueryContext): Promise<DnsMessage> {
+    const deadline = performance.now() + TIMEOUTS.query;
+    const list = this.#order(ctx);
+    const maxTries = Math.max(3, 2 * list.length);
+    let tries = 0;
+    let i = 0;
+    let downSeen = 0;
+    let allDownTried = false;
+    const pick = (): Upstream | undefined => {
+      while (tries < maxTries) {
+        if (i >= list.length) { i = 0; downSeen = 0; }
+        const up = list[i++]!;
+        if (!up.down) { tries++; return up; }
+        if (++downSeen < list.length) continue;
+        if (allDownTried) return undefined;
+        // Every upstream is down: health checking itself may be what is broken, so try one anyway.
+        allDownTried = true;
+        this.counts.healthcheckBroken++;
+        tries++;
+        return this.upstreams.random();
+      }
+      return undefined;
+    };
+
+    return new Promise<DnsMessage>((resolve) => {
+      const stop = new AbortController();                    // ends every try once the query is settled
+      const parent = ctx.signal;
+      let settled = false;
+      let inflight = 0;
+      let exhausted = false;
+      let tryTimer: NodeJS.Timeout | undefined;
+      let lastError: unknown;
+      const finish = (reply: DnsMessage | undefined, up?: Upstream, transport?: Transport): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(tryTimer);
+        clearTimeout(deadlineTimer);
+        parent.removeEventListener('abort', onAbort);
+        stop.abort();
+        if (reply !== undefined) {
+          ctx.state.upstream = up!.label;
+          ctx.state.upstreamTransport = transport;
+          resolve(reply);
+          return;
+        }
+        this.counts.servfails++;
+        ctx.log.warn({ err: lastError, upstreams: list.map((u) => u.label) }, 'forward: no upstream answered');
+        resolve(DnsMessage.reply(ctx.request, Rcode.SERVFAIL));
+      };
+      const onAbort = (): void => finish(undefined);
+      const start = (): void => {
+        clearTimeout(tryTimer);
+        const remaining = deadline - performance.now();
+        const up = remaining > 0 ? pick() : undefined;
+        if (up === undefined) {
+          exhausted = true;
+          if (inflight === 0) finish(undefined);               // else the tries in flight may still answer
+          return;
+        }
+        const attempt = { timedOut: false };
+        inflight++;
+        tryTimer = setTimeout(() => { attempt.timedOut = true; up.failed(); start(); }, Math.min(TIMEOUTS.read, remaining));
+        this.#ask(ctx, up, deadline, stop.signal).then(
+          ({ reply, transport }) => { inflight--; finish(reply, up, transport); },
+          (err: unknown) => {
+            inflight--;
+            if (settled || err instanceof UpstreamAborted) return;
+            lastError = err;
+            if (!attempt.timedOut) { up.failed(); start(); }     // failed before its 2 s: next one now
+            else if (exhausted && inflight === 0) finish(undefined);
+          },
+        );
+      };
+      const deadlineTimer = setTimeout(() => finish(undefined), TIMEOUTS.query);
+      if (parent.aborted) { finish(undefined); return; }
+      parent.addEventListener('abort', onAbort, { once: true });
+      start();
+    });
+  }
+
+  /**
+   * One try at one upstream, listening until the query's deadline; with prefer_udp a truncated
+   * UDP reply is asked again over TCP.
+   */
+  async #ask(ctx: QueryContext, up: Upstream, deadline: number, signal: AbortSignal): Promise<{ reply: DnsMessage; transport: Transport }> {
+    const { forceTcp, preferUdp } = this.options;
+    let transport: Transport = forceTcp || ctx.state.forceTcp ? 'tcp' : preferUdp ? 'udp' : ctx.client.transport;
+    up.requests++;
+    let reply = await this.client.exchange(ctx.request.bytes, up.address, {
+      transport, timeout: Math.max(1, deadline - performance.now()), signal,
+    });
+    if (reply.tc && transport === 'udp' && preferUdp) {
+      up.replied(reply.rcodeName);
+      transport = 'tcp';
+      up.requests++;
+      reply = await this.client.exchange(ctx.request.bytes, up.address, {
+        transport, timeout: Math.max(1, deadline - performance.now()), signal,
+      });
+    }
+    up.replied(reply.rcodeName);
+    return { reply, transport };
+  }
+
+  /**
+   * The policy's order; when tcp_retry asks again over TCP, the upstream that sent the truncated
+   * reply goes first.
+   */
+  #order(ctx: QueryContext): readonly Upstream[] {
+    const list = this.upstreams.list();
+    const previous = ctx.state.forceTcp ? ctx.state.upstream : undefined;
+    if (previous === undefined) return list;
+    const first = this.upstreams.find(previous);
+    return first === undefined ? list : [first, ...list.filter((u) => u !== first)];
+  }
+
+  stop(): void {
+    this.upstreams.stop();
+    this.client.close();
+  }
+}

@@ -1,0 +1,25 @@
+import { publishMetric, type ServerBlock } from '@dnsmesh/core';
+import type { ForwardPlugin } from './handler.js';
+
+/**
+ * Publishes a forward's counters on the block's registry. Several forwards (one per server block)
+ * feed the same metrics: each is created once per registry and sums every forward at scrape time.
+ * Every series exists at 0 from the start. Returns the function that unpublishes this forward.
+ */
+export function registerForwardMetrics(metrics: ServerBlock['metrics'], plugin: ForwardPlugin): () => void {
+  const ups = plugin.upstreams.upstreams;
+  const c = plugin.counts;
+  const off = [
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_requests_total', 'Queries sent to each upstream (every try).', ['to'],
+      () => ups.map((u) => [{ to: u.label }, u.requests] as const)),
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_responses_total', 'Replies from each upstream, by rcode.', ['to', 'rcode'],
+      () => ups.flatMap((u) => [...u.responses].map(([rcode, n]) => [{ to: u.label, rcode }, n] as const))),
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_healthcheck_failures_total', 'Health probes that got no reply, per upstream.', ['to'],
+      () => ups.map((u) => [{ to: u.label }, u.healthcheckFailures] as const)),
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_healthcheck_broken_total', 'Times every upstream was down and one was tried at random anyway.', [],
+      () => [[{}, c.healthcheckBroken]]),
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_max_concurrent_rejects_total', 'Queries refused because max_concurrent were in flight.', [],
+      () => [[{}, c.maxConcurrentRejects]]),
+  ];
+  return () => { for (const fn of off) fn(); };
+}

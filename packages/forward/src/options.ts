@@ -1,0 +1,155 @@
+import { isIP } from 'node:net';
+import type { Duration, UpstreamAddress } from '@dnsmesh/core';
+
+/** How the next upstream is picked for each query. */
+export type Policy = 'random' | 'round_robin' | 'sequential';
+export const POLICIES: readonly Policy[] = ['random', 'round_robin', 'sequential'];
+
+/** What forward does, from a Corefile or from code. Durations in ms. */
+export interface ForwardOptions {
+  /** The zone it forwards (canonical, trailing dot); other names go to the next plugin. */
+  readonly from: string;
+  /** 1 to 15 upstreams: IP literals and ports. */
+  readonly to: readonly UpstreamAddress[];
+  /** Names (and what lies below them) that go to the next plugin instead. */
+  readonly except: readonly string[];
+  /** Always ask over TCP. Wins over `preferUdp`. */
+  readonly forceTcp: boolean;
+  /** Ask over UDP even for TCP clients; a truncated answer is asked again over TCP. */
+  readonly preferUdp: boolean;
+  /** Consecutive failures after which an upstream is down (and health-checked until it answers). 0: never down. */
+  readonly maxFails: number;
+  /** Idle TCP connections to an upstream close after this long. */
+  readonly expire: Duration;
+  /** How often a failing upstream is probed. */
+  readonly healthCheck: Duration;
+  /** The name the probe asks for (type NS). */
+  readonly healthCheckDomain: string;
+  readonly policy: Policy;
+  /** Queries in flight above which new ones get REFUSED at once. 0: no limit. */
+  readonly maxConcurrent: number;
+}
+
+/** Every default, as CoreDNS has them. */
+export const DEFAULTS = {
+  from: '.',
+  except: [] as readonly string[],
+  forceTcp: false,
+  preferUdp: false,
+  maxFails: 2,
+  expire: 10_000,
+  healthCheck: 500,
+  healthCheckDomain: '.',
+  policy: 'random' as Policy,
+  maxConcurrent: 0,
+} as const;
+
+/** Limits that the Corefile and the code factory both check. */
+export const LIMITS = {
+  upstreams: 15,
+  maxFails: { min: 0, max: 10_000 },
+  expire: { min: 0, max: 3_600_000 },
+  healthCheck: { min: 10, max: 3_600_000 },
+  maxConcurrent: { min: 0, max: 1_000_000 },
+} as const;
+
+/** Fixed timings (CoreDNS's): the whole query, one try at one upstream, one health probe. */
+export const TIMEOUTS = { query: 5000, read: 2000, probe: 1000 } as const;
+
+/**
+ * `IP`, `IP:PORT`, `[IPv6]:PORT`, optionally behind `dns://`; the port defaults to 53. Only IP
+ * literals: no name is ever looked up, and a resolv.conf path is refused. Throws an Error whose
+ * message says what is wrong (callers add where).
+ */
+export function parseUpstream(text: string): UpstreamAddress {
+  let rest = text;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(rest);
+  if (scheme !== null) {
+    if (scheme[1]!.toLowerCase() !== 'dns') {
+      throw new Error(`'${scheme[1]}' is not supported as a destination protocol (only dns://): ${text}`);
+    }
+    rest = rest.slice(scheme[0].length);
+  }
+  if (rest.includes('/')) {
+    throw new Error(`'${text}' looks like a file: reading upstreams from a resolv.conf file is not supported; give IP addresses`);
+  }
+  let host: string;
+  let port = '53';
+  if (rest.startsWith('[')) {
+    const close = rest.indexOf(']');
+    host = close < 0 ? rest : rest.slice(1, close);
+    const after = close < 0 ? '' : rest.slice(close + 1);
+    if (close < 0 || (after !== '' && !after.startsWith(':'))) throw new Error(`expected IP[:PORT] or [IPv6]:PORT, got '${text}'`);
+    if (after !== '') port = after.slice(1);
+  } else if (isIP(rest) === 6) {
+    host = rest;
+  } else {
+    const colon = rest.lastIndexOf(':');
+    host = colon < 0 ? rest : rest.slice(0, colon);
+    if (colon >= 0) port = rest.slice(colon + 1);
+  }
+  if (isIP(host) === 0) {
+    throw new Error(`'${host}' is not an IP address: upstreams must be IP literals (names are not resolved)`);
+  }
+  if (rest.startsWith('[') && isIP(host) !== 6) throw new Error(`'${host}' in brackets is not an IPv6 address`);
+  const n = /^\d{1,5}$/.test(port) ? Number(port) : NaN;
+  if (!(n >= 1 && n <= 65535)) throw new Error(`port '${port}' of '${text}' is not between 1 and 65535`);
+  return { host, port: n };
+}
+
+/** What the code factory `forward(input)` takes: the Corefile's options, in code. Durations in ms. */
+export interface ForwardInput {
+  /** Default '.' (every name). */
+  readonly from?: string;
+  /** 'IP', 'IP:PORT', '[IPv6]:PORT', 'dns://IP:PORT', or { host, port }: 1 to 15. */
+  readonly to: readonly (string | UpstreamAddress)[];
+  readonly except?: readonly string[];
+  readonly forceTcp?: boolean;
+  readonly preferUdp?: boolean;
+  readonly maxFails?: number;
+  readonly expire?: Duration;
+  readonly healthCheck?: Duration;
+  readonly healthCheckDomain?: string;
+  readonly policy?: Policy;
+  readonly maxConcurrent?: number;
+}
+
+/** Checks code input once, with the Corefile's limits; a TypeError names the option. */
+export function resolveOptions(input: ForwardInput, zone: (text: string) => string): ForwardOptions {
+  const bad = (option: string, message: string): never => { throw new TypeError(`forward: ${option}: ${message}`); };
+  const zoneOf = (option: string, text: unknown): string => {
+    if (typeof text !== 'string') return bad(option, `expected a zone name, got ${JSON.stringify(text)}`);
+    try { return zone(text); } catch (err) { return bad(option, (err as { detail?: string }).detail ?? (err as Error).message); }
+  };
+  const intIn = (option: string, value: unknown, range: { min: number; max: number }): number =>
+    typeof value === 'number' && Number.isInteger(value) && value >= range.min && value <= range.max
+      ? value : bad(option, `expected an integer from ${range.min} to ${range.max}, got ${String(value)}`);
+  const msIn = (option: string, value: unknown, range: { min: number; max: number }): number =>
+    typeof value === 'number' && Number.isFinite(value) && value >= range.min && value <= range.max
+      ? Math.round(value) : bad(option, `expected milliseconds from ${range.min} to ${range.max}, got ${String(value)}`);
+
+  if (!Array.isArray(input.to) || input.to.length === 0) bad('to', 'needs at least one upstream');
+  if (input.to.length > LIMITS.upstreams) bad('to', `more than ${LIMITS.upstreams} upstreams: ${input.to.length}`);
+  const to = input.to.map((t, i) => {
+    if (typeof t !== 'string') {
+      if (isIP(t?.host ?? '') === 0) bad(`to[${i}]`, `'${t?.host}' is not an IP address`);
+      return { host: t.host, port: intIn(`to[${i}].port`, t.port, { min: 1, max: 65535 }) };
+    }
+    try { return parseUpstream(t); } catch (err) { return bad(`to[${i}]`, (err as Error).message); }
+  });
+  const policy = input.policy ?? DEFAULTS.policy;
+  if (!POLICIES.includes(policy)) bad('policy', `unknown policy '${String(policy)}' (random, round_robin or sequential)`);
+  return {
+    from: zoneOf('from', input.from ?? DEFAULTS.from),
+    to,
+    except: (input.except ?? []).map((z, i) => zoneOf(`except[${i}]`, z)),
+    forceTcp: input.forceTcp ?? DEFAULTS.forceTcp,
+    preferUdp: input.preferUdp ?? DEFAULTS.preferUdp,
+    maxFails: intIn('maxFails', input.maxFails ?? DEFAULTS.maxFails, LIMITS.maxFails),
+    expire: msIn('expire', input.expire ?? DEFAULTS.expire, LIMITS.expire),
+    healthCheck: msIn('healthCheck', input.healthCheck ?? DEFAULTS.healthCheck, LIMITS.healthCheck),
+    healthCheckDomain: zoneOf('healthCheckDomain', input.healthCheckDomain ?? DEFAULTS.healthCheckDomain),
+    policy,
+    maxConcurrent: intIn('maxConcurrent', input.maxConcurrent ?? DEFAULTS.maxConcurrent, LIMITS.maxConcurrent),
+  };
+}
