@@ -24,3 +24,4 @@ export { DnsServer, createServer, type CreateServerOptions, type BlockSpec, type
 export * from './corefile/index.js';
 export { publishMetric, type Sample, type SampleSource } from './metrics.js';
 export { default as bindPlugin } from './builtins/bind.js';
+export * from './upstream/index.js';
