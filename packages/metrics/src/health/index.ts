@@ -1,0 +1,56 @@
+import { definePlugin, type ServerBlock } from '@dnsmesh/core';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { methodNotAllowed, mount, text, type Mounted, type Route } from '../http/listener.js';
+import { parse, resolveOptions, type HealthInput, type HealthOptions } from './setup.js';
+
+export { parse as parseHealth, MAX_LAMEDUCK, type HealthOptions, type HealthInput } from './setup.js';
+
+/** `GET /health`: 200 `OK` while the process serves (liveness, as CoreDNS). */
+export const healthRoute: Route = (req, res) => {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
+  text(res, 200, 'OK');
+};
+
+/**
+ * Serves `/health` while the block runs. With `lameduck`, the block's stop waits that long
+ * (still answering 200) before the endpoint closes, so a load balancer has time to notice.
+ * Takes no place in the chain.
+ */
+export function createHealth(options: HealthOptions, block: ServerBlock): undefined {
+  let mounted: Mounted | undefined;
+  block.onStart(async () => {
+    mounted = await mount('health', options.address, block, { '/health': healthRoute });
+  });
+  block.onStop(async () => {
+    if (mounted === undefined) return;
+    if (options.lameduck > 0) await lameduck(block, options.lameduck);
+    await mounted.unmount();
+  });
+  return undefined;
+}
+
+/** One lameduck wait per server (its blocks share a registry), not one per block stopping in turn. */
+const waits = new WeakMap<object, { until: number; done: Promise<unknown> }>();
+
+function lameduck(block: ServerBlock, ms: number): Promise<unknown> {
+  const now = Date.now();
+  const seen = waits.get(block.metrics);
+  if (seen !== undefined && seen.until >= now - 1000) return seen.done;
+  const wait = { until: now + ms, done: sleep(ms) };
+  waits.set(block.metrics, wait);
+  return wait.done;
+}
+
+/** health for code composition: `createServer({ plugins: [healthPlugin({ address: '127.0.0.1:8080' }), ...] })`. */
+export function healthPlugin(input: HealthInput = {}): (block: ServerBlock) => undefined {
+  const options = resolveOptions(input);
+  return (block) => createHealth(options, block);
+}
+
+/** `health [ADDRESS] { lameduck DURATION }`. */
+export const health = definePlugin<HealthOptions>({
+  name: 'health',
+  core: '^0.1.0',
+  parse,
+  create: createHealth,
+});
