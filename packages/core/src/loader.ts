@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { container as rootContainer } from 'tsyringe';
