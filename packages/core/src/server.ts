@@ -43,21 +43,35 @@ export class DnsServer {
     try {
       for (const [port, edge] of this.edges) {
         const hosts = hostsFor(edge.router.blocks);
-        for (const host of hosts) {
-          const udp = new UdpListener(edge, host, port);
-          await udp.listen();
-          this.#udp.push(udp);
-          // Port 0: TCP takes the port UDP got, so both transports share one number.
-          const tcp = new TcpListener(edge, host, udp.address.port, this.tcpOptions);
-          await tcp.listen();
-          this.#tcp.push(tcp);
-        }
+        for (const host of hosts) await this.#listenBoth(edge, host, port);
       }
     } catch (err) {
       await this.stop(0);
       throw err;
     }
     return this;
+  }
+
+  /**
+   * UDP and TCP on one port. With port 0, TCP takes the number UDP got; when another process holds
+   * that TCP port, both start again on a new number.
+   */
+  async #listenBoth(edge: Edge, host: string, port: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const udp = new UdpListener(edge, host, port);
+      await udp.listen();
+      const tcp = new TcpListener(edge, host, udp.address.port, this.tcpOptions);
+      try {
+        await tcp.listen();
+      } catch (err) {
+        await udp.close();
+        if (port !== 0 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+        continue;
+      }
+      this.#udp.push(udp);
+      this.#tcp.push(tcp);
+      return;
+    }
   }
 
   /** Every bound address, UDP then TCP. */

@@ -114,6 +114,7 @@ export class ForwardPlugin implements Plugin {
         clearTimeout(deadlineTimer);
         parent.removeEventListener('abort', onAbort);
         stop.abort();
+        ctx.state.plugin = 'forward';
         if (reply !== undefined) {
           ctx.state.upstream = up!.label;
           ctx.state.upstreamTransport = transport;
