@@ -2,7 +2,7 @@
 import { CorefileError, systemClock } from '@dnsmesh/core';
 import pino from 'pino';
 import { FlagError, parseFlags, USAGE } from './flags.js';
-import { buildServer } from './instance.js';
+import { Supervisor } from './supervisor.js';
 import { builtinRegistry } from './plugins.js';
 import { VERSION } from './version.js';
 
@@ -24,23 +24,20 @@ async function main(): Promise<number> {
   }
   // Server messages go to stderr; stdout is the query log's.
   const logger = pino({ level: flags.quiet ? 'warn' : 'info', base: undefined }, pino.destination({ fd: 2, sync: true }));
+  const supervisor = new Supervisor({ conf: flags.conf, dnsPort: flags.dnsPort, registry, clock: systemClock, logger });
   let server;
   try {
-    ({ server } = await buildServer({ conf: flags.conf, dnsPort: flags.dnsPort, registry, clock: systemClock, logger }));
+    server = await supervisor.start();
   } catch (err) {
     process.stderr.write(`${describe(err, flags.conf)}\n`);
     return 1;
   }
-  try {
-    await server.start();
-  } catch (err) {
-    process.stderr.write(`dnsmesh: cannot start: ${(err as Error).message}\n`);
-    return 1;
-  }
   if (!flags.quiet) {
-    for (const block of server.blocks) process.stdout.write(`${block.zones.join(' ')}:${server.addresses.find((a) => a.transport === 'udp')?.port ?? block.port}\n`);
+    for (const block of server.blocks) process.stdout.write(`${block.zones.join(' ')}:${block.port || server.port}\n`);
     process.stdout.write(`dnsmesh-${VERSION}\n`);
   }
+  process.on('SIGHUP', () => { void supervisor.reload('SIGHUP'); });
+  process.on('SIGUSR1', () => supervisor.summary());
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -48,7 +45,7 @@ async function main(): Promise<number> {
       stopping = true;
       logger.info({ signal }, 'stopping: draining in-flight queries');
       const force = setTimeout(() => resolve(0), 5000);
-      server.stop(4500).then(() => { clearTimeout(force); resolve(0); }, () => resolve(1));
+      supervisor.stop(4500).then(() => { clearTimeout(force); resolve(0); }, () => resolve(1));
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));

@@ -6,10 +6,11 @@ import { definitions as metrics } from '@dnsmesh/metrics';
 import prefetch from '@dnsmesh/prefetch';
 import serveStale from '@dnsmesh/serve-stale';
 import { ORDER } from './order.js';
+import reload from './reload/setup.js';
 
 /** The registry of every built-in plugin, in the server's order. */
 export function builtinRegistry(): PluginRegistry {
   const registry = new PluginRegistry(ORDER);
-  for (const def of [bindPlugin, cache, forward, tcpRetry, prefetch, serveStale, ...metrics]) registry.register(def, 'built-in');
+  for (const def of [bindPlugin, cache, forward, tcpRetry, prefetch, serveStale, reload, ...metrics]) registry.register(def, 'built-in');
   return registry;
 }

@@ -17,7 +17,10 @@ const SWEEP_EVERY = 10_000;
 
 /** Builds the cache in a server block: registers its store as the block's CacheStore service. */
 export function createCache(options: CacheOptions, block: ServerBlock): Plugin {
-  const store = new CacheStore(options);
+  // On a reload the block that this one replaces hands its store over: the cache survives.
+  const previous = block.previous?.find(CacheStore);
+  const store = previous ?? new CacheStore(options);
+  if (previous !== undefined) previous.reconfigure(options);
   block.provide(CacheStore, store);
   const plugin = new CachePlugin(store, options, block.clock, block.zones);
   let unpublish: (() => void) | undefined;

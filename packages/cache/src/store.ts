@@ -25,7 +25,7 @@ export function wholeNameKey(key: string): string {
 /** One tier's entries, oldest first: insertion order of a Map, with a second chance for those hit. */
 class TierMap {
   readonly map = new Map<string, CacheEntry>();
-  constructor(readonly tier: Tier) {}
+  constructor(public tier: Tier) {}
 }
 
 /**
@@ -45,9 +45,18 @@ export class CacheStore {
   /** Told when entries are dropped by name (consul changes, admin flush), for those who keep derived state. */
   readonly #listeners = new Set<(key: string) => void>();
 
-  constructor(readonly options: CacheOptions) {
+  constructor(public options: CacheOptions) {
     this.#success = new TierMap(options.success);
     this.#denial = new TierMap(options.denial);
+  }
+
+  /** New limits after a reload; entries stay (evicted down to the new capacities). */
+  reconfigure(options: CacheOptions): void {
+    this.options = options;
+    this.#success.tier = options.success;
+    this.#denial.tier = options.denial;
+    this.#evict(this.#success, this.#denial);
+    this.#evict(this.#denial, this.#success);
   }
 
   /** The entry for a key, fresh or stale; a whole-name NXDOMAIN answers every type. */

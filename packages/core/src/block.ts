@@ -32,6 +32,13 @@ export class ServerBlock {
   readonly logger: Logger;
   readonly metrics: Registry;
   readonly origin: string;
+  /** Queries of this block inside its chain right now (a replaced block stops once they are done). */
+  inflight = 0;
+  /**
+   * The block this one replaces on a reload (same zones and port), so plugins can carry state
+   * over: the cache keeps its store. Undefined on a first start.
+   */
+  previous: ServerBlock | undefined;
   /** Addresses to listen on; empty means every interface. Set by `bind`. */
   bind: string[] = [];
   /** The largest UDP reply sent, whatever size a client advertises. */
@@ -98,6 +105,17 @@ export class ServerBlock {
   async stop(): Promise<void> {
     for (const p of [...this.plugins].reverse()) await p.stop?.();
     for (const fn of this.#stoppers.reverse()) await fn();
+  }
+
+  /** Resolves once no query of this block is in its chain, or after `timeout` ms. */
+  async drain(timeout: number): Promise<void> {
+    const until = Date.now() + timeout;
+    while (this.inflight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /** Zones and port, the identity a reload matches blocks by. */
+  get identity(): string {
+    return `${[...this.zones].sort().join(',')}:${this.port}`;
   }
 
   /** True when every plugin that can say is ready. Names the ones that are not. */

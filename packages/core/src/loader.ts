@@ -17,6 +17,8 @@ export interface LoadOptions {
   readonly defaultPort: number;
   /** Asked for a directive no registered plugin knows (e.g. load `dnsmesh-plugin-NAME`); may register it. */
   readonly resolveUnknown?: (directive: Directive) => Promise<PluginDefinition<any> | undefined>;
+  /** The blocks of the running configuration, on a reload: a new block sees its match as `previous`. */
+  readonly previous?: readonly ServerBlock[];
 }
 
 /**
@@ -40,6 +42,7 @@ export async function loadBlocks(configs: readonly ServerBlockConfig[], opts: Lo
         zones, port, container: rootContainer.createChildContainer(), clock: opts.clock,
         logger: opts.logger, metrics: opts.metrics, origin: `${config.file}:${config.line}`,
       });
+      block.previous = opts.previous?.find((b) => b.identity === block.identity);
       await buildBlock(block, config.directives, opts);
       out.push(block);
     }

@@ -21,11 +21,13 @@ export interface ListenAddress { readonly host: string; readonly port: number; r
  */
 export class DnsServer {
   readonly edges = new Map<number, Edge>();
+  #blocks: readonly ServerBlock[];
   readonly #udp: UdpListener[] = [];
   readonly #tcp: TcpListener[] = [];
   #started = false;
 
-  constructor(readonly blocks: readonly ServerBlock[], readonly clock: Clock, readonly logger: Logger, readonly metrics: Registry, readonly tcpOptions: TcpOptions = TCP_DEFAULTS) {
+  constructor(blocks: readonly ServerBlock[], readonly clock: Clock, readonly logger: Logger, readonly metrics: Registry, readonly tcpOptions: TcpOptions = TCP_DEFAULTS) {
+    this.#blocks = blocks;
     for (const block of blocks) {
       let edge = this.edges.get(block.port);
       if (edge === undefined) {
@@ -39,7 +41,7 @@ export class DnsServer {
   async start(): Promise<this> {
     if (this.#started) return this;
     this.#started = true;
-    for (const block of this.blocks) await block.start();
+    for (const block of this.#blocks) await block.start();
     try {
       for (const [port, edge] of this.edges) {
         const hosts = hostsFor(edge.router.blocks);
@@ -74,6 +76,69 @@ export class DnsServer {
     }
   }
 
+  get blocks(): readonly ServerBlock[] {
+    return this.#blocks;
+  }
+
+  /**
+   * Swaps in the blocks of a new configuration without dropping a query: the new blocks start,
+   * each port's router is replaced in one step (listeners that did not change are kept; new ones
+   * are bound, gone ones closed), then each old block stops once its own in-flight queries are done.
+   * Throws, with the old configuration still serving, when a new block cannot start or bind.
+   */
+  async replaceBlocks(next: readonly ServerBlock[], drainTimeout = 5000): Promise<void> {
+    const old = this.#blocks;
+    for (const block of next) await block.start();
+    const routers = new Map<number, ZoneRouter>();
+    for (const block of next) {
+      let router = routers.get(block.port);
+      if (router === undefined) { router = new ZoneRouter(); routers.set(block.port, router); }
+      router.add(block);
+    }
+    // Bind what is new before anything changes, so a failure leaves the old configuration whole.
+    const added: { edge: Edge; port: number; udp: UdpListener; tcp: TcpListener }[] = [];
+    try {
+      for (const [port, router] of routers) {
+        const edge = this.edges.get(port) ?? new Edge(router, this.clock, this.logger);
+        const bound = new Set(this.#udp.filter((l) => l.edge === edge).map((l) => l.host));
+        for (const host of hostsFor(router.blocks)) {
+          if (bound.has(host)) continue;
+          const before = this.#udp.length;
+          await this.#listenBoth(edge, host, port);
+          added.push({ edge, port, udp: this.#udp[before]!, tcp: this.#tcp[before]! });
+        }
+        if (!this.edges.has(port)) this.edges.set(port, edge);
+      }
+    } catch (err) {
+      for (const a of added) {
+        await Promise.all([a.udp.close(), a.tcp.close()]);
+        this.#udp.splice(this.#udp.indexOf(a.udp), 1);
+        this.#tcp.splice(this.#tcp.indexOf(a.tcp), 1);
+        if (!routers.has(a.port) || ![...this.#udp].some((l) => l.edge === a.edge)) this.edges.delete(a.port);
+      }
+      for (const block of next) await block.stop();
+      throw err;
+    }
+    // The switch: from here on, new queries go to the new blocks.
+    for (const [port, router] of routers) this.edges.get(port)!.router = router;
+    this.#blocks = next;
+    // Listeners no block wants any more.
+    for (const [port, edge] of [...this.edges]) {
+      const wanted = routers.has(port) ? new Set(hostsFor(routers.get(port)!.blocks)) : new Set<string>();
+      for (const list of [this.#udp, this.#tcp] as (UdpListener | TcpListener)[][]) {
+        for (const l of list.filter((l) => l.edge === edge && !wanted.has(l.host))) {
+          list.splice(list.indexOf(l), 1);
+          await l.close();
+        }
+      }
+      if (!routers.has(port)) this.edges.delete(port);
+    }
+    for (const block of old) {
+      await block.drain(drainTimeout);
+      await block.stop();
+    }
+  }
+
   /** Every bound address, UDP then TCP. */
   get addresses(): ListenAddress[] {
     return [
@@ -99,7 +164,7 @@ export class DnsServer {
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setTimeout(resolve, 10));
     await Promise.all([...this.#udp.splice(0), ...this.#tcp.splice(0)].map((l) => l.close()));
-    for (const block of this.blocks) await block.stop();
+    for (const block of this.#blocks) await block.stop();
   }
 
   /** True when every plugin that can say is ready. */

@@ -24,7 +24,7 @@ export class Edge {
   closing = false;
   readonly #drained: (() => void)[] = [];
 
-  constructor(readonly router: ZoneRouter, readonly clock: Clock, readonly logger: Logger) {}
+  constructor(public router: ZoneRouter, readonly clock: Clock, readonly logger: Logger) {}
 
   handle(bytes: Buffer, client: ClientInfo): EdgeResult {
     const stats = this.stats;
@@ -58,9 +58,11 @@ export class Edge {
       return this.#failed(ctx, err);
     }
     if (result instanceof Promise) {
+      const owner = block;
+      owner.inflight++;
       return result.then(
-        (reply) => { this.#done(); return this.#finish(ctx, reply); },
-        (err) => { this.#done(); return this.#failed(ctx, err); },
+        (reply) => { owner.inflight--; this.#done(); return this.#finish(ctx, reply); },
+        (err) => { owner.inflight--; this.#done(); return this.#failed(ctx, err); },
       );
     }
     this.#done();

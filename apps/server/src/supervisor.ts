@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { CacheStore } from '@dnsmesh/cache';
+import { CorefileError, DnsServer, loadBlocks, loadCorefile, type Clock, type PluginRegistry, type ServerBlock } from '@dnsmesh/core';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { ReloadSettings } from './reload/setup.js';
+
+export interface SupervisorOptions {
+  readonly conf: string;
+  readonly dnsPort: number;
+  readonly registry: PluginRegistry;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/**
+ * Owns the running server across reloads: loads the Corefile, starts the server, reloads on SIGHUP
+ * or when the `reload` directive sees the files change, and keeps the running configuration when
+ * the new one has a mistake. One metrics registry lives across reloads, so counters carry on.
+ */
+export class Supervisor {
+  readonly metrics = new Registry();
+  #server: DnsServer | undefined;
+  #hash = '';
+  #timer: NodeJS.Timeout | undefined;
+  #reloading: Promise<boolean> | undefined;
+  /** Reloads tried and failed (a bad Corefile), for tests and the log. */
+  failedReloads = 0;
+  reloads = 0;
+
+  constructor(readonly opts: SupervisorOptions) {}
+
+  get server(): DnsServer | undefined {
+    return this.#server;
+  }
+
+  /** Loads and starts; throws CorefileError (nothing bound) on a mistake. */
+  async start(): Promise<DnsServer> {
+    const { blocks, hash } = await this.#load(undefined);
+    const server = new DnsServer(blocks, this.opts.clock, this.opts.logger, this.metrics);
+    await server.start();
+    this.#server = server;
+    this.#hash = hash;
+    this.#schedule();
+    return server;
+  }
+
+  /** Loads the Corefile again and swaps it in. Resolves false (old config serving) on any error. */
+  reload(reason: string): Promise<boolean> {
+    this.#reloading ??= this.#reload(reason).finally(() => { this.#reloading = undefined; });
+    return this.#reloading;
+  }
+
+  async #reload(reason: string): Promise<boolean> {
+    const server = this.#server;
+    if (server === undefined) return false;
+    let loaded;
+    try {
+      loaded = await this.#load(server.blocks);
+      await server.replaceBlocks(loaded.blocks);
+    } catch (err) {
+      this.failedReloads++;
+      const message = err instanceof CorefileError ? err.message : (err as Error).message;
+      this.opts.logger.error({ reason, error: message }, `reload failed, keeping the running configuration: ${message}`);
+      return false;
+    }
+    this.#hash = loaded.hash;
+    this.reloads++;
+    this.opts.logger.info({ reason }, 'reloaded');
+    this.#schedule();
+    return true;
+  }
+
+  /** Logs what each block's cache holds and has done (SIGUSR1, as dnsmasq). */
+  summary(): void {
+    for (const block of this.#server?.blocks ?? []) {
+      const store = block.find(CacheStore);
+      if (store === undefined) continue;
+      const c = store.counts;
+      this.opts.logger.info({
+        server: block.serverLabel, zones: block.zones, entries: store.size, success: store.count('success'),
+        denial: store.count('denial'), bytes: store.bytes, hits: c.hitsSuccess + c.hitsDenial, misses: c.misses,
+        coalesced: c.coalesced, inserts: c.inserts, evictions: c.evictions, prefetches: c.prefetches,
+        served_stale: c.servedStale, not_stored: Object.fromEntries(c.notStored),
+      }, 'cache summary');
+    }
+  }
+
+  async stop(drainTimeout: number): Promise<void> {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    await this.#reloading;
+    await this.#server?.stop(drainTimeout);
+  }
+
+  async #load(previous: readonly ServerBlock[] | undefined): Promise<{ blocks: ServerBlock[]; hash: string }> {
+    const { blocks: configs, files } = loadCorefile(this.opts.conf);
+    if (configs.length === 0) throw new Error(`${this.opts.conf}: no server blocks`);
+    const blocks = await loadBlocks(configs, {
+      registry: this.opts.registry, clock: this.opts.clock, logger: this.opts.logger, metrics: this.metrics,
+      defaultPort: this.opts.dnsPort, previous,
+    });
+    return { blocks, hash: hashFiles(files) };
+  }
+
+  /** The reload check, when a block asks for one: every INTERVAL plus up to JITTER. */
+  #schedule(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const settings = this.#server?.blocks.map((b) => b.find(ReloadSettings)).find((s) => s !== undefined);
+    if (settings === undefined) return;
+    const wait = settings.interval + Math.floor(Math.random() * settings.jitter);
+    this.#timer = setTimeout(() => { void this.#check(); }, wait);
+    this.#timer.unref();
+  }
+
+  async #check(): Promise<void> {
+    let hash: string;
+    try {
+      hash = hashFiles(loadCorefile(this.opts.conf).files);
+    } catch {
+      hash = 'unreadable';
+    }
+    if (hash !== this.#hash) {
+      if (!(await this.reload('Corefile changed'))) this.#hash = hash; // do not retry the same broken file
+    }
+    this.#schedule();
+  }
+}
+
+function hashFiles(files: readonly string[]): string {
+  const h = createHash('sha512');
+  for (const f of files) {
+    h.update(f);
+    h.update(readFileSync(f));
+  }
+  return h.digest('hex');
+}
