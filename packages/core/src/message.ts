@@ -1,8 +1,8 @@
 import {
   FLAG_AA, FLAG_AD, FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, FLAG_TC, HEADER_SIZE, OFF_ANCOUNT, OFF_ARCOUNT,
-  OFF_FLAGS, OFF_ID, OFF_NSCOUNT, OFF_QDCOUNT, OPCODE_MASK, OPCODE_SHIFT, RCODE_MASK, rcodeName, typeName,
+  OFF_FLAGS, OFF_ID, OFF_NSCOUNT, OFF_QDCOUNT, OPCODE_MASK, OPCODE_SHIFT, RCODE_MASK, RRType, rcodeName, typeName,
 } from './wire/constants.js';
-import { readEdns, type Edns } from './wire/edns.js';
+import { ednsAt, readEdns, type Edns } from './wire/edns.js';
 import { scanLayout, type Layout } from './wire/layout.js';
 import { readName, skipName } from './wire/name.js';
 import { decodePacket, encodePacket, type DecodedMessage } from './wire/packet.js';
@@ -68,51 +68,92 @@ export class DnsMessage {
   get rcodeName(): string { return rcodeName(this.rcode); }
 
   // ---- question ----
-  /** Offset just past the question. Reads only the name, not the records. */
-  get questionEnd(): number {
-    if (this.#layout !== undefined) return this.#layout.questionEnd;
-    const q = this.question;
-    return q === undefined ? HEADER_SIZE : this.#questionEnd;
-  }
-  #questionEnd = HEADER_SIZE;
+  #qEnd = -1;
+  #qname: string | undefined;
 
+  /** Offset just past the question (12 without one). Reads only the name's length bytes. */
+  get questionEnd(): number {
+    if (this.#qEnd < 0) {
+      if (this.#layout !== undefined) this.#qEnd = this.#layout.questionEnd;
+      else if (this.qdcount === 0) this.#qEnd = HEADER_SIZE;
+      else {
+        const end = skipName(this.bytes, HEADER_SIZE) + 4;
+        if (end > this.bytes.length) throw new WireError('question runs past the end of the message');
+        this.#qEnd = end;
+      }
+    }
+    return this.#qEnd;
+  }
+
+  /**
+   * The question name as lower-cased wire bytes in a latin1 string (length bytes included, root
+   * byte last): compared and keyed without ever making the presentation form. Only A-Z fold.
+   */
+  get qnameKey(): string {
+    if (this.#qname === undefined) {
+      const nameEnd = this.questionEnd - 4;
+      if (nameEnd < HEADER_SIZE) throw new WireError('no question');
+      const raw = this.bytes.toString('latin1', HEADER_SIZE, nameEnd);
+      this.#qname = hasHighBytes(this.bytes, HEADER_SIZE, nameEnd) ? asciiLower(raw) : raw.toLowerCase();
+    }
+    return this.#qname;
+  }
+
+  get qtype(): number { return this.bytes.readUInt16BE(this.questionEnd - 4); }
+  get qclass(): number { return this.bytes.readUInt16BE(this.questionEnd - 2); }
+
+  /** The question in presentation form (made on first use: logs, decoded answers). */
   get question(): Question | undefined {
     if (this.#question === undefined) {
-      if (this.qdcount === 0) {
+      const end = this.questionEnd;
+      if (end === HEADER_SIZE) {
         this.#question = null;
       } else {
-        const end = skipName(this.bytes, HEADER_SIZE);
-        if (end + 4 > this.bytes.length) throw new WireError('question runs past the end of the message');
         const name = readName(this.bytes, HEADER_SIZE);
-        this.#questionEnd = end + 4;
         this.#question = {
           name,
           lname: name === '' ? '.' : `${name.toLowerCase()}.`,
-          type: this.bytes.readUInt16BE(end),
-          class: this.bytes.readUInt16BE(end + 2),
+          type: this.bytes.readUInt16BE(end - 4),
+          class: this.bytes.readUInt16BE(end - 2),
         };
       }
     }
     return this.#question ?? undefined;
   }
 
-  get qtypeName(): string { return typeName(this.question?.type ?? 0); }
+  get qtypeName(): string { return typeName(this.questionEnd > HEADER_SIZE ? this.qtype : 0); }
 
-  /**
-   * The cache key: the lower-cased qname bytes, qtype, qclass, DO and CD. Taken from the
-   * question bytes with no decode. Only the name is case-folded (a type byte can look like a letter).
-   */
+  /** The cache key: the lower-cased qname bytes, qtype, qclass, DO and CD, from the question bytes with no decode. */
   get key(): string {
     if (this.#key === undefined) {
       const end = this.questionEnd;
-      if (end === HEADER_SIZE) throw new WireError('no question');
-      const nameEnd = end - 4;
-      let name = this.bytes.toString("latin1", HEADER_SIZE, nameEnd);
-      name = hasHighBytes(this.bytes, HEADER_SIZE, nameEnd) ? asciiLower(name) : name.toLowerCase();
       const edns = this.edns;
-      this.#key = name + this.bytes.toString("latin1", nameEnd, end) + (edns?.do ? 'D' : '-') + (this.cd ? 'C' : '-');
+      this.#key = this.qnameKey + this.bytes.toString('latin1', end - 4, end) + (edns?.do ? 'D' : '-') + (this.cd ? 'C' : '-');
     }
     return this.#key;
+  }
+
+  /**
+   * Checks a query's shape without building a layout: the question, and at most one additional
+   * record, which must be a root OPT (what a query carries). Throws WireError when malformed.
+   * Reads the EDNS on the way, so the edge and the cache find it ready.
+   */
+  checkQueryTail(): void {
+    const end = this.questionEnd;
+    const ar = this.arcount;
+    if (this.ancount !== 0 || this.nscount !== 0 || ar > 1) {
+      this.layout; // the general walk (throws on a bad record)
+      return;
+    }
+    if (ar === 0) { this.#edns = null; return; }
+    const buf = this.bytes;
+    const nameEnd = skipName(buf, end);
+    if (nameEnd + 10 > buf.length) throw new WireError('record header runs past the end of the message');
+    const rdlen = buf.readUInt16BE(nameEnd + 8);
+    if (nameEnd + 10 + rdlen > buf.length) throw new WireError('record data runs past the end of the message');
+    if (buf.readUInt16BE(nameEnd) !== RRType.OPT) { this.#edns = null; return; }
+    if (buf[end] !== 0) throw new WireError('OPT owner is not the root');
+    this.#edns = ednsAt(buf, nameEnd + 4, nameEnd + 10 + rdlen);
   }
 
   // ---- records ----

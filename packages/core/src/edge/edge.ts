@@ -39,7 +39,7 @@ export class Edge {
     try {
       const problem = checkQuery(request);
       if (problem !== undefined) return this.#error(request, problem, limit);
-      block = this.router.match(request.question!.lname);
+      block = this.router.matchWire(request.qnameKey);
     } catch (err) {
       if (err instanceof WireError) return this.#error(request, Rcode.FORMERR, limit);
       throw err;
@@ -130,7 +130,7 @@ function checkQuery(request: DnsMessage): number | undefined {
   const flags = request.flags;
   if ((flags & FLAG_TC) !== 0) return Rcode.FORMERR;
   if (request.qdcount !== 1 || request.ancount !== 0 || request.nscount !== 0 || request.arcount > 1) return Rcode.FORMERR;
-  request.layout; // walks the question and the OPT: throws on a bad name, label or pointer
+  request.checkQueryTail(); // the question and the OPT: throws on a bad name, label, pointer or record
   const edns = request.edns;
   if (edns !== undefined && edns.version !== 0) return Rcode.BADVERS;
   return undefined;

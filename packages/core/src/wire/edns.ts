@@ -14,15 +14,18 @@ export interface Edns {
 
 export function readEdns(buf: Uint8Array, layout: Layout): Edns | undefined {
   if (layout.opt < 0) return undefined;
-  const ttl = layout.ttlAt[layout.opt]!;
-  const udpSize = (buf[ttl - 2]! << 8) | buf[ttl - 1]!;
+  return ednsAt(buf, layout.ttlAt[layout.opt]!, layout.stop[layout.opt]!);
+}
+
+/** The OPT record whose TTL field is at `ttl` and which ends at `stop`. */
+export function ednsAt(buf: Uint8Array, ttl: number, stop: number): Edns {
   return {
-    udpSize,
+    udpSize: (buf[ttl - 2]! << 8) | buf[ttl - 1]!,
     extRcode: buf[ttl]!,
     version: buf[ttl + 1]!,
     do: (buf[ttl + 2]! & 0x80) !== 0,
     optionsAt: ttl + 6,
-    optionsLength: layout.stop[layout.opt]! - (ttl + 6),
+    optionsLength: stop - (ttl + 6),
   };
 }
 
