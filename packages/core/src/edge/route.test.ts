@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { container } from 'tsyringe';
 import 'reflect-metadata';
+import { container } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
 import { ServerBlock } from '../block.js';
 import { DnsMessage } from '../message.js';
