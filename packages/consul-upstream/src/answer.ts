@@ -1,0 +1,129 @@
+import { Rcode, RRType, type DnsMessage, type Ttl } from '@dnsmesh/core';
+import { addrLabel } from './names.js';
+import type { Instance, NodeInfo } from './view.js';
+import { ReplyWriter } from './writer.js';
+
+/** What every reply of one query shares. */
+export interface ReplyScope {
+  readonly request: DnsMessage;
+  /** The plugin zone the question is in (canonical): SOA owner and the domain of SRV targets. */
+  readonly zone: string;
+  readonly ttl: Ttl;
+}
+
+/**
+ * The reply for a service name, from its healthy instances (already filtered by tag), shuffled on
+ * every reply so load spreads even when a cache in front holds one order per TTL:
+ * A/AAAA (ANY: both) one record per distinct address; SRV one record per instance, priority 1, the
+ * instance's weight, target `NODE.node.DC.ZONE.` (or `HEX.addr.DC.ZONE.` for an instance with its
+ * own address, as Consul), A/AAAA glue in additional. No instance: NXDOMAIN (as Consul);
+ * instances but no record of the type: NODATA. Both carry the SOA.
+ */
+export function serviceReply(scope: ReplyScope, qtype: number, instances: readonly Instance[]): DnsMessage {
+  if (instances.length === 0) return negativeReply(scope, Rcode.NXDOMAIN);
+  const owner = scope.request.question!.lname;
+  const { ttl } = scope;
+  const list = shuffled(instances);
+  const w = new ReplyWriter(scope.request, Rcode.NOERROR);
+  let n = 0;
+  if (qtype === RRType.A || qtype === RRType.AAAA || qtype === RRType.ANY) {
+    const seen = new Set<string>();
+    for (const i of list) {
+      if (seen.has(i.address)) continue;
+      if (i.family === 4 && qtype !== RRType.AAAA) { w.a(owner, ttl, i.address); n++; }
+      else if (i.family === 6 && qtype !== RRType.A) { w.aaaa(owner, ttl, i.address); n++; }
+      else continue;
+      seen.add(i.address);
+    }
+  } else if (qtype === RRType.SRV) {
+    const glue: { target: string; i: Instance }[] = [];
+    const targets = new Set<string>();
+    const records = new Set<string>();
+    for (const i of list) {
+      const target = srvTarget(i, scope.zone);
+      const key = `${target.toLowerCase()}|${i.port}`;
+      if (records.has(key)) continue;
+      records.add(key);
+      w.srv(owner, ttl, 1, i.weight, i.port, target);
+      n++;
+      if (i.family !== 0 && !targets.has(target.toLowerCase())) {
+        targets.add(target.toLowerCase());
+        glue.push({ target, i });
+      }
+    }
+    w.section(2);
+    for (const { target, i } of glue) {
+      if (i.family === 4) w.a(target, ttl, i.address);
+      else w.aaaa(target, ttl, i.address);
+    }
+  }
+  if (n === 0) return negativeReply(scope, Rcode.NOERROR);
+  return w.finish();
+}
+
+/** `NODE.node[.DC].ZONE`: A/AAAA of its address, TXT of its meta (RFC 1464 `key=value`), ANY both; unknown: NXDOMAIN. */
+export function nodeReply(scope: ReplyScope, qtype: number, node: NodeInfo | undefined): DnsMessage {
+  if (node === undefined) return negativeReply(scope, Rcode.NXDOMAIN);
+  const owner = scope.request.question!.lname;
+  const w = new ReplyWriter(scope.request, Rcode.NOERROR);
+  let n = 0;
+  const any = qtype === RRType.ANY;
+  if (node.family === 4 && (qtype === RRType.A || any)) { w.a(owner, scope.ttl, node.address); n++; }
+  if (node.family === 6 && (qtype === RRType.AAAA || any)) { w.aaaa(owner, scope.ttl, node.address); n++; }
+  if (qtype === RRType.TXT || any) {
+    for (const [k, v] of Object.entries(node.meta)) {
+      w.txt(owner, scope.ttl, [k.startsWith('rfc1035-') ? v : `${escapeKey(k)}=${v}`]);
+      n++;
+    }
+  }
+  if (n === 0) return negativeReply(scope, Rcode.NOERROR);
+  return w.finish();
+}
+
+/** `HEX.addr[.DC].ZONE`: the address itself (answered here; Consul is not asked). */
+export function addrReply(scope: ReplyScope, qtype: number, ip: string, family: 4 | 6): DnsMessage {
+  const owner = scope.request.question!.lname;
+  const w = new ReplyWriter(scope.request, Rcode.NOERROR);
+  if (family === 4 && (qtype === RRType.A || qtype === RRType.ANY)) return w.a(owner, scope.ttl, ip).finish();
+  if (family === 6 && (qtype === RRType.AAAA || qtype === RRType.ANY)) return w.aaaa(owner, scope.ttl, ip).finish();
+  return negativeReply(scope, Rcode.NOERROR);
+}
+
+/** The zone apex: its SOA for SOA (and ANY), NODATA for anything else. */
+export function apexReply(scope: ReplyScope, qtype: number): DnsMessage {
+  if (qtype !== RRType.SOA && qtype !== RRType.ANY) return negativeReply(scope, Rcode.NOERROR);
+  return new ReplyWriter(scope.request, Rcode.NOERROR).soa(scope.zone, scope.ttl, scope.ttl).finish();
+}
+
+/**
+ * NXDOMAIN or NODATA (NOERROR, no answer), authoritative, with the zone's SOA in authority: TTL
+ * and MINIMUM are the plugin's `ttl`, so a cache in front keeps the denial that long (RFC 2308).
+ */
+export function negativeReply(scope: ReplyScope, rcode: number): DnsMessage {
+  return new ReplyWriter(scope.request, rcode).section(1).soa(scope.zone, scope.ttl, scope.ttl).finish();
+}
+
+/** Consul's SRV target for an instance. */
+export function srvTarget(i: Instance, zone: string): string {
+  const domain = zone === '.' ? '' : zone;
+  if (!i.ownAddress) return `${i.node}.node.${i.datacenter}.${domain}`;
+  if (i.family === 0) return i.address.endsWith('.') ? i.address : `${i.address}.`;
+  return `${addrLabel(i.address, i.family)}.addr.${i.datacenter}.${domain}`;
+}
+
+/** A copy in random order (Fisher-Yates; Math.random is xorshift128+, cheap enough per reply). */
+export function shuffled<T>(items: readonly T[]): T[] {
+  const out = items.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    const t = out[i]!;
+    out[i] = out[j]!;
+    out[j] = t;
+  }
+  return out;
+}
+
+/** RFC 1464: `=` and backquote in a key are escaped with a backquote. */
+function escapeKey(key: string): string {
+  return key.replace(/[`=]/g, (c) => `\`${c}`);
+}

@@ -1,0 +1,124 @@
+import type { CacheStore } from '@dnsmesh/cache';
+import {
+  CLASS_IN, DnsMessage, inZone, Rcode, type Clock, type Next, type Plugin, type QueryContext, type ServerBlock,
+} from '@dnsmesh/core';
+import { addrReply, apexReply, negativeReply, nodeReply, serviceReply, type ReplyScope } from './answer.js';
+import { ConsulCatalog } from './catalog.js';
+import { ConsulHttp, type HttpGet } from './http.js';
+import type { ConsulCounts } from './metrics.js';
+import { parseName } from './names.js';
+import { sourceLabel, type ConsulOptions } from './options.js';
+import type { View } from './view.js';
+import type { Watch, WatchTimers } from './watch.js';
+
+/** The block's pino logger (its type, through core). */
+type Logger = ServerBlock['logger'];
+
+export interface ConsulPluginDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly counts: ConsulCounts;
+  /** The block's cache store, looked up at start (the cache is created after consul). */
+  readonly findStore?: () => CacheStore | undefined;
+  /** Replaces the HTTP client (tests). */
+  readonly get?: HttpGet;
+  readonly timers?: WatchTimers;
+}
+
+/**
+ * Catalog mode: answers Consul's names from local views, each fed by a blocking query on the
+ * agent's HTTP API. The first lookup of a service starts its watch and waits (up to `firstWait`)
+ * for the first result; every later lookup is answered from the view, synchronously, without
+ * touching Consul. Names outside the zones, and Consul names it does not answer (prepared
+ * queries, connect, ...), go to the next plugin.
+ */
+export class ConsulPlugin implements Plugin {
+  readonly name = 'consul';
+  readonly catalog: ConsulCatalog;
+  readonly http: ConsulHttp | undefined;
+  readonly label: string;
+  readonly #zones: readonly string[];
+  readonly #deps: ConsulPluginDeps;
+
+  constructor(readonly options: ConsulOptions, deps: ConsulPluginDeps) {
+    if (options.source.mode !== 'http') throw new TypeError('consul: ConsulPlugin needs an http source (catalog mode)');
+    this.#deps = deps;
+    this.label = sourceLabel(options.source);
+    this.#zones = [...options.zones].sort((a, b) => b.length - a.length);
+    this.http = deps.get === undefined ? new ConsulHttp(options.source.url, options.token) : undefined;
+    this.catalog = new ConsulCatalog(options, {
+      get: deps.get ?? this.http!.get, clock: deps.clock, counts: deps.counts, logger: deps.logger, timers: deps.timers,
+    });
+  }
+
+  get counts(): ConsulCounts {
+    return this.#deps.counts;
+  }
+
+  start(): void {
+    this.catalog.start(this.#deps.findStore?.());
+  }
+
+  stop(): void {
+    this.catalog.stop();
+    this.http?.close();
+  }
+
+  handle(ctx: QueryContext, next: Next): DnsMessage | Promise<DnsMessage> {
+    const q = ctx.request.question;
+    if (q === undefined || q.class !== CLASS_IN) return next(ctx);
+    const zone = this.#zoneOf(q.lname);
+    if (zone === undefined) return next(ctx);
+    const name = parseName(q.lname, zone, q.type);
+    if (name.kind === 'pass') return next(ctx);
+    ctx.state.plugin = 'consul';
+    ctx.state.upstream = this.label;
+    const scope: ReplyScope = { request: ctx.request, zone, ttl: this.options.ttl };
+    switch (name.kind) {
+      case 'invalid': return negativeReply(scope, Rcode.NXDOMAIN);
+      case 'apex': return apexReply(scope, q.type);
+      case 'addr': return addrReply(scope, q.type, name.ip, name.family);
+      case 'service': {
+        const watch = this.catalog.service(name.service, name.dc, ctx.now);
+        const tag = name.tag;
+        return this.#fromWatch(ctx, scope, watch, (view) =>
+          serviceReply(scope, q.type, tag === undefined ? view.instances : view.instances.filter((i) => i.tags.includes(tag))));
+      }
+      case 'node': {
+        const { watch } = this.catalog.node(name.node, name.dc, ctx.now);
+        return this.#fromWatch(ctx, scope, watch, (view) => nodeReply(scope, q.type, view.nodes.get(name.node)));
+      }
+    }
+  }
+
+  /** The answer from a watch's view: now when there is one, after the first result when it is new, else SERVFAIL. */
+  #fromWatch(ctx: QueryContext, scope: ReplyScope, watch: Watch, build: (view: View) => DnsMessage): DnsMessage | Promise<DnsMessage> {
+    this.catalog.answered(watch, scope.request.question!.lname);
+    if (watch.view !== undefined) return this.#answer(ctx, scope, watch, build);
+    if (watch.settled) return this.#servfail(ctx, watch);
+    return watch.firstResult(this.options.firstWait).then(() =>
+      watch.view !== undefined ? this.#answer(ctx, scope, watch, build) : this.#servfail(ctx, watch));
+  }
+
+  #answer(ctx: QueryContext, scope: ReplyScope, watch: Watch, build: (view: View) => DnsMessage): DnsMessage {
+    if (watch.failingSince !== undefined) {
+      if (this.#deps.clock.now() - watch.failingSince > this.options.maxStale) return this.#servfail(ctx, watch);
+      this.counts.stale++;
+    }
+    const view = watch.view!;
+    if (view.noDatacenter === true) return negativeReply(scope, Rcode.NXDOMAIN);
+    return build(view);
+  }
+
+  #servfail(ctx: QueryContext, watch: Watch): DnsMessage {
+    this.counts.servfails++;
+    watch.dirty = true;                                   // a cached SERVFAIL goes once a view is there
+    ctx.log.debug({ watch: watch.key, error: watch.lastError }, 'consul: no usable view; SERVFAIL');
+    return DnsMessage.reply(ctx.request, Rcode.SERVFAIL);
+  }
+
+  #zoneOf(lname: string): string | undefined {
+    for (const z of this.#zones) if (inZone(lname, z)) return z;
+    return undefined;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Consul's DNS names (notes §1), parsed from a lower-cased name below one of the plugin's zones:
+ *
+ *   NAME.service[.DC].ZONE               TAG.NAME.service[.DC].ZONE
+ *   _NAME._TAG.service[.DC].ZONE         _NAME._TAG[.DC].ZONE (SRV only; _tcp means no tag)
+ *   NODE.node[.DC].ZONE                  HEX.addr[.DC].ZONE
+ *
+ * DC is one label, or `DC.dc`; `default.ns` and `default.ap` (Consul CE's only namespace and
+ * partition) may follow. Prepared queries, connect, ingress and virtual names are Consul names the
+ * plugin does not answer: they pass to the next plugin. Anything else in the zone is invalid
+ * (NXDOMAIN, as Consul answers). Surplus labels before a tag are invalid, as in Consul 1.19's
+ * DNS server (the legacy one joined them into one dotted tag).
+ */
+export type ConsulName =
+  | { readonly kind: 'apex' }
+  | { readonly kind: 'service'; readonly service: string; readonly tag: string | undefined; readonly dc: string | undefined; readonly rfc2782: boolean }
+  | { readonly kind: 'node'; readonly node: string; readonly dc: string | undefined }
+  | { readonly kind: 'addr'; readonly ip: string; readonly family: 4 | 6; readonly dc: string | undefined }
+  | { readonly kind: 'pass'; readonly what: string }
+  | { readonly kind: 'invalid' };
+
+const INVALID: ConsulName = { kind: 'invalid' };
+const APEX: ConsulName = { kind: 'apex' };
+/** Kinds this plugin answers. */
+const ANSWERED = new Set(['service', 'node', 'addr']);
+/** Consul kinds it leaves to the next plugin (e.g. `forward` to the agent's DNS port). */
+const PASSED = new Set(['query', 'connect', 'ingress', 'virtual', 'workload']);
+const SRV = 33;
+
+/**
+ * `lname` and `zone` are canonical (lower case, trailing dot) and `lname` is in `zone`.
+ * `qtype` matters only for the RFC 2782 form without `.service`, which Consul takes for SRV only.
+ */
+export function parseName(lname: string, zone: string, qtype: number): ConsulName {
+  if (lname === zone) return APEX;
+  const rest = zone === '.' ? lname.slice(0, -1) : lname.slice(0, lname.length - zone.length - 1);
+  const labels = rest.split('.');
+  if (labels.some((l) => l === '')) return INVALID;
+
+  // Strip the locality from the right: DC.dc or DC, default.ap, default.ns (Consul's
+  // `[.NS.ns][.AP.ap][.DC.dc]`), each at most once.
+  let n = labels.length;
+  let dc: string | undefined;
+  const seen = new Set<string>();
+  for (;;) {
+    const last = labels[n - 1]!;
+    if (ANSWERED.has(last) || PASSED.has(last)) break;
+    if (qtype === SRV && last.startsWith('_')) break;
+    if (last === 'peer' || last === 'sg') return { kind: 'pass', what: last };
+    const pair = n >= 3 && (last === 'ap' || last === 'ns' || last === 'dc') && !isKind(labels[n - 2]!);
+    const what = pair ? last : 'dc';
+    if (seen.has(what) || n < 2) return INVALID;
+    seen.add(what);
+    if (what === 'dc') {
+      dc = pair ? labels[n - 2] : last;
+      n -= pair ? 2 : 1;
+    } else {
+      if (labels[n - 2] !== 'default') return INVALID;     // CE knows only the default partition and namespace
+      n -= 2;
+    }
+  }
+  const kind = labels[n - 1]!;
+  if (qtype === SRV && kind.startsWith('_')) return rfc2782(labels.slice(0, n), dc);
+  if (PASSED.has(kind)) return { kind: 'pass', what: kind };
+  const parts = labels.slice(0, n - 1);
+  if (parts.length === 0) return INVALID;
+  switch (kind) {
+    case 'service':
+      if (parts.length === 1) return { kind: 'service', service: parts[0]!, tag: undefined, dc, rfc2782: false };
+      if (parts.length !== 2) return INVALID;
+      if (parts[0]!.startsWith('_') && parts[1]!.startsWith('_')) return rfc2782(parts, dc);
+      return { kind: 'service', service: parts[1]!, tag: parts[0], dc, rfc2782: false };
+    case 'node':
+      return { kind: 'node', node: parts.join('.'), dc };
+    case 'addr':
+      return parts.length === 1 ? addr(parts[0]!, dc) : INVALID;
+    default:
+      return INVALID;
+  }
+}
+
+function isKind(label: string): boolean {
+  return ANSWERED.has(label) || PASSED.has(label);
+}
+
+/** `_NAME._TAG`: `_tcp` means no tag filter (Consul's RFC 2782 default). */
+function rfc2782(parts: readonly string[], dc: string | undefined): ConsulName {
+  if (parts.length !== 2 || !parts[0]!.startsWith('_') || !parts[1]!.startsWith('_')) return INVALID;
+  const service = parts[0]!.slice(1);
+  const tag = parts[1]!.slice(1);
+  if (service === '' || tag === '') return INVALID;
+  return { kind: 'service', service, tag: tag === 'tcp' ? undefined : tag, dc, rfc2782: true };
+}
+
+/** 8 hex digits: an IPv4 address; 32: an IPv6 address (the targets Consul gives services with their own address). */
+function addr(hex: string, dc: string | undefined): ConsulName {
+  if (!/^[0-9a-f]+$/.test(hex)) return INVALID;
+  if (hex.length === 8) {
+    const ip = [0, 2, 4, 6].map((i) => parseInt(hex.slice(i, i + 2), 16)).join('.');
+    return { kind: 'addr', ip, family: 4, dc };
+  }
+  if (hex.length === 32) {
+    const groups = [];
+    for (let i = 0; i < 32; i += 4) groups.push(hex.slice(i, i + 4));
+    return { kind: 'addr', ip: groups.join(':'), family: 6, dc };
+  }
+  return INVALID;
+}
+
+/** The `.addr` label of an IP address: 8 or 32 hex digits. */
+export function addrLabel(ip: string, family: 4 | 6): string {
+  if (family === 4) return ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join('');
+  return ipv6Bytes(ip).toString('hex');
+}
+
+/** The 16 bytes of an IPv6 address that node:net accepts (an IPv4 tail included). */
+export function ipv6Bytes(ip: string): Buffer {
+  let text = ip.toLowerCase();
+  const zone = text.indexOf('%');
+  if (zone >= 0) text = text.slice(0, zone);
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4 !== null) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = text.slice(0, v4.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  const out = Buffer.alloc(16);
+  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16) & 0xffff, i * 2));
+  return out;
+}

@@ -1,0 +1,134 @@
+import { isIP } from 'node:net';
+
+/** One healthy instance of a service, as the answers need it. */
+export interface Instance {
+  /** The node's name, as registered (case kept). */
+  readonly node: string;
+  /** Service.Address when set, else Node.Address: what A/AAAA answers and SRV glue carry. */
+  readonly address: string;
+  /** 4 or 6 for an IP, 0 for a hostname (no A/AAAA; an SRV target of its own, without glue). */
+  readonly family: 0 | 4 | 6;
+  /** True when Service.Address is set: the SRV target is then `HEX.addr.DC.ZONE` (or the hostname). */
+  readonly ownAddress: boolean;
+  readonly port: number;
+  /** Lower case: tag lookups are case-insensitive. */
+  readonly tags: readonly string[];
+  /** SRV weight: Weights.Passing, or Weights.Warning when a check warns. */
+  readonly weight: number;
+  readonly datacenter: string;
+}
+
+/** A node, for NODE.node lookups and SRV targets. */
+export interface NodeInfo {
+  readonly name: string;
+  readonly address: string;
+  readonly family: 0 | 4 | 6;
+  readonly datacenter: string;
+  readonly meta: Readonly<Record<string, string>>;
+}
+
+/**
+ * What one watch knows: the instances that may be answered (already filtered by health) and the
+ * nodes they run on, keyed by lower-cased name. `fingerprint` changes only when an answer could.
+ */
+export interface View {
+  readonly instances: readonly Instance[];
+  readonly nodes: ReadonlyMap<string, NodeInfo>;
+  readonly fingerprint: string;
+  /** Set when Consul said there is no such datacenter (answered NXDOMAIN, as Consul's DNS does). */
+  readonly noDatacenter?: boolean;
+}
+
+export const EMPTY_VIEW: View = { instances: [], nodes: new Map(), fingerprint: '' };
+export const NO_DATACENTER: View = { ...EMPTY_VIEW, fingerprint: '!dc', noDatacenter: true };
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/**
+ * The body of `GET /v1/health/service/NAME` as a view. An instance with a critical check (node or
+ * service; maintenance is a critical check) is left out, and with `onlyPassing` one with a
+ * warning too (the agent already filters with `?passing`; this is the same rule again, so a
+ * body that did not honour it cannot leak). Throws on a body that is not Consul's shape.
+ */
+export function healthView(body: unknown, onlyPassing: boolean, defaultDc: string): View {
+  if (!Array.isArray(body)) throw new TypeError('expected a JSON array');
+  const instances: Instance[] = [];
+  const nodes = new Map<string, NodeInfo>();
+  const prints: string[] = [];
+  for (const entry of body) {
+    if (!isObject(entry) || !isObject(entry['Node']) || !isObject(entry['Service'])) throw new TypeError('expected {Node, Service, Checks} entries');
+    const n = entry['Node'];
+    const s = entry['Service'];
+    const status = worstStatus(entry['Checks']);
+    if (status === 'critical' || (onlyPassing && status !== 'passing')) continue;
+    const node = nodeInfo(n, defaultDc);
+    if (node === undefined) continue;
+    const serviceAddress = str(s['Address']);
+    const address = serviceAddress !== '' ? serviceAddress : node.address;
+    if (address === '') continue;
+    const weights = isObject(s['Weights']) ? s['Weights'] : {};
+    const weightOf = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535 ? v : 1);
+    const instance: Instance = {
+      node: node.name,
+      address,
+      family: isIP(address) as 0 | 4 | 6,
+      ownAddress: serviceAddress !== '',
+      port: typeof s['Port'] === 'number' && s['Port'] >= 0 && s['Port'] <= 65535 ? s['Port'] : 0,
+      tags: Array.isArray(s['Tags']) ? s['Tags'].filter((t): t is string => typeof t === 'string').map((t) => t.toLowerCase()) : [],
+      weight: status === 'warning' ? weightOf(weights['Warning']) : weightOf(weights['Passing']),
+      datacenter: node.datacenter,
+    };
+    instances.push(instance);
+    nodes.set(node.name.toLowerCase(), node);
+    prints.push(`${instance.node}|${instance.address}|${instance.port}|${instance.tags.join(',')}|${instance.weight}|${instance.datacenter}|${metaPrint(node.meta)}`);
+  }
+  return { instances, nodes, fingerprint: prints.join('\n') };
+}
+
+/** The body of `GET /v1/catalog/node/NAME` (`null` for an unknown node) as a view with no instances. */
+export function nodeView(body: unknown, defaultDc: string): View {
+  if (body === null) return EMPTY_VIEW;
+  if (!isObject(body) || !isObject(body['Node'])) throw new TypeError('expected {Node, Services} or null');
+  const node = nodeInfo(body['Node'], defaultDc);
+  if (node === undefined) return EMPTY_VIEW;
+  return {
+    instances: [],
+    nodes: new Map([[node.name.toLowerCase(), node]]),
+    fingerprint: `${node.name}|${node.address}|${node.datacenter}|${metaPrint(node.meta)}`,
+  };
+}
+
+function nodeInfo(n: Json, defaultDc: string): NodeInfo | undefined {
+  const name = str(n['Node']);
+  const address = str(n['Address']);
+  if (name === '' || !isDnsName(name)) return undefined;
+  const meta: Record<string, string> = {};
+  if (isObject(n['Meta'])) for (const [k, v] of Object.entries(n['Meta'])) if (typeof v === 'string') meta[k] = v;
+  const dc = str(n['Datacenter']).toLowerCase();
+  return { name, address, family: isIP(address) as 0 | 4 | 6, datacenter: dc === '' ? defaultDc : dc, meta };
+}
+
+/** The worst status among the entry's checks (none: passing). */
+function worstStatus(checks: unknown): 'passing' | 'warning' | 'critical' {
+  let worst: 'passing' | 'warning' | 'critical' = 'passing';
+  if (!Array.isArray(checks)) return worst;
+  for (const c of checks) {
+    const status = isObject(c) ? str(c['Status']) : '';
+    if (status === 'critical' || status === 'maintenance') return 'critical';
+    if (status === 'warning') worst = 'warning';
+  }
+  return worst;
+}
+
+function metaPrint(meta: Readonly<Record<string, string>>): string {
+  return Object.keys(meta).sort().map((k) => `${k}=${meta[k]}`).join(',');
+}
+
+/** Labels of 1 to 63 bytes, 253 in all: a name a reply can carry. */
+export function isDnsName(name: string): boolean {
+  if (name.length > 200) return false;
+  return name.split('.').every((l) => l.length > 0 && l.length <= 63 && !/[\s\\]/.test(l));
+}

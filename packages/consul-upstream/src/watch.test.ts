@@ -1,0 +1,196 @@
+import { manualClock } from '@dnsmesh/core';
+import { describe, expect, it } from 'vitest';
+import { HttpTimeout, type HttpGet, type HttpResult } from './http.js';
+import { ConsulCounts } from './metrics.js';
+import { healthView, type View } from './view.js';
+import { Watch, type WatchConfig, type WatchTimers } from './watch.js';
+
+type Step = HttpResult | Error;
+
+/** An agent that answers from a script, then holds the last request until the watch stops. */
+function scriptedAgent(steps: Step[]) {
+  const calls: { path: string; timeout: number }[] = [];
+  let release: (() => void) | undefined;
+  const idle = new Promise<void>((resolve) => { release = resolve; });
+  const get: HttpGet = (path, { timeout, signal }) => {
+    calls.push({ path, timeout });
+    const step = steps.shift();
+    if (step === undefined) {
+      release?.();
+      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+    }
+    return step instanceof Error ? Promise.reject(step) : Promise.resolve(step);
+  };
+  return { get, calls, done: idle };
+}
+
+/** Virtual time: every sleep is recorded and moves the time on at once. */
+function virtualTimers(): WatchTimers & { sleeps: number[] } {
+  let t = 0;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => t,
+    sleep: async (ms) => { sleeps.push(Math.round(ms)); t += ms; await Promise.resolve(); },
+  };
+}
+
+const entry = (node: string, address: string, status = 'passing'): unknown => ({
+  Node: { Node: node, Address: address, Datacenter: 'dc1', Meta: {} },
+  Service: { ID: node, Service: 'web', Tags: [], Address: '', Port: 80, Weights: { Passing: 1, Warning: 1 } },
+  Checks: [{ Status: status }],
+});
+const ok = (index: number, nodes: string[] = ['a']): HttpResult => ({
+  status: 200, index, body: JSON.stringify(nodes.map((n, i) => entry(n, `10.0.0.${i + 1}`))),
+});
+
+const config: WatchConfig = {
+  path: '/v1/health/service/web?passing', parse: (b) => healthView(b, true, 'dc1'),
+  wait: 60_000, backoffMin: 1000, backoffMax: 30_000, rateInterval: 500,
+};
+
+function watch(steps: Step[], over: Partial<WatchConfig> = {}, random = 1) {
+  const agent = scriptedAgent(steps);
+  const timers = virtualTimers();
+  const clock = manualClock();
+  const counts = new ConsulCounts();
+  const views: { before: View | undefined; after: View }[] = [];
+  const w = new Watch('s|web|', { ...config, ...over }, { get: agent.get, clock, timers, random: () => random, counts },
+    (self, before) => views.push({ before, after: self.view! }));
+  return { w, agent, timers, clock, counts, views };
+}
+
+describe('Watch', () => {
+  it('follows the index: blocks on the last one, starts over when it goes backwards, takes 0 as 1', async () => {
+    const { w, agent, counts } = watch([ok(10), ok(12), ok(5), ok(0), ok(7)]);
+    w.start();
+    await agent.done;
+    w.stop();
+    expect(agent.calls.map((c) => c.path)).toEqual([
+      '/v1/health/service/web?passing',                              // index 0: answers at once
+      '/v1/health/service/web?passing&index=10&wait=60000ms',
+      '/v1/health/service/web?passing&index=12&wait=60000ms',
+      '/v1/health/service/web?passing',                              // 5 < 12: a restore; start over
+      '/v1/health/service/web?passing&index=1&wait=60000ms',         // 0 is never an index to block on
+      '/v1/health/service/web?passing&index=7&wait=60000ms',
+    ]);
+    expect(agent.calls[0]!.timeout).toBe(10_000);
+    expect(agent.calls[1]!.timeout).toBe(60_000 + 3750 + 5000);       // wait + wait/16 + slack
+    expect(counts.requests.ok).toBe(5);
+  });
+
+  it('rate-limits the loop: a burst of 2, then one request per interval, so spurious wakeups cannot spin', async () => {
+    const { w, agent, timers } = watch([ok(3), ok(3), ok(3), ok(3), ok(3)]);
+    w.start();
+    await agent.done;
+    w.stop();
+    expect(agent.calls).toHaveLength(6);
+    expect(timers.sleeps).toEqual([500, 500, 500, 500]);
+  });
+
+  it('backs off on errors with jitter, doubling to the cap, and keeps the last view meanwhile', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8500'), { code: 'ECONNREFUSED' });
+    const steps: Step[] = [ok(4), refused, new HttpTimeout('no answer'), { status: 500, index: NaN, body: 'No cluster leader' },
+      { status: 403, index: NaN, body: 'ACL not found' }, refused, refused, refused];
+    const { w, agent, timers, counts, clock } = watch(steps, { rateInterval: 0 });
+    w.start();
+    await new Promise((r) => setImmediate(r));
+    clock.advance(1000);
+    await agent.done;
+    expect(timers.sleeps).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
+    expect(w.view?.instances).toHaveLength(1);                        // still there
+    expect(w.failingSince).toBeDefined();
+    expect(w.lastError).toContain('ECONNREFUSED');
+    expect(counts.requests).toMatchObject({ ok: 1, error: 4, timeout: 1, http_5xx: 1, http_4xx: 1 });
+    w.stop();
+  });
+
+  it('spreads the backoff with jitter (between half and all of the delay)', async () => {
+    const { w, agent, timers } = watch([new Error('x'), new Error('x'), new Error('x')], { rateInterval: 0 }, 0);
+    w.start();
+    await agent.done;
+    w.stop();
+    expect(timers.sleeps).toEqual([500, 1000, 2000]);
+  });
+
+  it('clears the failure once the agent answers again', async () => {
+    const { w, agent } = watch([new Error('reset'), ok(9)], { rateInterval: 0 });
+    w.start();
+    await agent.done;
+    w.stop();
+    expect(w.failingSince).toBeUndefined();
+    expect(w.lastError).toBeUndefined();
+    expect(w.index).toBe(9);
+  });
+
+  it('settles the first result on an error too, so a first lookup does not wait for nothing', async () => {
+    const { w } = watch([{ status: 403, index: NaN, body: 'ACL not found' }]);
+    w.start();
+    await w.firstResult(5000);
+    expect(w.settled).toBe(true);
+    expect(w.view).toBeUndefined();
+    expect(w.lastError).toBe('HTTP 403: ACL not found');
+    w.stop();
+  });
+
+  it('tells the owner each good view with the one before', async () => {
+    const { w, agent, views } = watch([ok(1, ['a', 'b']), ok(2, ['a'])]);
+    w.start();
+    await agent.done;
+    w.stop();
+    expect(views.map((v) => [v.before?.instances.length, v.after.instances.length])).toEqual([[undefined, 2], [2, 1]]);
+    expect(views[1]!.before!.fingerprint).not.toBe(views[1]!.after.fingerprint);
+  });
+
+  it('takes a body that is not Consul\'s as a failure', async () => {
+    const { w, agent, counts } = watch([{ status: 200, index: 3, body: '{"not":"an array"}' }], { rateInterval: 0 });
+    w.start();
+    await agent.done;
+    w.stop();
+    expect(counts.requests.invalid).toBe(1);
+    expect(w.view).toBeUndefined();
+  });
+
+  it('answers NXDOMAIN-style (an empty view) when Consul has no path to the datacenter', async () => {
+    const { w, agent } = watch([{ status: 500, index: NaN, body: 'No path to datacenter' }], { rateInterval: 0 });
+    w.start();
+    await agent.done;
+    w.stop();
+    expect(w.view?.noDatacenter).toBe(true);
+    expect(w.failingSince).toBeUndefined();
+  });
+
+  it('stops: the request in flight is aborted and the loop ends', async () => {
+    const { w, agent } = watch([ok(5)]);
+    w.start();
+    await agent.done;
+    w.stop();
+    await new Promise((r) => setImmediate(r));
+    expect(w.stopped).toBe(true);
+    expect(agent.calls).toHaveLength(2);
+  });
+});
+
+describe('healthView', () => {
+  const body = [
+    entry('a', '10.0.0.1'),
+    entry('b', '10.0.0.2', 'warning'),
+    entry('c', '10.0.0.3', 'critical'),
+    { ...(entry('d', '10.0.0.4') as object), Service: { ID: 'd', Service: 'web', Tags: ['Primary'], Address: '2001:db8::4', Port: 81, Weights: { Passing: 10, Warning: 1 } } },
+  ];
+  it('drops critical instances; with onlyPassing warnings too', () => {
+    expect(healthView(body, true, 'dc1').instances.map((i) => i.node)).toEqual(['a', 'd']);
+    expect(healthView(body, false, 'dc1').instances.map((i) => i.node)).toEqual(['a', 'b', 'd']);
+  });
+  it('takes the service address over the node address, lower-cases tags, and reads weights', () => {
+    const d = healthView(body, true, 'dc1').instances[1]!;
+    expect(d).toEqual({ node: 'd', address: '2001:db8::4', family: 6, ownAddress: true, port: 81, tags: ['primary'], weight: 10, datacenter: 'dc1' });
+  });
+  it('uses the warning weight for a warning instance', () => {
+    expect(healthView([{ ...(entry('b', '10.0.0.2', 'warning') as object), Service: { Service: 'web', Port: 1, Weights: { Passing: 5, Warning: 2 } } }], false, 'dc1').instances[0]!.weight).toBe(2);
+  });
+  it('refuses what is not an array of entries', () => {
+    expect(() => healthView({}, true, 'dc1')).toThrow('expected a JSON array');
+    expect(() => healthView([1], true, 'dc1')).toThrow('expected {Node, Service, Checks} entries');
+  });
+});

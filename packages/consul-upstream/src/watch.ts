@@ -1,0 +1,235 @@
+import type { Clock, Duration, Instant, ServerBlock } from '@dnsmesh/core';
+import { HttpTimeout, type HttpGet } from './http.js';
+import type { ConsulCounts, Outcome } from './metrics.js';
+import { NO_DATACENTER, type View } from './view.js';
+
+/** The block's pino logger (its type, through core). */
+type Logger = ServerBlock['logger'];
+
+/** Real time for scheduling (the rate limit, backoff), injectable so tests can step it. */
+export interface WatchTimers {
+  now(): number;
+  /** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
+  sleep(ms: Duration, signal: AbortSignal): Promise<void>;
+}
+
+export const realTimers: WatchTimers = {
+  now: () => performance.now(),
+  sleep: (ms, signal) => new Promise<void>((resolve) => {
+    if (signal.aborted || ms <= 0) { resolve(); return; }
+    const done = (): void => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve(); };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  }),
+};
+
+export interface WatchDeps {
+  readonly get: HttpGet;
+  /** The block's clock: when failures began (max_stale) and when names were last asked (idle). */
+  readonly clock: Clock;
+  readonly timers: WatchTimers;
+  readonly random: () => number;
+  readonly counts: ConsulCounts;
+  /** Told when Consul stops answering a watch and when it answers again (once per run of failures). */
+  readonly logger?: Logger;
+}
+
+export interface WatchConfig {
+  /** The request without index and wait: `/v1/health/service/web?passing`. */
+  readonly path: string;
+  /** A 200 body (parsed JSON) as a view; throws when it is not Consul's shape. */
+  readonly parse: (body: unknown) => View;
+  readonly wait: Duration;
+  readonly backoffMin: Duration;
+  readonly backoffMax: Duration;
+  readonly rateInterval: Duration;
+}
+
+/** The rate limit's burst: two requests back to back, then one per `rateInterval`. */
+const BURST = 2;
+/** Time given to a request past `wait` + wait/16 (Consul's jitter) before it counts as a timeout. */
+const SLACK: Duration = 5000;
+/** Time given to a request that does not block (index 0). */
+const PLAIN_TIMEOUT: Duration = 10_000;
+
+/**
+ * One blocking-query loop (notes §3): `GET path&index=I&wait=W`, again and again, keeping the
+ * last good view. The index rules: an index that goes backwards starts over from 0 (a snapshot
+ * restore, a stale server); an index below 1 (or none) is taken as 1. A token bucket (burst 2,
+ * then one request per `rateInterval`) keeps spurious wakeups from spinning. Errors back off from
+ * `backoffMin`, doubling to `backoffMax`, with jitter, while the last view keeps serving;
+ * `failingSince` says since when. The first request after a failure does not block, so a
+ * recovered agent is noticed at once rather than after a whole `wait`. `onView` hears every
+ * good answer (the owner decides whether the answers changed); `stop()` aborts the request in
+ * flight.
+ */
+export class Watch {
+  /** The last good view; undefined until the first one. */
+  view: View | undefined;
+  /** When the current run of failures began (block clock); undefined while Consul answers. */
+  failingSince: Instant | undefined;
+  lastError: string | undefined;
+  /** When a name of this watch was last asked (block clock). */
+  lastAsked: Instant;
+  index = 0;
+  /** Requests made (for tests and logs). */
+  requests = 0;
+  /** Names answered from this watch since its last flush: what a change drops from the cache. */
+  readonly answered = new Set<string>();
+  /** More names were answered than `answered` holds: a change scans the cache instead. */
+  overflow = false;
+  /** A SERVFAIL went out for one of its names: the next good view flushes even if unchanged. */
+  dirty = false;
+  #firstDone = false;
+  readonly #first: Promise<void>;
+  #resolveFirst!: () => void;
+  readonly #controller = new AbortController();
+  #tokens = BURST;
+  #tokensAt: number;
+  #running = false;
+
+  constructor(
+    readonly key: string,
+    readonly config: WatchConfig,
+    readonly deps: WatchDeps,
+    readonly onView: (watch: Watch, before: View | undefined) => void,
+  ) {
+    this.lastAsked = deps.clock.now();
+    this.#tokensAt = deps.timers.now();
+    this.#first = new Promise((resolve) => { this.#resolveFirst = resolve; });
+  }
+
+  get stopped(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
+  /** True once the first request has an outcome (a view or an error). */
+  get settled(): boolean {
+    return this.#firstDone;
+  }
+
+  start(): this {
+    if (!this.#running) {
+      this.#running = true;
+      void this.#run();
+    }
+    return this;
+  }
+
+  stop(): void {
+    this.#controller.abort();
+    this.#settle();
+  }
+
+  /** Resolves at the first outcome (a view or an error), at stop, or after `ms`, whichever comes first. */
+  firstResult(ms: Duration): Promise<void> {
+    if (this.#firstDone) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      void this.#first.then(() => { clearTimeout(timer); resolve(); });
+    });
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#controller.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      await this.#takeToken(signal);
+      if (signal.aborted) break;
+      const { path, wait } = this.config;
+      // After a failure, ask without blocking: the answer then says at once that the agent is back.
+      const blocking = this.index > 0 && failures === 0;
+      const url = blocking ? `${path}${path.includes('?') ? '&' : '?'}index=${this.index}&wait=${wait}ms` : path;
+      const timeout = blocking ? wait + Math.ceil(wait / 16) + SLACK : PLAIN_TIMEOUT;
+      let outcome: Outcome;
+      let view: View | undefined;
+      let index = NaN;
+      let error = '';
+      this.requests++;
+      try {
+        const r = await this.deps.get(url, { timeout, signal });
+        if (r.status === 200) {
+          try {
+            view = this.config.parse(JSON.parse(r.body));
+            index = r.index;
+            outcome = 'ok';
+          } catch (err) {
+            outcome = 'invalid';
+            error = `bad body: ${(err as Error).message}`;
+          }
+        } else {
+          outcome = r.status >= 500 ? 'http_5xx' : r.status >= 400 ? 'http_4xx' : 'invalid';
+          error = `HTTP ${r.status}: ${r.body.slice(0, 200).trim()}`;
+          // Consul's DNS answers NXDOMAIN for a datacenter it has no path to.
+          if (r.status === 500 && /no path to datacenter/i.test(r.body)) view = NO_DATACENTER;
+        }
+      } catch (err) {
+        if (signal.aborted) break;
+        outcome = err instanceof HttpTimeout ? 'timeout' : 'error';
+        error = (err as Error).message;
+      }
+      this.deps.counts.requests[outcome]++;
+      if (outcome === 'ok') {
+        if (failures > 0) this.deps.logger?.info({ watch: this.key, failures }, 'consul: the agent answers again');
+        failures = 0;
+        this.failingSince = undefined;
+        this.lastError = undefined;
+        this.#advance(index);
+        this.#apply(view!);
+        continue;
+      }
+      if (view !== undefined) {
+        this.failingSince = undefined;
+        this.#apply(view);
+      } else {
+        if (this.failingSince === undefined) this.deps.logger?.warn({ watch: this.key, outcome, error }, 'consul: the agent does not answer; serving the last view');
+        this.failingSince ??= this.deps.clock.now();
+        this.lastError = error;
+        this.#settle();
+      }
+      failures++;
+      await this.deps.timers.sleep(this.#backoff(failures), signal);
+    }
+  }
+
+  /** Consul's index rules for the next request. */
+  #advance(next: number): void {
+    if (!(next >= 1)) this.index = 1;                 // 0, missing or garbage: take 1, never block on 0
+    else if (next < this.index) this.index = 0;       // went backwards: start over
+    else this.index = next;
+  }
+
+  #apply(view: View): void {
+    const before = this.view;
+    this.view = view;
+    this.#settle();
+    this.onView(this, before);
+  }
+
+  #settle(): void {
+    if (this.#firstDone) return;
+    this.#firstDone = true;
+    this.#resolveFirst();
+  }
+
+  #backoff(failures: number): Duration {
+    const { backoffMin, backoffMax } = this.config;
+    const d = Math.min(backoffMax, backoffMin * 2 ** Math.min(failures - 1, 30));
+    return d / 2 + this.deps.random() * (d / 2);
+  }
+
+  /** The token bucket: waits until a request may go out. */
+  async #takeToken(signal: AbortSignal): Promise<void> {
+    const interval = this.config.rateInterval;
+    if (interval <= 0) return;
+    const now = this.deps.timers.now();
+    this.#tokens = Math.min(BURST, this.#tokens + (now - this.#tokensAt) / interval);
+    this.#tokensAt = now;
+    if (this.#tokens < 1) {
+      await this.deps.timers.sleep((1 - this.#tokens) * interval, signal);
+      this.#tokens = 1;
+      this.#tokensAt = this.deps.timers.now();
+    }
+    this.#tokens -= 1;
+  }
+}

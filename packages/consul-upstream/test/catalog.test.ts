@@ -1,0 +1,284 @@
+import { query, type Reply } from '@dnsmesh/testkit';
+import { describe, expect, it } from 'vitest';
+import { catalogPlugin, resolver, sim, sleep, until } from './helpers.js';
+
+const addresses = (r: Reply): string[] => r.answers.map((a) => String(a.data)).sort();
+
+describe('consul catalog mode', () => {
+  it('answers 1000 lookups of a service from one watch: a few HTTP requests, no DNS RPC at all', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl });
+    for (let batch = 0; batch < 20; batch++) {
+      const replies = await Promise.all(Array.from({ length: 50 }, () => query(r.address, 'web.service.consul', 'A')));
+      for (const reply of replies) {
+        expect(reply.rcode).toBe('NOERROR');
+        expect(addresses(reply)).toEqual(['10.1.0.1', '10.1.0.2', '10.1.0.3']);
+      }
+    }
+    expect(s.counters.http_requests.total).toBeLessThanOrEqual(3);
+    expect(Object.keys(s.counters.http_requests.by_path)).toEqual(['/v1/health/service/web']);
+    expect(s.counters.rpc_health_service_nodes).toBe(0);
+    expect(s.counters.dns_queries).toBe(0);
+    expect(s.counters.blocking_waiters).toBe(1);
+    expect(r.states.at(-1)).toMatchObject({ plugin: 'consul', upstream: `127.0.0.1:${s.httpPort}` });
+  });
+
+  it('answers A authoritatively with the TTL of the view, shuffled per reply', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl, ttl: 7 });
+    const firsts = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const reply = await query(r.address, 'Web.Service.Consul', 'A');
+      expect(reply.flags.aa).toBe(true);
+      expect(reply.answers.every((a) => a.ttl === 7 && a.name === 'Web.Service.Consul')).toBe(true);
+      firsts.add(String(reply.answers[0]!.data));
+    }
+    expect(firsts.size).toBeGreaterThan(1);
+  });
+
+  it('answers SRV with Consul\'s targets and their addresses in the additional section', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl });
+    const reply = await query(r.address, 'web.service.consul', 'SRV');
+    expect(reply.rcode).toBe('NOERROR');
+    const srv = reply.answers.map((a) => a.data as { priority: number; weight: number; port: number; target: string })
+      .sort((a, b) => a.port - b.port);
+    expect(srv).toEqual([
+      { priority: 1, weight: 1, port: 8081, target: 'n1.node.dc1.consul' },
+      { priority: 1, weight: 1, port: 8082, target: 'n2.node.dc1.consul' },
+      { priority: 1, weight: 1, port: 8083, target: 'n3.node.dc1.consul' },
+    ]);
+    const glue = reply.additionals.filter((a) => a.type === 'A').map((a) => [a.name, (a as { data: unknown }).data]).sort();
+    expect(glue).toEqual([['n1.node.dc1.consul', '10.1.0.1'], ['n2.node.dc1.consul', '10.1.0.2'], ['n3.node.dc1.consul', '10.1.0.3']]);
+  });
+
+  it('answers the tag and RFC 2782 forms from the same watch', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl });
+    expect(addresses(await query(r.address, 'primary.web.service.consul', 'A'))).toEqual(['10.1.0.1', '10.1.0.3']);
+    expect(addresses(await query(r.address, 'SECONDARY.web.service.dc1.consul', 'A'))).toEqual(['10.1.0.2']);
+    const tagged = await query(r.address, '_web._primary.service.consul', 'SRV');
+    expect(tagged.answers.map((a) => (a.data as { port: number }).port).sort()).toEqual([8081, 8083]);
+    expect((await query(r.address, '_web._tcp.service.consul', 'SRV')).answers).toHaveLength(3);
+    expect((await query(r.address, '_web._tcp.consul', 'SRV')).answers).toHaveLength(3);
+    expect((await query(r.address, '_web._tcp.dc1.consul', 'SRV')).answers).toHaveLength(3);
+    const none = await query(r.address, 'canary.web.service.consul', 'A');
+    expect(none.rcode).toBe('NXDOMAIN');
+    expect(Object.keys(s.counters.http_requests.by_path)).toEqual(['/v1/health/service/web']);
+    expect(catalogPlugin(r).catalog.size).toBe(1);        // dc1 is the agent's own: the same watch
+  });
+
+  it('gives NXDOMAIN with the SOA when every instance is critical (and for unknown services), NODATA for other types', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl, ttl: 9 });
+    expect((await query(r.address, 'web.service.consul', 'A')).answers).toHaveLength(3);
+    for (let i = 1; i <= 3; i++) s.setCheck({ node: `n${i}`, serviceId: `web-${i}`, status: 'critical' });
+    await until(async () => (await query(r.address, 'web.service.consul', 'A')).rcode === 'NXDOMAIN', 1000);
+    const nx = await query(r.address, 'web.service.consul', 'SRV');
+    expect(nx.rcode).toBe('NXDOMAIN');
+    expect(nx.flags.aa).toBe(true);
+    expect(nx.authorities).toMatchObject([{ type: 'SOA', name: 'consul', ttl: 9, data: { mname: 'ns.consul', rname: 'hostmaster.consul', minimum: 9 } }]);
+    expect((await query(r.address, 'nosuch.service.consul', 'A')).rcode).toBe('NXDOMAIN');
+
+    s.setCheck({ node: 'n1', serviceId: 'web-1', status: 'passing' });
+    await until(async () => (await query(r.address, 'web.service.consul', 'A')).rcode === 'NOERROR', 1000);
+    for (const type of ['AAAA', 'TXT', 'MX']) {
+      const nodata = await query(r.address, 'web.service.consul', type);
+      expect([type, nodata.rcode, nodata.answers.length]).toEqual([type, 'NOERROR', 0]);
+      expect(nodata.authorities[0]).toMatchObject({ type: 'SOA', ttl: 9 });
+    }
+  });
+
+  it('drops warning instances with only_passing (the default) and keeps them without', async () => {
+    const s = await sim();
+    s.setCheck({ node: 'n2', serviceId: 'web-2', status: 'warning' });
+    const strict = await resolver({ http: s.httpUrl });
+    const loose = await resolver({ http: s.httpUrl, onlyPassing: false });
+    expect(addresses(await query(strict.address, 'web.service.consul', 'A'))).toEqual(['10.1.0.1', '10.1.0.3']);
+    expect(addresses(await query(loose.address, 'web.service.consul', 'A'))).toEqual(['10.1.0.1', '10.1.0.2', '10.1.0.3']);
+    expect(Object.keys(s.counters.http_requests.by_path)).toEqual(['/v1/health/service/web']);
+  });
+
+  it('answers node names from the service views, and watches other nodes on their own', async () => {
+    const s = await sim();
+    s.registerNode({ name: 'db-1', address: '10.2.0.1', meta: { rack: 'r7' } });
+    const r = await resolver({ http: s.httpUrl });
+    await query(r.address, 'web.service.consul', 'A');
+    const n2 = await query(r.address, 'n2.node.consul', 'A');
+    expect(addresses(n2)).toEqual(['10.1.0.2']);
+    const txt = (await query(r.address, 'n2.node.dc1.consul', 'TXT')).answers.map((a) => String(a.data));
+    expect(txt).toContain('zone=z2');
+    expect(txt).toContain('consul-network-segment=');
+    expect(Object.keys(s.counters.http_requests.by_path)).toEqual(['/v1/health/service/web']);
+    expect(addresses(await query(r.address, 'db-1.node.consul', 'A'))).toEqual(['10.2.0.1']);
+    expect((await query(r.address, 'nosuch.node.consul', 'A')).rcode).toBe('NXDOMAIN');
+    expect(s.counters.http_requests.by_path['/v1/catalog/node/db-1']).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers .addr names and the apex itself, and NXDOMAIN for other names in the zone', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl });
+    expect(addresses(await query(r.address, '0a000105.addr.dc1.consul', 'A'))).toEqual(['10.0.1.5']);
+    const soa = await query(r.address, 'consul', 'SOA');
+    expect(soa.answers).toMatchObject([{ type: 'SOA', name: 'consul' }]);
+    expect((await query(r.address, 'foo.consul', 'A')).rcode).toBe('NXDOMAIN');
+    expect((await query(r.address, 'a.b.web.service.consul', 'A')).rcode).toBe('NXDOMAIN');
+    expect(s.counters.http_requests.total).toBe(0);
+  });
+
+  it('passes names outside its zones, and prepared queries, to the next plugin', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl });
+    expect((await query(r.address, 'example.org', 'A')).rcode).toBe('REFUSED');
+    expect((await query(r.address, 'api-nearest.query.consul', 'A')).rcode).toBe('REFUSED');
+    expect(r.states.map((st) => st.plugin)).toEqual([undefined, undefined]);
+    expect(s.counters.http_requests.total).toBe(0);
+  });
+
+  it('keeps answering from the view while Consul is down, then SERVFAIL after max_stale, then recovers', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl, maxStale: 800 });
+    expect((await query(r.address, 'web.service.consul', 'A')).answers).toHaveLength(3);
+    await s.setFailure('down');
+    const p = catalogPlugin(r);
+    await until(() => [...p.catalog.watches()][0]!.failingSince !== undefined, 2000);
+    for (let i = 0; i < 5; i++) {
+      const reply = await query(r.address, 'web.service.consul', 'A');
+      expect(addresses(reply)).toEqual(['10.1.0.1', '10.1.0.2', '10.1.0.3']);
+      await sleep(50);
+    }
+    expect(p.counts.stale).toBeGreaterThanOrEqual(5);
+    await until(async () => (await query(r.address, 'web.service.consul', 'A')).rcode === 'SERVFAIL', 2000);
+    await s.up();
+    const took = await until(async () => (await query(r.address, 'web.service.consul', 'A')).rcode === 'NOERROR', 3000);
+    expect(took).toBeLessThan(1000);
+    expect(p.counts.requests.error).toBeGreaterThan(0);
+  });
+
+  it('answers SERVFAIL at once when the first lookup finds Consul unreachable', async () => {
+    const s = await sim();
+    await s.setFailure('down');
+    const r = await resolver({ http: s.httpUrl });
+    const started = performance.now();
+    expect((await query(r.address, 'web.service.consul', 'A')).rcode).toBe('SERVFAIL');
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('answers SERVFAIL after firstWait when the first result does not come', async () => {
+    const s = await sim();
+    await s.setFailure('blackhole', { http: true, dns: false });
+    const r = await resolver({ http: s.httpUrl, firstWait: 300 });
+    const started = performance.now();
+    expect((await query(r.address, 'web.service.consul', 'A')).rcode).toBe('SERVFAIL');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+  });
+
+  it('sends the ACL token: a wrong one gets SERVFAIL, one without rights NXDOMAIN, the right one answers', async () => {
+    const s = await sim({ acl: { tokens: { 'root-token': 'all', 'db-only': ['db'] } } });
+    const wrong = await resolver({ http: s.httpUrl, token: 'nope' });
+    const weak = await resolver({ http: s.httpUrl, token: 'db-only' });
+    const none = await resolver({ http: s.httpUrl });
+    const right = await resolver({ http: s.httpUrl, token: 'root-token' });
+    expect((await query(wrong.address, 'web.service.consul', 'A')).rcode).toBe('SERVFAIL');
+    expect((await query(weak.address, 'web.service.consul', 'A')).rcode).toBe('NXDOMAIN');
+    expect((await query(none.address, 'web.service.consul', 'A')).rcode).toBe('NXDOMAIN');
+    expect(addresses(await query(right.address, 'web.service.consul', 'A'))).toEqual(['10.1.0.1', '10.1.0.2', '10.1.0.3']);
+    expect(catalogPlugin(wrong).counts.requests.http_4xx).toBeGreaterThanOrEqual(1);
+  });
+
+  it('handles an index reset (snapshot restore): starts over and still sees the next change at once', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl });
+    expect((await query(r.address, 'web.service.consul', 'A')).answers).toHaveLength(3);
+    const w = [...catalogPlugin(r).catalog.watches()][0]!;
+    await until(() => s.counters.blocking_waiters === 1);
+    const before = w.index;
+    await s.setFailure('index_reset');
+    await until(() => w.index > 0 && w.index < before && s.counters.blocking_waiters === 1, 2000);
+    s.deregisterService('web-2');
+    const took = await until(async () => !addresses(await query(r.address, 'web.service.consul', 'A')).includes('10.1.0.2'), 2000);
+    expect(took).toBeLessThan(1000);
+  });
+
+  it('stops a watch nobody asked for in `idle`, and starts it again on the next lookup', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl, idle: 1000 });
+    await query(r.address, 'web.service.consul', 'A');
+    const p = catalogPlugin(r);
+    expect(p.catalog.size).toBe(1);
+    await until(() => p.catalog.size === 0, 3000);
+    await until(() => s.counters.blocking_waiters === 0, 1000);
+    expect(p.counts.watchesIdled).toBe(1);
+    expect((await query(r.address, 'web.service.consul', 'A')).answers).toHaveLength(3);
+    expect(p.catalog.size).toBe(1);
+  });
+
+  it('publishes its metrics: requests by outcome and the watches gauge', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl });
+    const before = await r.metrics.metrics();
+    expect(before).toContain('dnsmesh_consul_requests_total{outcome="ok"} 0');
+    expect(before).toContain('dnsmesh_consul_watches 0');
+    await query(r.address, 'web.service.consul', 'A');
+    await query(r.address, 'db.service.consul', 'A');
+    const text = await r.metrics.metrics();
+    expect(text).toContain('dnsmesh_consul_watches 2');
+    expect(text).toMatch(/dnsmesh_consul_requests_total\{outcome="ok"\} [2-9]/);
+    expect(text).toContain('dnsmesh_consul_requests_total{outcome="http_5xx"} 0');
+  });
+});
+
+describe('consul catalog mode behind cache', () => {
+  it('a deregistered or critical instance leaves the cached answers within a second', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl }, { cache: true });
+    const names: [string, string][] = [
+      ['web.service.consul', 'A'], ['primary.web.service.consul', 'A'], ['_web._tcp.service.consul', 'SRV'], ['n2.node.consul', 'A'],
+    ];
+    for (const [n, t] of names) await query(r.address, n, t);
+    expect(r.states.at(-1)?.cache).toBe('miss');
+    await query(r.address, 'web.service.consul', 'A');
+    expect(r.states.at(-1)?.cache).toBe('hit');
+
+    s.deregisterService('web-2');
+    const gone = await until(async () => !addresses(await query(r.address, 'web.service.consul', 'A')).includes('10.1.0.2'), 2000);
+    expect(gone).toBeLessThan(1000);
+    expect((await query(r.address, '_web._tcp.service.consul', 'SRV')).answers).toHaveLength(2);
+
+    s.setCheck({ node: 'n3', serviceId: 'web-3', status: 'critical' });
+    const critical = await until(async () => !addresses(await query(r.address, 'primary.web.service.consul', 'A')).includes('10.1.0.3'), 2000);
+    expect(critical).toBeLessThan(1000);
+    expect(addresses(await query(r.address, 'web.service.consul', 'A'))).toEqual(['10.1.0.1']);
+    expect(catalogPlugin(r).counts.flushed).toBeGreaterThan(0);
+    // Between changes, the cache answers again.
+    await query(r.address, 'web.service.consul', 'A');
+    expect(r.states.at(-1)?.cache).toBe('hit');
+  });
+
+  it('a cached NXDOMAIN gives way as soon as an instance registers', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl }, { cache: true });
+    expect((await query(r.address, 'api.service.consul', 'A')).rcode).toBe('NXDOMAIN');
+    expect((await query(r.address, 'api.service.consul', 'A')).rcode).toBe('NXDOMAIN');
+    expect(r.states.at(-1)?.cache).toBe('hit');
+    s.registerService({ id: 'api-1', name: 'api', node: 'n1', port: 9000 });
+    const took = await until(async () => (await query(r.address, 'api.service.consul', 'A')).rcode === 'NOERROR', 2000);
+    expect(took).toBeLessThan(1000);
+  });
+
+  it('a change that does not change the answers drops nothing', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl }, { cache: true });
+    await query(r.address, 'web.service.consul', 'A');
+    const w = [...catalogPlugin(r).catalog.watches()][0]!;
+    await until(() => s.counters.blocking_waiters === 1);
+    const requests = w.requests;
+    s.bumpIndex('web');                                                            // a spurious wakeup
+    await until(() => w.requests > requests && s.counters.blocking_waiters === 1);
+    s.setCheck({ node: 'n1', serviceId: 'web-1', status: 'passing', output: 'still fine' });  // a change of no answer
+    await until(() => w.requests > requests + 1 && s.counters.blocking_waiters === 1);
+    await query(r.address, 'web.service.consul', 'A');
+    expect(r.states.at(-1)?.cache).toBe('hit');
+    expect(catalogPlugin(r).counts.flushed).toBe(0);
+  });
+});

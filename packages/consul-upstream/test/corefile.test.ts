@@ -1,0 +1,51 @@
+import cacheDef from '@dnsmesh/cache';
+import { DnsServer, loadBlocks, parseCorefile, PluginRegistry, systemClock } from '@dnsmesh/core';
+import { query } from '@dnsmesh/testkit';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import consulDef from '../src/index.js';
+import { sim, until } from './helpers.js';
+
+const servers: DnsServer[] = [];
+afterEach(async () => { for (const s of servers.splice(0)) await s.stop(0); });
+
+/** Loads a Corefile with cache and consul (the server's order: cache before consul) and starts it on port 0. */
+async function serve(text: string, env: Record<string, string> = {}): Promise<DnsServer> {
+  const registry = new PluginRegistry(['cache', 'consul']);
+  registry.register(cacheDef);
+  registry.register(consulDef);
+  const blocks = await loadBlocks(parseCorefile(text, 'Corefile', { env }), {
+    registry, clock: systemClock, logger: pino({ level: 'silent' }), metrics: new Registry(), defaultPort: 0,
+  });
+  for (const b of blocks) b.bind = ['127.0.0.1'];
+  const server = await new DnsServer(blocks, systemClock, pino({ level: 'silent' }), new Registry()).start();
+  servers.push(server);
+  return server;
+}
+
+describe('consul from a Corefile', () => {
+  it('finds the block\'s cache at start, so a change drops the cached answers (token from the environment)', async () => {
+    const s = await sim({ acl: { tokens: { t0k3n: 'all' } } });
+    const server = await serve(`consul.:0 {
+      cache
+      consul {
+        http ${s.httpUrl}
+        token {$CONSUL_HTTP_TOKEN}
+      }
+    }`, { CONSUL_HTTP_TOKEN: 't0k3n' });
+    expect((await query(server.address, 'web.service.consul', 'A')).answers).toHaveLength(3);
+    expect((await query(server.address, 'web.service.consul', 'A')).answers).toHaveLength(3);
+    expect(s.counters.http_requests.total).toBeLessThanOrEqual(2);
+    s.deregisterService('web-1');
+    const took = await until(async () => (await query(server.address, 'web.service.consul', 'A')).answers.length === 2, 2000);
+    expect(took).toBeLessThan(1000);
+  });
+
+  it('takes DNS mode from the Corefile', async () => {
+    const s = await sim();
+    const server = await serve(`consul.:0 {\n  consul {\n    dns ${s.dnsAddress}\n  }\n}`);
+    expect((await query(server.address, 'web.service.consul', 'A')).answers).toHaveLength(3);
+    expect(s.counters.dns_queries).toBe(1);
+  });
+});

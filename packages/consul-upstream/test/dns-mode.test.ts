@@ -1,0 +1,60 @@
+import { query } from '@dnsmesh/testkit';
+import { describe, expect, it } from 'vitest';
+import type { ConsulDnsPlugin } from '../src/index.js';
+import { resolver, sim } from './helpers.js';
+
+describe('consul DNS mode', () => {
+  it('asks the agent again over TCP when its UDP answer is truncated, so the cache stores the whole answer', async () => {
+    const s = await sim({ dns_config: { enable_truncate: true } }, false);
+    s.addBigService('web', 40);
+    const r = await resolver({ dns: s.dnsAddress }, { cache: true });
+    const first = await query(r.address, 'web.service.consul', 'A', { transport: 'tcp' });
+    expect(first.rcode).toBe('NOERROR');
+    expect(first.answers).toHaveLength(40);
+    expect(s.counters.dns_queries_udp).toBe(1);
+    expect(s.counters.dns_queries_tcp).toBe(1);
+    expect(r.states.at(-1)).toMatchObject({ plugin: 'consul', upstream: s.dnsAddress, upstreamTransport: 'tcp', stored: 'stored' });
+
+    for (let i = 0; i < 10; i++) {
+      const again = await query(r.address, 'web.service.consul', 'A', { transport: i % 2 === 0 ? 'tcp' : 'udp', edns: 4096 });
+      expect(again.answers).toHaveLength(40);
+    }
+    expect(s.counters.dns_queries).toBe(2);
+    const counts = (r.plugin as ConsulDnsPlugin).counts;
+    expect(counts).toMatchObject({ dnsUdp: 1, dnsTcp: 1, dnsTruncated: 1 });
+    expect(counts.requests.ok).toBe(2);
+    expect(await r.metrics.metrics()).toContain('dnsmesh_consul_dns_requests_total{transport="tcp"} 1');
+  });
+
+  it('returns the agent\'s reply as it came (SRV with its glue), and asks again without a cache', async () => {
+    const s = await sim();
+    const r = await resolver({ dns: s.dnsAddress });
+    const reply = await query(r.address, 'web.service.consul', 'SRV', { edns: 4096 });
+    expect(reply.answers).toHaveLength(3);
+    expect(reply.additionals.filter((a) => a.type === 'A')).toHaveLength(3);
+    await query(r.address, 'web.service.consul', 'SRV', { edns: 4096 });
+    expect(s.counters.dns_queries_udp).toBe(2);
+    expect(s.counters.rpc_health_service_nodes).toBe(2);
+    expect((await query(r.address, 'nosuch.service.consul', 'A')).rcode).toBe('NXDOMAIN');
+  });
+
+  it('passes names outside its zones to the next plugin', async () => {
+    const s = await sim();
+    const r = await resolver({ dns: s.dnsAddress });
+    expect((await query(r.address, 'example.org', 'A')).rcode).toBe('REFUSED');
+    expect(s.counters.dns_queries).toBe(0);
+  });
+
+  it('answers SERVFAIL when the agent does not answer within 5 s', async () => {
+    const s = await sim();
+    await s.setFailure('blackhole', { dns: true, http: false });
+    const r = await resolver({ dns: s.dnsAddress });
+    const started = performance.now();
+    const reply = await query(r.address, 'web.service.consul', 'A', { timeout: 8000 });
+    const took = performance.now() - started;
+    expect(reply.rcode).toBe('SERVFAIL');
+    expect(took).toBeGreaterThan(4500);
+    expect(took).toBeLessThan(6500);
+    expect((r.plugin as ConsulDnsPlugin).counts.requests.timeout).toBe(1);
+  });
+});
