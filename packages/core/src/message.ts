@@ -36,8 +36,17 @@ export class DnsMessage {
   #decoded: DecodedMessage | undefined;
   #key: string | undefined;
 
-  constructor(readonly bytes: Buffer, layout?: Layout) {
+  constructor(public bytes: Buffer, layout?: Layout) {
     this.#layout = layout;
+  }
+
+  /**
+   * Takes a private copy of the bytes. The batched UDP transport hands queries over in memory it
+   * reuses for the next batch: a query that waits (a miss) is detached before the batch ends.
+   * Offsets stay valid, so nothing read so far changes.
+   */
+  detach(): void {
+    this.bytes = Buffer.from(this.bytes);
   }
 
   static fromPacket(packet: DecodedMessage): DnsMessage {

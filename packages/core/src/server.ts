@@ -7,6 +7,7 @@ import { Edge } from './edge/edge.js';
 import { ZoneRouter } from './edge/route.js';
 import { TcpListener, TCP_DEFAULTS, type TcpOptions } from './edge/tcp-listener.js';
 import { UdpListener } from './edge/udp-listener.js';
+import { BatchUdpListener, loadBatchTransport } from './edge/batch-listener.js';
 import type { PluginInput } from './plugin.js';
 import { systemClock, type Clock } from './units.js';
 import { canonicalName } from './wire/name.js';
@@ -19,10 +20,16 @@ export interface ListenAddress { readonly host: string; readonly port: number; r
  * `start()` starts every plugin, then binds; `stop()` stops reading, drains what is in flight
  * (up to `drainTimeout`), closes the sockets and stops the plugins.
  */
+/** Which UDP transport the listeners use: the batched addon where it loads ('auto'), or Node's dgram. */
+export type UdpTransport = 'auto' | 'batch' | 'dgram';
+
 export class DnsServer {
   readonly edges = new Map<number, Edge>();
   #blocks: readonly ServerBlock[];
-  readonly #udp: UdpListener[] = [];
+  readonly #udp: (UdpListener | BatchUdpListener)[] = [];
+  /** The UDP transport in use once started: 'batch' or 'dgram'. */
+  udpTransport: 'batch' | 'dgram' = 'dgram';
+  #batch: Awaited<ReturnType<typeof loadBatchTransport>>;
   readonly #tcp: TcpListener[] = [];
   #started = false;
 
@@ -38,9 +45,18 @@ export class DnsServer {
     }
   }
 
+  /** Chooses the UDP transport ('auto' by default; 'dgram' with -udp.batch=false or DNSMESH_UDP_BATCH=0). */
+  udp: UdpTransport = process.env.DNSMESH_UDP_BATCH === '0' ? 'dgram' : 'auto';
+
   async start(): Promise<this> {
     if (this.#started) return this;
     this.#started = true;
+    if (this.udp !== 'dgram') {
+      this.#batch = await loadBatchTransport();
+      if (this.#batch === undefined && this.udp === 'batch') throw new Error('the batched UDP transport (@dnsmesh/udp-batch) is not available here');
+    }
+    this.udpTransport = this.#batch !== undefined ? 'batch' : 'dgram';
+    this.logger.info({ transport: this.udpTransport }, this.udpTransport === 'batch' ? 'UDP: batched transport (recvmmsg/sendmmsg)' : "UDP: Node's dgram");
     for (const block of this.#blocks) await block.start();
     try {
       for (const [port, edge] of this.edges) {
@@ -60,7 +76,7 @@ export class DnsServer {
    */
   async #listenBoth(edge: Edge, host: string, port: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const udp = new UdpListener(edge, host, port);
+      const udp = this.#batch !== undefined && host !== '::' ? new BatchUdpListener(edge, host, port, this.#batch) : new UdpListener(edge, host, port);
       await udp.listen();
       const tcp = new TcpListener(edge, host, udp.address.port, this.tcpOptions);
       try {
@@ -96,7 +112,7 @@ export class DnsServer {
       router.add(block);
     }
     // Bind what is new before anything changes, so a failure leaves the old configuration whole.
-    const added: { edge: Edge; port: number; udp: UdpListener; tcp: TcpListener }[] = [];
+    const added: { edge: Edge; port: number; udp: UdpListener | BatchUdpListener; tcp: TcpListener }[] = [];
     try {
       for (const [port, router] of routers) {
         const edge = this.edges.get(port) ?? new Edge(router, this.clock, this.logger);
@@ -125,7 +141,7 @@ export class DnsServer {
     // Listeners no block wants any more.
     for (const [port, edge] of [...this.edges]) {
       const wanted = routers.has(port) ? new Set(hostsFor(routers.get(port)!.blocks)) : new Set<string>();
-      for (const list of [this.#udp, this.#tcp] as (UdpListener | TcpListener)[][]) {
+      for (const list of [this.#udp, this.#tcp] as (UdpListener | BatchUdpListener | TcpListener)[][]) {
         for (const l of list.filter((l) => l.edge === edge && !wanted.has(l.host))) {
           list.splice(list.indexOf(l), 1);
           await l.close();

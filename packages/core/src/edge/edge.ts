@@ -26,7 +26,11 @@ export class Edge {
 
   constructor(public router: ZoneRouter, readonly clock: Clock, readonly logger: Logger) {}
 
-  handle(bytes: Buffer, client: ClientInfo): EdgeResult {
+  /**
+   * `volatile`: the bytes live in memory the transport reuses once this returns (a batch slot);
+   * a query that goes on asynchronously is given its own copy first.
+   */
+  handle(bytes: Buffer, client: ClientInfo, volatile = false): EdgeResult {
     const stats = this.stats;
     stats.received++;
     if (this.closing || bytes.length < HEADER_SIZE || (bytes[2]! & 0x80) !== 0) {
@@ -58,6 +62,7 @@ export class Edge {
       return this.#failed(ctx, err);
     }
     if (result instanceof Promise) {
+      if (volatile) request.detach();
       const owner = block;
       owner.inflight++;
       return result.then(

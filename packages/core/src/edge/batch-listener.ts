@@ -1,0 +1,82 @@
+import type { Batch, BatchSocket } from '@dnsmesh/udp-batch';
+import type { ClientInfo } from '../context.js';
+import type { Edge } from './edge.js';
+
+type BatchModule = typeof import('@dnsmesh/udp-batch');
+let loading: Promise<BatchModule | undefined> | undefined;
+
+/**
+ * The batched UDP transport when it can be had: an optional dependency (a native addon that may
+ * not have built), so any failure to load means "use dgram".
+ */
+export function loadBatchTransport(): Promise<BatchModule | undefined> {
+  loading ??= import('@dnsmesh/udp-batch').then((m) => (m.available ? m : undefined), () => undefined);
+  return loading;
+}
+
+const ADDR_SLOT = 28;
+
+/** Who asked, decoded from the socket address only when someone looks (a hit never does). */
+class BatchClient implements ClientInfo {
+  readonly transport = 'udp' as const;
+  #decoded: { address: string; port: number } | undefined;
+  constructor(readonly addr: Uint8Array, readonly family: 4 | 6, readonly module: BatchModule) {}
+  get address(): string { return (this.#decoded ??= this.module.decodeAddress(this.addr)).address; }
+  get port(): number { return (this.#decoded ??= this.module.decodeAddress(this.addr)).port; }
+}
+
+/**
+ * A UDP listener on the batched transport (recvmmsg/sendmmsg under libuv): one JavaScript call per
+ * batch of datagrams. A query answered synchronously (a cache hit) is written into its own slot
+ * and leaves with the batch's one sendmmsg; a query that waits (a miss) has its bytes copied out
+ * by the edge before the batch memory is reused, and its reply is sent on its own when ready.
+ */
+export class BatchUdpListener {
+  #socket: BatchSocket | undefined;
+
+  constructor(readonly edge: Edge, readonly host: string, readonly port: number, readonly module: BatchModule) {}
+
+  async listen(): Promise<void> {
+    this.#socket = this.module.BatchSocket.open({ host: this.host, port: this.port, batchSize: 64, slotSize: 4096 }, (batch) => this.#onBatch(batch));
+  }
+
+  get address(): { host: string; port: number } {
+    return { host: this.host, port: this.#socket!.port };
+  }
+
+  #onBatch(batch: Batch): void {
+    const { buf, lens, addrs, slotSize } = batch;
+    const socket = this.#socket!;
+    const family = socket.family;
+    for (let i = 0; i < batch.count; i++) {
+      const at = i * slotSize;
+      // The slot copy of the address: small, and safe to keep past this batch (logs, late replies).
+      const addr = addrs.slice(i * ADDR_SLOT, (i + 1) * ADDR_SLOT);
+      const client = new BatchClient(addr, family, this.module);
+      const result = this.edge.handle(buf.subarray(at, at + lens[i]!), client, true);
+      if (result === undefined) {
+        lens[i] = 0;
+      } else if (result instanceof Promise) {
+        lens[i] = 0;
+        result.then((reply) => { if (reply !== undefined && !socket.closed) socket.sendTo(reply, addr); }, () => {});
+      } else if (result.length <= slotSize) {
+        result.copy(buf, at);
+        lens[i] = result.length;
+      } else {
+        lens[i] = 0;
+        socket.sendTo(result, addr);
+      }
+    }
+  }
+
+  /** Replies the kernel refused (a full send buffer). */
+  get dropped(): number {
+    return this.#socket?.stats.sendDropped ?? 0;
+  }
+
+  close(): Promise<void> {
+    this.#socket?.close();
+    this.#socket = undefined;
+    return Promise.resolve();
+  }
+}
