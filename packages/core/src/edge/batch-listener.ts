@@ -1,6 +1,7 @@
 import type { Batch, BatchSocket } from '@dnsmesh/udp-batch';
 import type { ClientInfo } from '../context.js';
 import type { Edge } from './edge.js';
+import { UDP_SOCKET_BUFFER } from './udp-listener.js';
 
 type BatchModule = typeof import('@dnsmesh/udp-batch');
 let loading: Promise<BatchModule | undefined> | undefined;
@@ -37,7 +38,7 @@ export class BatchUdpListener {
   constructor(readonly edge: Edge, readonly host: string, readonly port: number, readonly module: BatchModule) {}
 
   async listen(): Promise<void> {
-    this.#socket = this.module.BatchSocket.open({ host: this.host, port: this.port, batchSize: 64, slotSize: 4096 }, (batch) => this.#onBatch(batch));
+    this.#socket = this.module.BatchSocket.open({ host: this.host, port: this.port, batchSize: 64, slotSize: 4096, recvBufferSize: UDP_SOCKET_BUFFER, sendBufferSize: UDP_SOCKET_BUFFER }, (batch) => this.#onBatch(batch));
   }
 
   get address(): { host: string; port: number } {

@@ -2,6 +2,12 @@ import dgram from 'node:dgram';
 import type { ClientInfo } from '../context.js';
 import type { Edge } from './edge.js';
 
+/**
+ * Socket buffer size asked for (the kernel caps it at net.core.rmem_max/wmem_max). The default
+ * (~208 KiB) holds only about 256 small datagrams: a burst larger than that is dropped by the kernel.
+ */
+export const UDP_SOCKET_BUFFER = 4 * 1024 * 1024;
+
 /** A UDP socket feeding the edge. One reply per query, sent to where the query came from. */
 export class UdpListener {
   #socket: dgram.Socket | undefined;
@@ -10,7 +16,7 @@ export class UdpListener {
 
   async listen(): Promise<void> {
     const type = this.host.includes(':') ? 'udp6' : 'udp4';
-    const socket = dgram.createSocket({ type, reuseAddr: false });
+    const socket = dgram.createSocket({ type, reuseAddr: false, recvBufferSize: UDP_SOCKET_BUFFER, sendBufferSize: UDP_SOCKET_BUFFER });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(this.port, this.host, () => { socket.off('error', reject); resolve(); });
