@@ -3,7 +3,8 @@ import { CorefileError, systemClock } from '@dnsmesh/core';
 import pino from 'pino';
 import { FlagError, parseFlags, USAGE } from './flags.js';
 import { Supervisor } from './supervisor.js';
-import { builtinRegistry } from './plugins.js';
+import { describePlugins } from './plugin-loader.js';
+import { builtinPackages, builtinRegistry } from './plugins.js';
 import { VERSION } from './version.js';
 
 async function main(): Promise<number> {
@@ -18,8 +19,7 @@ async function main(): Promise<number> {
   if (flags.version) { process.stdout.write(`dnsmesh-${VERSION}\nnode-${process.version.slice(1)}\n`); return 0; }
   const registry = builtinRegistry();
   if (flags.plugins) {
-    process.stdout.write('Server directives and plugins, in chain order:\n');
-    for (const p of registry.list()) process.stdout.write(`  ${p.name.padEnd(12)} ${p.origin}\n`);
+    process.stdout.write(await describePlugins(registry, builtinPackages(), { conf: flags.conf }));
     return 0;
   }
   // Server messages go to stderr; stdout is the query log's.

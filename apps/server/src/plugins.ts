@@ -1,4 +1,5 @@
-import { bindPlugin, PluginRegistry } from '@dnsmesh/core';
+import { createRequire } from 'node:module';
+import { bindPlugin, CORE_VERSION, PluginRegistry, type PluginDefinition } from '@dnsmesh/core';
 import cache from '@dnsmesh/cache';
 import forward from '@dnsmesh/forward';
 import tcpRetry from '@dnsmesh/truncation-tcp-retry';
@@ -6,11 +7,36 @@ import { definitions as metrics } from '@dnsmesh/metrics';
 import prefetch from '@dnsmesh/prefetch';
 import serveStale from '@dnsmesh/serve-stale';
 import { ORDER } from './order.js';
+import { pluginDirective } from './plugin-loader.js';
 import reload from './reload/setup.js';
+import { VERSION } from './version.js';
+
+/** Every built-in plugin and the package it comes from. */
+const BUILTINS: readonly (readonly [PluginDefinition<any>, string])[] = [
+  [bindPlugin, '@dnsmesh/core'], [pluginDirective, '@dnsmesh/server'], [reload, '@dnsmesh/server'],
+  [cache, '@dnsmesh/cache'], [forward, '@dnsmesh/forward'], [tcpRetry, '@dnsmesh/truncation-tcp-retry'],
+  [prefetch, '@dnsmesh/prefetch'], [serveStale, '@dnsmesh/serve-stale'],
+  ...metrics.map((def) => [def, '@dnsmesh/metrics'] as const),
+];
 
 /** The registry of every built-in plugin, in the server's order. */
 export function builtinRegistry(): PluginRegistry {
   const registry = new PluginRegistry(ORDER);
-  for (const def of [bindPlugin, cache, forward, tcpRetry, prefetch, serveStale, reload, ...metrics]) registry.register(def, 'built-in');
+  for (const [def] of BUILTINS) registry.register(def, 'built-in');
   return registry;
+}
+
+/** Directive -> `package@version` of each built-in, for `dnsmesh -plugins`. */
+export function builtinPackages(): Map<string, string> {
+  const require = createRequire(import.meta.url);
+  const version = (pkg: string): string => {
+    if (pkg === '@dnsmesh/server') return VERSION;
+    if (pkg === '@dnsmesh/core') return CORE_VERSION;
+    try {
+      return (require(`${pkg}/package.json`) as { version: string }).version;
+    } catch {
+      return '?';
+    }
+  };
+  return new Map(BUILTINS.map(([def, pkg]) => [def.name, `${pkg}@${version(pkg)}`]));
 }

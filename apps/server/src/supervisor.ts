@@ -4,6 +4,7 @@ import { CacheStore } from '@dnsmesh/cache';
 import { CorefileError, DnsServer, loadBlocks, loadCorefile, type Clock, type PluginRegistry, type ServerBlock } from '@dnsmesh/core';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { PluginLoader } from './plugin-loader.js';
 import { ReloadSettings } from './reload/setup.js';
 
 export interface SupervisorOptions {
@@ -96,9 +97,12 @@ export class Supervisor {
   async #load(previous: readonly ServerBlock[] | undefined): Promise<{ blocks: ServerBlock[]; hash: string }> {
     const { blocks: configs, files } = loadCorefile(this.opts.conf);
     if (configs.length === 0) throw new Error(`${this.opts.conf}: no server blocks`);
+    // Plugins from packages: `plugin` lines first, then any directive no built-in knows.
+    const plugins = new PluginLoader(this.opts.registry, { conf: this.opts.conf });
+    await plugins.applyPluginLines(configs);
     const blocks = await loadBlocks(configs, {
-      registry: this.opts.registry, clock: this.opts.clock, logger: this.opts.logger, metrics: this.metrics,
-      defaultPort: this.opts.dnsPort, previous,
+      registry: plugins.registry, clock: this.opts.clock, logger: this.opts.logger, metrics: this.metrics,
+      defaultPort: this.opts.dnsPort, previous, resolveUnknown: plugins.resolveUnknown,
     });
     return { blocks, hash: hashFiles(files) };
   }

@@ -15,6 +15,8 @@ export { compose, refuse, after, type Next } from './chain.js';
 export { definePlugin, type Plugin, type PluginInput, type PluginDefinition, type PluginOrder } from './plugin.js';
 export { ServerBlock, type ServiceToken, type ServerBlockInit } from './block.js';
 export { PluginRegistry } from './registry.js';
+export { CORE_VERSION } from './version.js';
+export { satisfies, validRange, parseVersion } from './semver.js';
 export { loadBlocks, type LoadOptions } from './loader.js';
 export { Edge, type EdgeResult } from './edge/edge.js';
 export { EdgeStats } from './edge/stats.js';

@@ -13,6 +13,7 @@ export const RELOAD_DEFAULTS = { interval: 30_000, jitter: 15_000 } as const;
  */
 export default definePlugin<ReloadSettings>({
   name: 'reload',
+  core: '^0.1.0',
   parse(d) {
     const [interval, jitter] = d.expectArgs(0, 2);
     const i = interval?.duration({ min: 2000, max: 24 * 3600_000 }) ?? RELOAD_DEFAULTS.interval;

@@ -7,6 +7,7 @@ import { definePlugin } from '../plugin.js';
  */
 export default definePlugin<string[]>({
   name: 'bind',
+  core: '^0.1.0',
   parse(d) {
     return d.expectArgs(1).map((t) => {
       const text = t.text.replace(/^\[|\]$/g, '');
