@@ -27,6 +27,7 @@ interface PackageJson {
   peerDependencies?: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   optionalDependencies?: Record<string, string>;
+  scripts?: Record<string, string>;
 }
 
 interface Packed {
@@ -86,7 +87,8 @@ function lockfile(packed: readonly Packed[], rootDeps: Record<string, string>, r
   for (const p of packed) {
     packages[`node_modules/${p.pkg.name}`] = {
       version: p.pkg.version, resolved: `file:tarballs/${p.filename}`, integrity: p.integrity, license: p.pkg.license,
-      dependencies: p.pkg.dependencies, peerDependencies: p.pkg.peerDependencies, engines: p.pkg.engines, bin: p.pkg.bin,
+      dependencies: p.pkg.dependencies, optionalDependencies: p.pkg.optionalDependencies, peerDependencies: p.pkg.peerDependencies,
+      engines: p.pkg.engines, bin: p.pkg.bin, hasInstallScript: p.pkg.scripts?.install !== undefined ? true : undefined,
     };
     queue.push({ from: p.dir, deps: needs(p.pkg) });
   }

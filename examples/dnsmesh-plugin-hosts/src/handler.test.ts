@@ -17,7 +17,7 @@ async function resolver(input: Omit<HostsInput, 'zones'> = {}) {
       forward({ to: [upstream.address] }),
     ],
   }).start();
-  onTestFinished(() => Promise.all([server.stop(0), upstream.close()]));
+  onTestFinished(async () => { await Promise.all([server.stop(0), upstream.close()]); });
   return { upstream, server, metrics };
 }
 
