@@ -24,7 +24,7 @@ async function main(): Promise<number> {
   }
   // Server messages go to stderr; stdout is the query log's.
   const logger = pino({ level: flags.quiet ? 'warn' : 'info', base: undefined }, pino.destination({ fd: 2, sync: true }));
-  const supervisor = new Supervisor({ conf: flags.conf, dnsPort: flags.dnsPort, registry, clock: systemClock, logger });
+  const supervisor = new Supervisor({ conf: flags.conf, dnsPort: flags.dnsPort, registry, clock: systemClock, logger, udpBatch: flags.udpBatch });
   let server;
   try {
     server = await supervisor.start();

@@ -6,6 +6,7 @@ import tcpRetry from '@dnsmesh/truncation-tcp-retry';
 import { definitions as metrics } from '@dnsmesh/metrics';
 import prefetch from '@dnsmesh/prefetch';
 import serveStale from '@dnsmesh/serve-stale';
+import consul from '@dnsmesh/consul-upstream';
 import { ORDER } from './order.js';
 import { pluginDirective } from './plugin-loader.js';
 import reload from './reload/setup.js';
@@ -15,7 +16,7 @@ import { VERSION } from './version.js';
 const BUILTINS: readonly (readonly [PluginDefinition<any>, string])[] = [
   [bindPlugin, '@dnsmesh/core'], [pluginDirective, '@dnsmesh/server'], [reload, '@dnsmesh/server'],
   [cache, '@dnsmesh/cache'], [forward, '@dnsmesh/forward'], [tcpRetry, '@dnsmesh/truncation-tcp-retry'],
-  [prefetch, '@dnsmesh/prefetch'], [serveStale, '@dnsmesh/serve-stale'],
+  [prefetch, '@dnsmesh/prefetch'], [serveStale, '@dnsmesh/serve-stale'], [consul, '@dnsmesh/consul-upstream'],
   ...metrics.map((def) => [def, '@dnsmesh/metrics'] as const),
 ];
 

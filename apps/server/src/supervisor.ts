@@ -13,6 +13,8 @@ export interface SupervisorOptions {
   readonly registry: PluginRegistry;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** false: Node's dgram even where the batched UDP transport loads (-udp.batch=false). */
+  readonly udpBatch?: boolean;
 }
 
 /**
@@ -40,6 +42,7 @@ export class Supervisor {
   async start(): Promise<DnsServer> {
     const { blocks, hash } = await this.#load(undefined);
     const server = new DnsServer(blocks, this.opts.clock, this.opts.logger, this.metrics);
+    if (this.opts.udpBatch === false) server.udp = 'dgram';
     await server.start();
     this.#server = server;
     this.#hash = hash;
