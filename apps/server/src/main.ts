@@ -6,6 +6,7 @@ import { Supervisor } from './supervisor.js';
 import { describePlugins } from './plugin-loader.js';
 import { builtinPackages, builtinRegistry } from './plugins.js';
 import { VERSION } from './version.js';
+import { isWorker, joinPrimary, runPrimary, workerCount } from './workers.js';
 
 async function main(): Promise<number> {
   let flags;
@@ -25,6 +26,24 @@ async function main(): Promise<number> {
   // Server messages go to stderr; stdout is the query log's.
   const logger = pino({ level: flags.quiet ? 'warn' : 'info', base: undefined }, pino.destination({ fd: 2, sync: true }));
   const supervisor = new Supervisor({ conf: flags.conf, dnsPort: flags.dnsPort, registry, clock: systemClock, logger, udpBatch: flags.udpBatch });
+  const workers = workerCount(flags.workers);
+  if (workers > 1 && !isWorker) {
+    // The primary checks the Corefile (FILE:LINE errors before anything binds), then forks.
+    let blocks;
+    try {
+      blocks = await supervisor.check();
+    } catch (err) {
+      process.stderr.write(`${describe(err, flags.conf)}\n`);
+      return 1;
+    }
+    return runPrimary(workers, logger, () => {
+      logger.info({ workers }, `${workers} workers serving`);
+      if (!flags.quiet) {
+        for (const block of blocks) process.stdout.write(`${block.zones.join(' ')}:${block.port}\n`);
+        process.stdout.write(`dnsmesh-${VERSION}\n`);
+      }
+    });
+  }
   let server;
   try {
     server = await supervisor.start();
@@ -32,7 +51,8 @@ async function main(): Promise<number> {
     process.stderr.write(`${describe(err, flags.conf)}\n`);
     return 1;
   }
-  if (!flags.quiet) {
+  if (isWorker) joinPrimary(supervisor.metrics);
+  else if (!flags.quiet) {
     for (const block of server.blocks) process.stdout.write(`${block.zones.join(' ')}:${block.port || server.port}\n`);
     process.stdout.write(`dnsmesh-${VERSION}\n`);
   }

@@ -50,6 +50,11 @@ export class Supervisor {
     return server;
   }
 
+  /** Loads the Corefile and builds its blocks without starting anything: for a primary that only checks. */
+  async check(): Promise<readonly ServerBlock[]> {
+    return (await this.#load(undefined)).blocks;
+  }
+
   /** Loads the Corefile again and swaps it in. Resolves false (old config serving) on any error. */
   reload(reason: string): Promise<boolean> {
     this.#reloading ??= this.#reload(reason).finally(() => { this.#reloading = undefined; });

@@ -49,3 +49,18 @@ export function publishMetric(
   const sources = entry.sources;
   return () => { sources.delete(source); };
 }
+
+/**
+ * Where the Prometheus text of a registry comes from. By default the registry itself; in a worker
+ * of `dnsmesh -workers N` the server replaces it with the sum over every worker (asked of the
+ * primary process), so a scrape of any worker sees the whole server.
+ */
+let textSource: ((registry: Registry) => Promise<string>) | undefined;
+
+export function setMetricsSource(source: ((registry: Registry) => Promise<string>) | undefined): void {
+  textSource = source;
+}
+
+export function metricsText(registry: Registry): Promise<string> {
+  return textSource !== undefined ? textSource(registry) : registry.metrics();
+}

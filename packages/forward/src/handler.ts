@@ -122,7 +122,7 @@ export class ForwardPlugin implements Plugin {
           return;
         }
         this.counts.servfails++;
-        ctx.log.warn({ err: lastError, upstreams: list.map((u) => u.label) }, 'forward: no upstream answered');
+        ctx.log.debug({ err: lastError, upstreams: list.map((u) => u.label) }, 'forward: no upstream answered'); // the errors plugin reports failures; no log flood in an outage
         resolve(DnsMessage.reply(ctx.request, Rcode.SERVFAIL));
       };
       const onAbort = (): void => finish(undefined);

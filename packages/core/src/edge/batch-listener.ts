@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Batch, BatchSocket } from '@dnsmesh/udp-batch';
 import type { ClientInfo } from '../context.js';
 import type { Edge } from './edge.js';
@@ -29,7 +30,8 @@ class BatchClient implements ClientInfo {
 /**
  * A UDP listener on the batched transport (recvmmsg/sendmmsg under libuv): one JavaScript call per
  * batch of datagrams. A query answered synchronously (a cache hit) is written into its own slot
- * and leaves with the batch's one sendmmsg; a query that waits (a miss) has its bytes copied out
+ * and leaves with the batch's one sendmmsg (in a worker of `-workers N`, each worker has its own
+ * SO_REUSEPORT socket and the kernel spreads queries across them); a query that waits (a miss) has its bytes copied out
  * by the edge before the batch memory is reused, and its reply is sent on its own when ready.
  */
 export class BatchUdpListener {
@@ -38,7 +40,7 @@ export class BatchUdpListener {
   constructor(readonly edge: Edge, readonly host: string, readonly port: number, readonly module: BatchModule) {}
 
   async listen(): Promise<void> {
-    this.#socket = this.module.BatchSocket.open({ host: this.host, port: this.port, batchSize: 64, slotSize: 4096, recvBufferSize: UDP_SOCKET_BUFFER, sendBufferSize: UDP_SOCKET_BUFFER }, (batch) => this.#onBatch(batch));
+    this.#socket = this.module.BatchSocket.open({ host: this.host, port: this.port, reusePort: cluster.isWorker, batchSize: 64, slotSize: 4096, recvBufferSize: UDP_SOCKET_BUFFER, sendBufferSize: UDP_SOCKET_BUFFER }, (batch) => this.#onBatch(batch));
   }
 
   get address(): { host: string; port: number } {

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import net from 'node:net';
 import type { ClientInfo } from '../context.js';
 import type { Duration } from '../units.js';
@@ -28,7 +29,8 @@ export class TcpListener {
     server.maxConnections = this.opts.maxConnections;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ port: this.port, host: this.host, exclusive: true }, () => { server.off('error', reject); resolve(); });
+      // In a worker of `-workers N` the primary holds the socket and hands connections round.
+      server.listen({ port: this.port, host: this.host, exclusive: !cluster.isWorker }, () => { server.off('error', reject); resolve(); });
     });
     this.#server = server;
   }

@@ -1,3 +1,4 @@
+import { metricsText } from '@dnsmesh/core';
 import type { Route } from '../http/listener.js';
 import { methodNotAllowed } from '../http/listener.js';
 
@@ -9,7 +10,7 @@ import { methodNotAllowed } from '../http/listener.js';
 export const metricsRoute: Route = async (req, res, blocks) => {
   if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
   const registry = blocks[blocks.length - 1]!.metrics;
-  const body = await registry.metrics();
+  const body = await metricsText(registry);
   res.writeHead(200, { 'content-type': registry.contentType });
   res.end(req.method === 'HEAD' ? undefined : body);
 };
