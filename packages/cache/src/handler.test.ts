@@ -1,7 +1,6 @@
 import { createServer, manualClock, type DnsServer } from '@dnsmesh/core';
-import { query } from '@dnsmesh/testkit';
+import { query, aRecords, authority, authoritySoa as soa } from '@dnsmesh/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { aRecords, authority, soa } from '../test/authority.js';
 import { cache } from './index.js';
 import { CacheStore } from './store.js';
 

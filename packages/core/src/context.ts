@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DnsMessage } from './message.js';
+import { DnsMessage } from './message.js';
 import type { ServerBlock } from './block.js';
 import type { Instant } from './units.js';
 import { DEFAULT_EDNS_SIZE, MIN_UDP_SIZE } from './wire/constants.js';
@@ -88,9 +88,14 @@ export class QueryContext {
     return this.#log;
   }
 
-  /** A context for a query the server makes itself (prefetch, stale refresh), with `refresh` set. */
+  /**
+   * A context for a query the server makes itself (prefetch, stale refresh), with `refresh` set.
+   * Its request owns a copy of the bytes: the query a client sent may live in transport memory
+   * that is reused as soon as a synchronous answer has gone (the batched UDP transport).
+   */
   derive(request: DnsMessage = this.request): QueryContext {
-    const ctx = new QueryContext(request, this.client, this.block, this.block.clock.now());
+    const own = new DnsMessage(Buffer.from(request.bytes));
+    const ctx = new QueryContext(own, this.client, this.block, this.block.clock.now());
     ctx.state.refresh = true;
     return ctx;
   }

@@ -1,8 +1,7 @@
 import { CacheStore, cache } from '@dnsmesh/cache';
 import { after, createServer, DnsMessage, manualClock, QueryContext, type DnsServer, type Plugin } from '@dnsmesh/core';
-import { buildQuery, query } from '@dnsmesh/testkit';
+import { buildQuery, query, authorityA as a, authority, authoritySoa as soa, type AuthorityAnswer as Answer, type Authority } from '@dnsmesh/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { a, authority, soa, type Answer, type Authority } from '../test/authority.js';
 import { prefetch, type PrefetchInput } from './index.js';
 import { RETRY_SPACING } from './options.js';
 

@@ -1,9 +1,8 @@
 import { CacheStore, cache } from '@dnsmesh/cache';
 import { after, createServer, manualClock, type DnsServer, type Plugin } from '@dnsmesh/core';
 import { prefetch } from '@dnsmesh/prefetch';
-import { query } from '@dnsmesh/testkit';
+import { query, authorityA as a, authority, type AuthorityAnswer as Answer, type Authority } from '@dnsmesh/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { a, authority, type Answer, type Authority } from '../test/authority.js';
 import { serveStale, type ServeStaleInput } from './index.js';
 
 // serve_stale, prefetch and cache in one chain, in the server's order.

@@ -1,8 +1,7 @@
 import { CacheStore, cache } from '@dnsmesh/cache';
 import { after, createServer, DnsMessage, manualClock, QueryContext, type DnsServer, type Plugin } from '@dnsmesh/core';
-import { buildQuery, query } from '@dnsmesh/testkit';
+import { buildQuery, query, authorityA as a, authority, authorityCname as cname, authoritySoa as soa, type AuthorityAnswer as Answer, type Authority } from '@dnsmesh/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { a, authority, cname, soa, type Answer, type Authority } from '../test/authority.js';
 import { serveStale, type ServeStaleInput } from './index.js';
 
 let server: DnsServer | undefined;

@@ -25,3 +25,4 @@ export { RCODES, rcodeName } from './rcode.js';
 export type {
   AnyRecord, DecodedPacket, DnsRecord, EdnsOption, MxData, OptRecord, Packet, Question, SoaData, SrvData,
 } from './message.js';
+export { authority, soa as authoritySoa, a as authorityA, cname as authorityCname, aRecords, type Authority, type AuthorityAnswer } from './authority.js';

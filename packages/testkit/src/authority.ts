@@ -1,10 +1,11 @@
 import { DnsMessage, Rcode, type Next, type Plugin, type QueryContext } from '@dnsmesh/core';
 
-// Adapted from packages/cache/test/authority.ts: an in-chain stand-in for forward, with answers
-// that can be slow, held until the test lets them go, fail, or come back as any rcode.
+// An in-chain stand-in for forward, for tests of the plugins in front of it (cache, prefetch,
+// serve_stale): answers that can be slow, held until the test lets them go, fail, or come back
+// as any rcode; every query that reaches it is counted.
 
 type Rec = { name: string; type: string; ttl: number; data: unknown };
-export interface Answer {
+export interface AuthorityAnswer {
   rcode?: string;
   answers?: Rec[];
   authorities?: Rec[];
@@ -23,7 +24,7 @@ export interface Authority extends Plugin {
   readonly asked: string[];
   /** The same queries, as they came. */
   readonly requests: DnsMessage[];
-  set(key: string, a: Answer): void;
+  set(key: string, a: AuthorityAnswer): void;
   /** Answers every held query; returns how many there were. */
   release(): number;
   /** Queries held right now. */
@@ -33,12 +34,12 @@ export interface Authority extends Plugin {
 }
 
 /** Answers from a table keyed "name TYPE" (lower case, no dot; "name *" for every type); NXDOMAIN otherwise. */
-export function authority(table: Record<string, Answer>): Authority {
+export function authority(table: Record<string, AuthorityAnswer>): Authority {
   const asked: string[] = [];
   const requests: DnsMessage[] = [];
   const holds: (() => void)[] = [];
   const timers = new Set<NodeJS.Timeout>();
-  const lookup = (name: string, type: string): Answer => table[`${name} ${type}`] ?? table[`${name} *`] ?? { rcode: 'NXDOMAIN' };
+  const lookup = (name: string, type: string): AuthorityAnswer => table[`${name} ${type}`] ?? table[`${name} *`] ?? { rcode: 'NXDOMAIN' };
   return {
     name: 'authority',
     asked,
@@ -63,7 +64,7 @@ export function authority(table: Record<string, Answer>): Authority {
       requests.push(ctx.request);
       const first = lookup(name, type);
       return new Promise<DnsMessage>((resolve, reject) => {
-        const answer = (a: Answer): void => {
+        const answer = (a: AuthorityAnswer): void => {
           if (a.fail) { reject(new Error('upstream failed')); return; }
           resolve(DnsMessage.fromPacket({
             type: 'response', id: ctx.request.id,
@@ -87,3 +88,7 @@ export const soa = (zone: string, ttl: number, minimum: number): Rec => ({
 
 export const a = (name: string, ttl: number, data = '10.0.0.1'): Rec => ({ name, type: 'A', ttl, data });
 export const cname = (name: string, ttl: number, target: string): Rec => ({ name, type: 'CNAME', ttl, data: target });
+
+/** `n` A records for one name (10.1.x.y). */
+export const aRecords = (name: string, n: number, ttl: number): Rec[] =>
+  Array.from({ length: n }, (_, i) => ({ name, type: 'A', ttl, data: `10.1.${i >> 8}.${i & 255}` }));
