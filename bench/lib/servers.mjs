@@ -1,0 +1,153 @@
+// Starting the servers under test and the upstream. Every server listens on 127.0.0.1 only and is
+// pinned to the server core; the upstream is pinned to the client core.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, query } from '@dnsmesh/testkit';
+import { cpuSeconds, sleep, spawnPinned, stop, waitForOutput } from './procs.mjs';
+
+export const SERVER_CPU = 0;
+export const CLIENT_CPU = 1;
+const BENCH = fileURLToPath(new URL('..', import.meta.url));
+const PEERS = join(BENCH, 'peers');
+export const DNSMESH_MAIN = fileURLToPath(new URL('../../apps/server/dist/main.js', import.meta.url));
+
+const dirs = [];
+/** A temp dir for generated configs, removed by cleanupDirs(). */
+export function tempDir() {
+  const dir = mkdtempSync(join(tmpdir(), 'dnsmesh-bench-'));
+  dirs.push(dir);
+  return dir;
+}
+export function cleanupDirs() {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+process.on('exit', cleanupDirs);
+
+/** A file of bench/peers/ with every {{KEY}} replaced. */
+export function render(file, vars) {
+  return readFileSync(join(PEERS, file), 'utf8').replace(/\{\{(\w+)\}\}/g, (m, k) => {
+    if (!(k in vars)) throw new Error(`${file}: no value for ${m}`);
+    return String(vars[k]);
+  });
+}
+
+/** A server under test: its label, port, pid and CPU reading. */
+function server(label, child, port) {
+  return {
+    label, child, port, pid: child.pid,
+    address: `127.0.0.1:${port}`,
+    cpu: () => cpuSeconds(child.pid),
+    stop: () => stop(child),
+  };
+}
+
+/** Waits until something answers DNS on the port (any rcode). */
+async function waitAnswers(child, port, ms = 15000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${child.label} exited (${child.exitCode}):\n${child.err}${child.out}`);
+    try {
+      await query(`127.0.0.1:${port}`, 'ready-probe.bench.example', 'A', { timeout: 300 });
+      return;
+    } catch { await sleep(100); }
+  }
+  throw new Error(`${child.label} did not answer on ${port} within ${ms} ms:\n${child.err}${child.out}`);
+}
+
+/** The bench upstream (bench/upstream.mjs) in its own process; count() asks it how many queries it got. */
+export async function startUpstream(spec) {
+  const child = spawnPinned(CLIENT_CPU, process.execPath, [join(BENCH, 'upstream.mjs'), JSON.stringify(spec)], { ipc: true, label: 'upstream' });
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`upstream not ready:\n${child.err}`)), 15000);
+    child.once('message', (m) => { clearTimeout(timer); resolve(m.port); });
+    child.once('exit', () => { clearTimeout(timer); reject(new Error(`upstream exited:\n${child.err}`)); });
+  });
+  let seq = 0;
+  return {
+    ...server('upstream', child, port),
+    /** { count, udp, tcp } since start. */
+    count() {
+      const id = ++seq;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('upstream did not report its count')), 5000);
+        const on = (m) => { if (m.id === id) { clearTimeout(timer); child.off('message', on); resolve(m); } };
+        child.on('message', on);
+        child.send({ cmd: 'count', id });
+      });
+    },
+  };
+}
+
+/**
+ * dnsmesh from a bench/peers/ Corefile template; `nodeArgs` e.g. ['--cpu-prof'], `dgram` forces Node's
+ * dgram (DNSMESH_UDP_BATCH=0). The label gets the UDP transport dnsmesh says it uses: 'dnsmesh (batch)'.
+ */
+export async function startDnsmesh(template, upstreamPort, { nodeArgs = [], label = 'dnsmesh', dgram = false } = {}) {
+  const port = await freePort();
+  const dir = tempDir();
+  writeFileSync(join(dir, 'Corefile'), render(template, { PORT: port, UPSTREAM_PORT: upstreamPort }));
+  const env = dgram ? { ...process.env, DNSMESH_UDP_BATCH: '0' } : process.env;
+  const child = spawnPinned(SERVER_CPU, process.execPath, [...nodeArgs, DNSMESH_MAIN, '-conf', 'Corefile'], { cwd: dir, label, env });
+  await waitForOutput(child, /dnsmesh-\d/);
+  // Older builds log no transport: they only had dgram.
+  const transport = /"transport":"(\w+)"/.exec(child.err)?.[1] ?? 'dgram';
+  return { ...server(`${label} (${transport})`, child, port), dir, transport };
+}
+
+export async function startUnbound(template, upstreamPort, label = 'unbound') {
+  const port = await freePort();
+  const dir = tempDir();
+  const conf = join(dir, 'unbound.conf');
+  writeFileSync(conf, render(template, { PORT: port, UPSTREAM_PORT: upstreamPort, DIR: dir }));
+  execFileSync('unbound-checkconf', [conf], { stdio: 'pipe' });
+  const child = spawnPinned(SERVER_CPU, 'unbound', ['-d', '-c', conf], { label });
+  await waitAnswers(child, port);
+  return server(label, child, port);
+}
+
+export async function startDnsmasq(upstreamPort, cacheSize, label = 'dnsmasq') {
+  const port = await freePort();
+  const dir = tempDir();
+  const args = render('dnsmasq.args', { PORT: port, UPSTREAM_PORT: upstreamPort, CACHE_SIZE: cacheSize, DIR: dir })
+    .split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const child = spawnPinned(SERVER_CPU, 'dnsmasq', args, { label });
+  await waitAnswers(child, port);
+  return server(label, child, port);
+}
+
+/** bench/ceiling.mjs answering one fixed reply (see its flags). */
+export async function startCeiling(flags, label = 'node ceiling (dgram)', nodeArgs = []) {
+  const port = await freePort();
+  const child = spawnPinned(SERVER_CPU, process.execPath, [...nodeArgs, join(BENCH, 'ceiling.mjs'), '--port', String(port), ...flags], { label });
+  await waitForOutput(child, /ceiling listening/);
+  return server(label, child, port);
+}
+
+/** The batched ceiling (ceiling.mjs --batch), or undefined when @dnsmesh/udp-batch does not load here. */
+export async function startBatchCeiling(flags, label = 'node ceiling (batch)') {
+  try {
+    return await startCeiling([...flags, '--batch'], label);
+  } catch (err) {
+    if (/does not load here/.test(err.message)) return undefined;
+    throw err;
+  }
+}
+
+export function versions() {
+  const line = (cmd, args, re) => {
+    try {
+      const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return (re.exec(out)?.[1] ?? out.split('\n')[0]).trim();
+    } catch (e) { return `${e.stdout ?? ''}${e.stderr ?? ''}`.match(re)?.[1] ?? 'not found'; }
+  };
+  return {
+    dnsperf: line('dnsperf', ['-h'], /Version (\S+)/),
+    unbound: line('unbound', ['-V'], /Version (\S+)/),
+    dnsmasq: line('dnsmasq', ['--version'], /version (\S+)/),
+    node: process.version,
+    dnsmesh: line(process.execPath, [DNSMESH_MAIN, '-version'], /(dnsmesh-\S+)/),
+  };
+}

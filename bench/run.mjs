@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// dnsmesh's dnsperf harness. Usage (after `npm run build`):
+//
+//   node bench/run.mjs [forward] [cache] [--seconds 10] [--rate 20000] [--rounds 1] [--no-write]
+//
+// Runs each scenario (default: all), prints markdown to stdout and appends it, dated, to
+// bench/RESULTS.md (unless --no-write). Servers are pinned to CPU 0, dnsperf, the upstream and this
+// harness to CPU 1; everything listens on 127.0.0.1 and every process is stopped at the end.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { installCleanup, pinSelf, stopAll } from './lib/procs.mjs';
+import { appendResults } from './lib/report.mjs';
+import { cleanupDirs, CLIENT_CPU, DNSMESH_MAIN, versions } from './lib/servers.mjs';
+import { cache } from './scenarios/cache.mjs';
+import { forward } from './scenarios/forward.mjs';
+
+const SCENARIOS = { forward, cache };
+const RESULTS = fileURLToPath(new URL('RESULTS.md', import.meta.url));
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    seconds: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '20000' },
+    rounds: { type: 'string', default: '1' },
+    'no-write': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write('usage: node bench/run.mjs [forward] [cache] [--seconds 10] [--rate 20000] [--rounds 1] [--no-write]\n');
+  process.exit(0);
+}
+const names = positionals.length > 0 ? positionals : Object.keys(SCENARIOS);
+for (const n of names) {
+  if (!(n in SCENARIOS)) { process.stderr.write(`bench: unknown scenario '${n}' (known: ${Object.keys(SCENARIOS).join(', ')})\n`); process.exit(2); }
+}
+if (!existsSync(DNSMESH_MAIN)) { process.stderr.write('bench: apps/server/dist/main.js is missing: run `npm run build` first\n'); process.exit(2); }
+for (const tool of ['dnsperf', 'unbound', 'dnsmasq', 'taskset']) {
+  try { execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }); } catch {
+    process.stderr.write(`bench: '${tool}' is missing (apt-get install dnsperf unbound dnsmasq-base util-linux)\n`);
+    process.exit(2);
+  }
+}
+
+const nproc = execFileSync('nproc', { encoding: 'utf8' }).trim(); // before pinning: nproc counts usable CPUs
+installCleanup();
+pinSelf(CLIENT_CPU);
+const opts = {
+  seconds: Number(values.seconds),
+  rate: Number(values.rate),
+  rounds: Number(values.rounds),
+  log: (msg) => process.stderr.write(`bench: ${msg}\n`),
+};
+
+const started = new Date();
+const v = versions();
+let head = `## ${started.toISOString().replace('T', ' ').slice(0, 16)} UTC: ${names.join(', ')}\n\n`
+  + `- command: \`node bench/run.mjs ${process.argv.slice(2).join(' ')}\`\n`
+  + `- machine: nproc ${nproc}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start; servers on CPU 0, dnsperf + upstream + harness on CPU 1\n`
+  + `- dnsperf ${v.dnsperf}, unbound ${v.unbound}, dnsmasq ${v.dnsmasq}, node ${v.node}, ${v.dnsmesh}`;
+try {
+  const git = (...a) => execFileSync('git', a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  // The build may hold uncommitted work of the checkout (outside bench/): say so.
+  const dirty = git('status', '--porcelain', '--', '.', ':!bench').length > 0;
+  head += ` (git ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes' : ''})`;
+} catch { /* not a checkout */ }
+process.stdout.write(`${head}\n`);
+
+const parts = [head];
+try {
+  for (const n of names) {
+    const md = await SCENARIOS[n](opts);
+    process.stdout.write(`\n${md}\n`);
+    parts.push(md);
+  }
+} finally {
+  await stopAll();
+  cleanupDirs();
+}
+const took = Math.round((Date.now() - started.getTime()) / 1000);
+parts.push(`(${took} s, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end)`);
+process.stdout.write(`\n${parts.at(-1)}\n`);
+if (!values['no-write']) {
+  appendResults(RESULTS, parts.join('\n\n'));
+  process.stderr.write(`bench: appended to ${RESULTS}\n`);
+}
