@@ -16,10 +16,15 @@ export class CacheCounts {
   readonly notStored = new Map<string, number>();
 }
 
-/** Key of the NXDOMAIN that covers every type of a name: the key without its 2 type bytes. */
+/**
+ * Key of the NXDOMAIN that covers every type of a name: the key (name, type, class, flags; see
+ * DnsMessage.key) without its 2 type bytes, marked with a leading '*'.
+ */
 export function wholeNameKey(key: string): string {
-  const n = key.length;
-  return `*${key.slice(0, n - 6)}${key.slice(n - 4)}`;
+  let nameEnd = 0;
+  while (nameEnd < key.length && key.charCodeAt(nameEnd) !== 0) nameEnd += key.charCodeAt(nameEnd) + 1;
+  nameEnd++; // the root byte
+  return `*${key.slice(0, nameEnd)}${key.slice(nameEnd + 2)}`;
 }
 
 /** One tier's entries, oldest first: insertion order of a Map, with a second chance for those hit. */

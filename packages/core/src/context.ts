@@ -12,6 +12,8 @@ export interface ClientInfo {
   readonly port: number;
   readonly transport: Transport;
   readonly family: 4 | 6;
+  /** Makes the client's details its own, where a transport lends them for the time of a batch. */
+  detach?(): void;
 }
 
 /** How the cache decided, for the query log and metrics. */
@@ -95,6 +97,7 @@ export class QueryContext {
    */
   derive(request: DnsMessage = this.request): QueryContext {
     const own = new DnsMessage(Buffer.from(request.bytes));
+    this.client.detach?.();
     const ctx = new QueryContext(own, this.client, this.block, this.block.clock.now());
     ctx.state.refresh = true;
     return ctx;

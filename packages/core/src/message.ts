@@ -78,7 +78,6 @@ export class DnsMessage {
 
   // ---- question ----
   #qEnd = -1;
-  #qname: string | undefined;
 
   /** Offset just past the question (12 without one). Reads only the name's length bytes. */
   get questionEnd(): number {
@@ -96,16 +95,10 @@ export class DnsMessage {
 
   /**
    * The question name as lower-cased wire bytes in a latin1 string (length bytes included, root
-   * byte last): compared and keyed without ever making the presentation form. Only A-Z fold.
+   * byte last): compared without ever making the presentation form. Only A-Z fold.
    */
   get qnameKey(): string {
-    if (this.#qname === undefined) {
-      const nameEnd = this.questionEnd - 4;
-      if (nameEnd < HEADER_SIZE) throw new WireError('no question');
-      const raw = this.bytes.toString('latin1', HEADER_SIZE, nameEnd);
-      this.#qname = hasHighBytes(this.bytes, HEADER_SIZE, nameEnd) ? asciiLower(raw) : raw.toLowerCase();
-    }
-    return this.#qname;
+    return this.key.slice(0, this.questionEnd - 4 - HEADER_SIZE);
   }
 
   get qtype(): number { return this.bytes.readUInt16BE(this.questionEnd - 4); }
@@ -132,12 +125,24 @@ export class DnsMessage {
 
   get qtypeName(): string { return typeName(this.questionEnd > HEADER_SIZE ? this.qtype : 0); }
 
-  /** The cache key: the lower-cased qname bytes, qtype, qclass, DO and CD, from the question bytes with no decode. */
+  /**
+   * The cache key: the question's bytes (name, type, class) as a latin1 string with the name
+   * lower-cased, then 'D' when DO is set and 'C' when CD is set. One string slice per query, with
+   * no concatenation in the common case; the name's length bytes make every key decode one way.
+   */
   get key(): string {
     if (this.#key === undefined) {
       const end = this.questionEnd;
-      const edns = this.edns;
-      this.#key = this.qnameKey + this.bytes.toString('latin1', end - 4, end) + (edns?.do ? 'D' : '-') + (this.cd ? 'C' : '-');
+      if (end === HEADER_SIZE) throw new WireError('no question');
+      const nameEnd = end - 4;
+      let key = this.bytes.toString('latin1', HEADER_SIZE, end);
+      if (needsFolding(this.bytes, HEADER_SIZE, nameEnd)) {
+        const n = nameEnd - HEADER_SIZE;
+        key = asciiLower(key.slice(0, n)) + key.slice(n);
+      }
+      if (this.edns?.do) key += 'D';
+      if (this.cd) key += 'C';
+      this.#key = key;
     }
     return this.#key;
   }
@@ -240,8 +245,12 @@ function safeQuestionEnd(m: DnsMessage): number {
   }
 }
 
-function hasHighBytes(buf: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (buf[i]! >= 0x80) return true;
+/** True when a name's bytes hold an upper-case ASCII letter (length bytes are at most 63: never a letter). */
+function needsFolding(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = buf[i]!;
+    if (c >= 0x41 && c <= 0x5a) return true;
+  }
   return false;
 }
 

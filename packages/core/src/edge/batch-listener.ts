@@ -18,13 +18,26 @@ export function loadBatchTransport(): Promise<BatchModule | undefined> {
 
 const ADDR_SLOT = 28;
 
-/** Who asked, decoded from the socket address only when someone looks (a hit never does). */
+/**
+ * Who asked, decoded from the socket address only when someone looks (a hit never does). The
+ * address stays in the batch's memory unless the query outlives the batch: then `detach` copies it.
+ */
 class BatchClient implements ClientInfo {
   readonly transport = 'udp' as const;
   #decoded: { address: string; port: number } | undefined;
-  constructor(readonly addr: Uint8Array, readonly family: 4 | 6, readonly module: BatchModule) {}
-  get address(): string { return (this.#decoded ??= this.module.decodeAddress(this.addr)).address; }
-  get port(): number { return (this.#decoded ??= this.module.decodeAddress(this.addr)).port; }
+  constructor(public addrs: Uint8Array, public offset: number, readonly family: 4 | 6, readonly module: BatchModule) {}
+  get address(): string { return (this.#decoded ??= this.module.decodeAddress(this.addrs, this.offset)).address; }
+  get port(): number { return (this.#decoded ??= this.module.decodeAddress(this.addrs, this.offset)).port; }
+  detach(): void {
+    if (this.offset === 0 && this.addrs.length === ADDR_SLOT) return;
+    this.addrs = this.addrs.slice(this.offset, this.offset + ADDR_SLOT);
+    this.offset = 0;
+  }
+  /** The address slot for sendTo. */
+  get slot(): Uint8Array {
+    this.detach();
+    return this.addrs;
+  }
 }
 
 /**
@@ -53,21 +66,20 @@ export class BatchUdpListener {
     const family = socket.family;
     for (let i = 0; i < batch.count; i++) {
       const at = i * slotSize;
-      // The slot copy of the address: small, and safe to keep past this batch (logs, late replies).
-      const addr = addrs.slice(i * ADDR_SLOT, (i + 1) * ADDR_SLOT);
-      const client = new BatchClient(addr, family, this.module);
-      const result = this.edge.handle(buf.subarray(at, at + lens[i]!), client, true);
+      const client = new BatchClient(addrs, i * ADDR_SLOT, family, this.module);
+      const slot = buf.subarray(at, at + slotSize);
+      const result = this.edge.handle(buf.subarray(at, at + lens[i]!), client, true, slot);
       if (result === undefined) {
         lens[i] = 0;
       } else if (result instanceof Promise) {
         lens[i] = 0;
+        const addr = client.slot; // copied by the edge before the batch memory moves on
         result.then((reply) => { if (reply !== undefined && !socket.closed) socket.sendTo(reply, addr); }, () => {});
-      } else if (result.length <= slotSize) {
-        result.copy(buf, at);
-        lens[i] = result.length;
+      } else if (result.buffer === buf.buffer && result.byteOffset === buf.byteOffset + at) {
+        lens[i] = result.length; // written in place by the edge
       } else {
         lens[i] = 0;
-        socket.sendTo(result, addr);
+        socket.sendTo(result, client.slot);
       }
     }
   }

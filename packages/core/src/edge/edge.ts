@@ -30,7 +30,7 @@ export class Edge {
    * `volatile`: the bytes live in memory the transport reuses once this returns (a batch slot);
    * a query that goes on asynchronously is given its own copy first.
    */
-  handle(bytes: Buffer, client: ClientInfo, volatile = false): EdgeResult {
+  handle(bytes: Buffer, client: ClientInfo, volatile = false, into?: Buffer): EdgeResult {
     const stats = this.stats;
     stats.received++;
     if (this.closing || bytes.length < HEADER_SIZE || (bytes[2]! & 0x80) !== 0) {
@@ -43,7 +43,7 @@ export class Edge {
     try {
       const problem = checkQuery(request);
       if (problem !== undefined) return this.#error(request, problem, limit);
-      block = this.router.matchWire(request.qnameKey);
+      block = this.router.matchWire(request.key, request.questionEnd - 16); // the key starts with the name
     } catch (err) {
       if (err instanceof WireError) return this.#error(request, Rcode.FORMERR, limit);
       throw err;
@@ -62,7 +62,7 @@ export class Edge {
       return this.#failed(ctx, err);
     }
     if (result instanceof Promise) {
-      if (volatile) request.detach();
+      if (volatile) { request.detach(); client.detach?.(); }
       const owner = block;
       owner.inflight++;
       return result.then(
@@ -71,7 +71,7 @@ export class Edge {
       );
     }
     this.#done();
-    return this.#finish(ctx, result);
+    return this.#finish(ctx, result, into);
   }
 
   /** Resolves once no query is inside a chain, or after `timeout` ms. */
@@ -90,9 +90,9 @@ export class Edge {
     }
   }
 
-  #finish(ctx: QueryContext, reply: DnsMessage): Buffer {
+  #finish(ctx: QueryContext, reply: DnsMessage, into?: Buffer): Buffer {
     try {
-      return finishReply(ctx.request, reply, { limit: ctx.udpSize, ede: ctx.state.ede });
+      return finishReply(ctx.request, reply, { limit: ctx.udpSize, ede: ctx.state.ede, into });
     } catch (err) {
       return this.#failed(ctx, err);
     }

@@ -19,13 +19,14 @@ export class ZoneRouter {
   }
 
   /**
-   * The block for a query name given as lower-case wire bytes (DnsMessage.qnameKey): the longest
+   * The block for a query name given as lower-case wire bytes (the first `nameLength` characters of
+   * DnsMessage.key, or DnsMessage.qnameKey): the longest
    * zone that is a whole-label suffix of the name. No string is built.
    */
-  matchWire(qname: string): ServerBlock | undefined {
+  matchWire(qname: string, nameLength = qname.length): ServerBlock | undefined {
     for (const zone of this.#wire) {
-      const at = qname.length - zone.name.length;
-      if (at < 0 || !qname.endsWith(zone.name)) continue;
+      const at = nameLength - zone.name.length;
+      if (at < 0 || !qname.startsWith(zone.name, at)) continue;
       // The suffix must start on a label boundary: walk the length bytes up to it.
       let pos = 0;
       while (pos < at) pos += qname.charCodeAt(pos) + 1;

@@ -14,6 +14,11 @@ export interface FinishOptions {
   /** An Extended DNS Error info-code to attach (RFC 8914), or -1. Only sent when the client sent EDNS. */
   readonly ede?: number;
   readonly edeText?: string;
+  /**
+   * Memory to write the reply into when it fits (a batch slot, which may hold the query itself:
+   * everything read from the query is read before it is overwritten). Otherwise a new Buffer.
+   */
+  readonly into?: Buffer;
 }
 
 /**
@@ -28,24 +33,35 @@ export interface FinishOptions {
 export function finishReply(request: DnsMessage, original: DnsMessage, opts: FinishOptions): Buffer {
   const reply = withOptLast(original);
   const layout = reply.layout;
+  // Everything needed from the query, read first: `into` may be the query's own memory.
   const clientEdns = request.edns;
+  const reqId = request.id;
+  const reqFlags = request.flags;
+  const wantsAd = request.ad || (clientEdns?.do ?? false);
+  const qEnd = request.questionEnd;
   const ede = clientEdns !== undefined ? (opts.ede ?? -1) : -1;
   const reserve = clientEdns !== undefined ? optLength(ede, opts.edeText) : 0;
   const fit = fitReply(layout, opts.limit, reserve);
-  const out = Buffer.allocUnsafe(fit.bytes + reserve);
-  reply.bytes.copy(out, 0, 0, fit.bytes);
+  const size = fit.bytes + reserve;
+  const into = opts.into;
+  const out = into !== undefined && size <= into.length ? into.subarray(0, size) : Buffer.allocUnsafe(size);
+  // The client's question bytes, case and all (same length: the names differ only in case); when
+  // `out` is the query's memory they are already in place.
+  const sameQuestion = qEnd === layout.questionEnd && qEnd > HEADER_SIZE;
+  if (sameQuestion) {
+    reply.bytes.copy(out, 0, 0, HEADER_SIZE);
+    if (out.buffer !== request.bytes.buffer || out.byteOffset !== request.bytes.byteOffset) request.bytes.copy(out, HEADER_SIZE, HEADER_SIZE, qEnd);
+    reply.bytes.copy(out, qEnd, qEnd, fit.bytes);
+  } else {
+    reply.bytes.copy(out, 0, 0, fit.bytes);
+  }
 
   // Header: the client's ID, its opcode, RD and CD; QR and RA always; the reply's AA, AD and rcode.
-  out.writeUInt16BE(request.id, OFF_ID);
-  const reqFlags = request.flags;
+  out.writeUInt16BE(reqId, OFF_ID);
   let flags = FLAG_QR | FLAG_RA | (reqFlags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | (reply.flags & (0x0400 | FLAG_AD | RCODE_MASK));
   if (fit.tc || reply.tc) flags |= FLAG_TC;
-  if ((flags & FLAG_AD) !== 0 && !(request.ad || request.do)) flags &= ~FLAG_AD;
+  if ((flags & FLAG_AD) !== 0 && !wantsAd) flags &= ~FLAG_AD;
   out.writeUInt16BE(flags, OFF_FLAGS);
-
-  // The client's question bytes, case and all (same length: the names differ only in case).
-  const qEnd = request.questionEnd;
-  if (qEnd === layout.questionEnd && qEnd > HEADER_SIZE) request.bytes.copy(out, HEADER_SIZE, HEADER_SIZE, qEnd);
 
   const keep = fit.keep;
   if (keep !== layout.an + layout.ns + layout.ar || layout.opt >= 0) {
