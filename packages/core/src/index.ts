@@ -7,7 +7,7 @@ export { skipName, readName, namesEqual, encodeName, canonicalName, inZone, lowe
 export { scanLayout, Section, type Layout } from './wire/layout.js';
 export { readEdns, ednsOptions, writeOpt, optLength, type Edns } from './wire/edns.js';
 export { fitReply, sectionCounts, type Fit } from './wire/fit.js';
-export { finishReply, withOptLast, type FinishOptions } from './wire/finish.js';
+export { finishReply, emitReply, withOptLast, type FinishOptions } from './wire/finish.js';
 export { decodePacket, encodePacket, type DecodedMessage, type DecodedRecord } from './wire/packet.js';
 export { DnsMessage, type Question } from './message.js';
 export { QueryContext, initialState, type ClientInfo, type Transport, type CacheDecision, type QueryState } from './context.js';
@@ -18,7 +18,7 @@ export { PluginRegistry } from './registry.js';
 export { CORE_VERSION } from './version.js';
 export { satisfies, validRange, parseVersion } from './semver.js';
 export { loadBlocks, type LoadOptions } from './loader.js';
-export { Edge, type EdgeResult } from './edge/edge.js';
+export { Edge, type EdgeResult, type ReplySlot } from './edge/edge.js';
 export { EdgeStats } from './edge/stats.js';
 export { ZoneRouter } from './edge/route.js';
 export { TCP_DEFAULTS, type TcpOptions } from './edge/tcp-listener.js';

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import type { Batch, BatchSocket } from '@dnsmesh/udp-batch';
 import type { ClientInfo } from '../context.js';
-import type { Edge } from './edge.js';
+import type { Edge, ReplySlot } from './edge.js';
 import { UDP_SOCKET_BUFFER } from './udp-listener.js';
 
 type BatchModule = typeof import('@dnsmesh/udp-batch');
@@ -49,6 +49,7 @@ class BatchClient implements ClientInfo {
  */
 export class BatchUdpListener {
   #socket: BatchSocket | undefined;
+  readonly #slot: ReplySlot = { buf: Buffer.alloc(0), at: 0, max: 0 };
 
   constructor(readonly edge: Edge, readonly host: string, readonly port: number, readonly module: BatchModule) {}
 
@@ -63,20 +64,23 @@ export class BatchUdpListener {
   #onBatch(batch: Batch): void {
     const { buf, lens, addrs, slotSize } = batch;
     const socket = this.#socket!;
+    const slot = this.#slot;
+    slot.buf = buf;
+    slot.max = slotSize;
     const family = socket.family;
     for (let i = 0; i < batch.count; i++) {
       const at = i * slotSize;
       const client = new BatchClient(addrs, i * ADDR_SLOT, family, this.module);
-      const slot = buf.subarray(at, at + slotSize);
+      slot.at = at;
       const result = this.edge.handle(buf.subarray(at, at + lens[i]!), client, true, slot);
-      if (result === undefined) {
+      if (typeof result === 'number') {
+        lens[i] = result; // written in place by the edge
+      } else if (result === undefined) {
         lens[i] = 0;
       } else if (result instanceof Promise) {
         lens[i] = 0;
         const addr = client.slot; // copied by the edge before the batch memory moves on
         result.then((reply) => { if (reply !== undefined && !socket.closed) socket.sendTo(reply, addr); }, () => {});
-      } else if (result.buffer === buf.buffer && result.byteOffset === buf.byteOffset + at) {
-        lens[i] = result.length; // written in place by the edge
       } else {
         lens[i] = 0;
         socket.sendTo(result, client.slot);

@@ -4,13 +4,23 @@ import { QueryContext, type ClientInfo } from '../context.js';
 import { DnsMessage } from '../message.js';
 import type { Clock } from '../units.js';
 import { FLAG_QR, FLAG_TC, HEADER_SIZE, MIN_UDP_SIZE, Opcode, Rcode } from '../wire/constants.js';
-import { finishReply } from '../wire/finish.js';
+import { emitReply, finishReply } from '../wire/finish.js';
 import { WireError } from '../wire/wire-error.js';
 import type { ZoneRouter } from './route.js';
 import { EdgeStats } from './stats.js';
 
-/** A reply for the socket, now or later; undefined means drop. */
-export type EdgeResult = Buffer | undefined | Promise<Buffer | undefined>;
+/**
+ * A reply for the socket, now or later; undefined means drop; a number is the length of a reply
+ * written in place into the slot the transport lent (`ReplySlot`).
+ */
+export type EdgeResult = Buffer | number | undefined | Promise<Buffer | undefined>;
+
+/** Memory a transport lends for a synchronous reply (the datagram's batch slot); reused per query. */
+export interface ReplySlot {
+  buf: Buffer;
+  at: number;
+  max: number;
+}
 
 /**
  * The edge: what every query and reply goes through between a socket and a chain. It checks the
@@ -30,7 +40,7 @@ export class Edge {
    * `volatile`: the bytes live in memory the transport reuses once this returns (a batch slot);
    * a query that goes on asynchronously is given its own copy first.
    */
-  handle(bytes: Buffer, client: ClientInfo, volatile = false, into?: Buffer): EdgeResult {
+  handle(bytes: Buffer, client: ClientInfo, volatile = false, slot?: ReplySlot): EdgeResult {
     const stats = this.stats;
     stats.received++;
     if (this.closing || bytes.length < HEADER_SIZE || (bytes[2]! & 0x80) !== 0) {
@@ -66,12 +76,12 @@ export class Edge {
       const owner = block;
       owner.inflight++;
       return result.then(
-        (reply) => { owner.inflight--; this.#done(); return this.#finish(ctx, reply); },
+        (reply) => { owner.inflight--; this.#done(); return this.#finish(ctx, reply) as Buffer; },
         (err) => { owner.inflight--; this.#done(); return this.#failed(ctx, err); },
       );
     }
     this.#done();
-    return this.#finish(ctx, result, into);
+    return this.#finish(ctx, result, slot);
   }
 
   /** Resolves once no query is inside a chain, or after `timeout` ms. */
@@ -90,9 +100,10 @@ export class Edge {
     }
   }
 
-  #finish(ctx: QueryContext, reply: DnsMessage, into?: Buffer): Buffer {
+  #finish(ctx: QueryContext, reply: DnsMessage, slot?: ReplySlot): Buffer | number {
     try {
-      return finishReply(ctx.request, reply, { limit: ctx.udpSize, ede: ctx.state.ede, into });
+      const opts = { limit: ctx.udpSize, ede: ctx.state.ede };
+      return slot === undefined ? finishReply(ctx.request, reply, opts) : emitReply(ctx.request, reply, opts, slot.buf, slot.at, slot.max);
     } catch (err) {
       return this.#failed(ctx, err);
     }

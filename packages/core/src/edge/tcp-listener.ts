@@ -72,7 +72,7 @@ export class TcpListener {
         inflight++;
         const result = this.edge.handle(Buffer.from(msg), client);
         if (result instanceof Promise) result.then(write, () => write(undefined));
-        else write(result);
+        else write(result as Buffer | undefined); // no slot lent: never a length
       }
       if (inflight >= this.opts.maxPipelined) socket.pause();
     });

@@ -38,7 +38,7 @@ export class UdpListener {
     if (result instanceof Promise) {
       result.then((reply) => { if (reply !== undefined) this.#send(reply, client); }, () => {});
     } else {
-      this.#send(result, client);
+      this.#send(result as Buffer, client); // no slot lent: never a length
     }
   }
 

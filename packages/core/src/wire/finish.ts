@@ -5,7 +5,7 @@ import {
   OFF_ID, OFF_NSCOUNT, OPCODE_MASK, RCODE_MASK,
 } from './constants.js';
 import { optLength, writeOpt } from './edns.js';
-import { fitReply, sectionCounts } from './fit.js';
+import { fitReply } from './fit.js';
 
 /** What the edge knows about the client when it writes a reply. */
 export interface FinishOptions {
@@ -14,11 +14,6 @@ export interface FinishOptions {
   /** An Extended DNS Error info-code to attach (RFC 8914), or -1. Only sent when the client sent EDNS. */
   readonly ede?: number;
   readonly edeText?: string;
-  /**
-   * Memory to write the reply into when it fits (a batch slot, which may hold the query itself:
-   * everything read from the query is read before it is overwritten). Otherwise a new Buffer.
-   */
-  readonly into?: Buffer;
 }
 
 /**
@@ -31,9 +26,18 @@ export interface FinishOptions {
  * other replies are normalised by `withoutOpt` before they get here.
  */
 export function finishReply(request: DnsMessage, original: DnsMessage, opts: FinishOptions): Buffer {
+  return emitReply(request, original, opts, undefined, 0, 0) as Buffer;
+}
+
+/**
+ * `finishReply` into `target` at `base` when the reply fits in `max` bytes there (a batch slot,
+ * which may hold the query itself: everything read from the query is read before it is
+ * overwritten); returns the number of bytes written, or a new Buffer when it does not fit.
+ */
+export function emitReply(request: DnsMessage, original: DnsMessage, opts: FinishOptions, target: Buffer | undefined, base: number, max: number): Buffer | number {
   const reply = withOptLast(original);
   const layout = reply.layout;
-  // Everything needed from the query, read first: `into` may be the query's own memory.
+  // Everything needed from the query, read first.
   const clientEdns = request.edns;
   const reqId = request.id;
   const reqFlags = request.flags;
@@ -43,32 +47,43 @@ export function finishReply(request: DnsMessage, original: DnsMessage, opts: Fin
   const reserve = clientEdns !== undefined ? optLength(ede, opts.edeText) : 0;
   const fit = fitReply(layout, opts.limit, reserve);
   const size = fit.bytes + reserve;
-  const into = opts.into;
-  const out = into !== undefined && size <= into.length ? into.subarray(0, size) : Buffer.allocUnsafe(size);
+  let out: Buffer;
+  let at: number;
+  if (target !== undefined && size <= max) { out = target; at = base; } else { out = Buffer.allocUnsafe(size); at = 0; }
   // The client's question bytes, case and all (same length: the names differ only in case); when
   // `out` is the query's memory they are already in place.
-  const sameQuestion = qEnd === layout.questionEnd && qEnd > HEADER_SIZE;
-  if (sameQuestion) {
-    reply.bytes.copy(out, 0, 0, HEADER_SIZE);
-    if (out.buffer !== request.bytes.buffer || out.byteOffset !== request.bytes.byteOffset) request.bytes.copy(out, HEADER_SIZE, HEADER_SIZE, qEnd);
-    reply.bytes.copy(out, qEnd, qEnd, fit.bytes);
+  const src = reply.bytes;
+  if (qEnd === layout.questionEnd && qEnd > HEADER_SIZE) {
+    src.copy(out, at, 0, HEADER_SIZE);
+    const q = request.bytes;
+    if (out.buffer !== q.buffer || out.byteOffset + at !== q.byteOffset) q.copy(out, at + HEADER_SIZE, HEADER_SIZE, qEnd);
+    src.copy(out, at + qEnd, qEnd, fit.bytes);
   } else {
-    reply.bytes.copy(out, 0, 0, fit.bytes);
+    src.copy(out, at, 0, fit.bytes);
   }
 
   // Header: the client's ID, its opcode, RD and CD; QR and RA always; the reply's AA, AD and rcode.
-  out.writeUInt16BE(reqId, OFF_ID);
+  out.writeUInt16BE(reqId, at + OFF_ID);
   let flags = FLAG_QR | FLAG_RA | (reqFlags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | (reply.flags & (0x0400 | FLAG_AD | RCODE_MASK));
   if (fit.tc || reply.tc) flags |= FLAG_TC;
   if ((flags & FLAG_AD) !== 0 && !wantsAd) flags &= ~FLAG_AD;
-  out.writeUInt16BE(flags, OFF_FLAGS);
+  out.writeUInt16BE(flags, at + OFF_FLAGS);
 
   const keep = fit.keep;
+  let ar = layout.ar;
   if (keep !== layout.an + layout.ns + layout.ar || layout.opt >= 0) {
-    const [an, ns, ar] = sectionCounts(layout, keep);
-    out.writeUInt16BE(an, OFF_ANCOUNT);
-    out.writeUInt16BE(ns, OFF_NSCOUNT);
-    out.writeUInt16BE(ar, OFF_ARCOUNT);
+    let an = 0;
+    let ns = 0;
+    ar = 0;
+    const section = layout.section;
+    for (let i = 0; i < keep; i++) {
+      if (i === layout.opt) continue;
+      const sec = section[i];
+      if (sec === 0) an++; else if (sec === 1) ns++; else ar++;
+    }
+    out.writeUInt16BE(an, at + OFF_ANCOUNT);
+    out.writeUInt16BE(ns, at + OFF_NSCOUNT);
+    out.writeUInt16BE(ar, at + OFF_ARCOUNT);
   }
 
   // TTLs: aged by the time an entry spent in the cache, or all set (stale answers).
@@ -78,20 +93,20 @@ export function finishReply(request: DnsMessage, original: DnsMessage, opts: Fin
     const ttlAt = layout.ttlAt;
     for (let i = 0; i < keep; i++) {
       if (i === layout.opt) continue;
-      const at = ttlAt[i]!;
-      if (set >= 0) out.writeUInt32BE(set, at);
+      const pos = at + ttlAt[i]!;
+      if (set >= 0) out.writeUInt32BE(set, pos);
       else {
-        const ttl = out.readUInt32BE(at) - age;
-        out.writeUInt32BE(ttl > 0 ? ttl : 0, at);
+        const ttl = out.readUInt32BE(pos) - age;
+        out.writeUInt32BE(ttl > 0 ? ttl : 0, pos);
       }
     }
   }
 
   if (clientEdns !== undefined) {
-    out.writeUInt16BE(out.readUInt16BE(OFF_ARCOUNT) + 1, OFF_ARCOUNT);
-    writeOpt(out, fit.bytes, { extRcode: reply.rcode >> 4, do: clientEdns.do, ede, edeText: opts.edeText });
+    out.writeUInt16BE(ar + 1, at + OFF_ARCOUNT);
+    writeOpt(out, at + fit.bytes, { extRcode: reply.rcode >> 4, do: clientEdns.do, ede, edeText: opts.edeText });
   }
-  return out;
+  return out === target ? size : out;
 }
 
 /**
