@@ -1,16 +1,10 @@
-import { parseCorefile, ServerBlock, manualClock } from '@dnsmesh/core';
-import pino from 'pino';
-import { Registry } from 'prom-client';
-import { container } from 'tsyringe';
+import { directiveOf, testBlock } from '@dnsmesh/testkit';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from './options.js';
 import { parse } from './setup.js';
 
-function directive(body: string) {
-  const [block] = parseCorefile(`.:53 {\n${body}\n}\n`, 'Corefile');
-  return block!.directives[0]!;
-}
-const blockFor = () => new ServerBlock({ zones: ['.'], port: 53, container: container.createChildContainer(), clock: manualClock(), logger: pino({ level: 'silent' }), metrics: new Registry() });
+const directive = directiveOf;
+const blockFor = testBlock;
 
 describe('cache setup', () => {
   const good: [string, object][] = [

@@ -1,33 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import cachePlugin from '@dnsmesh/cache';
-import { definePlugin, loadBlocks, manualClock, parseCorefile, PluginRegistry } from '@dnsmesh/core';
-import pino from 'pino';
-import { Registry } from 'prom-client';
+import { directiveOf, loadWith } from '@dnsmesh/testkit';
 import { describe, expect, it } from 'vitest';
 import prefetchPlugin, { prefetch } from './index.js';
 import { DEFAULTS } from './options.js';
 import { parse } from './setup.js';
 
-function directive(body: string) {
-  const [block] = parseCorefile(`.:53 {\n${body}\n}\n`, 'Corefile');
-  return block!.directives[0]!;
-}
-
-/** A registry with cache and prefetch, and a stand-in for every other directive an example may use. */
-function registry(): PluginRegistry {
-  const r = new PluginRegistry(['serve_stale', 'prefetch', 'cache', 'forward']);
-  r.register(cachePlugin);
-  r.register(prefetchPlugin);
-  for (const name of ['serve_stale', 'forward']) r.register(definePlugin({ name, parse: () => ({}), create: () => undefined }));
-  return r;
-}
-
-function load(text: string) {
-  return loadBlocks(parseCorefile(text, 'Corefile'), {
-    registry: registry(), clock: manualClock(), logger: pino({ level: 'silent' }), metrics: new Registry(), defaultPort: 53,
-  });
-}
+const directive = directiveOf;
+const load = (text: string) => loadWith(text, [cachePlugin, prefetchPlugin], ['serve_stale', 'prefetch', 'cache', 'forward']);
 
 describe('prefetch setup', () => {
   const good: [string, object][] = [

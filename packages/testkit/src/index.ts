@@ -26,3 +26,4 @@ export type {
   AnyRecord, DecodedPacket, DnsRecord, EdnsOption, MxData, OptRecord, Packet, Question, SoaData, SrvData,
 } from './message.js';
 export { authority, soa as authoritySoa, a as authorityA, cname as authorityCname, aRecords, type Authority, type AuthorityAnswer } from './authority.js';
+export { directiveOf, testBlock, loadWith } from './setup-helpers.js';
