@@ -7,7 +7,7 @@ import type { CacheOptions } from './options.js';
 
 /** What the cache makes of an upstream reply. */
 export type Verdict =
-  | { readonly store: true; readonly kind: EntryKind; readonly bytes: Buffer; readonly layout: Layout; readonly ttl: Ttl; readonly wholeName: boolean }
+  | { readonly store: true; readonly kind: EntryKind; readonly bytes: Buffer; readonly layout: Layout; readonly ttl: Ttl; readonly wholeName: boolean; readonly alias?: boolean }
   | { readonly store: false; readonly reason: string };
 
 const no = (reason: string): Verdict => ({ store: false, reason });
@@ -55,7 +55,9 @@ export function classify(request: DnsMessage, reply: DnsMessage, opts: CacheOpti
   if (ttl <= 0) return no('TTL 0');
   // An NXDOMAIN with no CNAME in front covers every type of the name (RFC 2308 §5).
   const wholeName = rcode === Rcode.NXDOMAIN && chain.names.length === 1;
-  return { store: true, kind, bytes, layout, ttl, wholeName };
+  // The name is an alias when its answer starts with a CNAME at the question name.
+  const alias = chain.names.length > 1 && q.type !== RRType.CNAME;
+  return { store: true, kind, bytes, layout, ttl, wholeName, alias };
 }
 
 /** The reply's bytes without its OPT (never cached: RFC 6891 §6.1.1), in a fresh buffer. */

@@ -33,6 +33,8 @@ export class CacheEntry {
     readonly upstream: string | undefined,
     /** True for an NXDOMAIN that covers every type of the name (RFC 2308 §5). */
     readonly wholeName: boolean,
+    /** True when the answer is the name's own data, false when the name is an alias (a CNAME first). */
+    readonly answersDirectly = true,
   ) {
     this.expiresAt = storedAt + ttl * 1000;
   }

@@ -223,3 +223,28 @@ describe('cache', () => {
     void store;
   });
 });
+
+describe('a name that becomes an alias (RFC 8767 §7)', () => {
+  it('drops the old data of its other types when its CNAME is stored', async () => {
+    const { clock, auth, address } = await start({
+      'moved.example.com A': { answers: aRecords('moved.example.com', 1, 10) },
+      'moved.example.com AAAA': { answers: [{ name: 'moved.example.com', type: 'AAAA', ttl: 600, data: '2001:db8::1' }] },
+    });
+    await query(address, 'moved.example.com', 'A');
+    await query(address, 'moved.example.com', 'AAAA');
+    expect(auth.asked).toHaveLength(2);
+    const cnameTo = (type: string, data: string) => ({ answers: [
+      { name: 'moved.example.com', type: 'CNAME', ttl: 60, data: 'new.example.net' },
+      { name: 'new.example.net', type, ttl: 60, data },
+    ] });
+    auth.set('moved.example.com A', cnameTo('A', '10.9.9.9'));
+    auth.set('moved.example.com AAAA', cnameTo('AAAA', '2001:db8::9'));
+    clock.advance(11_000);
+    const a = await query(address, 'moved.example.com', 'A');
+    expect(a.answers[0]).toMatchObject({ type: 'CNAME', data: 'new.example.net' });
+    // The AAAA entry had 590 s left, but the name is an alias now: it is asked again.
+    const aaaa = await query(address, 'moved.example.com', 'AAAA');
+    expect(aaaa.answers.map((r) => r.type)).toEqual(['CNAME', 'AAAA']);
+    expect(auth.asked).toHaveLength(4);
+  });
+});

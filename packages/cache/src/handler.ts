@@ -81,8 +81,10 @@ export class CachePlugin implements Plugin {
     }
     const now = this.clock.now();
     const q = ctx.request.question!;
-    const entry = new CacheEntry(key, verdict.bytes, verdict.layout, verdict.kind, now, verdict.ttl, q.name, q.type, reply.rcode, ctx.state.upstream, verdict.wholeName);
+    const alias = verdict.alias === true;
+    const entry = new CacheEntry(key, verdict.bytes, verdict.layout, verdict.kind, now, verdict.ttl, q.name, q.type, reply.rcode, ctx.state.upstream, verdict.wholeName, !alias);
     ctx.state.stored = this.store.put(entry) ? 'stored' : 'kept existing entry';
+    if (alias) this.store.dropOtherTypes(key);
     return entry.toReply(now, this.options.keepttl);
   }
 

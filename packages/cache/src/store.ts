@@ -109,6 +109,32 @@ export class CacheStore {
     return true;
   }
 
+  /**
+   * Drops the entries of other types at the name of `key` (RFC 8767 §7: a name that became a CNAME
+   * must not keep serving its old data of other types, fresh or stale). Called when an answer
+   * whose name is an alias is stored; looks up the usual types directly, with no scan.
+   */
+  dropOtherTypes(key: string): number {
+    let nameEnd = 0;
+    while (nameEnd < key.length && key.charCodeAt(nameEnd) !== 0) nameEnd += key.charCodeAt(nameEnd) + 1;
+    nameEnd++;
+    const name = key.slice(0, nameEnd);
+    const own = key.slice(nameEnd, nameEnd + 2);
+    const rest = key.slice(nameEnd + 2, nameEnd + 4);
+    let dropped = 0;
+    for (const type of ALIASED_TYPES) {
+      if (type === own) continue;
+      for (const flags of ['', 'D', 'C', 'DC']) {
+        const other = name + type + rest + flags;
+        for (const tier of [this.#success, this.#denial]) {
+          const entry = tier.map.get(other);
+          if (entry !== undefined && entry.answersDirectly) { this.#remove(tier, other); dropped++; }
+        }
+      }
+    }
+    return dropped;
+  }
+
   /** Drops entries by name (any case) and optionally type; returns how many. */
   flush(name?: string, type?: number): number {
     const lname = name === undefined ? undefined : canonical(name);
@@ -177,6 +203,9 @@ export class CacheStore {
     }
   }
 }
+
+/** The types whose entries a new alias at their name replaces (2-byte type codes as latin1). */
+const ALIASED_TYPES = [1, 28, 16, 33, 15, 2, 12, 65, 64, 257, 6].map((t) => String.fromCharCode(t >> 8, t & 0xff));
 
 function canonical(name: string): string {
   const lower = name.toLowerCase();
