@@ -6,6 +6,9 @@ import { HealthProbe } from './health.js';
 import { TIMEOUTS, type ForwardOptions } from './options.js';
 import { Upstream, UpstreamSet } from './upstream-set.js';
 
+
+/** Why the tries of a settled query are stopped (one object for every query). */
+const SETTLED = Object.freeze({ settled: true });
 /** Counters of one forward that belong to no single upstream. */
 export class ForwardCounts {
   /** Queries answered REFUSED because `max_concurrent` were already in flight. */
@@ -113,7 +116,7 @@ export class ForwardPlugin implements Plugin {
         clearTimeout(tryTimer);
         clearTimeout(deadlineTimer);
         parent.removeEventListener('abort', onAbort);
-        stop.abort();
+        stop.abort(SETTLED); // a reason made once: abort() without one builds a DOMException per query
         ctx.state.plugin = 'forward';
         if (reply !== undefined) {
           ctx.state.upstream = up!.label;
