@@ -6,9 +6,9 @@ import { HealthProbe } from './health.js';
 import { TIMEOUTS, type ForwardOptions } from './options.js';
 import { Upstream, UpstreamSet } from './upstream-set.js';
 
-
 /** Why the tries of a settled query are stopped (one object for every query). */
 const SETTLED = Object.freeze({ settled: true });
+
 /** Counters of one forward that belong to no single upstream. */
 export class ForwardCounts {
   /** Queries answered REFUSED because `max_concurrent` were already in flight. */
