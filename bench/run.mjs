@@ -15,9 +15,10 @@ import { installCleanup, pinSelf, stopAll } from './lib/procs.mjs';
 import { appendResults } from './lib/report.mjs';
 import { cleanupDirs, CLIENT_CPU, DNSMESH_MAIN, versions } from './lib/servers.mjs';
 import { cache } from './scenarios/cache.mjs';
+import { consul } from './scenarios/consul.mjs';
 import { forward } from './scenarios/forward.mjs';
 
-const SCENARIOS = { forward, cache };
+const SCENARIOS = { forward, cache, consul };
 const RESULTS = fileURLToPath(new URL('RESULTS.md', import.meta.url));
 
 const { values, positionals } = parseArgs({
