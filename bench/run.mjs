@@ -17,8 +17,10 @@ import { cleanupDirs, CLIENT_CPU, DNSMESH_MAIN, versions } from './lib/servers.m
 import { cache } from './scenarios/cache.mjs';
 import { consul } from './scenarios/consul.mjs';
 import { forward } from './scenarios/forward.mjs';
+import { metricsCost } from './scenarios/metrics-cost.mjs';
+import { stale } from './scenarios/stale.mjs';
 
-const SCENARIOS = { forward, cache, consul };
+const SCENARIOS = { forward, cache, stale, 'metrics-cost': metricsCost, consul };
 const RESULTS = fileURLToPath(new URL('RESULTS.md', import.meta.url));
 
 const { values, positionals } = parseArgs({
