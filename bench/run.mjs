@@ -34,7 +34,7 @@ const { values, positionals } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('usage: node bench/run.mjs [forward] [cache] [--seconds 10] [--rate 20000] [--rounds 1] [--no-write]\n');
+  process.stdout.write('usage: node bench/run.mjs [forward] [cache] [consul] [stale] [metrics-cost] [--seconds 10] [--rate 20000] [--rounds 1] [--no-write]\n');
   process.exit(0);
 }
 const names = positionals.length > 0 ? positionals : Object.keys(SCENARIOS);
