@@ -6,7 +6,7 @@ export { WireError } from './wire/wire-error.js';
 export { skipName, readName, namesEqual, encodeName, canonicalName, inZone, lowerByte } from './wire/name.js';
 export { scanLayout, Section, type Layout } from './wire/layout.js';
 export { readEdns, ednsOptions, writeOpt, optLength, type Edns } from './wire/edns.js';
-export { fitReply, sectionCounts, type Fit } from './wire/fit.js';
+export { fitReply, type Fit } from './wire/fit.js';
 export { finishReply, emitReply, withOptLast, type FinishOptions } from './wire/finish.js';
 export { decodePacket, encodePacket, type DecodedMessage, type DecodedRecord } from './wire/packet.js';
 export { DnsMessage, type Question } from './message.js';

@@ -1,14 +1,11 @@
 import { CacheStore, cache } from '@dnsmesh/cache';
-import { createServer, manualClock, type DnsServer, type PluginInput } from '@dnsmesh/core';
+import { createServer, manualClock, type DnsServer } from '@dnsmesh/core';
+import { forward } from '@dnsmesh/forward';
 import { fakeUpstream, query, type FakeUpstream } from '@dnsmesh/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { serveStale } from './index.js';
 
 // End to end over real sockets: client -> dnsmesh (serve_stale, cache, forward) -> a fake upstream.
-// forward is loaded when it is there; the in-chain tests cover the rest.
-const forwardModule = await import('@dnsmesh/forward').catch(() => undefined) as
-  { forward?: (input: { to: string[] }) => PluginInput } | undefined;
-const forward = forwardModule?.forward;
 
 let server: DnsServer | undefined;
 let upstream: FakeUpstream | undefined;
@@ -22,12 +19,12 @@ afterEach(async () => {
 async function start(maxStale = 3_600_000) {
   const clock = manualClock();
   upstream = await fakeUpstream({ 'web.svc.test A': { ttl: 60, data: ['10.0.0.1'] } });
-  server = await createServer({ clock, plugins: [serveStale({ clientTimeout: 200, maxStale }), cache(), forward!({ to: [upstream.address] })] }).start();
+  server = await createServer({ clock, plugins: [serveStale({ clientTimeout: 200, maxStale }), cache(), forward({ to: [upstream.address] })] }).start();
   const store = server.blocks[0]!.get(CacheStore, 'test');
   return { clock, store, address: server.address, upstream };
 }
 
-describe.skipIf(forward === undefined)('serve_stale in front of forward', () => {
+describe('serve_stale in front of forward', () => {
   it('answers stale at client_timeout while the upstream is slow, and the refreshed data fast right after it lands', async () => {
     const { clock, store, address, upstream } = await start();
     await query(address, 'web.svc.test', 'A');

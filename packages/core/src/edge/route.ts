@@ -6,13 +6,11 @@ import { encodeName } from '../wire/name.js';
  * (CoreDNS: `consul.:53` and `.:53` share a listener; consul names go to the first).
  */
 export class ZoneRouter {
-  readonly #zones = new Map<string, ServerBlock>();
   /** Zones as lower-case wire names (latin1 strings), longest first, for matching without allocating. */
   #wire: { name: string; block: ServerBlock }[] = [];
 
   add(block: ServerBlock): void {
     for (const zone of block.zones) {
-      this.#zones.set(zone, block);
       this.#wire.push({ name: encodeName(zone).toString('latin1').toLowerCase(), block });
     }
     this.#wire.sort((a, b) => b.name.length - a.name.length);
@@ -20,8 +18,8 @@ export class ZoneRouter {
 
   /**
    * The block for a query name given as lower-case wire bytes (the first `nameLength` characters of
-   * DnsMessage.key, or DnsMessage.qnameKey): the longest
-   * zone that is a whole-label suffix of the name. No string is built.
+   * DnsMessage.key, or DnsMessage.qnameKey): the longest zone that is a whole-label suffix of the
+   * name. No string is built.
    */
   matchWire(qname: string, nameLength = qname.length): ServerBlock | undefined {
     for (const zone of this.#wire) {
@@ -36,28 +34,6 @@ export class ZoneRouter {
   }
 
   get blocks(): ServerBlock[] {
-    return [...new Set(this.#zones.values())];
+    return [...new Set(this.#wire.map((z) => z.block))];
   }
-
-  /** `lname` is lower-case with a trailing dot. Walks up one label at a time: no scan of every zone. */
-  match(lname: string): ServerBlock | undefined {
-    let name = lname;
-    for (;;) {
-      const block = this.#zones.get(name);
-      if (block !== undefined) return block;
-      if (name === '.') return undefined;
-      const dot = nextLabel(name);
-      name = dot < 0 ? '.' : name.slice(dot);
-    }
-  }
-}
-
-/** Index just past the first label's dot (honouring `\.` escapes), or -1 at the last label. */
-function nextLabel(name: string): number {
-  for (let i = 0; i < name.length - 1; i++) {
-    const c = name.charCodeAt(i);
-    if (c === 0x5c) { i++; continue; }
-    if (c === 0x2e) return i + 1;
-  }
-  return -1;
 }

@@ -56,14 +56,4 @@ export function fitReply(layout: Layout, limit: number, reserve: number): Fit {
   return { keep, bytes, tc: true };
 }
 
-/** Counts per section of the first `keep` records, the OPT left out. */
-export function sectionCounts(layout: Layout, keep: number): [number, number, number] {
-  const counts: [number, number, number] = [0, 0, 0];
-  for (let i = 0; i < keep; i++) {
-    if (i === layout.opt) continue;
-    counts[layout.section[i]! as 0 | 1 | 2]++;
-  }
-  return counts;
-}
-
 export { Section };
