@@ -1,5 +1,4 @@
-import { inZone, typeFromName, type ClientInfo } from '@dnsmesh/core';
-import type { Sample } from '@dnsmesh/core';
+import { inZone, typeFromName, type ClientInfo, type DnsMessage, type Sample } from '@dnsmesh/core';
 
 /** Query types that get a series of their own (CoreDNS's monitorType, plus SVCB); the rest count as "other". */
 export const MONITORED_TYPES = [
@@ -50,9 +49,11 @@ export class QueryCounts {
   }
 
   /** The block zone that holds the name (the most specific); the first zone when none does. */
-  zoneOf(lname: string): ZoneCounts {
+  /** The query's zone; the presentation name is only made when the block has several zones. */
+  zoneOf(request: DnsMessage): ZoneCounts {
     const zones = this.zones;
     if (this.#single) return zones[0]!;
+    const lname = request.question!.lname;
     for (let i = 0; i < zones.length; i++) if (inZone(lname, zones[i]!.zone)) return zones[i]!;
     return zones[0]!;
   }

@@ -15,9 +15,8 @@ export class PrometheusPlugin implements Plugin {
   ) {}
 
   handle(ctx: QueryContext, next: Next): DnsMessage | Promise<DnsMessage> {
-    const q = ctx.request.question!;
-    const zone = this.counts.zoneOf(q.lname);
-    this.counts.request(zone, ctx.client, q.type);
+    const zone = this.counts.zoneOf(ctx.request);
+    this.counts.request(zone, ctx.client, ctx.request.qtype);
     let result: DnsMessage | Promise<DnsMessage>;
     try {
       result = next(ctx);
