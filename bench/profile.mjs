@@ -41,7 +41,7 @@ try {
   const prof = ['--cpu-prof', '--cpu-prof-dir', out];
   const dnsmesh = kind === 'ceiling'
     ? await startCeiling(['--name', 'n0.bench.example', '--answers', '1', '--edns'], 'node ceiling (dgram)', prof)
-    : await startDnsmesh(forward ? 'dnsmesh-forward.Corefile' : 'dnsmesh-cache.Corefile', upstream.port, { nodeArgs: prof, dgram: values.dgram });
+    : await startDnsmesh(forward ? 'dnsmesh-forward.Corefile' : 'dnsmesh-chain.Corefile', upstream.port, { nodeArgs: prof, dgram: values.dgram });
   if (kind === 'hits' || kind === 'big') {
     await dnsperf(dnsmesh.port, { file: names, edns: true, runs: 1, seconds: 30 });
     await query(dnsmesh.address, 'big.bench.example', 'A', { edns: 4096, timeout: 3000 });

@@ -29,13 +29,13 @@ function treeCpu(pid) {
 const upstream = await startUpstream({ names: 1000, ttl: 3600 });
 const dir = tempDir();
 const names = queryFile(dir, 'names.txt', Array.from({ length: 1000 }, (_, i) => `n${i}.bench.example A`));
-const template = 'dnsmesh-cache.Corefile';
+const template = 'dnsmesh-chain.Corefile';
 const rows = [];
 for (let round = 1; round <= rounds; round++) {
   for (const workers of [1, 2]) {
     const port = await freePort();
     const conf = join(tempDir(), 'Corefile');
-    writeFileSync(conf, render(template, { PORT: port, UPSTREAM_PORT: upstream.port }));
+    writeFileSync(conf, render(template, { PORT: port, UPSTREAM_PORT: upstream.port, METRICS_PORT: await freePort() }));
     const child = spawnPinned('0-1', process.execPath, [DNSMESH_MAIN, '-conf', conf, '-workers', String(workers)], { label: `dnsmesh -workers ${workers}` });
     await waitForOutput(child, /dnsmesh-\d/);
     await sleep(300);

@@ -87,14 +87,15 @@ export async function startUpstream(spec) {
  */
 export async function startDnsmesh(template, upstreamPort, { nodeArgs = [], label = 'dnsmesh', dgram = false } = {}) {
   const port = await freePort();
+  const metricsPort = await freePort();
   const dir = tempDir();
-  writeFileSync(join(dir, 'Corefile'), render(template, { PORT: port, UPSTREAM_PORT: upstreamPort }));
+  writeFileSync(join(dir, 'Corefile'), render(template, { PORT: port, UPSTREAM_PORT: upstreamPort, METRICS_PORT: metricsPort }));
   const env = dgram ? { ...process.env, DNSMESH_UDP_BATCH: '0' } : process.env;
   const child = spawnPinned(SERVER_CPU, process.execPath, [...nodeArgs, DNSMESH_MAIN, '-conf', 'Corefile'], { cwd: dir, label, env });
   await waitForOutput(child, /dnsmesh-\d/);
   // Older builds log no transport: they only had dgram.
   const transport = /"transport":"(\w+)"/.exec(child.err)?.[1] ?? 'dgram';
-  return { ...server(`${label} (${transport})`, child, port), dir, transport };
+  return { ...server(`${label} (${transport})`, child, port), dir, transport, metricsPort };
 }
 
 export async function startUnbound(template, upstreamPort, label = 'unbound') {

@@ -1,4 +1,5 @@
-// Scenario `cache` (issue 4): cache hits. Unbound, dnsmesh (cache + tcp_retry + forward), the Node
+// Scenario `cache` (issues 4, 9): cache hits. Unbound, dnsmesh (the production chain: prometheus,
+// serve_stale, prefetch, cache, tcp_retry, forward; peers/dnsmesh-chain.Corefile), the Node
 // ceiling and dnsmasq, all warmed with one pass, then for each query set a max-throughput run and a
 // fixed-rate run (latency) per server, the servers one after another within the set (in reverse
 // order in even rounds).
@@ -37,11 +38,11 @@ export async function cache({ seconds, rate, rounds, log }) {
   try {
     // role: what the row is for the ratios; caching: warmed, and checked for the big answer.
     const unbound = { ...await start(startUnbound('unbound.conf', upstream.port)), role: 'unbound', caching: true };
-    const dnsmesh = { ...await start(startDnsmesh('dnsmesh-cache.Corefile', upstream.port)), caching: true };
+    const dnsmesh = { ...await start(startDnsmesh('dnsmesh-chain.Corefile', upstream.port)), caching: true };
     dnsmesh.role = dnsmesh.transport === 'batch' ? 'dnsmesh-batch' : 'dnsmesh-dgram';
     const servers = [unbound, dnsmesh];
     if (dnsmesh.transport === 'batch') {
-      servers.push({ ...await start(startDnsmesh('dnsmesh-cache.Corefile', upstream.port, { dgram: true })), role: 'dnsmesh-dgram', caching: true });
+      servers.push({ ...await start(startDnsmesh('dnsmesh-chain.Corefile', upstream.port, { dgram: true })), role: 'dnsmesh-dgram', caching: true });
     }
     const ceilings = {};
     for (const [set, flags] of Object.entries(CEILING_REPLY)) {

@@ -29,6 +29,9 @@ describe('-workers 2', () => {
     expect((await query(`127.0.0.1:${port}`, 'a.svc.test', 'A', { transport: 'tcp' })).answers).toHaveLength(1);
     // Whichever worker a scrape reaches, it reports the whole server: every query counted once.
     for (let i = 0; i < 4; i++) expect(await scrape(metricsPort, 'dnsmesh_dns_requests_total{')).toBe(n + 1);
+    // The duration histogram is summed across workers too (its +Inf bucket and its count hold every query).
+    expect(await scrape(metricsPort, 'dnsmesh_dns_request_duration_seconds_count{')).toBe(n + 1);
+    expect(await scrape(metricsPort, `dnsmesh_dns_request_duration_seconds_bucket{server="dns://127.0.0.1:${port}",zone="svc.test.",le="+Inf"}`)).toBe(n + 1);
     // The cache is per worker: at most one upstream query per worker.
     expect(upstream.count('a.svc.test')).toBeLessThanOrEqual(2);
     expect(await r.stop('SIGTERM')).toBe(0);

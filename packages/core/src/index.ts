@@ -24,6 +24,6 @@ export { ZoneRouter } from './edge/route.js';
 export { TCP_DEFAULTS, type TcpOptions } from './edge/tcp-listener.js';
 export { DnsServer, createServer, type CreateServerOptions, type BlockSpec, type ListenAddress } from './server.js';
 export * from './corefile/index.js';
-export { publishMetric, setMetricsSource, metricsText, type Sample, type SampleSource } from './metrics.js';
+export { publishMetric, publishHistogram, HistogramCounts, setMetricsSource, metricsText, type Sample, type SampleSource, type HistogramSample, type HistogramSource } from './metrics.js';
 export { default as bindPlugin } from './builtins/bind.js';
 export * from './upstream/index.js';

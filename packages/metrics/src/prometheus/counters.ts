@@ -1,4 +1,5 @@
-import { inZone, typeFromName, type ClientInfo, type DnsMessage, type Sample } from '@dnsmesh/core';
+import { HistogramCounts, inZone, typeFromName, type ClientInfo, type DnsMessage, type Sample } from '@dnsmesh/core';
+import { DURATION_BUCKETS } from './buckets.js';
 
 /** Query types that get a series of their own (CoreDNS's monitorType, plus SVCB); the rest count as "other". */
 export const MONITORED_TYPES = [
@@ -28,8 +29,8 @@ export class ZoneCounts {
   readonly requests = new Float64Array(PROTO_LABELS.length * FAMILY_LABELS.length * TYPES);
   /** Responses by the plugin that wrote them ("" when none said), then by rcode. */
   readonly responses = new Map<string, number[]>();
-  /** Takes a duration in seconds: the zone's histogram child, set when metrics are published. */
-  observe: (seconds: number) => void = noop;
+  /** Request durations in seconds (CoreDNS's buckets), read at scrape time. */
+  readonly duration = new HistogramCounts(DURATION_BUCKETS);
 
   constructor(readonly zone: string) {}
 }
@@ -105,4 +106,3 @@ export class QueryCounts {
   }
 }
 
-function noop(): void {}

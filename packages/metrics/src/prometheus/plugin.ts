@@ -35,14 +35,14 @@ export class PrometheusPlugin implements Plugin {
 
   #answered(ctx: QueryContext, zone: ZoneCounts, reply: DnsMessage): DnsMessage {
     this.counts.response(zone, ctx.state.plugin ?? '', rcodeOf(reply));
-    zone.observe((this.clock.now() - ctx.now) / 1000);
+    zone.duration.observe((this.clock.now() - ctx.now) / 1000);
     return reply;
   }
 
   /** The chain threw: the edge answers SERVFAIL. */
   #failed(ctx: QueryContext, zone: ZoneCounts): void {
     this.counts.response(zone, ctx.state.plugin ?? '', 2);
-    zone.observe((this.clock.now() - ctx.now) / 1000);
+    zone.duration.observe((this.clock.now() - ctx.now) / 1000);
   }
 }
 

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// A quick look at the cache-hit path while working on it: dnsmesh (peers/dnsmesh-chain.Corefile,
+// the production chain) and Unbound, warmed, then max-throughput dnsperf runs alternating between
+// them (servers on CPU 0, dnsperf on CPU 1); prints qps per server CPU-second and the ratio per pair
+// and their median. Not a report: run.mjs writes the figures that count.
+//
+//   node bench/quick.mjs [--pairs 3] [--seconds 5] [--corefile dnsmesh-chain.Corefile] [--dgram]
+import { parseArgs } from 'node:util';
+import { dnsperf, queryFile } from './lib/dnsperf.mjs';
+import { measure } from './lib/measure.mjs';
+import { installCleanup, pinSelf, stopAll } from './lib/procs.mjs';
+import { fmt } from './lib/report.mjs';
+import { CLIENT_CPU, startDnsmesh, startUnbound, startUpstream, tempDir } from './lib/servers.mjs';
+
+const { values } = parseArgs({
+  options: {
+    pairs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' },
+    corefile: { type: 'string', default: 'dnsmesh-chain.Corefile' }, dgram: { type: 'boolean', default: false },
+  },
+});
+installCleanup();
+pinSelf(CLIENT_CPU);
+const dir = tempDir();
+const names = queryFile(dir, 'names.txt', Array.from({ length: 1000 }, (_, i) => `n${i}.bench.example A`));
+try {
+  const upstream = await startUpstream({ zone: 'bench.example', names: 1000, ttl: 3600, bigTtl: 3600, bigRecords: 40, truncateUdpAt: 512 });
+  const unbound = await startUnbound('unbound.conf', upstream.port);
+  const dnsmesh = await startDnsmesh(values.corefile, upstream.port, { dgram: values.dgram });
+  for (const s of [unbound, dnsmesh]) await dnsperf(s.port, { file: names, edns: true, runs: 1, seconds: 30 });
+  await dnsperf(dnsmesh.port, { file: names, edns: true, seconds: 3 }); // JIT warm-up
+  const ratios = [];
+  for (let i = 0; i < Number(values.pairs); i++) {
+    const order = i % 2 === 0 ? [unbound, dnsmesh] : [dnsmesh, unbound];
+    const r = {};
+    for (const s of order) r[s.label] = await measure(s, upstream, { file: names, edns: true, seconds: Number(values.seconds) });
+    const u = r[unbound.label];
+    const d = r[dnsmesh.label];
+    ratios.push(d.qpsPerCpu / u.qpsPerCpu);
+    process.stdout.write(`pair ${i + 1}: unbound ${fmt(u.qpsPerCpu)} qps/CPU-s (${fmt(u.usPerQuery, 1)} µs), ${dnsmesh.label} ${fmt(d.qpsPerCpu)} (${fmt(d.usPerQuery, 1)} µs, ${fmt(d.qps)} qps, upstream ${d.upstreamQueries}): ${fmt(ratios.at(-1), 2)}x\n`);
+  }
+  const sorted = [...ratios].sort((a, b) => a - b);
+  process.stdout.write(`median ${fmt(sorted[Math.floor(sorted.length / 2)], 2)}x Unbound (qps per server CPU-second)\n`);
+} finally {
+  await stopAll();
+}
