@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { dnsperf, queryFile } from './lib/dnsperf.mjs';
 import { measure } from './lib/measure.mjs';
+import { readFileSync } from 'node:fs';
 import { installCleanup, pinSelf, stopAll } from './lib/procs.mjs';
 import { fmt } from './lib/report.mjs';
 import { CLIENT_CPU, startDnsmesh, startUnbound, startUpstream, tempDir } from './lib/servers.mjs';
@@ -32,14 +33,26 @@ try {
   for (let i = 0; i < Number(values.pairs); i++) {
     const order = i % 2 === 0 ? [unbound, dnsmesh] : [dnsmesh, unbound];
     const r = {};
-    for (const s of order) r[s.label] = await measure(s, upstream, { file: names, edns: true, seconds: Number(values.seconds) });
+    for (const s of order) {
+      const t0 = userSys(s.pid);
+      r[s.label] = await measure(s, upstream, { file: names, edns: true, seconds: Number(values.seconds) });
+      const t1 = userSys(s.pid);
+      r[s.label].userShare = (t1.user - t0.user) / (t1.user - t0.user + t1.sys - t0.sys);
+    }
     const u = r[unbound.label];
     const d = r[dnsmesh.label];
     ratios.push(d.qpsPerCpu / u.qpsPerCpu);
-    process.stdout.write(`pair ${i + 1}: unbound ${fmt(u.qpsPerCpu)} qps/CPU-s (${fmt(u.usPerQuery, 1)} µs), ${dnsmesh.label} ${fmt(d.qpsPerCpu)} (${fmt(d.usPerQuery, 1)} µs, ${fmt(d.qps)} qps, upstream ${d.upstreamQueries}): ${fmt(ratios.at(-1), 2)}x\n`);
+    process.stdout.write(`pair ${i + 1}: unbound ${fmt(u.qpsPerCpu)} qps/CPU-s (${fmt(u.usPerQuery, 1)} µs, ${fmt(100 * u.userShare)}% user), ${dnsmesh.label} ${fmt(d.qpsPerCpu)} (${fmt(d.usPerQuery, 1)} µs, ${fmt(100 * d.userShare)}% user, ${fmt(d.qps)} qps, upstream ${d.upstreamQueries}): ${fmt(ratios.at(-1), 2)}x\n`);
   }
   const sorted = [...ratios].sort((a, b) => a - b);
   process.stdout.write(`median ${fmt(sorted[Math.floor(sorted.length / 2)], 2)}x Unbound (qps per server CPU-second)\n`);
 } finally {
   await stopAll();
+}
+
+/** User and system CPU ticks of a process (proc(5) fields 14 and 15). */
+function userSys(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(f[11]), sys: Number(f[12]) };
 }

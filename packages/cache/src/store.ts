@@ -64,10 +64,21 @@ export class CacheStore {
     this.#evict(this.#denial, this.#success);
   }
 
-  /** The entry for a key, fresh or stale; a whole-name NXDOMAIN answers every type. */
+  /**
+   * The entry for a key, fresh or stale; a whole-name NXDOMAIN answers every type. The last answer
+   * is remembered until anything changes: serve_stale, prefetch and cache each look up the same
+   * key for one query.
+   */
   get(key: string): CacheEntry | undefined {
-    return this.#success.map.get(key) ?? this.#denial.map.get(key) ?? this.#denial.map.get(wholeNameKey(key));
+    if (key === this.#lastKey) return this.#lastEntry;
+    const entry = this.#success.map.get(key) ?? this.#denial.map.get(key) ?? this.#denial.map.get(wholeNameKey(key));
+    this.#lastKey = key;
+    this.#lastEntry = entry;
+    return entry;
   }
+
+  #lastKey: string | undefined;
+  #lastEntry: CacheEntry | undefined;
 
   get size(): number {
     return this.#success.map.size + this.#denial.map.size;
@@ -95,6 +106,7 @@ export class CacheStore {
     const other = into === this.#success ? this.#denial : this.#success;
     this.#remove(other, entry.key);
     if (entry.kind === 'success') this.#remove(this.#denial, wholeNameKey(entry.key));
+    this.#lastKey = undefined;
     const old = into.map.get(key);
     if (old !== undefined) {
       entry.hits = old.hits;
@@ -176,6 +188,7 @@ export class CacheStore {
   #remove(tier: TierMap, key: string): void {
     const entry = tier.map.get(key);
     if (entry === undefined) return;
+    this.#lastKey = undefined;
     tier.map.delete(key);
     this.#bytes -= entry.size;
   }

@@ -54,8 +54,8 @@ export class DnsMessage {
   }
 
   // ---- header, straight from the bytes ----
-  get id(): number { return this.bytes.readUInt16BE(OFF_ID); }
-  get flags(): number { return this.bytes.readUInt16BE(OFF_FLAGS); }
+  get id(): number { return u16(this.bytes, OFF_ID); }
+  get flags(): number { return u16(this.bytes, OFF_FLAGS); }
   get qr(): boolean { return (this.flags & FLAG_QR) !== 0; }
   get opcode(): number { return (this.flags & OPCODE_MASK) >> OPCODE_SHIFT; }
   get aa(): boolean { return (this.flags & FLAG_AA) !== 0; }
@@ -64,13 +64,15 @@ export class DnsMessage {
   get ra(): boolean { return (this.flags & FLAG_RA) !== 0; }
   get ad(): boolean { return (this.flags & FLAG_AD) !== 0; }
   get cd(): boolean { return (this.flags & FLAG_CD) !== 0; }
-  get qdcount(): number { return this.bytes.readUInt16BE(OFF_QDCOUNT); }
-  get ancount(): number { return this.bytes.readUInt16BE(OFF_ANCOUNT); }
-  get nscount(): number { return this.bytes.readUInt16BE(OFF_NSCOUNT); }
-  get arcount(): number { return this.bytes.readUInt16BE(OFF_ARCOUNT); }
+  get qdcount(): number { return u16(this.bytes, OFF_QDCOUNT); }
+  get ancount(): number { return u16(this.bytes, OFF_ANCOUNT); }
+  get nscount(): number { return u16(this.bytes, OFF_NSCOUNT); }
+  get arcount(): number { return u16(this.bytes, OFF_ARCOUNT); }
   /** The full rcode: the header's 4 bits plus the OPT's extended bits. */
   get rcode(): number {
-    const low = this.flags & RCODE_MASK;
+    const low = this.bytes[3]! & RCODE_MASK;
+    // A message whose layout is known to hold no OPT (a cache entry's): no EDNS to read.
+    if (this.#layout !== undefined && this.#layout.opt < 0) return (this.extendedRcode << 4) | low;
     const edns = this.edns;
     return ((edns === undefined ? this.extendedRcode : edns.extRcode) << 4) | low;
   }
@@ -101,8 +103,8 @@ export class DnsMessage {
     return this.key.slice(0, this.questionEnd - 4 - HEADER_SIZE);
   }
 
-  get qtype(): number { return this.bytes.readUInt16BE(this.questionEnd - 4); }
-  get qclass(): number { return this.bytes.readUInt16BE(this.questionEnd - 2); }
+  get qtype(): number { return u16(this.bytes, this.questionEnd - 4); }
+  get qclass(): number { return u16(this.bytes, this.questionEnd - 2); }
 
   /** The question in presentation form (made on first use: logs, decoded answers). */
   get question(): Question | undefined {
@@ -135,7 +137,7 @@ export class DnsMessage {
       const end = this.questionEnd;
       if (end === HEADER_SIZE) throw new WireError('no question');
       const nameEnd = end - 4;
-      let key = this.bytes.toString('latin1', HEADER_SIZE, end);
+      let key = latin1(this.bytes, HEADER_SIZE, end);
       if (needsFolding(this.bytes, HEADER_SIZE, nameEnd)) {
         const n = nameEnd - HEADER_SIZE;
         key = asciiLower(key.slice(0, n)) + key.slice(n);
@@ -161,11 +163,11 @@ export class DnsMessage {
     }
     if (ar === 0) { this.#edns = null; return; }
     const buf = this.bytes;
-    const nameEnd = skipName(buf, end);
+    const nameEnd = buf[end] === 0 ? end + 1 : skipName(buf, end); // an OPT's owner is the root
     if (nameEnd + 10 > buf.length) throw new WireError('record header runs past the end of the message');
-    const rdlen = buf.readUInt16BE(nameEnd + 8);
+    const rdlen = u16(buf, nameEnd + 8);
     if (nameEnd + 10 + rdlen > buf.length) throw new WireError('record data runs past the end of the message');
-    if (buf.readUInt16BE(nameEnd) !== RRType.OPT) { this.#edns = null; return; }
+    if (u16(buf, nameEnd) !== RRType.OPT) { this.#edns = null; return; }
     if (buf[end] !== 0) throw new WireError('OPT owner is not the root');
     this.#edns = ednsAt(buf, nameEnd + 4, nameEnd + 10 + rdlen);
   }
@@ -243,6 +245,24 @@ function safeQuestionEnd(m: DnsMessage): number {
   } catch {
     return HEADER_SIZE;
   }
+}
+
+/**
+ * The bytes as a latin1 string: Buffer's own latin1Slice where it has one (what toString('latin1')
+ * ends in, without its argument checks and encoding lookup: the key is made once per query).
+ */
+const latin1: (buf: Buffer, start: number, end: number) => string =
+  typeof (Buffer.prototype as { latin1Slice?: unknown }).latin1Slice === 'function'
+    ? (buf, start, end) => (buf as Buffer & { latin1Slice(start: number, end: number): string }).latin1Slice(start, end)
+    : (buf, start, end) => buf.toString('latin1', start, end);
+
+/**
+ * A big-endian 16-bit field. Plain byte reads (Buffer's readUInt16BE validates its argument on every
+ * call, and the hit path reads a dozen fields); a field past the end throws like a malformed message.
+ */
+function u16(buf: Uint8Array, off: number): number {
+  if (off + 2 > buf.length) throw new WireError('message too short for its header');
+  return (buf[off]! << 8) | buf[off + 1]!;
 }
 
 /** True when a name's bytes hold an upper-case ASCII letter (length bytes are at most 63: never a letter). */

@@ -68,11 +68,13 @@ export class BatchUdpListener {
     slot.buf = buf;
     slot.max = slotSize;
     const family = socket.family;
+    const edge = this.edge;
+    const now = edge.clock.now(); // every datagram of the batch arrived with one recvmmsg
     for (let i = 0; i < batch.count; i++) {
       const at = i * slotSize;
       const client = new BatchClient(addrs, i * ADDR_SLOT, family, this.module);
       slot.at = at;
-      const result = this.edge.handle(buf.subarray(at, at + lens[i]!), client, true, slot);
+      const result = edge.handle(buf.subarray(at, at + lens[i]!), client, true, slot, now);
       if (typeof result === 'number') {
         lens[i] = result; // written in place by the edge
       } else if (result === undefined) {

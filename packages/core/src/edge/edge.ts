@@ -4,7 +4,7 @@ import { QueryContext, type ClientInfo } from '../context.js';
 import { DnsMessage } from '../message.js';
 import type { Clock } from '../units.js';
 import { FLAG_QR, FLAG_TC, HEADER_SIZE, MIN_UDP_SIZE, Opcode, Rcode } from '../wire/constants.js';
-import { emitReply, finishReply } from '../wire/finish.js';
+import { finishReply, writeReply } from '../wire/finish.js';
 import { WireError } from '../wire/wire-error.js';
 import type { ZoneRouter } from './route.js';
 import { EdgeStats } from './stats.js';
@@ -38,9 +38,10 @@ export class Edge {
 
   /**
    * `volatile`: the bytes live in memory the transport reuses once this returns (a batch slot);
-   * a query that goes on asynchronously is given its own copy first.
+   * a query that goes on asynchronously is given its own copy first. `now`: when the transport
+   * received the query, if it read the clock already (once per batch).
    */
-  handle(bytes: Buffer, client: ClientInfo, volatile = false, slot?: ReplySlot): EdgeResult {
+  handle(bytes: Buffer, client: ClientInfo, volatile = false, slot?: ReplySlot, now = this.clock.now()): EdgeResult {
     const stats = this.stats;
     stats.received++;
     if (this.closing || bytes.length < HEADER_SIZE || (bytes[2]! & 0x80) !== 0) {
@@ -62,7 +63,7 @@ export class Edge {
       stats.refused++;
       return this.#error(request, Rcode.REFUSED, limit);
     }
-    const ctx = new QueryContext(request, client, block, this.clock.now());
+    const ctx = new QueryContext(request, client, block, now);
     this.inflight++;
     let result;
     try {
@@ -102,8 +103,9 @@ export class Edge {
 
   #finish(ctx: QueryContext, reply: DnsMessage, slot?: ReplySlot): Buffer | number {
     try {
-      const opts = { limit: ctx.udpSize, ede: ctx.state.ede };
-      return slot === undefined ? finishReply(ctx.request, reply, opts) : emitReply(ctx.request, reply, opts, slot.buf, slot.at, slot.max);
+      return slot === undefined
+        ? writeReply(ctx.request, reply, ctx.udpSize, ctx.state.ede, undefined, undefined, 0, 0) as Buffer
+        : writeReply(ctx.request, reply, ctx.udpSize, ctx.state.ede, undefined, slot.buf, slot.at, slot.max);
     } catch (err) {
       return this.#failed(ctx, err);
     }

@@ -45,8 +45,9 @@ export function ednsOptions(buf: Uint8Array, edns: Edns): { code: number; data: 
 }
 
 /** Bytes a fresh OPT takes: 11 fixed, plus an Extended DNS Error option if one is set. */
-export function optLength(ede: number, edeText = ''): number {
-  return 11 + (ede >= 0 ? 6 + Buffer.byteLength(edeText) : 0);
+export function optLength(ede: number, edeText?: string): number {
+  if (ede < 0) return 11;
+  return 17 + (edeText === undefined || edeText === '' ? 0 : Buffer.byteLength(edeText));
 }
 
 /**
@@ -54,23 +55,31 @@ export function optLength(ede: number, edeText = ''): number {
  * Returns the offset past it.
  */
 export function writeOpt(out: Buffer, at: number, opts: { extRcode: number; do: boolean; ede: number; edeText?: string; udpSize?: number }): number {
+  return writeOptRecord(out, at, opts.extRcode, opts.do, opts.ede, opts.edeText, opts.udpSize ?? DEFAULT_EDNS_SIZE);
+}
+
+/** `writeOpt` with plain arguments (the edge writes one per reply). `ede` -1 for none. */
+export function writeOptRecord(out: Buffer, at: number, extRcode: number, doBit: boolean, ede: number, edeText: string | undefined, udpSize: number): number {
   out[at] = 0;                                            // root owner
-  out.writeUInt16BE(RRType.OPT, at + 1);
-  out.writeUInt16BE(opts.udpSize ?? DEFAULT_EDNS_SIZE, at + 3);
-  out[at + 5] = opts.extRcode;
+  out[at + 1] = RRType.OPT >>> 8;
+  out[at + 2] = RRType.OPT & 0xff;
+  out[at + 3] = udpSize >>> 8;
+  out[at + 4] = udpSize & 0xff;
+  out[at + 5] = extRcode;
   out[at + 6] = 0;                                        // version 0
-  out[at + 7] = opts.do ? 0x80 : 0;
+  out[at + 7] = doBit ? 0x80 : 0;
   out[at + 8] = 0;
-  if (opts.ede < 0) {
-    out.writeUInt16BE(0, at + 9);
+  if (ede < 0) {
+    out[at + 9] = 0;
+    out[at + 10] = 0;
     return at + 11;
   }
-  const text = opts.edeText ?? '';
+  const text = edeText ?? '';
   const textLen = Buffer.byteLength(text);
   out.writeUInt16BE(6 + textLen, at + 9);
   out.writeUInt16BE(EdnsOption.EDE, at + 11);
   out.writeUInt16BE(2 + textLen, at + 13);
-  out.writeUInt16BE(opts.ede, at + 15);
+  out.writeUInt16BE(ede, at + 15);
   if (textLen > 0) out.write(text, at + 17, 'utf8');
   return at + 17 + textLen;
 }

@@ -1,10 +1,10 @@
 import { DnsMessage } from '../message.js';
 import { decodePacket, encodePacket } from './packet.js';
 import {
-  FLAG_AD, FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, FLAG_TC, HEADER_SIZE, OFF_ANCOUNT, OFF_ARCOUNT, OFF_FLAGS,
-  OFF_ID, OFF_NSCOUNT, OPCODE_MASK, RCODE_MASK,
+  DEFAULT_EDNS_SIZE, FLAG_AD, FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, FLAG_TC, HEADER_SIZE, OFF_ANCOUNT, OFF_ARCOUNT, OFF_FLAGS,
+  OFF_ID, OFF_NSCOUNT, OFF_QDCOUNT, OPCODE_MASK, RCODE_MASK,
 } from './constants.js';
-import { optLength, writeOpt } from './edns.js';
+import { optLength, writeOptRecord } from './edns.js';
 import { fitReply } from './fit.js';
 
 /** What the edge knows about the client when it writes a reply. */
@@ -35,56 +35,83 @@ export function finishReply(request: DnsMessage, original: DnsMessage, opts: Fin
  * overwritten); returns the number of bytes written, or a new Buffer when it does not fit.
  */
 export function emitReply(request: DnsMessage, original: DnsMessage, opts: FinishOptions, target: Buffer | undefined, base: number, max: number): Buffer | number {
+  return writeReply(request, original, opts.limit, opts.ede ?? -1, opts.edeText, target, base, max);
+}
+
+/**
+ * `emitReply` with its options as plain arguments: what the edge calls once per query, so it makes
+ * no options object, no fit object on the common path and no Buffer views for small copies.
+ */
+export function writeReply(
+  request: DnsMessage, original: DnsMessage, limit: number, edeCode: number, edeText: string | undefined,
+  target: Buffer | undefined, base: number, max: number,
+): Buffer | number {
   const reply = withOptLast(original);
   const layout = reply.layout;
-  // Everything needed from the query, read first.
+  // Everything needed from the query, read first (`target` may be the query's own memory).
+  const q = request.bytes;
   const clientEdns = request.edns;
-  const reqId = request.id;
-  const reqFlags = request.flags;
-  const wantsAd = request.ad || (clientEdns?.do ?? false);
+  const reqId = (q[0]! << 8) | q[1]!;
+  const reqFlags = (q[2]! << 8) | q[3]!;
+  const wantsAd = (reqFlags & FLAG_AD) !== 0 || (clientEdns !== undefined && clientEdns.do);
+  const clientDo = clientEdns !== undefined && clientEdns.do;
   const qEnd = request.questionEnd;
-  const ede = clientEdns !== undefined ? (opts.ede ?? -1) : -1;
-  const reserve = clientEdns !== undefined ? optLength(ede, opts.edeText) : 0;
-  const fit = fitReply(layout, opts.limit, reserve);
-  const size = fit.bytes + reserve;
+  const ede = clientEdns !== undefined ? edeCode : -1;
+  const reserve = clientEdns !== undefined ? optLength(ede, edeText) : 0;
+
+  // What goes out: everything when it fits (the common case, decided here), else `fitReply`.
+  const count = layout.an + layout.ns + layout.ar;
+  const opt = layout.opt;
+  let keep = count;
+  let bytes = opt >= 0 ? layout.end - (layout.stop[opt]! - layout.start[opt]!) : layout.end;
+  let tc = false;
+  if (bytes + reserve > limit) {
+    const fit = fitReply(layout, limit, reserve);
+    keep = fit.keep;
+    bytes = fit.bytes;
+    tc = fit.tc;
+  }
+  const size = bytes + reserve;
   let out: Buffer;
   let at: number;
   if (target !== undefined && size <= max) { out = target; at = base; } else { out = Buffer.allocUnsafe(size); at = 0; }
+
   // The client's question bytes, case and all (same length: the names differ only in case); when
-  // `out` is the query's memory they are already in place.
+  // `out` is the query's memory they are already in place. Then the records.
   const src = reply.bytes;
   if (qEnd === layout.questionEnd && qEnd > HEADER_SIZE) {
-    src.copy(out, at, 0, HEADER_SIZE);
-    const q = request.bytes;
-    if (out.buffer !== q.buffer || out.byteOffset + at !== q.byteOffset) q.copy(out, at + HEADER_SIZE, HEADER_SIZE, qEnd);
-    src.copy(out, at + qEnd, qEnd, fit.bytes);
+    if (out.buffer !== q.buffer || out.byteOffset + at !== q.byteOffset) copyBytes(q, HEADER_SIZE, qEnd, out, at + HEADER_SIZE);
+    copyBytes(src, qEnd, bytes, out, at + qEnd);
   } else {
-    src.copy(out, at, 0, fit.bytes);
+    copyBytes(src, HEADER_SIZE, bytes, out, at + HEADER_SIZE);
   }
 
   // Header: the client's ID, its opcode, RD and CD; QR and RA always; the reply's AA, AD and rcode.
-  out.writeUInt16BE(reqId, at + OFF_ID);
-  let flags = FLAG_QR | FLAG_RA | (reqFlags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | (reply.flags & (0x0400 | FLAG_AD | RCODE_MASK));
-  if (fit.tc || reply.tc) flags |= FLAG_TC;
+  const replyFlags = (src[2]! << 8) | src[3]!;
+  let flags = FLAG_QR | FLAG_RA | (reqFlags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | (replyFlags & (0x0400 | FLAG_AD | RCODE_MASK));
+  if (tc || (replyFlags & FLAG_TC) !== 0) flags |= FLAG_TC;
   if ((flags & FLAG_AD) !== 0 && !wantsAd) flags &= ~FLAG_AD;
-  out.writeUInt16BE(flags, at + OFF_FLAGS);
-
-  const keep = fit.keep;
+  put16(out, at + OFF_ID, reqId);
+  put16(out, at + OFF_FLAGS, flags);
+  out[at + OFF_QDCOUNT] = src[OFF_QDCOUNT]!;
+  out[at + OFF_QDCOUNT + 1] = src[OFF_QDCOUNT + 1]!;
+  let an = layout.an;
+  let ns = layout.ns;
   let ar = layout.ar;
-  if (keep !== layout.an + layout.ns + layout.ar || layout.opt >= 0) {
-    let an = 0;
-    let ns = 0;
+  if (keep !== count || opt >= 0) {
+    an = 0;
+    ns = 0;
     ar = 0;
     const section = layout.section;
     for (let i = 0; i < keep; i++) {
-      if (i === layout.opt) continue;
+      if (i === opt) continue;
       const sec = section[i];
       if (sec === 0) an++; else if (sec === 1) ns++; else ar++;
     }
-    out.writeUInt16BE(an, at + OFF_ANCOUNT);
-    out.writeUInt16BE(ns, at + OFF_NSCOUNT);
-    out.writeUInt16BE(ar, at + OFF_ARCOUNT);
   }
+  put16(out, at + OFF_ANCOUNT, an);
+  put16(out, at + OFF_NSCOUNT, ns);
+  put16(out, at + OFF_ARCOUNT, clientEdns !== undefined ? ar + 1 : ar);
 
   // TTLs: aged by the time an entry spent in the cache, or all set (stale answers).
   const age = reply.ttlAge;
@@ -92,21 +119,37 @@ export function emitReply(request: DnsMessage, original: DnsMessage, opts: Finis
   if (age !== 0 || set >= 0) {
     const ttlAt = layout.ttlAt;
     for (let i = 0; i < keep; i++) {
-      if (i === layout.opt) continue;
+      if (i === opt) continue;
       const pos = at + ttlAt[i]!;
-      if (set >= 0) out.writeUInt32BE(set, pos);
+      if (set >= 0) put32(out, pos, set);
       else {
-        const ttl = out.readUInt32BE(pos) - age;
-        out.writeUInt32BE(ttl > 0 ? ttl : 0, pos);
+        const ttl = ((out[pos]! << 24) >>> 0) + ((out[pos + 1]! << 16) | (out[pos + 2]! << 8) | out[pos + 3]!) - age;
+        put32(out, pos, ttl > 0 ? ttl : 0);
       }
     }
   }
 
-  if (clientEdns !== undefined) {
-    out.writeUInt16BE(ar + 1, at + OFF_ARCOUNT);
-    writeOpt(out, at + fit.bytes, { extRcode: reply.rcode >> 4, do: clientEdns.do, ede, edeText: opts.edeText });
-  }
+  if (clientEdns !== undefined) writeOptRecord(out, at + bytes, reply.rcode >> 4, clientDo, ede, edeText, DEFAULT_EDNS_SIZE);
   return out === target ? size : out;
+}
+
+/** Copies src[from, to) to dst at `at`: a plain loop for the short spans of a typical reply (no view made), `set` for long ones. */
+function copyBytes(src: Uint8Array, from: number, to: number, dst: Uint8Array, at: number): void {
+  const n = to - from;
+  if (n > 128) { dst.set(src.subarray(from, to), at); return; }
+  for (let i = 0; i < n; i++) dst[at + i] = src[from + i]!;
+}
+
+function put16(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 8;
+  out[at + 1] = v & 0xff;
+}
+
+function put32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = (v >>> 16) & 0xff;
+  out[at + 2] = (v >>> 8) & 0xff;
+  out[at + 3] = v & 0xff;
 }
 
 /**
