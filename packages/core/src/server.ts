@@ -8,6 +8,7 @@ import { ZoneRouter } from './edge/route.js';
 import { TcpListener, TCP_DEFAULTS, type TcpOptions } from './edge/tcp-listener.js';
 import { UdpListener } from './edge/udp-listener.js';
 import { BatchUdpListener, loadBatchTransport } from './edge/batch-listener.js';
+import { publishEdgeMetrics, type PortCounts } from './edge/metrics.js';
 import type { PluginInput } from './plugin.js';
 import { systemClock, type Clock } from './units.js';
 import { canonicalName } from './wire/name.js';
@@ -32,6 +33,7 @@ export class DnsServer {
   #batch: Awaited<ReturnType<typeof loadBatchTransport>>;
   readonly #tcp: TcpListener[] = [];
   #started = false;
+  #unpublish: (() => void) | undefined;
 
   constructor(blocks: readonly ServerBlock[], readonly clock: Clock, readonly logger: Logger, readonly metrics: Registry, readonly tcpOptions: TcpOptions = TCP_DEFAULTS) {
     this.#blocks = blocks;
@@ -58,6 +60,7 @@ export class DnsServer {
     this.udpTransport = this.#batch !== undefined ? 'batch' : 'dgram';
     this.logger.info({ transport: this.udpTransport }, this.udpTransport === 'batch' ? 'UDP: batched transport (recvmmsg/sendmmsg)' : "UDP: Node's dgram");
     for (const block of this.#blocks) await block.start();
+    this.#unpublish = publishEdgeMetrics(this.metrics, () => this.portCounts());
     try {
       for (const [port, edge] of this.edges) {
         const hosts = hostsFor(edge.router.blocks);
@@ -174,12 +177,33 @@ export class DnsServer {
     return this.#udp[0]?.address.port ?? 0;
   }
 
+  /** Each listening port's edge and UDP counters (summed over its addresses). */
+  portCounts(): PortCounts[] {
+    const out: PortCounts[] = [];
+    for (const edge of this.edges.values()) {
+      const udp = { sendFailures: 0, batches: 0, datagrams: 0 };
+      let port = -1;
+      for (const l of this.#udp) {
+        if (l.edge !== edge) continue;
+        port = l.address.port;
+        const c = l.counts;
+        udp.sendFailures += c.sendFailures;
+        udp.batches += c.batches;
+        udp.datagrams += c.datagrams;
+      }
+      if (port >= 0) out.push({ port, stats: edge.stats, udp });
+    }
+    return out;
+  }
+
   async stop(drainTimeout = 5000): Promise<void> {
     await Promise.all([...this.edges.values()].map((e) => e.drain(drainTimeout)));
     // Replies of the last queries are handed to their sockets in the next turns; let them go out.
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setTimeout(resolve, 10));
     await Promise.all([...this.#udp.splice(0), ...this.#tcp.splice(0)].map((l) => l.close()));
+    this.#unpublish?.();
+    this.#unpublish = undefined;
     for (const block of this.#blocks) await block.stop();
   }
 

@@ -96,6 +96,33 @@ describe('the edge', () => {
     expect(opt.ednsVersion).toBe(0);
   });
 
+  it('counts what it reads, drops and answers itself on the server registry, per port', async () => {
+    server = await createServer({ zones: ['example.'], plugins: [answerA] }).start();
+    const port = server.port;
+    const twoQuestions = dnsPacket.encode({ type: 'query', id: 1, questions: [{ name: 'a.example', type: 'A' }, { name: 'b.example', type: 'A' }] });
+    const notify = Buffer.from(query('a.example')); notify[2] = (notify[2]! & 0x87) | (4 << 3);
+    const v1 = dnsPacket.encode({ type: 'query', id: 5, questions: [{ name: 'a.example', type: 'A' }], additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 1 }] });
+    for (const bytes of [twoQuestions, notify, v1, query('other.test'), query('a.example'), query('b.example')]) expect(await udp(bytes, port)).toBeDefined();
+    expect(await udp(Buffer.from([1, 2, 3]), port, 200)).toBeUndefined();
+    const text = await server.metrics.metrics();
+    const value = (line: string): number => Number(new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value(`dnsmesh_edge_queries_total{port="${port}"}`)).toBe(7);
+    expect(value(`dnsmesh_edge_dropped_total{port="${port}"}`)).toBe(1);
+    for (const rcode of ['FORMERR', 'NOTIMP', 'BADVERS', 'REFUSED']) expect(value(`dnsmesh_edge_replies_total{port="${port}",rcode="${rcode}"}`), rcode).toBe(1);
+    expect(value(`dnsmesh_edge_replies_total{port="${port}",rcode="SERVFAIL"}`)).toBe(0);
+    expect(value(`dnsmesh_udp_send_failures_total{port="${port}"}`)).toBe(0);
+    // The batched transport counts its batches and their datagrams (every datagram, the dropped one too); dgram has none.
+    const datagrams = value(`dnsmesh_udp_batch_datagrams_total{port="${port}"}`);
+    const batches = value(`dnsmesh_udp_batches_total{port="${port}"}`);
+    if (server.udpTransport === 'batch') {
+      expect(datagrams).toBe(7);
+      expect(batches).toBeGreaterThanOrEqual(1);
+      expect(batches).toBeLessThanOrEqual(7);
+    } else {
+      expect([datagrams, batches]).toEqual([0, 0]);
+    }
+  });
+
   it('answers pipelined TCP queries on one connection as each is ready', async () => {
     server = await createServer({ plugins: [slowFor('slow.test.', 150), answerA] }).start();
     const socket = net.connect(server.port, '127.0.0.1');

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import type { Batch, BatchSocket } from '@dnsmesh/udp-batch';
 import type { ClientInfo } from '../context.js';
 import type { Edge, ReplySlot } from './edge.js';
+import type { UdpCounts } from './metrics.js';
 import { UDP_SOCKET_BUFFER } from './udp-listener.js';
 
 type BatchModule = typeof import('@dnsmesh/udp-batch');
@@ -58,8 +59,12 @@ export class BatchUdpListener {
   }
 
   get address(): { host: string; port: number } {
-    return { host: this.host, port: this.#socket!.port };
+    // Still known once closed (the metrics read it at scrape time).
+    this.#port = this.#socket?.port ?? this.#port;
+    return { host: this.host, port: this.#port ?? this.port };
   }
+
+  #port: number | undefined;
 
   #onBatch(batch: Batch): void {
     const { buf, lens, addrs, slotSize } = batch;
@@ -94,6 +99,18 @@ export class BatchUdpListener {
   get dropped(): number {
     return this.#socket?.stats.sendDropped ?? 0;
   }
+
+  /** What the socket counted (dnsmesh_udp_* metrics); the last figures stay once it is closed. */
+  get counts(): UdpCounts {
+    const socket = this.#socket;
+    if (socket !== undefined) {
+      const s = socket.stats;
+      this.#last = { sendFailures: s.sendDropped + s.rejected, batches: s.batches, datagrams: s.received };
+    }
+    return this.#last;
+  }
+
+  #last: UdpCounts = { sendFailures: 0, batches: 0, datagrams: 0 };
 
   close(): Promise<void> {
     this.#socket?.close();

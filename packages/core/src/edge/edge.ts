@@ -120,6 +120,7 @@ export class Edge {
   #error(request: DnsMessage, rcode: number, limit: number): Buffer | undefined {
     if (rcode === Rcode.FORMERR) this.stats.formerr++;
     else if (rcode === Rcode.NOTIMP) this.stats.notimp++;
+    else if (rcode === Rcode.BADVERS) this.stats.badvers++;
     let reply: DnsMessage;
     try {
       reply = DnsMessage.reply(request, rcode);

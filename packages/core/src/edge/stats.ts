@@ -8,10 +8,10 @@ export class EdgeStats {
   formerr = 0;
   /** Opcodes other than QUERY, answered with NOTIMP. */
   notimp = 0;
+  /** Queries with an EDNS version other than 0, answered with BADVERS. */
+  badvers = 0;
   /** Queries that no server block covers, answered with REFUSED. */
   refused = 0;
   /** Chains that threw or rejected, answered with SERVFAIL. */
   errors = 0;
-  /** UDP replies the socket failed to send. */
-  sendFailures = 0;
 }

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import type { ClientInfo } from '../context.js';
 import type { Edge } from './edge.js';
+import type { UdpCounts } from './metrics.js';
 
 /**
  * Socket buffer size asked for (the kernel caps it at net.core.rmem_max/wmem_max). The default
@@ -11,6 +12,8 @@ export const UDP_SOCKET_BUFFER = 4 * 1024 * 1024;
 /** A UDP socket feeding the edge. One reply per query, sent to where the query came from. */
 export class UdpListener {
   #socket: dgram.Socket | undefined;
+  /** What the socket counted (dnsmesh_udp_* metrics). */
+  readonly counts: UdpCounts = { sendFailures: 0, batches: 0, datagrams: 0 };
 
   constructor(readonly edge: Edge, readonly host: string, readonly port: number) {}
 
@@ -21,7 +24,7 @@ export class UdpListener {
       socket.once('error', reject);
       socket.bind(this.port, this.host, () => { socket.off('error', reject); resolve(); });
     });
-    socket.on('error', () => { this.edge.stats.sendFailures++; });
+    socket.on('error', () => { this.counts.sendFailures++; });
     socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
     this.#socket = socket;
   }
