@@ -44,6 +44,9 @@ try {
     ratios.push(d.qpsPerCpu / u.qpsPerCpu);
     process.stdout.write(`pair ${i + 1}: unbound ${fmt(u.qpsPerCpu)} qps/CPU-s (${fmt(u.usPerQuery, 1)} µs, ${fmt(100 * u.userShare)}% user), ${dnsmesh.label} ${fmt(d.qpsPerCpu)} (${fmt(d.usPerQuery, 1)} µs, ${fmt(100 * d.userShare)}% user, ${fmt(d.qps)} qps, upstream ${d.upstreamQueries}): ${fmt(ratios.at(-1), 2)}x\n`);
   }
+  const text = await (await fetch(`http://127.0.0.1:${dnsmesh.metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined))?.text();
+  const sum = (name) => (text ?? '').split('\n').filter((l) => l.startsWith(`${name}{`)).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  if (sum('dnsmesh_udp_batches_total') > 0) process.stdout.write(`mean batch: ${fmt(sum('dnsmesh_udp_batch_datagrams_total') / sum('dnsmesh_udp_batches_total'), 1)} datagrams\n`);
   const sorted = [...ratios].sort((a, b) => a - b);
   process.stdout.write(`median ${fmt(sorted[Math.floor(sorted.length / 2)], 2)}x Unbound (qps per server CPU-second)\n`);
 } finally {

@@ -15,7 +15,10 @@ import { EdgeStats } from './stats.js';
  */
 export type EdgeResult = Buffer | number | undefined | Promise<Buffer | undefined>;
 
-/** Memory a transport lends for a synchronous reply (the datagram's batch slot); reused per query. */
+/**
+ * Memory a transport lends for a synchronous reply (the datagram's batch slot); reused per query.
+ * The query's own bytes are at `buf[at]` (the reply overwrites them once they are read).
+ */
 export interface ReplySlot {
   buf: Buffer;
   at: number;
@@ -105,7 +108,7 @@ export class Edge {
     try {
       return slot === undefined
         ? writeReply(ctx.request, reply, ctx.udpSize, ctx.state.ede, undefined, undefined, 0, 0) as Buffer
-        : writeReply(ctx.request, reply, ctx.udpSize, ctx.state.ede, undefined, slot.buf, slot.at, slot.max);
+        : writeReply(ctx.request, reply, ctx.udpSize, ctx.state.ede, undefined, slot.buf, slot.at, slot.max, true);
     } catch (err) {
       return this.#failed(ctx, err);
     }

@@ -35,16 +35,20 @@ export function finishReply(request: DnsMessage, original: DnsMessage, opts: Fin
  * overwritten); returns the number of bytes written, or a new Buffer when it does not fit.
  */
 export function emitReply(request: DnsMessage, original: DnsMessage, opts: FinishOptions, target: Buffer | undefined, base: number, max: number): Buffer | number {
-  return writeReply(request, original, opts.limit, opts.ede ?? -1, opts.edeText, target, base, max);
+  const q = request.bytes;
+  const inPlace = target !== undefined && target.buffer === q.buffer && target.byteOffset + base === q.byteOffset;
+  return writeReply(request, original, opts.limit, opts.ede ?? -1, opts.edeText, target, base, max, inPlace);
 }
 
 /**
  * `emitReply` with its options as plain arguments: what the edge calls once per query, so it makes
  * no options object, no fit object on the common path and no Buffer views for small copies.
+ * `inPlace`: `target` at `base` is where the query's own bytes are (its question need not be
+ * copied), which the caller knows (asking the typed arrays costs a native call each).
  */
 export function writeReply(
   request: DnsMessage, original: DnsMessage, limit: number, edeCode: number, edeText: string | undefined,
-  target: Buffer | undefined, base: number, max: number,
+  target: Buffer | undefined, base: number, max: number, inPlace = false,
 ): Buffer | number {
   const reply = withOptLast(original);
   const layout = reply.layout;
@@ -80,7 +84,7 @@ export function writeReply(
   // `out` is the query's memory they are already in place. Then the records.
   const src = reply.bytes;
   if (qEnd === layout.questionEnd && qEnd > HEADER_SIZE) {
-    if (out.buffer !== q.buffer || out.byteOffset + at !== q.byteOffset) copyBytes(q, HEADER_SIZE, qEnd, out, at + HEADER_SIZE);
+    if (out !== target || !inPlace) copyBytes(q, HEADER_SIZE, qEnd, out, at + HEADER_SIZE);
     copyBytes(src, qEnd, bytes, out, at + qEnd);
   } else {
     copyBytes(src, HEADER_SIZE, bytes, out, at + HEADER_SIZE);

@@ -29,6 +29,9 @@ export class ZoneCounts {
   readonly requests = new Float64Array(PROTO_LABELS.length * FAMILY_LABELS.length * TYPES);
   /** Responses by the plugin that wrote them ("" when none said), then by rcode. */
   readonly responses = new Map<string, number[]>();
+  /** The plugin of the last response counted, and its array in `responses`. */
+  lastPlugin: string | undefined;
+  lastCounts: number[] = [];
   /** Request durations in seconds (CoreDNS's buckets), read at scrape time. */
   readonly duration = new HistogramCounts(DURATION_BUCKETS);
 
@@ -66,10 +69,17 @@ export class QueryCounts {
   }
 
   response(zone: ZoneCounts, plugin: string, rcode: number): void {
-    let byRcode = zone.responses.get(plugin);
-    if (byRcode === undefined) {
-      byRcode = new Array<number>(RCODE_SLOTS).fill(0);
-      zone.responses.set(plugin, byRcode);
+    // Most replies in a row come from one plugin (cache hits): skip the map for a repeat.
+    let byRcode: number[] | undefined;
+    if (zone.lastPlugin === plugin) byRcode = zone.lastCounts;
+    else {
+      byRcode = zone.responses.get(plugin);
+      if (byRcode === undefined) {
+        byRcode = new Array<number>(RCODE_SLOTS).fill(0);
+        zone.responses.set(plugin, byRcode);
+      }
+      zone.lastPlugin = plugin;
+      zone.lastCounts = byRcode;
     }
     const seen = byRcode[rcode];
     byRcode[rcode] = seen === undefined ? 1 : seen + 1;
