@@ -1,14 +1,21 @@
 #!/usr/bin/env node
 // A quick look at the cache-hit path while working on it: dnsmesh (peers/dnsmesh-chain.Corefile,
-// the production chain) and Unbound, warmed, then max-throughput dnsperf runs alternating between
-// them (servers on CPU 0, dnsperf on CPU 1); prints qps per server CPU-second and the ratio per pair
-// and their median. Not a report: run.mjs writes the figures that count.
+// the production chain) and Unbound, warmed, then max-throughput dnsperf runs in turn (servers on
+// CPU 0, dnsperf on CPU 1, the order rotating each round); prints qps per server CPU-second, the
+// user share of that CPU, each dnsmesh's ratio to Unbound per round and the medians, and the mean
+// UDP batch. Not a report: run.mjs writes the figures that count.
 //
 //   node bench/quick.mjs [--pairs 3] [--seconds 5] [--corefile dnsmesh-chain.Corefile] [--dgram]
+//                        [--base DIR]
+//
+// --base DIR adds a second dnsmesh run from another built checkout (DIR/apps/server/dist/main.js),
+// e.g. the commit before a change: the two alternate in one session, so the VM's drift cancels
+// and "new ÷ base" shows what the change did.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dnsperf, queryFile } from './lib/dnsperf.mjs';
 import { measure } from './lib/measure.mjs';
-import { readFileSync } from 'node:fs';
 import { installCleanup, pinSelf, stopAll } from './lib/procs.mjs';
 import { fmt } from './lib/report.mjs';
 import { CLIENT_CPU, startDnsmesh, startUnbound, startUpstream, tempDir } from './lib/servers.mjs';
@@ -17,38 +24,49 @@ const { values } = parseArgs({
   options: {
     pairs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' },
     corefile: { type: 'string', default: 'dnsmesh-chain.Corefile' }, dgram: { type: 'boolean', default: false },
+    base: { type: 'string' },
   },
 });
 installCleanup();
 pinSelf(CLIENT_CPU);
 const dir = tempDir();
 const names = queryFile(dir, 'names.txt', Array.from({ length: 1000 }, (_, i) => `n${i}.bench.example A`));
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2; };
 try {
   const upstream = await startUpstream({ zone: 'bench.example', names: 1000, ttl: 3600, bigTtl: 3600, bigRecords: 40, truncateUdpAt: 512 });
   const unbound = await startUnbound('unbound.conf', upstream.port);
-  const dnsmesh = await startDnsmesh(values.corefile, upstream.port, { dgram: values.dgram });
-  for (const s of [unbound, dnsmesh]) await dnsperf(s.port, { file: names, edns: true, runs: 1, seconds: 30 });
-  await dnsperf(dnsmesh.port, { file: names, edns: true, seconds: 3 }); // JIT warm-up
-  const ratios = [];
+  const dnsmesh = await startDnsmesh(values.corefile, upstream.port, { dgram: values.dgram, label: 'dnsmesh' });
+  const servers = [unbound, dnsmesh];
+  if (values.base !== undefined) {
+    servers.push(await startDnsmesh(values.corefile, upstream.port, { dgram: values.dgram, label: 'base', main: join(values.base, 'apps/server/dist/main.js') }));
+  }
+  for (const s of servers) await dnsperf(s.port, { file: names, edns: true, runs: 1, seconds: 30 });
+  for (const s of servers.slice(1)) await dnsperf(s.port, { file: names, edns: true, seconds: 3 }); // JIT warm-up
+  const ratios = new Map(servers.slice(1).map((s) => [s.label, []]));
+  const vsBase = [];
   for (let i = 0; i < Number(values.pairs); i++) {
-    const order = i % 2 === 0 ? [unbound, dnsmesh] : [dnsmesh, unbound];
-    const r = {};
+    const order = servers.map((_, k) => servers[(k + i) % servers.length]);
+    const r = new Map();
     for (const s of order) {
       const t0 = userSys(s.pid);
-      r[s.label] = await measure(s, upstream, { file: names, edns: true, seconds: Number(values.seconds) });
+      const m = await measure(s, upstream, { file: names, edns: true, seconds: Number(values.seconds) });
       const t1 = userSys(s.pid);
-      r[s.label].userShare = (t1.user - t0.user) / (t1.user - t0.user + t1.sys - t0.sys);
+      m.userShare = (t1.user - t0.user) / (t1.user - t0.user + t1.sys - t0.sys);
+      r.set(s.label, m);
     }
-    const u = r[unbound.label];
-    const d = r[dnsmesh.label];
-    ratios.push(d.qpsPerCpu / u.qpsPerCpu);
-    process.stdout.write(`pair ${i + 1}: unbound ${fmt(u.qpsPerCpu)} qps/CPU-s (${fmt(u.usPerQuery, 1)} µs, ${fmt(100 * u.userShare)}% user), ${dnsmesh.label} ${fmt(d.qpsPerCpu)} (${fmt(d.usPerQuery, 1)} µs, ${fmt(100 * d.userShare)}% user, ${fmt(d.qps)} qps, upstream ${d.upstreamQueries}): ${fmt(ratios.at(-1), 2)}x\n`);
+    const u = r.get(unbound.label);
+    const parts = servers.map((s) => { const m = r.get(s.label); return `${s.label} ${fmt(m.qpsPerCpu)} (${fmt(m.usPerQuery, 2)} µs, ${fmt(100 * m.userShare)}% user)`; });
+    for (const s of servers.slice(1)) ratios.get(s.label).push(r.get(s.label).qpsPerCpu / u.qpsPerCpu);
+    if (servers.length === 3) vsBase.push(r.get(servers[1].label).qpsPerCpu / r.get(servers[2].label).qpsPerCpu);
+    process.stdout.write(`round ${i + 1}: ${parts.join(', ')}; ÷ unbound: ${servers.slice(1).map((s) => `${s.label} ${fmt(ratios.get(s.label).at(-1), 2)}x`).join(', ')}${vsBase.length > 0 ? `; dnsmesh ÷ base ${fmt(vsBase.at(-1), 3)}` : ''}\n`);
   }
-  const text = await (await fetch(`http://127.0.0.1:${dnsmesh.metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined))?.text();
-  const sum = (name) => (text ?? '').split('\n').filter((l) => l.startsWith(`${name}{`)).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
-  if (sum('dnsmesh_udp_batches_total') > 0) process.stdout.write(`mean batch: ${fmt(sum('dnsmesh_udp_batch_datagrams_total') / sum('dnsmesh_udp_batches_total'), 1)} datagrams\n`);
-  const sorted = [...ratios].sort((a, b) => a - b);
-  process.stdout.write(`median ${fmt(sorted[Math.floor(sorted.length / 2)], 2)}x Unbound (qps per server CPU-second)\n`);
+  for (const s of servers.slice(1)) {
+    const text = await (await fetch(`http://127.0.0.1:${s.metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined))?.text();
+    const sum = (name) => (text ?? '').split('\n').filter((l) => l.startsWith(`${name}{`)).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+    const batches = sum('dnsmesh_udp_batches_total');
+    process.stdout.write(`${s.label}: median ${fmt(median(ratios.get(s.label)), 2)}x Unbound (qps per server CPU-second)${batches > 0 ? `, mean batch ${fmt(sum('dnsmesh_udp_batch_datagrams_total') / batches, 1)} datagrams` : ''}\n`);
+  }
+  if (vsBase.length > 0) process.stdout.write(`dnsmesh ÷ base: median ${fmt(median(vsBase), 3)}\n`);
 } finally {
   await stopAll();
 }

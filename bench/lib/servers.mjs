@@ -85,13 +85,13 @@ export async function startUpstream(spec) {
  * dnsmesh from a bench/peers/ Corefile template; `nodeArgs` e.g. ['--cpu-prof'], `dgram` forces Node's
  * dgram (DNSMESH_UDP_BATCH=0). The label gets the UDP transport dnsmesh says it uses: 'dnsmesh (batch)'.
  */
-export async function startDnsmesh(template, upstreamPort, { nodeArgs = [], label = 'dnsmesh', dgram = false } = {}) {
+export async function startDnsmesh(template, upstreamPort, { nodeArgs = [], label = 'dnsmesh', dgram = false, main = DNSMESH_MAIN } = {}) {
   const port = await freePort();
   const metricsPort = await freePort();
   const dir = tempDir();
   writeFileSync(join(dir, 'Corefile'), render(template, { PORT: port, UPSTREAM_PORT: upstreamPort, METRICS_PORT: metricsPort }));
   const env = dgram ? { ...process.env, DNSMESH_UDP_BATCH: '0' } : process.env;
-  const child = spawnPinned(SERVER_CPU, process.execPath, [...nodeArgs, DNSMESH_MAIN, '-conf', 'Corefile'], { cwd: dir, label, env });
+  const child = spawnPinned(SERVER_CPU, process.execPath, [...nodeArgs, main, '-conf', 'Corefile'], { cwd: dir, label, env });
   await waitForOutput(child, /dnsmesh-\d/);
   // Older builds log no transport: they only had dgram.
   const transport = /"transport":"(\w+)"/.exec(child.err)?.[1] ?? 'dgram';

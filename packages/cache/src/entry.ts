@@ -1,4 +1,4 @@
-import { DnsMessage, type Instant, type Layout, type Ttl } from '@dnsmesh/core';
+import { DnsMessage, type Instant, type Layout, type Ttl, type WireImage } from '@dnsmesh/core';
 
 export type EntryKind = 'success' | 'denial' | 'servfail';
 
@@ -7,8 +7,15 @@ export type EntryKind = 'success' | 'denial' | 'servfail';
  * record sits. A hit hands out a view on these bytes with an age; the edge copies them once while
  * it writes the client's ID, question case and the aged TTLs.
  */
-export class CacheEntry {
+export class CacheEntry implements WireImage {
   readonly expiresAt: Instant;
+  /** The bytes, then each record's TTL offset (u16): what a hit is written from (`WireImage`). */
+  readonly wire: Buffer;
+  readonly length: number;
+  readonly questionEnd: number;
+  readonly records: number;
+  /** The stored message (a view on `wire`). */
+  readonly bytes: Buffer;
   /** Served since the last eviction pass looked (second-chance eviction). */
   ref = 0;
   hits = 0;
@@ -20,7 +27,7 @@ export class CacheEntry {
 
   constructor(
     readonly key: string,
-    readonly bytes: Buffer,
+    bytes: Buffer,
     readonly layout: Layout,
     readonly kind: EntryKind,
     readonly storedAt: Instant,
@@ -37,11 +44,22 @@ export class CacheEntry {
     readonly answersDirectly = true,
   ) {
     this.expiresAt = storedAt + ttl * 1000;
+    // Stored replies carry no OPT (classify drops it), so every record has a TTL to age.
+    const records = layout.an + layout.ns + layout.ar;
+    if (layout.opt >= 0) throw new Error('a cache entry holds no OPT record');
+    const wire = Buffer.allocUnsafe(bytes.length + 2 * records);
+    bytes.copy(wire, 0);
+    for (let i = 0; i < records; i++) wire.writeUInt16BE(layout.ttlAt[i]!, bytes.length + 2 * i);
+    this.wire = wire;
+    this.bytes = wire.subarray(0, bytes.length);
+    this.length = bytes.length;
+    this.questionEnd = layout.questionEnd;
+    this.records = records;
   }
 
-  /** Bytes the entry holds, for the memory budget (the bytes plus a fixed estimate of the rest). */
+  /** Bytes the entry holds, for the memory budget (the wire image plus a fixed estimate of the rest). */
   get size(): number {
-    return this.bytes.length + this.key.length * 2 + 256;
+    return this.wire.length + this.key.length * 2 + 256;
   }
 
   freshAt(now: Instant): boolean {
@@ -56,6 +74,7 @@ export class CacheEntry {
   /** The reply for a hit: TTLs aged by the whole seconds spent in the cache (or kept as stored). */
   toReply(now: Instant, keepttl = false): DnsMessage {
     const reply = new DnsMessage(this.bytes, this.layout);
+    reply.image = this;
     if (!keepttl) reply.ttlAge = Math.floor((now - this.storedAt) / 1000);
     return reply;
   }
@@ -63,6 +82,7 @@ export class CacheEntry {
   /** The reply for a stale answer: every TTL set to `replyTtl` (RFC 8767 §4). */
   staleReply(replyTtl: Ttl): DnsMessage {
     const reply = new DnsMessage(this.bytes, this.layout);
+    reply.image = this;
     reply.ttlSet = replyTtl;
     return reply;
   }

@@ -9,7 +9,7 @@ export { readEdns, ednsOptions, writeOpt, writeOptRecord, optLength, type Edns }
 export { fitReply, type Fit } from './wire/fit.js';
 export { finishReply, emitReply, writeReply, withOptLast, type FinishOptions } from './wire/finish.js';
 export { decodePacket, encodePacket, type DecodedMessage, type DecodedRecord } from './wire/packet.js';
-export { DnsMessage, type Question } from './message.js';
+export { DnsMessage, type Question, type WireImage } from './message.js';
 export { QueryContext, initialState, type ClientInfo, type Transport, type CacheDecision, type QueryState } from './context.js';
 export { compose, refuse, after, type Next } from './chain.js';
 export { definePlugin, type Plugin, type PluginInput, type PluginDefinition, type PluginOrder } from './plugin.js';

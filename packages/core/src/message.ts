@@ -8,6 +8,21 @@ import { readName, skipName } from './wire/name.js';
 import { decodePacket, encodePacket, type DecodedMessage } from './wire/packet.js';
 import { WireError } from './wire/wire-error.js';
 
+/**
+ * A stored reply laid out for the hit path (a cache entry): `wire` holds the message (no OPT
+ * record) in `[0, length)`, then one big-endian u16 per record: where its TTL is. Writing a reply
+ * from it reads this one buffer and nothing else (no layout, no typed arrays: their memory is
+ * usually cold by the time a hit comes, after the kernel's work on the last batch).
+ */
+export interface WireImage {
+  readonly wire: Buffer;
+  readonly length: number;
+  /** Offset just past the question. */
+  readonly questionEnd: number;
+  /** Records (every one carries a TTL: there is no OPT). */
+  readonly records: number;
+}
+
 /** The question of a message, read straight from its bytes. */
 export interface Question {
   /** As sent, in presentation form without the trailing dot ("" for the root). */
@@ -29,6 +44,8 @@ export class DnsMessage {
   ttlAge = 0;
   /** When >= 0, every TTL is written as this value (a stale answer's reply TTL). */
   ttlSet = -1;
+  /** The same message as a WireImage (set by the cache on a hit): the edge writes the reply from it. */
+  image: WireImage | undefined = undefined;
 
   #layout: Layout | undefined;
   #question: Question | null | undefined;
@@ -71,8 +88,8 @@ export class DnsMessage {
   /** The full rcode: the header's 4 bits plus the OPT's extended bits. */
   get rcode(): number {
     const low = this.bytes[3]! & RCODE_MASK;
-    // A message whose layout is known to hold no OPT (a cache entry's): no EDNS to read.
-    if (this.#layout !== undefined && this.#layout.opt < 0) return (this.extendedRcode << 4) | low;
+    // A message known to hold no OPT (a cache entry's): no EDNS to read.
+    if (this.image !== undefined || (this.#layout !== undefined && this.#layout.opt < 0)) return (this.extendedRcode << 4) | low;
     const edns = this.edns;
     return ((edns === undefined ? this.extendedRcode : edns.extRcode) << 4) | low;
   }

@@ -50,8 +50,6 @@ export function writeReply(
   request: DnsMessage, original: DnsMessage, limit: number, edeCode: number, edeText: string | undefined,
   target: Buffer | undefined, base: number, max: number, inPlace = false,
 ): Buffer | number {
-  const reply = withOptLast(original);
-  const layout = reply.layout;
   // Everything needed from the query, read first (`target` may be the query's own memory).
   const q = request.bytes;
   const clientEdns = request.edns;
@@ -62,6 +60,45 @@ export function writeReply(
   const qEnd = request.questionEnd;
   const ede = clientEdns !== undefined ? edeCode : -1;
   const reserve = clientEdns !== undefined ? optLength(ede, edeText) : 0;
+
+  // A cache hit that fits whole: written from its wire image alone.
+  const image = original.image;
+  if (image !== undefined && image.questionEnd === qEnd && qEnd > HEADER_SIZE && image.length + reserve <= limit) {
+    const size = image.length + reserve;
+    let out: Buffer;
+    let at: number;
+    if (target !== undefined && size <= max) { out = target; at = base; } else { out = Buffer.allocUnsafe(size); at = 0; }
+    const src = image.wire;
+    if (out !== target || !inPlace) copyBytes(q, HEADER_SIZE, qEnd, out, at + HEADER_SIZE);
+    copyBytes(src, qEnd, image.length, out, at + qEnd);
+    const replyFlags = (src[2]! << 8) | src[3]!;
+    let flags = FLAG_QR | FLAG_RA | (reqFlags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | (replyFlags & (0x0400 | FLAG_AD | RCODE_MASK | FLAG_TC));
+    if ((flags & FLAG_AD) !== 0 && !wantsAd) flags &= ~FLAG_AD;
+    put16(out, at + OFF_ID, reqId);
+    put16(out, at + OFF_FLAGS, flags);
+    for (let i = OFF_QDCOUNT; i < HEADER_SIZE; i++) out[at + i] = src[i]!; // the counts: no OPT in an image
+    const age = original.ttlAge;
+    const set = original.ttlSet;
+    if (age !== 0 || set >= 0) {
+      for (let i = 0, p = image.length; i < image.records; i++, p += 2) {
+        const pos = at + ((src[p]! << 8) | src[p + 1]!);
+        if (set >= 0) put32(out, pos, set);
+        else {
+          const ttl = ((out[pos]! << 24) >>> 0) + ((out[pos + 1]! << 16) | (out[pos + 2]! << 8) | out[pos + 3]!) - age;
+          put32(out, pos, ttl > 0 ? ttl : 0);
+        }
+      }
+    }
+    if (clientEdns !== undefined) {
+      const ar = (src[OFF_ARCOUNT]! << 8) | src[OFF_ARCOUNT + 1]!;
+      put16(out, at + OFF_ARCOUNT, ar + 1);
+      writeOptRecord(out, at + image.length, original.extendedRcode, clientDo, ede, edeText, DEFAULT_EDNS_SIZE);
+    }
+    return out === target ? size : out;
+  }
+
+  const reply = withOptLast(original);
+  const layout = reply.layout;
 
   // What goes out: everything when it fits (the common case, decided here), else `fitReply`.
   const count = layout.an + layout.ns + layout.ar;

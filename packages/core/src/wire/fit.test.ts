@@ -2,7 +2,7 @@ import dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { DnsMessage } from '../message.js';
 import { FLAG_TC } from './constants.js';
-import { finishReply } from './finish.js';
+import { finishReply, writeReply } from './finish.js';
 import { fitReply } from './fit.js';
 
 function aRecords(name: string, n: number, ttl = 60) {
@@ -102,5 +102,60 @@ describe('finishReply', () => {
     const m = reply({ answers: aRecords('big.test', 1), additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4000 }, ...aRecords('glue.test', 1)] });
     const decoded = dnsPacket.decode(finishReply(query({ edns: 1232 }), m, { limit: 1232 }));
     expect(decoded.additionals.map((r: { type: string }) => r.type)).toEqual(['A', 'OPT']);
+  });
+});
+
+describe('writeReply from a wire image (a cache hit)', () => {
+  /** A message as the cache stores it: no OPT; its image is the bytes then each record's TTL offset. */
+  function imaged(m: DnsMessage, age: number, set = -1): DnsMessage {
+    const records = m.layout.an + m.layout.ns + m.layout.ar;
+    const wire = Buffer.alloc(m.bytes.length + 2 * records);
+    m.bytes.copy(wire);
+    for (let i = 0; i < records; i++) wire.writeUInt16BE(m.layout.ttlAt[i]!, m.bytes.length + 2 * i);
+    const out = new DnsMessage(m.bytes, m.layout);
+    out.image = { wire, length: m.bytes.length, questionEnd: m.layout.questionEnd, records };
+    out.ttlAge = age;
+    out.ttlSet = set;
+    return out;
+  }
+
+  function plain(m: DnsMessage, age: number, set = -1): DnsMessage {
+    const out = new DnsMessage(m.bytes, m.layout);
+    out.ttlAge = age;
+    out.ttlSet = set;
+    return out;
+  }
+
+  it('writes the same bytes as the general path: aged or set TTLs, with and without EDNS, EDE, in a slot or not', () => {
+    const stored = reply({
+      flags: 0x8420, // AA and AD
+      answers: [{ name: 'big.test', type: 'CNAME', ttl: 300, data: 'target.test' }, ...aRecords('target.test', 3, 120)],
+      authorities: [{ name: 'test', type: 'NS', ttl: 900, data: 'ns.test' }],
+      additionals: aRecords('ns.test', 1, 50),
+    });
+    for (const q of [query({ id: 9, name: 'BiG.tEsT' }), query({ id: 10, edns: 1232 }), query({ id: 11, edns: 4096, do: true })]) {
+      for (const [age, set, ede] of [[0, -1, -1], [100, -1, -1], [200, -1, -1], [0, 30, 3]] as const) {
+        const want = writeReply(q, plain(stored, age, set), 4096, ede, undefined, undefined, 0, 0) as Buffer;
+        expect(writeReply(q, imaged(stored, age, set), 4096, ede, undefined, undefined, 0, 0), `age ${age} set ${set}`).toEqual(want);
+        // In a slot that holds the query (the batched transport), question already in place.
+        const slot = Buffer.alloc(700, 0xee);
+        q.bytes.copy(slot, 100);
+        const inSlot = new DnsMessage(slot.subarray(100, 100 + q.bytes.length));
+        const n = writeReply(inSlot, imaged(stored, age, set), 4096, ede, undefined, slot, 100, 600, true);
+        expect(n).toBe(want.length);
+        expect(slot.subarray(100, 100 + (n as number))).toEqual(want);
+      }
+    }
+    // TTLs really moved: 120 aged by 100 is 20, the stale set is 30 everywhere.
+    const aged = dnsPacket.decode(writeReply(query(), imaged(stored, 100), 4096, -1, undefined, undefined, 0, 0) as Buffer);
+    expect(aged.answers.map((a: { ttl: number }) => a.ttl)).toEqual([200, 20, 20, 20]);
+    expect(aged.flags & 0x0020).toBe(0); // AD cleared: the client asked for neither AD nor DO
+  });
+
+  it('leaves a reply that does not fit the client to the fitting path (TC, whole RRsets)', () => {
+    const big = reply({ answers: aRecords('big.test', 40) });
+    const out = dnsPacket.decode(writeReply(query(), imaged(big, 0), 512, -1, undefined, undefined, 0, 0) as Buffer);
+    expect(out.flags & FLAG_TC).toBe(FLAG_TC);
+    expect(out.answers).toHaveLength(0);
   });
 });
