@@ -71,23 +71,13 @@ export function writeReply(
     const src = image.wire;
     if (out !== target || !inPlace) copyBytes(q, HEADER_SIZE, qEnd, out, at + HEADER_SIZE);
     copyBytes(src, qEnd, image.length, out, at + qEnd);
-    const replyFlags = (src[2]! << 8) | src[3]!;
-    let flags = FLAG_QR | FLAG_RA | (reqFlags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | (replyFlags & (0x0400 | FLAG_AD | RCODE_MASK | FLAG_TC));
-    if ((flags & FLAG_AD) !== 0 && !wantsAd) flags &= ~FLAG_AD;
     put16(out, at + OFF_ID, reqId);
-    put16(out, at + OFF_FLAGS, flags);
+    put16(out, at + OFF_FLAGS, headerFlags(reqFlags, (src[2]! << 8) | src[3]!, false, wantsAd));
     for (let i = OFF_QDCOUNT; i < HEADER_SIZE; i++) out[at + i] = src[i]!; // the counts: no OPT in an image
     const age = original.ttlAge;
     const set = original.ttlSet;
     if (age !== 0 || set >= 0) {
-      for (let i = 0, p = image.length; i < image.records; i++, p += 2) {
-        const pos = at + ((src[p]! << 8) | src[p + 1]!);
-        if (set >= 0) put32(out, pos, set);
-        else {
-          const ttl = ((out[pos]! << 24) >>> 0) + ((out[pos + 1]! << 16) | (out[pos + 2]! << 8) | out[pos + 3]!) - age;
-          put32(out, pos, ttl > 0 ? ttl : 0);
-        }
-      }
+      for (let i = 0, p = image.length; i < image.records; i++, p += 2) writeTtl(out, at + ((src[p]! << 8) | src[p + 1]!), age, set);
     }
     if (clientEdns !== undefined) {
       const ar = (src[OFF_ARCOUNT]! << 8) | src[OFF_ARCOUNT + 1]!;
@@ -127,13 +117,8 @@ export function writeReply(
     copyBytes(src, HEADER_SIZE, bytes, out, at + HEADER_SIZE);
   }
 
-  // Header: the client's ID, its opcode, RD and CD; QR and RA always; the reply's AA, AD and rcode.
-  const replyFlags = (src[2]! << 8) | src[3]!;
-  let flags = FLAG_QR | FLAG_RA | (reqFlags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | (replyFlags & (0x0400 | FLAG_AD | RCODE_MASK));
-  if (tc || (replyFlags & FLAG_TC) !== 0) flags |= FLAG_TC;
-  if ((flags & FLAG_AD) !== 0 && !wantsAd) flags &= ~FLAG_AD;
   put16(out, at + OFF_ID, reqId);
-  put16(out, at + OFF_FLAGS, flags);
+  put16(out, at + OFF_FLAGS, headerFlags(reqFlags, (src[2]! << 8) | src[3]!, tc, wantsAd));
   out[at + OFF_QDCOUNT] = src[OFF_QDCOUNT]!;
   out[at + OFF_QDCOUNT + 1] = src[OFF_QDCOUNT + 1]!;
   let an = layout.an;
@@ -159,19 +144,29 @@ export function writeReply(
   const set = reply.ttlSet;
   if (age !== 0 || set >= 0) {
     const ttlAt = layout.ttlAt;
-    for (let i = 0; i < keep; i++) {
-      if (i === opt) continue;
-      const pos = at + ttlAt[i]!;
-      if (set >= 0) put32(out, pos, set);
-      else {
-        const ttl = ((out[pos]! << 24) >>> 0) + ((out[pos + 1]! << 16) | (out[pos + 2]! << 8) | out[pos + 3]!) - age;
-        put32(out, pos, ttl > 0 ? ttl : 0);
-      }
-    }
+    for (let i = 0; i < keep; i++) if (i !== opt) writeTtl(out, at + ttlAt[i]!, age, set);
   }
 
   if (clientEdns !== undefined) writeOptRecord(out, at + bytes, reply.rcode >> 4, clientDo, ede, edeText, DEFAULT_EDNS_SIZE);
   return out === target ? size : out;
+}
+
+/**
+ * A reply's header flags: the client's opcode, RD and CD; QR and RA always; the reply's AA, TC and
+ * rcode; its AD only when the client asked for AD or DO. TC also when the fit cut records.
+ */
+function headerFlags(reqFlags: number, replyFlags: number, cut: boolean, wantsAd: boolean): number {
+  let flags = FLAG_QR | FLAG_RA | (reqFlags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | (replyFlags & (0x0400 | FLAG_AD | FLAG_TC | RCODE_MASK));
+  if (cut) flags |= FLAG_TC;
+  if (!wantsAd) flags &= ~FLAG_AD;
+  return flags;
+}
+
+/** A record's TTL as the client gets it: `set` when >= 0 (a stale answer), else the stored one aged by `age` seconds, never below 0. */
+function writeTtl(out: Uint8Array, pos: number, age: number, set: number): void {
+  if (set >= 0) { put32(out, pos, set); return; }
+  const ttl = ((out[pos]! << 24) >>> 0) + ((out[pos + 1]! << 16) | (out[pos + 2]! << 8) | out[pos + 3]!) - age;
+  put32(out, pos, ttl > 0 ? ttl : 0);
 }
 
 /** Copies src[from, to) to dst at `at`: a plain loop for the short spans of a typical reply (no view made), `set` for long ones. */
