@@ -6,7 +6,10 @@
 // UDP batch. Not a report: run.mjs writes the figures that count.
 //
 //   node bench/quick.mjs [--pairs 3] [--seconds 5] [--corefile dnsmesh-chain.Corefile] [--dgram]
-//                        [--base DIR]
+//                        [--base DIR] [--forward]
+//
+// --forward looks at the miss path instead: every answer TTL 0, dnsmesh-forward.Corefile (forward
+// only) against Unbound with its cache off (unbound-nocache.conf).
 //
 // --base DIR adds a second dnsmesh run from another built checkout (DIR/apps/server/dist/main.js),
 // e.g. the commit before a change: the two alternate in one session, so the VM's drift cancels
@@ -24,7 +27,7 @@ const { values } = parseArgs({
   options: {
     pairs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' },
     corefile: { type: 'string', default: 'dnsmesh-chain.Corefile' }, dgram: { type: 'boolean', default: false },
-    base: { type: 'string' },
+    base: { type: 'string' }, forward: { type: 'boolean', default: false },
   },
 });
 installCleanup();
@@ -33,12 +36,14 @@ const dir = tempDir();
 const names = queryFile(dir, 'names.txt', Array.from({ length: 1000 }, (_, i) => `n${i}.bench.example A`));
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2; };
 try {
-  const upstream = await startUpstream({ zone: 'bench.example', names: 1000, ttl: 3600, bigTtl: 3600, bigRecords: 40, truncateUdpAt: 512 });
-  const unbound = await startUnbound('unbound.conf', upstream.port);
-  const dnsmesh = await startDnsmesh(values.corefile, upstream.port, { dgram: values.dgram, label: 'dnsmesh' });
+  const fwd = values.forward;
+  const corefile = fwd ? 'dnsmesh-forward.Corefile' : values.corefile;
+  const upstream = await startUpstream({ zone: 'bench.example', names: 1000, ttl: fwd ? 0 : 3600, bigTtl: 3600, bigRecords: 40, truncateUdpAt: 512 });
+  const unbound = await startUnbound(fwd ? 'unbound-nocache.conf' : 'unbound.conf', upstream.port);
+  const dnsmesh = await startDnsmesh(corefile, upstream.port, { dgram: values.dgram, label: 'dnsmesh' });
   const servers = [unbound, dnsmesh];
   if (values.base !== undefined) {
-    servers.push(await startDnsmesh(values.corefile, upstream.port, { dgram: values.dgram, label: 'base', main: join(values.base, 'apps/server/dist/main.js') }));
+    servers.push(await startDnsmesh(corefile, upstream.port, { dgram: values.dgram, label: 'base', main: join(values.base, 'apps/server/dist/main.js') }));
   }
   for (const s of servers) await dnsperf(s.port, { file: names, edns: true, runs: 1, seconds: 30 });
   for (const s of servers.slice(1)) await dnsperf(s.port, { file: names, edns: true, seconds: 3 }); // JIT warm-up

@@ -63,7 +63,10 @@ export class QueryContext {
     readonly now: Instant,
     parentSignal?: AbortSignal,
   ) {
-    if (parentSignal !== undefined) this.#controller = linked(parentSignal);
+    if (parentSignal !== undefined) {
+      if (parentSignal.aborted) this.abort(parentSignal.reason);
+      else parentSignal.addEventListener('abort', () => this.abort(parentSignal.reason), { once: true });
+    }
   }
 
   /** The most bytes this client takes in one reply. */
@@ -76,13 +79,43 @@ export class QueryContext {
 
   /** Aborted when the server gives up on the query (shutdown). Created on first use: hits never pay for it. */
   get signal(): AbortSignal {
-    this.#controller ??= new AbortController();
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
     return this.#controller.signal;
   }
 
-  abort(reason?: unknown): void {
-    this.#controller?.abort(reason);
+  /** True once the query was aborted. */
+  get aborted(): boolean {
+    return this.#aborted;
   }
+
+  /**
+   * Calls `fn` when the query is aborted (at once when it already is); returns what removes it.
+   * A plain callback, for code on every miss (forward): an AbortSignal and its listeners cost
+   * several microseconds per query in Node.
+   */
+  onAbort(fn: () => void): () => void {
+    if (this.#aborted) { fn(); return noop; }
+    const list = (this.#onAbort ??= new Set());
+    list.add(fn);
+    return () => { list.delete(fn); };
+  }
+
+  abort(reason?: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    const list = this.#onAbort;
+    this.#onAbort = undefined;
+    if (list !== undefined) for (const fn of list) fn();
+  }
+
+  #aborted = false;
+  #reason: unknown;
+  #onAbort: Set<() => void> | undefined;
 
   /** A child logger with the query's name and type, created on first use. */
   get log(): Logger {
@@ -104,11 +137,6 @@ export class QueryContext {
   }
 }
 
-function linked(parent: AbortSignal): AbortController {
-  const c = new AbortController();
-  if (parent.aborted) c.abort(parent.reason);
-  else parent.addEventListener('abort', () => c.abort(parent.reason), { once: true });
-  return c;
-}
+function noop(): void {}
 
 export { DEFAULT_EDNS_SIZE };

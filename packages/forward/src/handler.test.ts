@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
-import { after, createServer, type Plugin, type PluginInput, type QueryState } from '@dnsmesh/core';
-import { fakeUpstream, freePort, query, type FakeUpstream, type FakeUpstreamOptions, type RecordTable } from '@dnsmesh/testkit';
+import { after, createServer, DnsMessage, QueryContext, type Plugin, type PluginInput, type QueryState } from '@dnsmesh/core';
+import { buildQuery, fakeUpstream, freePort, query, type FakeUpstream, type FakeUpstreamOptions, type RecordTable } from '@dnsmesh/testkit';
 import dnsPacket from 'dns-packet';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ForwardPlugin } from './handler.js';
@@ -39,6 +39,24 @@ async function resolver(input: ForwardInput, before: PluginInput[] = []) {
 }
 
 describe('forward', () => {
+  it('gives a query up when its context is aborted (shutdown): SERVFAIL at once, every try stopped', async () => {
+    const up = await upstream({ delay: 3000 });
+    const { server, plugin } = await resolver({ to: [up.address] });
+    const block = server.blocks[0]!;
+    const ctx = new QueryContext(new DnsMessage(buildQuery('a.example.com', 'A')), { address: '127.0.0.1', port: 5353, transport: 'udp', family: 4 }, block, block.clock.now());
+    const started = performance.now();
+    const pending = block.chain(ctx);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(plugin.inflight).toBe(1);
+    ctx.abort('shutdown');
+    const reply = await pending;
+    expect(reply.rcodeName).toBe('SERVFAIL');
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(plugin.inflight).toBe(0);
+    expect(plugin.client.stats.aborts).toBe(1); // the try in flight was told to stop, not left to its timeout
+    expect(ctx.signal.aborted).toBe(true);   // a signal asked for afterwards reads aborted too
+  });
+
   it('forwards an A query and returns the upstream answer to the client', async () => {
     const up = await upstream();
     const { address, states, plugin } = await resolver({ to: [up.address] });

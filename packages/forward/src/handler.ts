@@ -6,6 +6,8 @@ import { HealthProbe } from './health.js';
 import { TIMEOUTS, type ForwardOptions } from './options.js';
 import { Upstream, UpstreamSet } from './upstream-set.js';
 
+function noop(): void {}
+
 /** Why the tries of a settled query are stopped (one object for every query). */
 const SETTLED = Object.freeze({ settled: true });
 
@@ -104,7 +106,6 @@ export class ForwardPlugin implements Plugin {
 
     return new Promise<DnsMessage>((resolve) => {
       const stop = new AbortController();                    // ends every try once the query is settled
-      const parent = ctx.signal;
       let settled = false;
       let inflight = 0;
       let exhausted = false;
@@ -115,8 +116,9 @@ export class ForwardPlugin implements Plugin {
         settled = true;
         clearTimeout(tryTimer);
         clearTimeout(deadlineTimer);
-        parent.removeEventListener('abort', onAbort);
-        stop.abort(SETTLED); // a reason made once: abort() without one builds a DOMException per query
+        offAbort();
+        // Tries still in flight stop listening (the usual single try has already ended: no event to dispatch).
+        if (inflight > 0) stop.abort(SETTLED); // a reason made once: abort() without one builds a DOMException per query
         ctx.state.plugin = 'forward';
         if (reply !== undefined) {
           ctx.state.upstream = up!.label;
@@ -153,8 +155,9 @@ export class ForwardPlugin implements Plugin {
         );
       };
       const deadlineTimer = setTimeout(() => finish(undefined), TIMEOUTS.query);
-      if (parent.aborted) { finish(undefined); return; }
-      parent.addEventListener('abort', onAbort, { once: true });
+      let offAbort = noop;
+      if (ctx.aborted) { finish(undefined); return; }
+      offAbort = ctx.onAbort(onAbort);
       start();
     });
   }
