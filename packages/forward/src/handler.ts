@@ -105,8 +105,10 @@ export class ForwardPlugin implements Plugin {
     };
 
     return new Promise<DnsMessage>((resolve) => {
-      const stop = new AbortController();                    // ends every try once the query is settled
       let settled = false;
+      const stops: ((reason: unknown) => void)[] = [];        // end the tries still in flight once the query is settled
+      // An exchange begun after that (prefer_udp's TCP ask) is stopped as it starts.
+      const cancel = (stop: (reason?: unknown) => void): void => { if (settled) stop(SETTLED); else stops.push(stop); };
       let inflight = 0;
       let exhausted = false;
       let tryTimer: NodeJS.Timeout | undefined;
@@ -117,8 +119,8 @@ export class ForwardPlugin implements Plugin {
         clearTimeout(tryTimer);
         clearTimeout(deadlineTimer);
         offAbort();
-        // Tries still in flight stop listening (the usual single try has already ended: no event to dispatch).
-        if (inflight > 0) stop.abort(SETTLED); // a reason made once: abort() without one builds a DOMException per query
+        // Tries still in flight stop listening (the usual single try has already ended).
+        if (inflight > 0) for (const stop of stops) stop(SETTLED);
         ctx.state.plugin = 'forward';
         if (reply !== undefined) {
           ctx.state.upstream = up!.label;
@@ -143,7 +145,7 @@ export class ForwardPlugin implements Plugin {
         const attempt = { timedOut: false };
         inflight++;
         tryTimer = setTimeout(() => { attempt.timedOut = true; up.failed(); start(); }, Math.min(TIMEOUTS.read, remaining));
-        this.#ask(ctx, up, deadline, stop.signal).then(
+        this.#ask(ctx, up, deadline, cancel).then(
           ({ reply, transport }) => { inflight--; finish(reply, up, transport); },
           (err: unknown) => {
             inflight--;
@@ -166,19 +168,19 @@ export class ForwardPlugin implements Plugin {
    * One try at one upstream, listening until the query's deadline; with prefer_udp a truncated
    * UDP reply is asked again over TCP.
    */
-  async #ask(ctx: QueryContext, up: Upstream, deadline: number, signal: AbortSignal): Promise<{ reply: DnsMessage; transport: Transport }> {
+  async #ask(ctx: QueryContext, up: Upstream, deadline: number, cancel: (stop: (reason?: unknown) => void) => void): Promise<{ reply: DnsMessage; transport: Transport }> {
     const { forceTcp, preferUdp } = this.options;
     let transport: Transport = forceTcp || ctx.state.forceTcp ? 'tcp' : preferUdp ? 'udp' : ctx.client.transport;
     up.requests++;
     let reply = await this.client.exchange(ctx.request.bytes, up.address, {
-      transport, timeout: Math.max(1, deadline - performance.now()), signal,
+      transport, timeout: Math.max(1, deadline - performance.now()), cancel,
     });
     if (reply.tc && transport === 'udp' && preferUdp) {
       up.replied(reply.rcodeName);
       transport = 'tcp';
       up.requests++;
       reply = await this.client.exchange(ctx.request.bytes, up.address, {
-        transport, timeout: Math.max(1, deadline - performance.now()), signal,
+        transport, timeout: Math.max(1, deadline - performance.now()), cancel,
       });
     }
     up.replied(reply.rcodeName);

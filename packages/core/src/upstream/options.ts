@@ -9,4 +9,10 @@ export interface ExchangeOptions {
   readonly timeout: Duration;
   /** Aborting rejects the exchange with UpstreamAborted and frees its socket at once. */
   readonly signal?: AbortSignal;
+  /**
+   * The same as `signal` without an AbortSignal (which costs microseconds per query in Node):
+   * called once, at the start, with a function that ends the exchange early the same way. Calling
+   * that function after the exchange has settled does nothing.
+   */
+  readonly cancel?: (stop: (reason?: unknown) => void) => void;
 }

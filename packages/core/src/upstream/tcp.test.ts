@@ -199,6 +199,18 @@ describe('UpstreamClient over TCP', () => {
     expect(c.stats.aborts).toBe(1);
   });
 
+  it('stops through `cancel` as through a signal', async () => {
+    const up = await tcpServer(() => {});
+    const c = client();
+    let stop: ((reason?: unknown) => void) | undefined;
+    setTimeout(() => stop!(new Error('stop')), 50);
+    const err = await c.exchange(query('a.test'), up, { transport: 'tcp', timeout: 5000, cancel: (s) => { stop = s; } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamAborted);
+    expect(c.stats.aborts).toBe(1);
+    await expect(c.exchange(query('b.test'), up, { transport: 'tcp', timeout: 1000, cancel: (s) => s('late') })).rejects.toBeInstanceOf(UpstreamAborted);
+    expect(c.stats.aborts).toBe(2);
+  });
+
   it('close() fails what is in flight and refuses later exchanges', async () => {
     const up = await tcpServer(() => {});
     const c = client();

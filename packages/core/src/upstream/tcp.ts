@@ -89,6 +89,12 @@ export class TcpPool {
         done(new UpstreamTimeout(label, opts.timeout));
       }, opts.timeout);
       signal?.addEventListener('abort', onAbort, { once: true });
+      opts.cancel?.((reason) => {
+        if (settled) return;
+        stats.aborts++;
+        done(new UpstreamAborted(label, reason));
+      });
+      if (settled) return;
       this.send(pending);
     });
   }

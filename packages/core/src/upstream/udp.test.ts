@@ -159,6 +159,27 @@ describe('udpExchange', () => {
     await expect(udpExchange(query('x.test'), up, { timeout: 1000, signal: AbortSignal.abort() }, new UpstreamStats())).rejects.toBeInstanceOf(UpstreamAborted);
   });
 
+  it('stops through `cancel` as through a signal: UpstreamAborted at once, socket freed; stopping again does nothing', async () => {
+    const up = await udpServer(() => {});
+    await later(50);
+    const before = handles();
+    const stats = new UpstreamStats();
+    let stop: ((reason?: unknown) => void) | undefined;
+    setTimeout(() => stop!(new Error('settled elsewhere')), 50);
+    const started = performance.now();
+    const err = await udpExchange(query('slow.test'), up, { timeout: 5000, cancel: (s) => { stop = s; } }, stats).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamAborted);
+    expect(((err as Error).cause as Error).message).toBe('settled elsewhere');
+    expect(performance.now() - started).toBeLessThan(1000);
+    stop!(new Error('again'));
+    expect(stats.aborts).toBe(1);
+    await later(10);
+    expect(handles().sockets).toBe(before.sockets);
+    // Stopped from inside `cancel` (the caller settled already): no query goes out.
+    await expect(udpExchange(query('x.test'), up, { timeout: 1000, cancel: (s) => s('late') }, stats)).rejects.toBeInstanceOf(UpstreamAborted);
+    expect(stats.aborts).toBe(2);
+  });
+
   it('refuses a host that is not an IP address (no lookup ever happens)', async () => {
     await expect(udpExchange(query('x.test'), { host: 'localhost', port: 53 }, { timeout: 100 }, new UpstreamStats()))
       .rejects.toThrow(/not an IP address/);

@@ -52,6 +52,12 @@ export function udpExchange(query: Buffer, upstream: UpstreamAddress, opts: Exch
       finish(new UpstreamTimeout(label, opts.timeout));
     }, opts.timeout);
     signal?.addEventListener('abort', onAbort, { once: true });
+    opts.cancel?.((reason) => {
+      if (settled) return;
+      stats.aborts++;
+      finish(new UpstreamAborted(label, reason));
+    });
+    if (settled) return; // stopped already, from inside `cancel`
 
     socket.on('message', (msg, rinfo) => {
       if (rinfo.port !== upstream.port || !sameHost(upstream.host, rinfo.address)) {
