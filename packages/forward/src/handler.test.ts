@@ -39,6 +39,19 @@ async function resolver(input: ForwardInput, before: PluginInput[] = []) {
 }
 
 describe('forward', () => {
+  it('asks an upstream again after 2 s at first, but not once it is known to take longer (its smoothed reply time)', async () => {
+    const up = await upstream({ delay: 2500 });
+    const { address, plugin } = await resolver({ to: [up.address] });
+    // No reply time known: the try is repeated at 2 s; the first reply (2.5 s) answers.
+    expect((await query(address, 'web.service.consul', 'A', { timeout: 5000 })).answers).toHaveLength(1);
+    expect(up.count('web.service.consul')).toBe(2);
+    expect(plugin.upstreams.upstreams[0]!.srtt).toBeGreaterThanOrEqual(2400);
+    // Now known to take 2.5 s: it is given 5 s (the whole budget) and asked once.
+    expect((await query(address, 'web.service.consul', 'A', { timeout: 5000 })).answers).toHaveLength(1);
+    expect(up.count('web.service.consul')).toBe(3);
+    expect(plugin.upstreams.upstreams[0]!.fails).toBe(0);
+  });
+
   it('gives a query up when its context is aborted (shutdown): SERVFAIL at once, every try stopped', async () => {
     const up = await upstream({ delay: 3000 });
     const { server, plugin } = await resolver({ to: [up.address] });

@@ -25,8 +25,8 @@ export class ForwardCounts {
  * Sends queries in FROM (minus `except`) to the upstreams and returns their reply as it came
  * (wire bytes: nothing is decoded or re-encoded; the edge puts the client's ID and question case
  * back). Names outside go to `next`. Each query has 5 s; after 2 s without a reply from one
- * upstream, that upstream counts a failure and the next one is asked too, until one answers or
- * the time is up (SERVFAIL).
+ * upstream (or twice its usual reply time, when it is known to be slower), that upstream counts a
+ * failure and the next one is asked too, until one answers or the time is up (SERVFAIL).
  */
 export class ForwardPlugin implements Plugin {
   readonly name = 'forward';
@@ -75,7 +75,9 @@ export class ForwardPlugin implements Plugin {
 
   /**
    * Tries upstreams until one answers or the query's 5 s are up. A try that has no reply after 2 s
-   * counts as a failure of its upstream and the next try starts, but the earlier one keeps
+   * (`Upstream.retryAfter`: longer for an upstream whose replies usually take longer, so a slow
+   * upstream is not asked everything twice) counts as a failure of its upstream and the next try
+   * starts, but the earlier one keeps
    * listening: a slow answer that lands within the 5 s is still used. A try that fails at once (a
    * refused or broken TCP connection) starts the next one at once. Tries are capped, and when
    * every upstream is down one is tried at random, once (as CoreDNS), so fast failures never spin.
@@ -144,7 +146,7 @@ export class ForwardPlugin implements Plugin {
         }
         const attempt = { timedOut: false };
         inflight++;
-        tryTimer = setTimeout(() => { attempt.timedOut = true; up.failed(); start(); }, Math.min(TIMEOUTS.read, remaining));
+        tryTimer = setTimeout(() => { attempt.timedOut = true; up.failed(); start(); }, Math.min(up.retryAfter(TIMEOUTS.read), remaining));
         this.#ask(ctx, up, deadline, cancel).then(
           ({ reply, transport }) => { inflight--; finish(reply, up, transport); },
           (err: unknown) => {
@@ -172,9 +174,11 @@ export class ForwardPlugin implements Plugin {
     const { forceTcp, preferUdp } = this.options;
     let transport: Transport = forceTcp || ctx.state.forceTcp ? 'tcp' : preferUdp ? 'udp' : ctx.client.transport;
     up.requests++;
+    const sentAt = performance.now();
     let reply = await this.client.exchange(ctx.request.bytes, up.address, {
       transport, timeout: Math.max(1, deadline - performance.now()), cancel,
     });
+    up.measured(performance.now() - sentAt);
     if (reply.tc && transport === 'udp' && preferUdp) {
       up.replied(reply.rcodeName);
       transport = 'tcp';

@@ -20,6 +20,8 @@ export class Upstream {
   fails = 0;
   /** Probes it while it is down; undefined when `max_fails` is 0 (never down). */
   probe: HealthProbe | undefined;
+  /** Smoothed time its replies take (ms, RFC 6298's 1/8 weight); undefined before the first. */
+  srtt: number | undefined;
 
   constructor(readonly address: UpstreamAddress, readonly maxFails: number) {
     this.label = formatAddress(address);
@@ -34,6 +36,20 @@ export class Upstream {
   replied(rcode: string): void {
     this.responses.set(rcode, (this.responses.get(rcode) ?? 0) + 1);
     this.fails = 0;
+  }
+
+  /** How long one reply took (ms): feeds `srtt`. */
+  measured(rtt: number): void {
+    this.srtt = this.srtt === undefined ? rtt : this.srtt + (rtt - this.srtt) / 8;
+  }
+
+  /**
+   * How long a try waits before the query asks again: `base` (CoreDNS's 2 s), or twice the
+   * smoothed reply time when this upstream is known to be slower than that, so an upstream that
+   * always takes 3 s is not asked everything twice (Unbound's timeouts follow the RTT too).
+   */
+  retryAfter(base: number): number {
+    return this.srtt === undefined ? base : Math.max(base, 2 * this.srtt);
   }
 
   /** A query got no reply (timeout, transport error). */
