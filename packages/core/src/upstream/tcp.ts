@@ -6,6 +6,7 @@ import { UpstreamAborted, UpstreamError, UpstreamTimeout } from './errors.js';
 import { checkReply, SentQuery } from './match.js';
 import type { ExchangeOptions } from './options.js';
 import type { UpstreamStats } from './stats.js';
+import { watchExchange } from './watch.js';
 
 export interface TcpPoolOptions {
   /** Close a connection after this long with nothing in flight (ms). 0 closes it as soon as it is idle. */
@@ -70,31 +71,18 @@ export class TcpPool {
 
     return new Promise<DnsMessage>((resolve, reject) => {
       let settled = false;
+      let unhook = noop;
       const done = (err: Error | undefined, reply?: DnsMessage): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        unhook();
         pending.conn?.forget(pending, err instanceof UpstreamTimeout || err instanceof UpstreamAborted);
         if (err !== undefined) reject(err);
         else resolve(reply!);
       };
       const pending: Pending = { sent, done, conn: undefined, reused: false, retried: false };
-      const onAbort = (): void => {
-        stats.aborts++;
-        done(new UpstreamAborted(label, signal!.reason));
-      };
-      const timer = setTimeout(() => {
-        stats.timeouts++;
-        done(new UpstreamTimeout(label, opts.timeout));
-      }, opts.timeout);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      opts.cancel?.((reason) => {
-        if (settled) return;
-        stats.aborts++;
-        done(new UpstreamAborted(label, reason));
-      });
-      if (settled) return;
+      unhook = watchExchange(opts, label, stats, () => settled, done);
+      if (settled) { unhook(); return; } // stopped at once, from inside `cancel`
       this.send(pending);
     });
   }
@@ -280,3 +268,5 @@ class TcpConnection {
     return list;
   }
 }
+
+function noop(): void {}

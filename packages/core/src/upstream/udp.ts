@@ -1,10 +1,11 @@
 import dgram from 'node:dgram';
 import type { DnsMessage } from '../message.js';
 import { addressFamily, formatAddress, randomId, sameHost, type UpstreamAddress } from './address.js';
-import { UpstreamAborted, UpstreamError, UpstreamTimeout } from './errors.js';
+import { UpstreamAborted, UpstreamError } from './errors.js';
 import { checkReply, SentQuery } from './match.js';
 import type { ExchangeOptions } from './options.js';
 import type { UpstreamStats } from './stats.js';
+import { watchExchange } from './watch.js';
 
 /**
  * One query over UDP: a fresh socket on a random source port (the kernel picks it) and a random
@@ -33,31 +34,18 @@ export function udpExchange(query: Buffer, upstream: UpstreamAddress, opts: Exch
   return new Promise<DnsMessage>((resolve, reject) => {
     const socket = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
     let settled = false;
+    let unhook = noop;
     const finish = (err: Error | undefined, reply?: DnsMessage): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unhook();
       socket.removeAllListeners('message');
       try { socket.close(); } catch { /* already closed */ }
       if (err !== undefined) reject(err);
       else resolve(reply!);
     };
-    const onAbort = (): void => {
-      stats.aborts++;
-      finish(new UpstreamAborted(label, signal!.reason));
-    };
-    const timer = setTimeout(() => {
-      stats.timeouts++;
-      finish(new UpstreamTimeout(label, opts.timeout));
-    }, opts.timeout);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    opts.cancel?.((reason) => {
-      if (settled) return;
-      stats.aborts++;
-      finish(new UpstreamAborted(label, reason));
-    });
-    if (settled) return; // stopped already, from inside `cancel`
+    unhook = watchExchange(opts, label, stats, () => settled, finish);
+    if (settled) { unhook(); return; } // stopped at once, from inside `cancel`
 
     socket.on('message', (msg, rinfo) => {
       if (rinfo.port !== upstream.port || !sameHost(upstream.host, rinfo.address)) {
@@ -85,3 +73,5 @@ export function udpExchange(query: Buffer, upstream: UpstreamAddress, opts: Exch
     });
   });
 }
+
+function noop(): void {}
