@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { Duration, Ttl, UpstreamAddress } from '@dnsmesh/core';
+import { optionChecks, type Duration, type Ttl, type UpstreamAddress } from '@dnsmesh/core';
 
 /** Where the plugin reads Consul: the agent's DNS port (DNS mode) or its HTTP API (catalog mode). */
 export type ConsulSource =
@@ -150,10 +150,7 @@ export interface ConsulInput {
 
 /** Checks code input once, with the Corefile's limits; a TypeError names the option. */
 export function resolveOptions(input: ConsulInput, zone: (text: string) => string): ConsulOptions {
-  const bad = (option: string, message: string): never => { throw new TypeError(`consul: ${option}: ${message}`); };
-  const msIn = (option: string, value: unknown, range: { min: number; max: number }): number =>
-    typeof value === 'number' && Number.isFinite(value) && value >= range.min && value <= range.max
-      ? Math.round(value) : bad(option, `expected milliseconds from ${range.min} to ${range.max}, got ${String(value)}`);
+  const { bad, msIn, zoneOf } = optionChecks('consul', zone);
 
   if ((input.dns === undefined) === (input.http === undefined)) bad('dns/http', 'give exactly one of dns (DNS mode) and http (catalog mode)');
   let source: ConsulSource;
@@ -171,10 +168,7 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
   } else {
     try { source = { mode: 'http', url: parseHttpUrl(String(input.http)) }; } catch (err) { return bad('http', (err as Error).message); }
   }
-  const zones = (input.zones ?? DEFAULTS.zones).map((z, i) => {
-    if (typeof z !== 'string') return bad(`zones[${i}]`, `expected a zone name, got ${JSON.stringify(z)}`);
-    try { return zone(z); } catch (err) { return bad(`zones[${i}]`, (err as { detail?: string }).detail ?? (err as Error).message); }
-  });
+  const zones = (input.zones ?? DEFAULTS.zones).map((z, i) => zoneOf(`zones[${i}]`, z));
   if (zones.length === 0) bad('zones', 'needs at least one zone');
   const ttl = input.ttl ?? DEFAULTS.ttl;
   if (!Number.isInteger(ttl) || ttl < LIMITS.ttl.min || ttl > LIMITS.ttl.max) bad('ttl', `expected whole seconds from ${LIMITS.ttl.min} to ${LIMITS.ttl.max}, got ${String(ttl)}`);

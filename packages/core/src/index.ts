@@ -28,3 +28,4 @@ export * from './corefile/index.js';
 export { publishMetric, publishHistogram, HistogramCounts, setMetricsSource, metricsText, type Sample, type SampleSource, type HistogramSample, type HistogramSource } from './metrics.js';
 export { default as bindPlugin } from './builtins/bind.js';
 export * from './upstream/index.js';
+export { optionChecks, type OptionChecks, type Range } from './option-checks.js';

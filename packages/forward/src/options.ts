@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { Duration, UpstreamAddress } from '@dnsmesh/core';
+import { optionChecks, type Duration, type UpstreamAddress } from '@dnsmesh/core';
 
 /** How the next upstream is picked for each query. */
 export type Policy = 'random' | 'round_robin' | 'sequential';
@@ -116,17 +116,7 @@ export interface ForwardInput {
 
 /** Checks code input once, with the Corefile's limits; a TypeError names the option. */
 export function resolveOptions(input: ForwardInput, zone: (text: string) => string): ForwardOptions {
-  const bad = (option: string, message: string): never => { throw new TypeError(`forward: ${option}: ${message}`); };
-  const zoneOf = (option: string, text: unknown): string => {
-    if (typeof text !== 'string') return bad(option, `expected a zone name, got ${JSON.stringify(text)}`);
-    try { return zone(text); } catch (err) { return bad(option, (err as { detail?: string }).detail ?? (err as Error).message); }
-  };
-  const intIn = (option: string, value: unknown, range: { min: number; max: number }): number =>
-    typeof value === 'number' && Number.isInteger(value) && value >= range.min && value <= range.max
-      ? value : bad(option, `expected an integer from ${range.min} to ${range.max}, got ${String(value)}`);
-  const msIn = (option: string, value: unknown, range: { min: number; max: number }): number =>
-    typeof value === 'number' && Number.isFinite(value) && value >= range.min && value <= range.max
-      ? Math.round(value) : bad(option, `expected milliseconds from ${range.min} to ${range.max}, got ${String(value)}`);
+  const { bad, intIn, msIn, zoneOf } = optionChecks('forward', zone);
 
   if (!Array.isArray(input.to) || input.to.length === 0) bad('to', 'needs at least one upstream');
   if (input.to.length > LIMITS.upstreams) bad('to', `more than ${LIMITS.upstreams} upstreams: ${input.to.length}`);
