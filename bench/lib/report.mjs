@@ -31,3 +31,28 @@ export function appendResults(file, markdown) {
   if (!existsSync(file)) writeFileSync(file, HEADER);
   appendFileSync(file, `\n${markdown.trim()}\n`);
 }
+
+/**
+ * The columns every max-throughput table starts with (a row from lib/measure.mjs): the server, its
+ * qps, CPU seconds and share, qps per CPU-second and CPU µs per query (`usDigits` decimals).
+ */
+export function cpuColumns(usDigits = 1) {
+  return [
+    ['server', 'l', (r) => r.server],
+    ['qps', 'r', (r) => fmt(r.qps)],
+    ['server CPU-s', 'r', (r) => fmt(r.serverCpu, 2)],
+    ['server CPU %', 'r', (r) => fmt(r.serverCpuPct)],
+    ['qps / server CPU-s', 'r', (r) => fmt(r.qpsPerCpu)],
+    ['µs CPU / query', 'r', (r) => fmt(r.usPerQuery, usDigits)],
+  ];
+}
+
+/** The fixed-rate run's columns (`r.lat`, from measure() with `latency: true`) at `rate` qps. */
+export function latencyColumns(rate) {
+  const k = `${rate / 1000}k`;
+  return [
+    [`p50 µs @${k}`, 'r', (r) => fmt(r.lat.p50Us)],
+    [`p99 µs @${k}`, 'r', (r) => fmt(r.lat.p99Us)],
+    [`CPU % @${k}`, 'r', (r) => fmt(r.lat.serverCpuPct)],
+  ];
+}

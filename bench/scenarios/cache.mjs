@@ -12,7 +12,7 @@ import { loadavg } from 'node:os';
 import { query } from '@dnsmesh/testkit';
 import { dnsperf, queryFile } from '../lib/dnsperf.mjs';
 import { measure } from '../lib/measure.mjs';
-import { fmt, ratio, table } from '../lib/report.mjs';
+import { cpuColumns, fmt, latencyColumns, ratio, table } from '../lib/report.mjs';
 import {
   startBatchCeiling, startCeiling, startDnsmasq, startDnsmesh, startUnbound, startUpstream, tempDir,
 } from '../lib/servers.mjs';
@@ -119,15 +119,8 @@ function render(set, rows, byRole, { round, rounds, seconds, rate, load }) {
   const cmd = u.command.replace(/-p \d+ -d \S+/, '-p PORT -d FILE');
   const k = `${rate / 1000}k`;
   const abs = table([
-    ['server', 'l', (r) => r.server],
-    ['qps', 'r', (r) => fmt(r.qps)],
-    ['server CPU-s', 'r', (r) => fmt(r.serverCpu, 2)],
-    ['server CPU %', 'r', (r) => fmt(r.serverCpuPct)],
-    ['qps / server CPU-s', 'r', (r) => fmt(r.qpsPerCpu)],
-    ['µs CPU / query', 'r', (r) => fmt(r.usPerQuery, 1)],
-    [`p50 µs @${k}`, 'r', (r) => fmt(r.lat.p50Us)],
-    [`p99 µs @${k}`, 'r', (r) => fmt(r.lat.p99Us)],
-    [`CPU % @${k}`, 'r', (r) => fmt(r.lat.serverCpuPct)],
+    ...cpuColumns(),
+    ...latencyColumns(rate),
     ['upstream queries (max run / fixed run)', 'r', (r) => `${fmt(r.upstreamQueries)} / ${fmt(r.lat.upstreamQueries)}`],
     ['lost (max / fixed)', 'r', (r) => `${fmt(r.lost)} / ${fmt(r.lat.lost)}`],
     ['dnsperf CPU %', 'r', (r) => fmt((100 * r.clientCpu) / r.runTime)],

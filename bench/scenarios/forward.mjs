@@ -5,7 +5,7 @@
 // that compares servers is qps per server CPU-second.
 import { queryFile } from '../lib/dnsperf.mjs';
 import { measure } from '../lib/measure.mjs';
-import { fmt, ratio, table } from '../lib/report.mjs';
+import { cpuColumns, fmt, ratio, table } from '../lib/report.mjs';
 import { startDnsmasq, startDnsmesh, startUnbound, startUpstream, tempDir } from '../lib/servers.mjs';
 
 const NAMES = 1000;
@@ -44,12 +44,7 @@ function render(rows, round, rounds, seconds) {
   const u = rows[0];
   const title = `### forward: 1000 names, EDNS, every answer TTL 0${rounds > 1 ? ` (round ${round} of ${rounds})` : ''}`;
   const abs = table([
-    ['server', 'l', (r) => r.server],
-    ['qps', 'r', (r) => fmt(r.qps)],
-    ['server CPU-s', 'r', (r) => fmt(r.serverCpu, 2)],
-    ['server CPU %', 'r', (r) => fmt(r.serverCpuPct)],
-    ['qps / server CPU-s', 'r', (r) => fmt(r.qpsPerCpu)],
-    ['µs CPU / query', 'r', (r) => fmt(r.usPerQuery, 1)],
+    ...cpuColumns(),
     ['upstream queries / answered', 'r', (r) => `${fmt(r.upstreamQueries)} / ${fmt(r.completed)}`],
     ['upstream CPU %', 'r', (r) => fmt((100 * r.upstreamCpu) / r.runTime)],
     ['dnsperf CPU %', 'r', (r) => fmt((100 * r.clientCpu) / r.runTime)],

@@ -11,7 +11,7 @@ import { loadavg } from 'node:os';
 import { dnsperf, queryFile } from '../lib/dnsperf.mjs';
 import { startDnsmeshExtra } from '../lib/dnsmesh-extra.mjs';
 import { measure } from '../lib/measure.mjs';
-import { fmt, ratio, table } from '../lib/report.mjs';
+import { cpuColumns, fmt, latencyColumns, ratio, table } from '../lib/report.mjs';
 import { startUpstream, tempDir } from '../lib/servers.mjs';
 
 const NAMES = 1000;
@@ -94,15 +94,8 @@ function render({ round, pass, load, rows }, { rounds, seconds, rate }) {
   const cmd = p.command.replace(/-p \d+ -d \S+/, '-p PORT -d FILE');
   const k = `${rate / 1000}k`;
   const abs = table([
-    ['server', 'l', (r) => r.server],
-    ['qps', 'r', (r) => fmt(r.qps)],
-    ['server CPU-s', 'r', (r) => fmt(r.serverCpu, 2)],
-    ['server CPU %', 'r', (r) => fmt(r.serverCpuPct)],
-    ['qps / server CPU-s', 'r', (r) => fmt(r.qpsPerCpu)],
-    ['µs CPU / query', 'r', (r) => fmt(r.usPerQuery, 2)],
-    [`p50 µs @${k}`, 'r', (r) => fmt(r.lat.p50Us)],
-    [`p99 µs @${k}`, 'r', (r) => fmt(r.lat.p99Us)],
-    [`CPU % @${k}`, 'r', (r) => fmt(r.lat.serverCpuPct)],
+    ...cpuColumns(2),
+    ...latencyColumns(rate),
     ['log bytes / query (max / fixed)', 'r', (r) => `${fmt(r.logBytes / r.completed)} / ${fmt(r.latLogBytes / r.lat.completed)}`],
     ['log MB (max + fixed)', 'r', (r) => fmt((r.logBytes + r.latLogBytes) / 1e6, 1)],
     ['counted by /metrics ÷ answered', 'r', (r) => (r.counted === undefined ? '-' : ratio(r.counted, r.completed + r.lat.completed))],
