@@ -5,8 +5,27 @@ export type Sample = readonly [labels: Record<string, string>, value: number];
 /** Reads plain counters at scrape time (the hot path only bumps number fields). */
 export type SampleSource = () => Iterable<Sample>;
 
-interface Shared { readonly sources: Set<SampleSource> }
-const shared = new WeakMap<Registry, Map<string, Shared>>();
+/** Every metric's sources, per registry and name: one metric, however many plugin instances feed it. */
+const shared = new WeakMap<Registry, Map<string, Set<unknown>>>();
+
+/**
+ * Adds `source` to the metric `name` of `registry`; the first source makes the metric
+ * (`create` registers it, reading the live set at scrape time). Returns what removes the source.
+ */
+function addSource<S>(registry: Registry, name: string, source: S, create: (sources: Set<S>) => void): () => void {
+  let byName = shared.get(registry);
+  if (byName === undefined) { byName = new Map(); shared.set(registry, byName); }
+  let sources = byName.get(name) as Set<S> | undefined;
+  if (sources === undefined) {
+    const created = new Set<S>();
+    sources = created;
+    byName.set(name, created);
+    create(created);
+  }
+  const mine = sources;
+  mine.add(source);
+  return () => { mine.delete(source); };
+}
 
 /**
  * Registers a source for a metric that several plugin instances (one per server block) feed:
@@ -18,13 +37,7 @@ export function publishMetric(
   registry: Registry, kind: 'counter' | 'gauge', name: string, help: string,
   labelNames: readonly string[], source: SampleSource,
 ): () => void {
-  let byName = shared.get(registry);
-  if (byName === undefined) { byName = new Map(); shared.set(registry, byName); }
-  let entry = byName.get(name);
-  if (entry === undefined) {
-    const sources = new Set<SampleSource>();
-    entry = { sources };
-    byName.set(name, entry);
+  return addSource(registry, name, source, (sources) => {
     const collect = function (this: Counter<string> | Gauge<string>) {
       this.reset();
       const sums = new Map<string, [Record<string, string>, number]>();
@@ -44,10 +57,7 @@ export function publishMetric(
     const config = { name, help, labelNames: [...labelNames], registers: [registry], collect };
     if (kind === 'counter') new Counter(config);
     else new Gauge(config);
-  }
-  entry.sources.add(source);
-  const sources = entry.sources;
-  return () => { sources.delete(source); };
+  });
 }
 
 /**
@@ -93,8 +103,6 @@ export class HistogramCounts {
 export type HistogramSample = readonly [labels: Record<string, string>, counts: HistogramCounts];
 export type HistogramSource = () => Iterable<HistogramSample>;
 
-const sharedHistograms = new WeakMap<Registry, Map<string, Set<HistogramSource>>>();
-
 interface MetricValue { labels: Record<string, string | number>; value: number; metricName: string }
 
 /**
@@ -108,23 +116,14 @@ export function publishHistogram(
   registry: Registry, name: string, help: string, labelNames: readonly string[],
   bounds: readonly number[], source: HistogramSource,
 ): () => void {
-  let byName = sharedHistograms.get(registry);
-  if (byName === undefined) { byName = new Map(); sharedHistograms.set(registry, byName); }
-  let sources = byName.get(name);
-  if (sources === undefined) {
-    const all = new Set<HistogramSource>();
-    sources = all;
-    byName.set(name, all);
+  return addSource(registry, name, source, (sources) => {
     const metric = {
       name, help, type: 'histogram', aggregator: 'sum', labelNames: [...labelNames],
       reset(): void {},
-      get: async () => ({ name, help, type: 'histogram', aggregator: 'sum', values: histogramValues(name, labelNames, bounds, all) }),
+      get: async () => ({ name, help, type: 'histogram', aggregator: 'sum', values: histogramValues(name, labelNames, bounds, sources) }),
     };
     registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
-  }
-  sources.add(source);
-  const mine = sources;
-  return () => { mine.delete(source); };
+  });
 }
 
 /** The summed series of every source, as prom-client lays a histogram out: buckets (cumulative), sum, count. */
