@@ -197,7 +197,7 @@ describe('npm pack', () => {
         expect(pkg.peerDependencies?.['@dnsmesh/core'], `${pkg.name} is a plugin: @dnsmesh/core is its peer`).toMatch(/^\^/);
       }
     }
-    expect(readJson<PackageJson>(join(app, 'node_modules/@dnsmesh/server/package.json')).bin).toEqual({ dnsmesh: './dist/main.js' });
+    expect(readJson<PackageJson>(join(app, 'node_modules/@dnsmesh/server/package.json')).bin).toEqual({ dnsmesh: './bin/dnsmesh.js' });
     // Each package loads from the install alone (nothing reaches back into the repo).
     const { stdout } = await exec(process.execPath, ['--input-type=module', '-e',
       `import('@dnsmesh/core').then((m) => console.log(m.CORE_VERSION, import.meta.resolve('@dnsmesh/core')))`], { cwd: app });

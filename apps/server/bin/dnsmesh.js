@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The `dnsmesh` command. This file is committed (dist/ is built), so npm links the bin when it
+// installs the workspace, before any build: `npm ci && npm run build && npx dnsmesh` then works.
+try {
+  await import('../dist/main.js');
+} catch (err) {
+  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/main.js')) {
+    process.stderr.write('dnsmesh: not built yet; run `npm run build` in the repository first\n');
+    process.exit(1);
+  }
+  throw err;
+}
