@@ -26,6 +26,16 @@ async function main(): Promise<number> {
   // Server messages go to stderr; stdout is the query log's.
   const logger = pino({ level: flags.quiet ? 'warn' : 'info', base: undefined }, pino.destination({ fd: 2, sync: true }));
   const supervisor = new Supervisor({ conf: flags.conf, dnsPort: flags.dnsPort, registry, clock: systemClock, logger, udpBatch: flags.udpBatch });
+  if (flags.check) {
+    try {
+      const blocks = await supervisor.check();
+      process.stdout.write(`${flags.conf}: OK (${blocks.length} server block${blocks.length === 1 ? '' : 's'}: ${blocks.map((b) => `${b.zones.join(' ')}:${b.port}`).join(', ')})\n`);
+      return 0;
+    } catch (err) {
+      process.stderr.write(`${describe(err, flags.conf)}\n`);
+      return 1;
+    }
+  }
   const workers = workerCount(flags.workers);
   if (workers > 1 && !isWorker) {
     // The primary checks the Corefile (FILE:LINE errors before anything binds), then forks.
