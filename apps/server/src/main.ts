@@ -74,7 +74,8 @@ async function main(): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'stopping: draining in-flight queries');
-      const force = setTimeout(() => resolve(0), 5000);
+      // A safety net only: the stop itself takes the lameduck (at most 60 s, when configured) plus a drain of 4.5 s.
+      const force = setTimeout(() => resolve(0), 65_000);
       supervisor.stop(4500).then(() => { clearTimeout(force); resolve(0); }, () => resolve(1));
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
