@@ -26,6 +26,16 @@ async function main(): Promise<number> {
   // Server messages go to stderr; stdout is the query log's.
   const logger = pino({ level: flags.quiet ? 'warn' : 'info', base: undefined }, pino.destination({ fd: 2, sync: true }));
   const supervisor = new Supervisor({ conf: flags.conf, dnsPort: flags.dnsPort, registry, clock: systemClock, logger, udpBatch: flags.udpBatch });
+  if (flags.check) {
+    try {
+      const blocks = await supervisor.check();
+      process.stdout.write(`${flags.conf}: OK (${blocks.length} server block${blocks.length === 1 ? '' : 's'}: ${blocks.map((b) => `${b.zones.join(' ')}:${b.port}`).join(', ')})\n`);
+      return 0;
+    } catch (err) {
+      process.stderr.write(`${describe(err, flags.conf)}\n`);
+      return 1;
+    }
+  }
   const workers = workerCount(flags.workers);
   if (workers > 1 && !isWorker) {
     // The primary checks the Corefile (FILE:LINE errors before anything binds), then forks.
@@ -64,7 +74,8 @@ async function main(): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'stopping: draining in-flight queries');
-      const force = setTimeout(() => resolve(0), 5000);
+      // A safety net only: the stop itself takes the lameduck (at most 60 s, when configured) plus a drain of 4.5 s.
+      const force = setTimeout(() => resolve(0), 65_000);
       supervisor.stop(4500).then(() => { clearTimeout(force); resolve(0); }, () => resolve(1));
     };
     process.on('SIGTERM', () => stop('SIGTERM'));

@@ -56,6 +56,7 @@ async function buildBlock(block: ServerBlock, directives: readonly Directive[], 
   const parsed: { directive: Directive; def: PluginDefinition<any>; options: unknown; seq: number }[] = [];
   const work = [...directives];
   block.handOff = (name: string, property: Property) => { work.push(propertyAsDirective(name, property, block.zones)); };
+  const first = new Map<string, Directive>();
   for (let i = 0; i < work.length; i++) {
     const directive = work[i]!;
     const name = directive.name.text;
@@ -65,6 +66,11 @@ async function buildBlock(block: ServerBlock, directives: readonly Directive[], 
     if (i >= directives.length && parsed.some((p) => p.def.name === def!.name)) {
       throw directive.name.fail(`${name} is configured twice (inside cache and on its own)`);
     }
+    const earlier = first.get(def.name);
+    if (earlier !== undefined && def.repeatable !== true && i < directives.length) {
+      throw directive.name.fail(`this plugin can only be used once per server block (first at ${earlier.file}:${earlier.line})`);
+    }
+    if (earlier === undefined) first.set(def.name, directive);
     parsed.push({ directive, def, options: def.parse(directive, block), seq: i });
   }
   block.handOff = undefined;

@@ -40,6 +40,7 @@ export function logPlugin(input: LogInput = {}): (block: ServerBlock) => Plugin 
 /** `log [NAMES...] [FORMAT] { class all|denial|error|success }`: one JSON line per query on stdout. */
 export const log = definePlugin<LogOptions>({
   name: 'log',
+  repeatable: true,
   core: '^0.1.0',
   parse,
   create: createLog,
