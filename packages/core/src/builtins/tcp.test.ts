@@ -43,7 +43,7 @@ describe('the tcp directive', () => {
     ['tcp {\n max_unsent 1x\n}', "Corefile:3 - tcp: expected a size between 1024 and 1073741824 bytes (like 64k or 4m), got '1x'"],
     ['tcp {\n idle_timeout 1ms\n}', "Corefile:3 - tcp: expected a duration between 10ms and 1h, got '1ms'"],
     ['tcp {\n max_per_client 2\n max_per_client 3\n}', 'Corefile:4 - tcp: max_per_client is set twice'],
-    ['tcp {\n max_per_client 2\n}\ntcp {\n max_inflight 3\n}', 'Corefile:2 - tcp: is configured twice in this server block'],
+    ['tcp {\n max_per_client 2\n}\ntcp {\n max_inflight 3\n}', 'Corefile:5 - tcp: this plugin can only be used once per server block (first at Corefile:2)'],
   ])('%s fails: %s', async (body, message) => {
     await expect(load(`.:53 {\n${body}\n}\n`)).rejects.toThrow(message);
   });

@@ -36,7 +36,6 @@ export default definePlugin<Partial<TcpOptions>>({
     return out;
   },
   create(options, block) {
-    if (block.tcp !== undefined) throw new Error('is configured twice in this server block');
     block.tcp = options;
     return undefined;
   },
