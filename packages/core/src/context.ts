@@ -49,10 +49,15 @@ export interface QueryState {
    * a plugin returns.
    */
   error: string | undefined;
+  /**
+   * The reply says nothing about the name (a local limit turned the query away, e.g. forward's
+   * `max_concurrent`): the cache must not store it.
+   */
+  uncacheable: boolean;
 }
 
 export function initialState(): QueryState {
-  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined, upstreamTransport: undefined, forceTcp: false, error: undefined };
+  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined, upstreamTransport: undefined, forceTcp: false, error: undefined, uncacheable: false };
 }
 
 /** Everything a plugin knows about one query. */

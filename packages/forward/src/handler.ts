@@ -14,13 +14,27 @@ function failureText(lastError: unknown, list: readonly Upstream[]): string {
   return `forward: no upstream answered (${list.map((u) => u.label).join(', ')}): ${why}`;
 }
 
+/**
+ * SERVFAIL at once for a query a cap turned away: EDE 0 (Other: RFC 8914 has no code for a busy
+ * resolver), and never cached, as it says nothing about the name.
+ */
+function overloaded(ctx: QueryContext, why: string): DnsMessage {
+  ctx.state.plugin = 'forward';
+  ctx.state.ede = 0;
+  ctx.state.uncacheable = true;
+  ctx.state.error = `forward: ${why}`;
+  return DnsMessage.reply(ctx.request, Rcode.SERVFAIL);
+}
+
 /** Why the tries of a settled query are stopped (one object for every query). */
 const SETTLED = Object.freeze({ settled: true });
 
 /** Counters of one forward that belong to no single upstream. */
 export class ForwardCounts {
-  /** Queries answered REFUSED because `max_concurrent` were already in flight. */
+  /** Queries answered SERVFAIL at once because `max_concurrent` were already in flight. */
   maxConcurrentRejects = 0;
+  /** Queries answered SERVFAIL at once because every upstream had `max_concurrent` tries outstanding. */
+  upstreamsBusy = 0;
   /** Times every upstream was down, so one was tried at random anyway. */
   healthcheckBroken = 0;
   /** Queries no upstream answered within the 5 s budget (answered SERVFAIL). */
@@ -30,9 +44,10 @@ export class ForwardCounts {
 /**
  * Sends queries in FROM (minus `except`) to the upstreams and returns their reply as it came
  * (wire bytes: nothing is decoded or re-encoded; the edge puts the client's ID and question case
- * back). Names outside go to `next`. Each query has 5 s; after 2 s without a reply from one
- * upstream (or twice its usual reply time, when it is known to be slower), that upstream counts a
- * failure and the next one is asked too, until one answers or the time is up (SERVFAIL).
+ * back). Names outside go to `next`. Each query has 5 s; when a try has no reply within its
+ * upstream's retransmission timeout (from the measured RTT, `Upstream.rto`), that upstream counts
+ * a failure and the next one is asked too, until one answers or the time is up (SERVFAIL). At most
+ * `max_concurrent` queries are in flight, and tries outstanding per upstream; beyond, SERVFAIL at once.
  */
 export class ForwardPlugin implements Plugin {
   readonly name = 'forward';
@@ -42,7 +57,7 @@ export class ForwardPlugin implements Plugin {
   #inflight = 0;
 
   constructor(readonly options: ForwardOptions) {
-    this.client = new UpstreamClient({ expire: options.expire });
+    this.client = new UpstreamClient({ expire: options.expire, maxUdpSockets: options.maxUdpSockets });
     const probeTransport: Transport = options.forceTcp ? 'tcp' : 'udp';
     this.upstreams = new UpstreamSet(options.policy, options.to.map((address) => {
       const up = new Upstream(address, options.maxFails);
@@ -64,7 +79,7 @@ export class ForwardPlugin implements Plugin {
     const max = this.options.maxConcurrent;
     if (max > 0 && this.#inflight >= max) {
       this.counts.maxConcurrentRejects++;
-      return DnsMessage.reply(ctx.request, Rcode.REFUSED);
+      return overloaded(ctx, 'max_concurrent queries in flight');
     }
     this.#inflight++;
     return this.#forward(ctx).finally(() => { this.#inflight--; });
@@ -80,12 +95,12 @@ export class ForwardPlugin implements Plugin {
   }
 
   /**
-   * Tries upstreams until one answers or the query's 5 s are up. A try that has no reply after 2 s
-   * (`Upstream.retryAfter`: longer for an upstream whose replies usually take longer, so a slow
-   * upstream is not asked everything twice) counts as a failure of its upstream and the next try
-   * starts, but the earlier one keeps
-   * listening: a slow answer that lands within the 5 s is still used. A try that fails at once (a
-   * refused or broken TCP connection) starts the next one at once. Tries are capped, and when
+   * Tries upstreams until one answers or the query's 5 s are up. A try that has no reply within
+   * its upstream's `rto()` (srtt + 4 × rttvar, backed off per timeout) counts as a failure of its
+   * upstream and the next try starts, but the earlier one keeps listening: a slow answer that
+   * lands within the 5 s is still used. A try that fails at once (a refused or broken TCP
+   * connection) starts the next one at once. An upstream with `max_concurrent` tries outstanding
+   * is passed over; when every one is, the query gets SERVFAIL at once. Tries are capped, and when
    * every upstream is down one is tried at random, once (as CoreDNS), so fast failures never spin.
    */
   #forward(ctx: QueryContext): Promise<DnsMessage> {
@@ -96,18 +111,27 @@ export class ForwardPlugin implements Plugin {
     let i = 0;
     let downSeen = 0;
     let allDownTried = false;
+    const max = this.options.maxConcurrent;
+    const full = (up: Upstream): boolean => max > 0 && up.inflight >= max;
     const pick = (): Upstream | undefined => {
       while (tries < maxTries) {
         if (i >= list.length) { i = 0; downSeen = 0; }
         const up = list[i++]!;
+        if (full(up)) {                                    // its cap of tries outstanding: the next one
+          up.busy++;
+          if (++downSeen < list.length) continue;
+          return undefined;
+        }
         if (!up.down) { tries++; return up; }
         if (++downSeen < list.length) continue;
         if (allDownTried) return undefined;
         // Every upstream is down: health checking itself may be what is broken, so try one anyway.
         allDownTried = true;
         this.counts.healthcheckBroken++;
+        const any = this.upstreams.random();
+        if (full(any)) return undefined;
         tries++;
-        return this.upstreams.random();
+        return any;
       }
       return undefined;
     };
@@ -136,6 +160,11 @@ export class ForwardPlugin implements Plugin {
           resolve(reply);
           return;
         }
+        if (tries === 0 && !ctx.aborted) {                   // every upstream at its cap: nothing was asked
+          this.counts.upstreamsBusy++;
+          resolve(overloaded(ctx, 'every upstream has max_concurrent tries outstanding'));
+          return;
+        }
         this.counts.servfails++;
         if (!ctx.aborted) ctx.state.error = failureText(lastError, list); // the errors plugin logs it (consolidate bounds a flood)
         resolve(DnsMessage.reply(ctx.request, Rcode.SERVFAIL));
@@ -152,7 +181,7 @@ export class ForwardPlugin implements Plugin {
         }
         const attempt = { timedOut: false };
         inflight++;
-        tryTimer = setTimeout(() => { attempt.timedOut = true; up.failed(); start(); }, Math.min(up.retryAfter(TIMEOUTS.read), remaining));
+        tryTimer = setTimeout(() => { attempt.timedOut = true; up.timedOut(); up.failed(); start(); }, Math.min(up.rto(), remaining));
         this.#ask(ctx, up, deadline, cancel).then(
           ({ reply, transport }) => { inflight--; finish(reply, up, transport); },
           (err: unknown) => {
@@ -181,9 +210,15 @@ export class ForwardPlugin implements Plugin {
     let transport: Transport = forceTcp || ctx.state.forceTcp ? 'tcp' : preferUdp ? 'udp' : ctx.client.transport;
     up.requests++;
     const sentAt = performance.now();
-    let reply = await this.client.exchange(ctx.request.bytes, up.address, {
-      transport, timeout: Math.max(1, deadline - performance.now()), cancel,
-    });
+    up.inflight++;
+    let reply;
+    try {
+      reply = await this.client.exchange(ctx.request.bytes, up.address, {
+        transport, timeout: Math.max(1, deadline - performance.now()), cancel,
+      });
+    } finally {
+      up.inflight--;
+    }
     up.measured(performance.now() - sentAt);
     if (reply.tc && transport === 'udp' && preferUdp) {
       up.replied(reply.rcodeName);

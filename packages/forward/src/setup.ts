@@ -9,7 +9,8 @@ const UNSUPPORTED = new Set([
 
 /**
  * `forward FROM TO... { except NAMES... | force_tcp | prefer_udp | max_fails N | expire D |
- * health_check D [no_rec] [domain NAME] | policy random|round_robin|sequential | max_concurrent N }`
+ * health_check D [no_rec] [domain NAME] | policy random|round_robin|sequential | max_concurrent N |
+ * max_udp_sockets N }`
  */
 export function parse(d: Directive): ForwardOptions {
   const args = d.expectArgs(2);
@@ -29,6 +30,7 @@ export function parse(d: Directive): ForwardOptions {
   let healthCheckDomain: string = DEFAULTS.healthCheckDomain;
   let policy: Policy = DEFAULTS.policy;
   let maxConcurrent: number = DEFAULTS.maxConcurrent;
+  let maxUdpSockets: number = DEFAULTS.maxUdpSockets;
   const seen = new Set<string>();
   for (const p of d.block) {
     const name = p.name.text;
@@ -43,12 +45,13 @@ export function parse(d: Directive): ForwardOptions {
       case 'health_check': ({ healthCheck, healthCheckDomain } = parseHealthCheck(p)); break;
       case 'policy': policy = parsePolicy(p.expectArgs(1, 1)[0]!); break;
       case 'max_concurrent': maxConcurrent = p.expectArgs(1, 1)[0]!.int(LIMITS.maxConcurrent); break;
+      case 'max_udp_sockets': maxUdpSockets = p.expectArgs(1, 1)[0]!.int(LIMITS.maxUdpSockets); break;
       default:
         if (UNSUPPORTED.has(name)) throw p.fail(`'${name}' (a CoreDNS forward option) is not supported by dnsmesh`);
         throw p.fail(`unknown property '${name}'`);
     }
   }
-  return { from, to, except, forceTcp, preferUdp, maxFails, expire, healthCheck, healthCheckDomain, policy, maxConcurrent };
+  return { from, to, except, forceTcp, preferUdp, maxFails, expire, healthCheck, healthCheckDomain, policy, maxConcurrent, maxUdpSockets };
 }
 
 function upstream(t: Token): ForwardOptions['to'][number] {
