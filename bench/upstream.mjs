@@ -3,7 +3,7 @@
 // is not the harness's and it can be pinned (run.mjs pins it to the dnsperf core).
 //
 // Started by run.mjs with an IPC channel and a JSON spec in argv[2]:
-//   { names: 1000, ttl: 3600, bigTtl: 3600, bigRecords: 40, truncateUdpAt: 512 }
+//   { names: 1000, ttl: 3600, bigTtl: 3600, bigRecords: 40, truncateUdpAt: 512, blackhole: false }
 // Messages: it sends { ready: true, port } once listening; it answers { cmd: 'count' } with
 // { count, udp, tcp } (queries received since start) and { cmd: 'close' } by closing and exiting.
 import { fakeUpstream } from '@dnsmesh/testkit';
@@ -22,6 +22,7 @@ table[`big.${zone} A`] = {
 
 const upstream = await fakeUpstream(table, {
   truncateUdpAt: spec.truncateUdpAt,
+  blackhole: spec.blackhole === true,
   soa: { zone, ttl: 60, minimum: 60 },
 });
 

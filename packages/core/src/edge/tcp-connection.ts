@@ -41,7 +41,7 @@ export class TcpConnection {
     socket.setNoDelay(true);
     socket.setTimeout(host.opts.idleTimeout, () => this.#idle());
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('error', () => socket.destroy());
+    socket.on('error', () => this.destroy());
     socket.on('close', () => this.#release());
   }
 
@@ -78,7 +78,7 @@ export class TcpConnection {
   #handleFrames(): void {
     const buf = this.#pending;
     let at = 0;
-    while (!this.#paused && !this.#released && buf.length - at >= 2) {
+    while (!this.#paused && !this.#released && !this.socket.destroyed && buf.length - at >= 2) {
       const len = buf.readUInt16BE(at);
       if (buf.length - at - 2 < len) break;
       // Its own copy: the query may outlive this read, and must not hold the whole chunk.
@@ -110,7 +110,7 @@ export class TcpConnection {
   #reply(reply: Buffer | undefined): void {
     this.inChain--;
     const { opts, counts } = this.host;
-    if (reply === undefined || this.#released) {
+    if (reply === undefined || this.#released || this.socket.destroyed) {
       this.#written();
       return;
     }
@@ -129,7 +129,10 @@ export class TcpConnection {
     this.#unsent += size;
     counts.unsent += size;
     // Length and message in one write (RFC 7766 §8); the query is finished once the kernel has it.
-    this.socket.write(framed, () => {
+    this.socket.write(framed, (err) => {
+      // A write that fails means the socket is gone: release first, so the failed writes'
+      // callbacks do not resume reading and feed what is still buffered to the chain.
+      if (err) this.#release();
       if (!this.#released) {
         this.#unsent -= size;
         counts.unsent -= size;
@@ -158,6 +161,7 @@ export class TcpConnection {
 
   #maybeResume(): void {
     const { opts } = this.host;
+    if (this.socket.destroyed) { this.#release(); return; }
     if (!this.#paused || this.#inflight >= opts.maxInflight || this.#unsent > opts.maxUnsent) return;
     this.#paused = false;
     this.#handleFrames();
