@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parseCorefile } from '../corefile/index.js';
 import { TCP_DEFAULTS } from '../edge/tcp-options.js';
 import { loadBlocks } from '../loader.js';
+import { definePlugin } from '../plugin.js';
 import { PluginRegistry } from '../registry.js';
 import { DnsServer } from '../server.js';
 import { manualClock } from '../units.js';
@@ -11,9 +13,10 @@ import bind from './bind.js';
 import tcp from './tcp.js';
 
 async function load(text: string) {
-  const r = new PluginRegistry(['bind', 'tcp']);
+  const r = new PluginRegistry(['bind', 'tcp', 'forward']);
   r.register(bind);
   r.register(tcp);
+  r.register(definePlugin({ name: 'forward', parse: () => ({}), create: () => undefined })); // a stand-in, for the README
   return loadBlocks(parseCorefile(text, 'Corefile'), { registry: r, clock: manualClock(), logger: pino({ level: 'silent' }), metrics: new Registry(), defaultPort: 53 });
 }
 
@@ -63,6 +66,16 @@ describe('the tcp directive', () => {
       expect(plain.tcpListeners[0]!.opts).toEqual(TCP_DEFAULTS);
     } finally {
       await plain.stop(0);
+    }
+  });
+
+  it("loads the README's examples", async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const examples = [...readme.matchAll(/~~~ corefile\n([\s\S]*?)~~~/g)].map((m) => m[1]!).filter((t) => t.includes('tcp {'));
+    expect(examples.length).toBeGreaterThan(0);
+    for (const text of examples) {
+      const [block] = await load(text);
+      expect(block!.tcp).toEqual({ maxConnections: 5000, maxPerClient: 20, idleTimeout: 5000 });
     }
   });
 });
