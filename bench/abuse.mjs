@@ -124,8 +124,10 @@ const servers = {
 async function each(spec, run) {
   const out = [];
   for (const [name, start] of Object.entries(servers)) {
-    const up = await startUpstream(spec);
+    const { silent: goSilent, ...upSpec } = spec;
+    const up = await startUpstream(upSpec);
     const server = await start(up);
+    if (goSilent) { up.child.send({ cmd: 'blackhole', on: true }); await sleep(200); } // once the server answers
     log(`${server.label}: ${run.name}`);
     try {
       out.push({ server: server.label, ...(await run(server, up)) });
@@ -207,25 +209,30 @@ async function silent(server) {
   const before = { fds: fds(server.pid), rss: rssMb(server.pid) };
   const r = await dnsperf(server.port, { file, seconds: SECONDS, qps: 5000, clients: 10, outstanding: 5000, timeout: 5 });
   const rej = await metric(server, 'dnsmesh_forward_max_concurrent_rejects_total');
-  return { before, fdPeak: fd.stop(), rssPeak: rss.stop(), sent: r.sent, completed: r.completed, rcodes: r.rcodes, rejects: rej?.value };
+  return { before, fdPeak: fd.stop(), rssPeak: rss.stop(), sent: r.sent, completed: r.completed, rcodes: r.rcodes.replace(/\s*Average packet size.*/, '') || 'none', rejects: rej?.value };
 }
 
 // ---- row: unique names at 8k qps ----------------------------------------------------------------
-async function unique(server) {
+async function unique(server, up) {
   const dir = tempDir();
   const total = 8000 * SECONDS;
   const file = queryFile(dir, 'unique.txt', Array.from({ length: total }, (_, i) => `n${i}.bench.example A`));
   const rss = sampler(() => rssMb(server.pid), 200);
   const before = rssMb(server.pid);
+  const upBefore = (await up.count()).count;
   const r = await dnsperf(server.port, { file, seconds: SECONDS, qps: 8000, clients: 10, outstanding: 2000, timeout: 2 });
-  return { before, rssPeak: rss.stop(), after: rssMb(server.pid), avgMs: r.avgLatencyUs / 1000, sent: r.sent, lost: r.lost, lossPct: (100 * r.lost) / r.sent, qps: r.qps };
+  const upstreamQueries = (await up.count()).count - upBefore;
+  const waits = (await metric(server, 'dnsmesh_forward_udp_socket_waits_total'))?.value;
+  const rejects = (await metric(server, 'dnsmesh_forward_max_concurrent_rejects_total'))?.value;
+  return { upstreamQueries, rcodes: r.rcodes, waits, rejects, before, rssPeak: rss.stop(), after: rssMb(server.pid), avgMs: r.avgLatencyUs / 1000, sent: r.sent, lost: r.lost, lossPct: (100 * r.lost) / r.sent, qps: r.qps };
 }
 
 // ---- main -------------------------------------------------------------------------------------
+const nproc = execFileSync('nproc', { encoding: 'utf8' }).trim(); // before pinning: nproc counts usable CPUs
 installCleanup();
 pinSelf(CLIENT_CPU);
-const nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
 const md = [];
+let failed;
 const v = versions();
 md.push(`## ${new Date().toISOString()} abuse (issue 15): ${rows.join(', ')}\n`);
 md.push(`\`node bench/abuse.mjs ${process.argv.slice(2).join(' ')}\` · nproc ${nproc} · load ${loadavg().map((l) => l.toFixed(2)).join(' ')} · dnsperf ${v.dnsperf} · unbound ${v.unbound} · node ${v.node} · ${v.dnsmesh}\n`);
@@ -258,7 +265,7 @@ try {
     ], res));
   }
   if (rows.includes('silent')) {
-    const res = await each({ names: 10, blackhole: true }, silent);
+    const res = await each({ names: 10, silent: true }, silent);
     md.push(`\n### silent upstream: unique names at 5,000 qps for ${SECONDS} s, the upstream never answers\n`);
     md.push(table([
       ['server', 'l', (r) => r.server],
@@ -282,12 +289,19 @@ try {
       ['RSS before MB', 'r', (r) => fmt(r.before, 0)],
       ['RSS peak MB', 'r', (r) => fmt(r.rssPeak, 0)],
       ['RSS at end MB', 'r', (r) => fmt(r.after, 0)],
+      ['upstream queries', 'r', (r) => fmt(r.upstreamQueries)],
+      ['rcodes', 'l', (r) => r.rcodes || '-'],
+      ['dnsmesh UDP socket waits / max_concurrent SERVFAILs', 'r', (r) => (r.waits === undefined ? '-' : `${fmt(r.waits)} / ${fmt(r.rejects)}`)],
     ], res));
   }
+} catch (err) {
+  failed = err; // the rows done so far are still written
 } finally {
   await stopAll();
   cleanupDirs();
 }
 const text = `${md.join('\n')}\n`;
+if (failed !== undefined) process.stderr.write(`abuse: ${failed.stack ?? failed}\n`);
 process.stdout.write(text);
 if (!values['no-write']) appendResults(RESULTS, text);
+if (failed !== undefined) process.exitCode = 1;
