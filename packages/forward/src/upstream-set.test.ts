@@ -66,8 +66,8 @@ describe('Upstream retransmission timeout (RTO)', () => {
   it('starts at RTO.initial, then follows srtt + 4 × rttvar (RFC 6298) within the floor and the ceiling', () => {
     const up = fresh();
     expect(up.rto()).toBe(RTO.initial);
-    up.measured(100);                                   // srtt 100, rttvar 50
-    expect(up.rto()).toBe(300);
+    up.measured(200);                                   // srtt 200, rttvar 100
+    expect(up.rto()).toBe(600);
     for (let i = 0; i < 50; i++) up.measured(10);       // a steady fast upstream: variance decays
     expect(up.rto()).toBe(RTO.min);
     up.measured(3000);                                  // turned slow: the variance jumps, so does the timer (not to 1/8 of the step)
