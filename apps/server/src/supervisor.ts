@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { PluginLoader } from './plugin-loader.js';
 import { ReloadSettings } from './reload/setup.js';
+import { publishServerMetrics } from './server-metrics.js';
 
 export interface SupervisorOptions {
   readonly conf: string;
@@ -26,6 +27,9 @@ export class Supervisor {
   readonly metrics = new Registry();
   #server: DnsServer | undefined;
   #hash = '';
+  /** The hash of the configuration that is serving (not of a file that failed to load). */
+  #running = '';
+  #unpublish: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #reloading: Promise<boolean> | undefined;
   /** Reloads tried and failed (a bad Corefile), for tests and the log. */
@@ -46,6 +50,8 @@ export class Supervisor {
     await server.start();
     this.#server = server;
     this.#hash = hash;
+    this.#running = hash;
+    this.#unpublish ??= publishServerMetrics(this.metrics, () => ({ server: this.#server, failedReloads: this.failedReloads, hash: this.#running }));
     this.#schedule();
     return server;
   }
@@ -75,6 +81,7 @@ export class Supervisor {
       return false;
     }
     this.#hash = loaded.hash;
+    this.#running = loaded.hash;
     this.reloads++;
     this.opts.logger.info({ reason }, 'reloaded');
     this.#schedule();

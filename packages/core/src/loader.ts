@@ -83,6 +83,7 @@ async function buildBlock(block: ServerBlock, directives: readonly Directive[], 
   }
   // Create in reverse chain order; repeats of one directive keep their Corefile order.
   parsed.sort((a, b) => registry.rank(a.def.name) - registry.rank(b.def.name) || a.seq - b.seq);
+  block.enabled = [...new Set(parsed.map((p) => p.def.name))];
   const plugins: Plugin[] = [];
   for (let i = parsed.length - 1; i >= 0; i--) {
     const p = parsed[i]!;
