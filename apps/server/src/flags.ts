@@ -63,7 +63,8 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   return flags;
 }
 
-export const USAGE = `Usage: dnsmesh [-conf FILE] [-dns.port N] [-quiet] [-version] [-plugins] [-check] [-workers N|auto] [-udp.batch=false]
+export const USAGE = `Usage: dnsmesh ctl [-s HOST:PORT] [-token TOKEN] COMMAND   (status, stats, dump, flush, reload; dnsmesh ctl -h)
+       dnsmesh [-conf FILE] [-dns.port N] [-quiet] [-version] [-plugins] [-check] [-workers N|auto] [-udp.batch=false]
   -conf FILE      Corefile to load (default ./Corefile)
   -check          load and check the Corefile (every directive and option), bind nothing, and exit:
                   0 and "FILE: OK" when it is good, 1 and FILE:LINE errors when not

@@ -6,9 +6,11 @@ import { Supervisor } from './supervisor.js';
 import { describePlugins } from './plugin-loader.js';
 import { builtinPackages, builtinRegistry } from './plugins.js';
 import { VERSION } from './version.js';
+import { runCtl } from './ctl/run.js';
 import { isWorker, joinPrimary, runPrimary, workerCount } from './workers.js';
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'ctl') return runCtl(process.argv.slice(3));
   let flags;
   try {
     flags = parseFlags(process.argv.slice(2));
