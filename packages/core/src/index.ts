@@ -30,3 +30,4 @@ export { publishMetric, publishHistogram, HistogramCounts, setMetricsSource, met
 export { default as bindPlugin } from './builtins/bind.js';
 export * from './upstream/index.js';
 export { optionChecks, type OptionChecks, type Range } from './option-checks.js';
+export { setLogFormat, logDestination, flushLogs, loggerOptions, textDestination, textLine, type LogFormat } from './log-output.js';
