@@ -47,6 +47,8 @@ export class ServerBlock {
   /** The largest UDP reply sent, whatever size a client advertises. */
   maxUdpSize = 4096;
   plugins: Plugin[] = [];
+  /** Every directive configured in the block (chain plugins and server settings), in chain order. */
+  enabled: string[] = [];
   chain: Next;
   /**
    * While directives are parsed: hands a property over to the plugin of that name, so

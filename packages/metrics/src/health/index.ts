@@ -1,6 +1,7 @@
 import { definePlugin, type ServerBlock } from '@dnsmesh/core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { methodNotAllowed, mount, text, type Mounted, type Route } from '../http/listener.js';
+import { startSelfCheck } from './self-check.js';
 import { parse, resolveOptions, type HealthInput, type HealthOptions } from './setup.js';
 
 export { parse as parseHealth, MAX_LAMEDUCK, type HealthOptions, type HealthInput } from './setup.js';
@@ -22,8 +23,10 @@ export const healthRoute: Route = (req, res, blocks) => {
  */
 export function createHealth(options: HealthOptions, block: ServerBlock): undefined {
   let mounted: Mounted | undefined;
+  let stopCheck: (() => void) | undefined;
   block.onStart(async () => {
     mounted = await mount('health', options.address, block, { '/health': healthRoute });
+    stopCheck = startSelfCheck(mounted.url, block);
   });
   block.onShutdown(async () => {
     if (options.lameduck > 0) {
@@ -31,7 +34,7 @@ export function createHealth(options: HealthOptions, block: ServerBlock): undefi
       await lameduck(block, options.lameduck);
     }
   });
-  block.onStop(async () => { await mounted?.unmount(); });
+  block.onStop(async () => { stopCheck?.(); await mounted?.unmount(); });
   return undefined;
 }
 
