@@ -34,6 +34,8 @@ export interface QueryState {
   plugin: string | undefined;
   /** An Extended DNS Error info-code for the reply (RFC 8914), or -1. */
   ede: number;
+  /** Its EXTRA-TEXT (RFC 8914 §2), for an operator reading the reply; undefined for none. */
+  edeText: string | undefined;
   /** Why a reply was or was not stored by the cache. */
   stored: string | undefined;
   /** The transport the upstream was asked over, set by forward. */
@@ -46,7 +48,7 @@ export interface QueryState {
 }
 
 export function initialState(): QueryState {
-  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined, upstreamTransport: undefined, forceTcp: false };
+  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, edeText: undefined, stored: undefined, upstreamTransport: undefined, forceTcp: false };
 }
 
 /** Everything a plugin knows about one query. */

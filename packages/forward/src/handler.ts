@@ -1,5 +1,5 @@
 import {
-  DnsMessage, inZone, Rcode, UpstreamAborted, UpstreamClient,
+  DnsMessage, Ede, fromUpstream, inZone, Rcode, UpstreamAborted, UpstreamClient, UpstreamError, UpstreamTimeout, upstreamQuery,
   type Next, type Plugin, type QueryContext, type Transport,
 } from '@dnsmesh/core';
 import { HealthProbe } from './health.js';
@@ -24,7 +24,9 @@ export class ForwardCounts {
 /**
  * Sends queries in FROM (minus `except`) to the upstreams and returns their reply as it came
  * (wire bytes: nothing is decoded or re-encoded; the edge puts the client's ID and question case
- * back). Names outside go to `next`. Each query has 5 s; after 2 s without a reply from one
+ * back). What goes upstream is dnsmesh's own query (`upstreamQuery`: the client's question, RD,
+ * CD and DO, our OPT), never the client's bytes; what comes back passes `fromUpstream` (AD kept
+ * only with `trust_ad`; a question-less FORMERR/NOTIMP/REFUSED is an answer, at once). Names outside go to `next`. Each query has 5 s; after 2 s without a reply from one
  * upstream (or twice its usual reply time, when it is known to be slower), that upstream counts a
  * failure and the next one is asked too, until one answers or the time is up (SERVFAIL).
  */
@@ -34,8 +36,11 @@ export class ForwardPlugin implements Plugin {
   readonly client: UpstreamClient;
   readonly upstreams: UpstreamSet;
   #inflight = 0;
+  /** How our upstream queries look (`upstreamQuery`). */
+  readonly #queryOptions: { readonly udpSize: number; readonly ad: boolean };
 
   constructor(readonly options: ForwardOptions) {
+    this.#queryOptions = { udpSize: options.ednsBufferSize, ad: options.trustAd };
     this.client = new UpstreamClient({ expire: options.expire });
     const probeTransport: Transport = options.forceTcp ? 'tcp' : 'udp';
     this.upstreams = new UpstreamSet(options.policy, options.to.map((address) => {
@@ -57,7 +62,11 @@ export class ForwardPlugin implements Plugin {
     if (question === undefined || !this.matches(question.lname)) return next(ctx);
     const max = this.options.maxConcurrent;
     if (max > 0 && this.#inflight >= max) {
+      // REFUSED as CoreDNS: a stub moves on to its next server, and no cache stores it (a SERVFAIL
+      // would be stored for `servfail` and shared by every client of the name, after the burst).
       this.counts.maxConcurrentRejects++;
+      ctx.state.ede = Ede.OTHER;
+      ctx.state.edeText = `forward: max_concurrent ${max} queries in flight`;
       return DnsMessage.reply(ctx.request, Rcode.REFUSED);
     }
     this.#inflight++;
@@ -84,6 +93,7 @@ export class ForwardPlugin implements Plugin {
    */
   #forward(ctx: QueryContext): Promise<DnsMessage> {
     const deadline = performance.now() + TIMEOUTS.query;
+    const query = upstreamQuery(ctx.request, this.#queryOptions);
     const list = this.#order(ctx);
     const maxTries = Math.max(3, 2 * list.length);
     let tries = 0;
@@ -131,6 +141,7 @@ export class ForwardPlugin implements Plugin {
           return;
         }
         this.counts.servfails++;
+        noAnswer(ctx, lastError, list);
         ctx.log.debug({ err: lastError, upstreams: list.map((u) => u.label) }, 'forward: no upstream answered'); // the errors plugin reports failures; no log flood in an outage
         resolve(DnsMessage.reply(ctx.request, Rcode.SERVFAIL));
       };
@@ -147,7 +158,7 @@ export class ForwardPlugin implements Plugin {
         const attempt = { timedOut: false };
         inflight++;
         tryTimer = setTimeout(() => { attempt.timedOut = true; up.failed(); start(); }, Math.min(up.retryAfter(TIMEOUTS.read), remaining));
-        this.#ask(ctx, up, deadline, cancel).then(
+        this.#ask(ctx, query, up, deadline, cancel).then(
           ({ reply, transport }) => { inflight--; finish(reply, up, transport); },
           (err: unknown) => {
             inflight--;
@@ -170,12 +181,12 @@ export class ForwardPlugin implements Plugin {
    * One try at one upstream, listening until the query's deadline; with prefer_udp a truncated
    * UDP reply is asked again over TCP.
    */
-  async #ask(ctx: QueryContext, up: Upstream, deadline: number, cancel: (stop: (reason?: unknown) => void) => void): Promise<{ reply: DnsMessage; transport: Transport }> {
+  async #ask(ctx: QueryContext, query: Buffer, up: Upstream, deadline: number, cancel: (stop: (reason?: unknown) => void) => void): Promise<{ reply: DnsMessage; transport: Transport }> {
     const { forceTcp, preferUdp } = this.options;
     let transport: Transport = forceTcp || ctx.state.forceTcp ? 'tcp' : preferUdp ? 'udp' : ctx.client.transport;
     up.requests++;
     const sentAt = performance.now();
-    let reply = await this.client.exchange(ctx.request.bytes, up.address, {
+    let reply = await this.client.exchange(query, up.address, {
       transport, timeout: Math.max(1, deadline - performance.now()), cancel,
     });
     up.measured(performance.now() - sentAt);
@@ -183,12 +194,12 @@ export class ForwardPlugin implements Plugin {
       up.replied(reply.rcodeName);
       transport = 'tcp';
       up.requests++;
-      reply = await this.client.exchange(ctx.request.bytes, up.address, {
+      reply = await this.client.exchange(query, up.address, {
         transport, timeout: Math.max(1, deadline - performance.now()), cancel,
       });
     }
-    up.replied(reply.rcodeName);
-    return { reply, transport };
+    up.replied(reply.rcodeName);          // any reply, a question-less error too: the upstream is alive
+    return { reply: fromUpstream(ctx, reply, up.label, this.options), transport };
   }
 
   /**
@@ -206,5 +217,20 @@ export class ForwardPlugin implements Plugin {
   stop(): void {
     this.upstreams.stop();
     this.client.close();
+  }
+}
+
+/**
+ * Says why a query got SERVFAIL (RFC 8914): 23 Network Error when the last try failed at the
+ * transport (a refused or reset TCP connection, a send error), else 22 No Reachable Authority
+ * (nothing answered in time).
+ */
+function noAnswer(ctx: QueryContext, lastError: unknown, list: readonly Upstream[]): void {
+  if (lastError instanceof UpstreamError && !(lastError instanceof UpstreamTimeout)) {
+    ctx.state.ede = Ede.NETWORK_ERROR;
+    ctx.state.edeText = lastError.message;
+  } else {
+    ctx.state.ede = Ede.NO_REACHABLE_AUTHORITY;
+    ctx.state.edeText = `no reply from ${list.map((u) => u.label).join(', ')}`;
   }
 }
