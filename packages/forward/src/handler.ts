@@ -1,5 +1,5 @@
 import {
-  DnsMessage, Ede, fromUpstream, inZone, Rcode, UpstreamAborted, UpstreamClient, UpstreamError, UpstreamTimeout, upstreamQuery,
+  DnsMessage, Ede, ednsRejected, fromUpstream, inZone, Rcode, UpstreamAborted, UpstreamClient, UpstreamError, UpstreamTimeout, upstreamQuery, withoutEdns,
   type Next, type Plugin, type QueryContext, type Transport,
 } from '@dnsmesh/core';
 import { HealthProbe } from './health.js';
@@ -190,6 +190,12 @@ export class ForwardPlugin implements Plugin {
       transport, timeout: Math.max(1, deadline - performance.now()), cancel,
     });
     up.measured(performance.now() - sentAt);
+    if (ednsRejected(reply)) {               // an upstream without EDNS (RFC 6891 §7): once more without our OPT
+      up.replied(reply.rcodeName);
+      up.requests++;
+      query = withoutEdns(query);
+      reply = await this.client.exchange(query, up.address, { transport, timeout: Math.max(1, deadline - performance.now()), cancel });
+    }
     if (reply.tc && transport === 'udp' && preferUdp) {
       up.replied(reply.rcodeName);
       transport = 'tcp';

@@ -137,21 +137,37 @@ describe('the AD bit from an upstream', () => {
 });
 
 describe('a question-less error from the upstream', () => {
-  it('is an answer: the client gets that rcode at once with EDE 22, one upstream query, the upstream still healthy', async () => {
-    for (const rcode of [1, 4, 5]) {
-      const up = await upstream({ onQuery: (_q, info) => questionless(info.raw, rcode) });
-      const { address, plugin } = await resolver({ to: [up.address], maxFails: 1 });
-      const started = performance.now();
-      const reply = await query(address, 'web.example.test', 'A', { edns: 1232, timeout: 4000 });
-      expect(performance.now() - started).toBeLessThan(1500);            // not the 2 s retry, not the 5 s budget
-      expect(reply.rcode).toBe(['', 'FORMERR', '', '', 'NOTIMP', 'REFUSED'][rcode]);
-      expect(reply.questions[0]!.name).toBe('web.example.test');
-      expect(reply.ede).toEqual([{ code: 22, text: `${up.address} answered ${reply.rcode} without a question` }]);
-      expect(up.queries).toHaveLength(1);
-      const u = plugin.upstreams.upstreams[0]!;
-      expect(u.fails).toBe(0);
-      expect(u.down).toBe(false);
+  it('is an answer: the client gets that rcode at once with EDE 22, the upstream still healthy (UDP and TCP)', async () => {
+    for (const transport of ['udp', 'tcp'] as const) {
+      for (const rcode of [1, 4, 5]) {
+        const up = await upstream({ onQuery: (_q, info) => questionless(info.raw, rcode) });
+        const { address, plugin } = await resolver({ to: [up.address], maxFails: 1, forceTcp: transport === 'tcp' });
+        const started = performance.now();
+        const reply = await query(address, 'web.example.test', 'A', { edns: 1232, timeout: 4000 });
+        expect(performance.now() - started).toBeLessThan(1500);            // not the 2 s retry, not the 5 s budget
+        expect(reply.rcode).toBe(['', 'FORMERR', '', '', 'NOTIMP', 'REFUSED'][rcode]);
+        expect(reply.questions[0]!.name).toBe('web.example.test');
+        expect(reply.ede).toEqual([{ code: 22, text: `${up.address} answered ${reply.rcode} without a question` }]);
+        // One query; a FORMERR without OPT may mean "no EDNS here": asked once more without our OPT.
+        expect(up.queries.map((q) => q.edns)).toEqual(rcode === 1 ? [1232, undefined] : [1232]);
+        expect(up.queries.every((q) => q.transport === transport)).toBe(true);
+        const u = plugin.upstreams.upstreams[0]!;
+        expect(u.fails).toBe(0);
+        expect(u.down).toBe(false);
+      }
     }
+  });
+});
+
+describe('an upstream that does not speak EDNS', () => {
+  it('answers FORMERR without an OPT to our OPT: asked once more without one, and the client gets the answer', async () => {
+    const up = await upstream({ onQuery: (q, info) => (q.additionals.length > 0 ? questionless(info.raw, 1) : undefined) });
+    const { address } = await resolver({ to: [up.address] });
+    const reply = await query(address, 'web.example.test', 'A', { do: true });
+    expect(reply.rcode).toBe('NOERROR');
+    expect(reply.answers).toHaveLength(1);
+    expect(up.queries.map((q) => q.edns)).toEqual([1232, undefined]);
+    expect(shape(up.queries[1]!)).toMatchObject({ flags: 0x0100, counts: [1, 0, 0, 0], opt: '' });
   });
 });
 

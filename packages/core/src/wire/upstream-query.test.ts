@@ -1,7 +1,7 @@
 import dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import { DnsMessage } from '../message.js';
-import { upstreamQuery } from './upstream-query.js';
+import { ednsRejected, upstreamQuery, withoutEdns } from './upstream-query.js';
 
 /** A client's query, with whatever odd header bits and OPT it chose. */
 function clientQuery(opts: { flags?: number; edns?: number; do?: boolean; ednsFlags?: number; options?: { code: number; data: Buffer }[]; name?: string } = {}): DnsMessage {
@@ -61,5 +61,18 @@ describe('upstreamQuery', () => {
     expect(() => upstreamQuery(clientQuery(), { udpSize: 100 })).toThrow(/udpSize/);
     const bare = Buffer.alloc(12);
     expect(() => upstreamQuery(new DnsMessage(bare))).toThrow(/no question/);
+  });
+
+  it('withoutEdns drops our OPT (and DO with it); ednsRejected spots a FORMERR that has no OPT', () => {
+    const q = upstreamQuery(clientQuery({ edns: 1232, do: true }));
+    const plain = withoutEdns(q);
+    expect(plain.readUInt16BE(10)).toBe(0);
+    expect(plain).toEqual(Buffer.concat([Buffer.from([0x42, 0x42, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]), q.subarray(12, q.length - 11)]));
+    const formerr = (opt: boolean) => new DnsMessage(dnsPacket.encode({
+      type: 'response', id: 1, flags: 0x8001, questions: [{ name: 'a.test', type: 'A' }], additionals: opt ? [{ type: 'OPT', name: '.', udpPayloadSize: 1232 }] : [],
+    }));
+    expect(ednsRejected(formerr(false))).toBe(true);
+    expect(ednsRejected(formerr(true))).toBe(false);
+    expect(ednsRejected(new DnsMessage(Buffer.from([0, 1, 0x80, 0x05, 0, 0, 0, 0, 0, 0, 0, 0])))).toBe(false); // REFUSED
   });
 });

@@ -1,6 +1,7 @@
 import type { DnsMessage } from '../message.js';
 import {
-  DEFAULT_EDNS_SIZE, FLAG_AD, FLAG_CD, FLAG_RD, HEADER_SIZE, MIN_UDP_SIZE, OFF_ARCOUNT, OFF_FLAGS, OFF_ID, OFF_QDCOUNT, RRType,
+  DEFAULT_EDNS_SIZE, FLAG_AD, FLAG_CD, FLAG_RD, HEADER_SIZE, MIN_UDP_SIZE, OFF_ARCOUNT, OFF_FLAGS, OFF_ID, OFF_QDCOUNT, Rcode,
+  RRType,
 } from './constants.js';
 
 /** How dnsmesh asks an upstream; the same for every client. */
@@ -58,5 +59,21 @@ export function upstreamQuery(request: DnsMessage, opts: UpstreamQueryOptions = 
   // at + 5: extended rcode 0, at + 6: version 0
   out[at + 7] = clientDo ? 0x80 : 0;        // DO; the other 15 flag bits (Z) clear
   // at + 9: RDLENGTH 0: no options
+  return out;
+}
+
+/**
+ * True when an upstream answered our EDNS query FORMERR without an OPT: it does not speak EDNS
+ * (RFC 6891 §7), and the query may be asked once more without one (`withoutEdns`), as Unbound
+ * does for an EDNS-lame server. A FORMERR that carries an OPT is about something else.
+ */
+export function ednsRejected(reply: DnsMessage): boolean {
+  return (reply.bytes[3]! & 0x0f) === Rcode.FORMERR && reply.layout.opt < 0;
+}
+
+/** An `upstreamQuery` without its OPT (DO goes with it: no DNSSEC without EDNS). */
+export function withoutEdns(query: Buffer): Buffer {
+  const out = Buffer.from(query.subarray(0, query.length - OPT_SIZE));
+  out.writeUInt16BE(0, OFF_ARCOUNT);
   return out;
 }
