@@ -56,8 +56,7 @@ export class ConsulDnsPlugin implements Plugin {
         return fromUpstream(ctx, reply, this.label);
       }
       this.counts.servfails++;
-      ctx.state.ede = err instanceof UpstreamTimeout ? Ede.NO_REACHABLE_AUTHORITY : Ede.NETWORK_ERROR;
-      ctx.state.edeText = err instanceof Error ? err.message : undefined;
+      ctx.setEde(err instanceof UpstreamTimeout ? Ede.NO_REACHABLE_AUTHORITY : Ede.NETWORK_ERROR, err instanceof Error ? err.message : undefined);
       ctx.log.warn({ err, upstream: this.label }, 'consul: the agent did not answer');
       return DnsMessage.reply(ctx.request, Rcode.SERVFAIL);
     }

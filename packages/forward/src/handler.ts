@@ -65,8 +65,7 @@ export class ForwardPlugin implements Plugin {
       // REFUSED as CoreDNS: a stub moves on to its next server, and no cache stores it (a SERVFAIL
       // would be stored for `servfail` and shared by every client of the name, after the burst).
       this.counts.maxConcurrentRejects++;
-      ctx.state.ede = Ede.OTHER;
-      ctx.state.edeText = `forward: max_concurrent ${max} queries in flight`;
+      ctx.setEde(Ede.OTHER, `forward: max_concurrent ${max} queries in flight`);
       return DnsMessage.reply(ctx.request, Rcode.REFUSED);
     }
     this.#inflight++;
@@ -233,10 +232,8 @@ export class ForwardPlugin implements Plugin {
  */
 function noAnswer(ctx: QueryContext, lastError: unknown, list: readonly Upstream[]): void {
   if (lastError instanceof UpstreamError && !(lastError instanceof UpstreamTimeout)) {
-    ctx.state.ede = Ede.NETWORK_ERROR;
-    ctx.state.edeText = lastError.message;
+    ctx.setEde(Ede.NETWORK_ERROR, lastError.message);
   } else {
-    ctx.state.ede = Ede.NO_REACHABLE_AUTHORITY;
-    ctx.state.edeText = `no reply from ${list.map((u) => u.label).join(', ')}`;
+    ctx.setEde(Ede.NO_REACHABLE_AUTHORITY, `no reply from ${list.map((u) => u.label).join(', ')}`);
   }
 }

@@ -104,10 +104,12 @@ export class Edge {
   }
 
   #finish(ctx: QueryContext, reply: DnsMessage, slot?: ReplySlot): Buffer | number {
+    const ede = ctx.state.ede;
+    const text = ede < 0 ? undefined : ctx.edeText;
     try {
       return slot === undefined
-        ? writeReply(ctx.request, reply, ctx.udpSize, ctx.state.ede, ctx.state.edeText, undefined, 0, 0) as Buffer
-        : writeReply(ctx.request, reply, ctx.udpSize, ctx.state.ede, ctx.state.edeText, slot.buf, slot.at, slot.max, true);
+        ? writeReply(ctx.request, reply, ctx.udpSize, ede, text, undefined, 0, 0) as Buffer
+        : writeReply(ctx.request, reply, ctx.udpSize, ede, text, slot.buf, slot.at, slot.max, true);
     } catch (err) {
       return this.#failed(ctx, err);
     }

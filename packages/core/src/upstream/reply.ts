@@ -28,8 +28,7 @@ export interface UpstreamTrust {
 export function fromUpstream(ctx: QueryContext, reply: DnsMessage, upstream: string, trust: UpstreamTrust = {}): DnsMessage {
   if (reply.questionEnd === HEADER_SIZE) {
     const rcode = reply.bytes[OFF_FLAGS + 1]! & RCODE_MASK;
-    ctx.state.ede = Ede.NO_REACHABLE_AUTHORITY;
-    ctx.state.edeText = `${upstream} answered ${rcodeName(rcode)} without a question`;
+    ctx.setEde(Ede.NO_REACHABLE_AUTHORITY, `${upstream} answered ${rcodeName(rcode)} without a question`);
     return DnsMessage.reply(ctx.request, rcode);
   }
   if (trust.trustAd !== true && (reply.bytes[OFF_FLAGS + 1]! & FLAG_AD) !== 0) reply.bytes[OFF_FLAGS + 1] = reply.bytes[OFF_FLAGS + 1]! & ~FLAG_AD;
