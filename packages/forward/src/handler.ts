@@ -26,7 +26,8 @@ export class ForwardCounts {
  * (wire bytes: nothing is decoded or re-encoded; the edge puts the client's ID and question case
  * back). What goes upstream is dnsmesh's own query (`upstreamQuery`: the client's question, RD,
  * CD and DO, our OPT), never the client's bytes; what comes back passes `fromUpstream` (AD kept
- * only with `trust_ad`; a question-less FORMERR/NOTIMP/REFUSED is an answer, at once). Names outside go to `next`. Each query has 5 s; after 2 s without a reply from one
+ * only with `trust_ad`; a question-less FORMERR/NOTIMP/REFUSED is an answer, at once). Names
+ * outside go to `next`. Each query has 5 s; after 2 s without a reply from one
  * upstream (or twice its usual reply time, when it is known to be slower), that upstream counts a
  * failure and the next one is asked too, until one answers or the time is up (SERVFAIL).
  */
@@ -68,8 +69,9 @@ export class ForwardPlugin implements Plugin {
       ctx.setEde(Ede.OTHER, `forward: max_concurrent ${max} queries in flight`);
       return DnsMessage.reply(ctx.request, Rcode.REFUSED);
     }
+    const query = upstreamQuery(ctx.request, this.#queryOptions); // throws only on a query the edge would not pass
     this.#inflight++;
-    return this.#forward(ctx).finally(() => { this.#inflight--; });
+    return this.#forward(ctx, query).finally(() => { this.#inflight--; });
   }
 
   /** True for a name (canonical, trailing dot) this forward takes: in FROM and not excepted (FROM itself always). */
@@ -90,9 +92,8 @@ export class ForwardPlugin implements Plugin {
    * refused or broken TCP connection) starts the next one at once. Tries are capped, and when
    * every upstream is down one is tried at random, once (as CoreDNS), so fast failures never spin.
    */
-  #forward(ctx: QueryContext): Promise<DnsMessage> {
+  #forward(ctx: QueryContext, query: Buffer): Promise<DnsMessage> {
     const deadline = performance.now() + TIMEOUTS.query;
-    const query = upstreamQuery(ctx.request, this.#queryOptions);
     const list = this.#order(ctx);
     const maxTries = Math.max(3, 2 * list.length);
     let tries = 0;
@@ -177,8 +178,8 @@ export class ForwardPlugin implements Plugin {
   }
 
   /**
-   * One try at one upstream, listening until the query's deadline; with prefer_udp a truncated
-   * UDP reply is asked again over TCP.
+   * One try at one upstream, listening until the query's deadline; an upstream that rejects our
+   * OPT is asked again without it, and with prefer_udp a truncated UDP reply again over TCP.
    */
   async #ask(ctx: QueryContext, query: Buffer, up: Upstream, deadline: number, cancel: (stop: (reason?: unknown) => void) => void): Promise<{ reply: DnsMessage; transport: Transport }> {
     const { forceTcp, preferUdp } = this.options;
