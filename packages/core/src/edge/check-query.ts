@@ -28,7 +28,9 @@ const NOT_IN: QueryProblem = { rcode: Rcode.REFUSED, ede: Ede.NOT_SUPPORTED, ede
  * - QTYPE OPT, TSIG, TKEY, MAILA, MAILB or 128-248 (RFC 6895 §3.1 meta-types and QTYPEs that only
  *   make sense in other contexts): FORMERR;
  * - QTYPE AXFR or IXFR: REFUSED (a cache has no zone to transfer; Unbound the same);
- * - QCLASS other than IN (CH, HS, NONE, ANY, 0, ...): REFUSED. That includes CHAOS
+ * - QCLASS other than IN (CH, HS, NONE, ANY, 0, ...): REFUSED (Unbound refuses all but IN and
+ *   ANY; dnsmesh refuses ANY too: it serves IN data only, and a class-ANY answer could not be
+ *   cached or fit like others). That includes CHAOS
  *   `version.bind`, `hostname.bind`, `id.server` and `version.server`: dnsmesh does not tell
  *   strangers its version or host name (Unbound's `hide-version: yes`, `hide-identity: yes`), and
  *   never forwards them, so a client never sees an upstream's identity either.
