@@ -28,11 +28,18 @@ export interface ForwardOptions {
   readonly policy: Policy;
   /**
    * Queries in flight at once, and tries outstanding at any one upstream; beyond, a query gets
-   * SERVFAIL at once (EDE 0) and is not cached. 0: no limit.
+   * REFUSED at once (EDE 0). 0: no limit.
    */
   readonly maxConcurrent: number;
   /** Outgoing UDP sockets open at once (one per try in flight); tries beyond wait for one. */
   readonly maxUdpSockets: number;
+  /**
+   * The upstreams' AD bit is believed (they validate, on a path nobody can tamper with): AD is
+   * asked for and passed on to clients that ask (AD or DO). Off: AD is cleared from every reply.
+   */
+  readonly trustAd: boolean;
+  /** The UDP payload size dnsmesh's OPT advertises to the upstreams (Unbound's edns-buffer-size). */
+  readonly ednsBufferSize: number;
 }
 
 /** Every default, as CoreDNS has them. */
@@ -48,6 +55,8 @@ export const DEFAULTS = {
   policy: 'random' as Policy,
   maxConcurrent: 1000,
   maxUdpSockets: 1024,
+  trustAd: false,
+  ednsBufferSize: 1232,
 } as const;
 
 /** Limits that the Corefile and the code factory both check. */
@@ -58,6 +67,7 @@ export const LIMITS = {
   healthCheck: { min: 10, max: 3_600_000 },
   maxConcurrent: { min: 0, max: 1_000_000 },
   maxUdpSockets: { min: 1, max: 65_535 },
+  ednsBufferSize: { min: 512, max: 4096 },
 } as const;
 
 /** Fixed timings (CoreDNS's): the whole query, one health probe. */
@@ -130,6 +140,8 @@ export interface ForwardInput {
   readonly policy?: Policy;
   readonly maxConcurrent?: number;
   readonly maxUdpSockets?: number;
+  readonly trustAd?: boolean;
+  readonly ednsBufferSize?: number;
 }
 
 /** Checks code input once, with the Corefile's limits; a TypeError names the option. */
@@ -160,5 +172,7 @@ export function resolveOptions(input: ForwardInput, zone: (text: string) => stri
     policy,
     maxConcurrent: intIn('maxConcurrent', input.maxConcurrent ?? DEFAULTS.maxConcurrent, LIMITS.maxConcurrent),
     maxUdpSockets: intIn('maxUdpSockets', input.maxUdpSockets ?? DEFAULTS.maxUdpSockets, LIMITS.maxUdpSockets),
+    trustAd: input.trustAd ?? DEFAULTS.trustAd,
+    ednsBufferSize: intIn('ednsBufferSize', input.ednsBufferSize ?? DEFAULTS.ednsBufferSize, LIMITS.ednsBufferSize),
   };
 }

@@ -6,3 +6,4 @@ export { udpExchange } from './udp.js';
 export { UdpSocketPool, UDP_POOL_DEFAULT } from './udp-pool.js';
 export { TcpPool, TCP_POOL_DEFAULTS, type TcpPoolOptions } from './tcp.js';
 export { UpstreamClient, exchange, type UpstreamClientOptions } from './exchange.js';
+export { fromUpstream, type UpstreamTrust } from './reply.js';
