@@ -43,10 +43,15 @@ export interface QueryState {
    * `upstream` (the one that truncated) when it is one of forward's upstreams.
    */
   forceTcp: boolean;
+  /**
+   * Send nothing back (acl `drop`, a rate-limited reply): the edge drops the query and counts it,
+   * whatever message the chain returned.
+   */
+  drop: boolean;
 }
 
 export function initialState(): QueryState {
-  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined, upstreamTransport: undefined, forceTcp: false };
+  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined, upstreamTransport: undefined, forceTcp: false, drop: false };
 }
 
 /** Everything a plugin knows about one query. */

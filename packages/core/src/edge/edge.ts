@@ -80,7 +80,7 @@ export class Edge {
       const owner = block;
       owner.inflight++;
       return result.then(
-        (reply) => { owner.inflight--; this.#done(); return this.#finish(ctx, reply) as Buffer; },
+        (reply) => { owner.inflight--; this.#done(); return this.#finish(ctx, reply) as Buffer | undefined; },
         (err) => { owner.inflight--; this.#done(); return this.#failed(ctx, err); },
       );
     }
@@ -104,7 +104,8 @@ export class Edge {
     }
   }
 
-  #finish(ctx: QueryContext, reply: DnsMessage, slot?: ReplySlot): Buffer | number {
+  #finish(ctx: QueryContext, reply: DnsMessage, slot?: ReplySlot): Buffer | number | undefined {
+    if (ctx.state.drop) return undefined; // a plugin chose silence (acl drop, ratelimit) and counts it
     try {
       return slot === undefined
         ? writeReply(ctx.request, reply, ctx.udpSize, ctx.state.ede, undefined, undefined, 0, 0) as Buffer
