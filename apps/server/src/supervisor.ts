@@ -4,6 +4,7 @@ import { CacheStore } from '@dnsmesh/cache';
 import { CorefileError, DnsServer, loadBlocks, loadCorefile, type Clock, type PluginRegistry, type ServerBlock } from '@dnsmesh/core';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { applyBlockDefaults } from './defaults.js';
 import { PluginLoader } from './plugin-loader.js';
 import { ReloadSettings } from './reload/setup.js';
 
@@ -112,6 +113,7 @@ export class Supervisor {
       registry: plugins.registry, clock: this.opts.clock, logger: this.opts.logger, metrics: this.metrics,
       defaultPort: this.opts.dnsPort, previous, resolveUnknown: plugins.resolveUnknown,
     });
+    applyBlockDefaults(blocks, plugins.registry);
     return { blocks, hash: hashFiles(files) };
   }
 
