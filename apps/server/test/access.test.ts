@@ -2,6 +2,7 @@
 // ratelimit, asked by dig, kdig and the project's client. Every client here is on loopback (no
 // other source address can be used in a test): the policy for other addresses is tested in
 // packages/acl with addresses given directly.
+import { request as httpRequest } from 'node:http';
 import { buildQuery, dig, fakeUpstream, freePort, kdig, parseDigAnswer, query, queryRaw } from '@dnsmesh/testkit';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startDnsmesh } from './dnsmesh-process.js';
@@ -98,5 +99,42 @@ describe('ratelimit', () => {
     const slipped = Number(/dnsmesh_ratelimit_slipped_total\{server="[^"]+"\} (\d+)/.exec(text)?.[1]);
     expect(slipped).toBeGreaterThanOrEqual(2);
     expect(text).toMatch(/dnsmesh_ratelimit_dropped_total\{server="[^"]+"\} 0/);
+  });
+});
+
+describe('admin', () => {
+  /** An HTTP request with the headers as given (fetch will not send a Host of our choosing). */
+  function call(port: number, path: string, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path, method, headers, setHost: headers.host === undefined }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('takes its token from the environment and refuses whatever lacks it, or comes with a foreign Host or Origin', async () => {
+    const token = 'env-token-for-the-admin-test-0123';
+    process.env.DNSMESH_TEST_ADMIN_TOKEN = token;
+    onTestFinished(() => { delete process.env.DNSMESH_TEST_ADMIN_TOKEN; });
+    const adminPort = await freePort();
+    const { address, metrics } = await serve(`  admin :${adminPort} {\n    token {$DNSMESH_TEST_ADMIN_TOKEN}\n  }\n  cache`);
+    await query(address, 'web.svc.test', 'A');
+    const auth = { authorization: `Bearer ${token}` };
+    expect((await call(adminPort, '/cache')).status).toBe(401);
+    expect((await call(adminPort, '/cache/flush', 'POST')).status).toBe(401);
+    expect((await call(adminPort, '/cache/flush', 'POST', { ...auth, host: `rebind.example:${adminPort}` })).status).toBe(403);
+    expect((await call(adminPort, '/cache/flush', 'POST', { ...auth, origin: 'http://evil.example' })).status).toBe(403);
+    const dump = await call(adminPort, '/cache', 'GET', auth);
+    expect(dump.status).toBe(200);
+    expect(dump.body).toContain('"name":"web.svc.test"');
+    const flush = await call(adminPort, '/cache/flush', 'POST', { ...auth, host: `localhost:${adminPort}` });
+    expect(JSON.parse(flush.body)).toEqual({ flushed: 1 });
+    const text = await metrics();
+    expect(text).toMatch(/dnsmesh_admin_refused_total\{server="[^"]+",reason="token"\} 2/);
+    expect(text).toMatch(/dnsmesh_admin_refused_total\{server="[^"]+",reason="host"\} 1/);
+    expect(text).toMatch(/dnsmesh_admin_refused_total\{server="[^"]+",reason="origin"\} 1/);
   });
 });
