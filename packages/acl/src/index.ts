@@ -98,6 +98,7 @@ export function defaultAccess(): (block: ServerBlock) => Plugin {
 export default definePlugin<Rule>({
   name: 'acl',
   core: '^0.1.0',
+  repeatable: true, // as CoreDNS: every acl line of a block joins one rule list
   parse,
   create: createAcl,
 });

@@ -44,14 +44,20 @@ export interface QueryState {
    */
   forceTcp: boolean;
   /**
-   * Send nothing back (acl `drop`, a rate-limited reply): the edge drops the query and counts it,
-   * whatever message the chain returned.
+   * Why this query failed, when a plugin answered SERVFAIL for a reason an operator should see
+   * (no upstream answered, a network error): the errors plugin logs it, as CoreDNS logs the error
+   * a plugin returns.
+   */
+  error: string | undefined;
+  /**
+   * Send nothing back (acl `drop`, a rate-limited reply): the edge drops the query, whatever
+   * message the chain returned (the plugin counts it).
    */
   drop: boolean;
 }
 
 export function initialState(): QueryState {
-  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined, upstreamTransport: undefined, forceTcp: false, drop: false };
+  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined, upstreamTransport: undefined, forceTcp: false, error: undefined, drop: false };
 }
 
 /** Everything a plugin knows about one query. */

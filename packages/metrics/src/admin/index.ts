@@ -1,7 +1,8 @@
 import { definePlugin, publishMetric, type ServerBlock } from '@dnsmesh/core';
-import { mount, type Mounted } from '../http/listener.js';
+import { mount, type Mounted, type Route } from '../http/listener.js';
 import { AdminCounts, guarded } from './guard.js';
 import { cacheRoute, flushRoute } from './http.js';
+import { reloadRoute, statsRoute, statusRoute } from './control.js';
 import { parse, resolveOptions, type AdminInput, type AdminOptions } from './setup.js';
 
 export { cacheLine, cacheRoute, flushRoute, SLICE_MS, type CacheLine } from './http.js';
@@ -18,8 +19,10 @@ export function createAdmin(options: AdminOptions, block: ServerBlock): undefine
   let mounted: Mounted | undefined;
   let off: (() => void) | undefined;
   block.onStart(async () => {
-    const routes = { '/cache': guarded(options, counts, cacheRoute), '/cache/flush': guarded(options, counts, flushRoute) };
-    mounted = await mount('admin', options.address, block, routes);
+    const guard = (route: Route): Route => guarded(options, counts, route);
+    mounted = await mount('admin', options.address, block, {
+      '/cache': guard(cacheRoute), '/cache/flush': guard(flushRoute), '/status': guard(statusRoute), '/stats': guard(statsRoute), '/reload': guard(reloadRoute),
+    });
     const server = block.serverLabel;
     off = publishMetric(block.metrics, 'counter', 'dnsmesh_admin_refused_total', 'Admin requests refused: foreign Host or Origin, missing or wrong token, a change from off loopback without a token.',
       ['server', 'reason'], () => [...counts.refused].map(([reason, n]) => [{ server, reason }, n] as const));
@@ -34,7 +37,11 @@ export function adminPlugin(input: AdminInput): (block: ServerBlock) => undefine
   return (block) => createAdmin(options, block);
 }
 
-/** `admin ADDRESS { token TOKEN | token_file PATH }`: `GET /cache` (JSON lines) and `POST /cache/flush[?name=N&type=T]`. */
+/**
+ * `admin ADDRESS { token TOKEN | token_file PATH }`: `GET /cache[?name=N&type=T]` (JSON lines),
+ * `POST /cache/flush[?name=N&type=T]`, `GET /status`, `GET /stats`, `POST /reload` (what
+ * `dnsmesh ctl` uses), every one behind the guard.
+ */
 export const admin = definePlugin<AdminOptions>({
   name: 'admin',
   core: '^0.1.0',
