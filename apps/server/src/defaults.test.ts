@@ -16,13 +16,13 @@ async function chain(body: string): Promise<string[]> {
 
 describe('block defaults', () => {
   it('adds the default access policy and minimal ANY at their places in the order', async () => {
-    expect(await chain('  forward . 127.0.0.1:5300\n  cache\n  log')).toEqual(['log', 'acl', 'any', 'cache', 'forward']);
-    expect(await chain('  forward . 127.0.0.1:5300\n  ratelimit 10\n  errors')).toEqual(['errors', 'ratelimit', 'acl', 'any', 'forward']);
-    expect(await chain('')).toEqual(['acl', 'any']);
+    expect(await chain('  forward . 127.0.0.1:5300\n  cache\n  log')).toEqual(['log', 'acl', 'norec', 'any', 'cache', 'forward']);
+    expect(await chain('  forward . 127.0.0.1:5300\n  ratelimit 10\n  errors')).toEqual(['errors', 'ratelimit', 'acl', 'norec', 'any', 'forward']);
+    expect(await chain('')).toEqual(['acl', 'norec', 'any']);
   });
 
   it('adds nothing for a directive the block names', async () => {
-    const names = await chain('  acl {\n    allow net *\n  }\n  any\n  forward . 127.0.0.1:5300');
-    expect(names).toEqual(['acl', 'any', 'forward']);
+    const names = await chain('  acl {\n    allow net *\n  }\n  any\n  norec forward\n  forward . 127.0.0.1:5300');
+    expect(names).toEqual(['acl', 'norec', 'any', 'forward']);
   });
 });

@@ -1,15 +1,18 @@
 import { defaultAccess } from '@dnsmesh/acl';
 import { anyPlugin } from '@dnsmesh/any';
 import type { Plugin, PluginRegistry, ServerBlock } from '@dnsmesh/core';
+import { norec } from '@dnsmesh/norec';
 
 /**
  * What the server adds to a block that lacks a directive, so every default is safe: without `acl`,
- * only loopback, private and link-local clients are answered; without `any`, ANY over UDP gets
- * the minimal RFC 8482 answer. A block that names the directive gets exactly what it says.
+ * only loopback, private and link-local clients are answered; without `norec`, queries without RD
+ * get REFUSED (Unbound's default: no cache snooping); without `any`, ANY over UDP gets the minimal
+ * RFC 8482 answer. A block that names the directive gets exactly what it says.
  * (Servers composed in code with createServer get none of these: they choose their plugins.)
  */
 const BLOCK_DEFAULTS: readonly (readonly [directive: string, make: (block: ServerBlock) => Plugin])[] = [
   ['acl', defaultAccess()],
+  ['norec', norec('refuse')],
   ['any', anyPlugin('udp')],
 ];
 

@@ -6,6 +6,7 @@ import cache from '@dnsmesh/cache';
 import forward from '@dnsmesh/forward';
 import tcpRetry from '@dnsmesh/truncation-tcp-retry';
 import { definitions as metrics } from '@dnsmesh/metrics';
+import norec from '@dnsmesh/norec';
 import prefetch from '@dnsmesh/prefetch';
 import ratelimit from '@dnsmesh/ratelimit';
 import serveStale from '@dnsmesh/serve-stale';
@@ -20,7 +21,7 @@ const BUILTINS: readonly (readonly [PluginDefinition<any>, string])[] = [
   [bindPlugin, '@dnsmesh/core'], [pluginDirective, '@dnsmesh/server'], [reload, '@dnsmesh/server'],
   [cache, '@dnsmesh/cache'], [forward, '@dnsmesh/forward'], [tcpRetry, '@dnsmesh/truncation-tcp-retry'],
   [prefetch, '@dnsmesh/prefetch'], [serveStale, '@dnsmesh/serve-stale'], [consul, '@dnsmesh/consul-upstream'],
-  [ratelimit, '@dnsmesh/ratelimit'], [acl, '@dnsmesh/acl'], [any, '@dnsmesh/any'],
+  [ratelimit, '@dnsmesh/ratelimit'], [acl, '@dnsmesh/acl'], [norec, '@dnsmesh/norec'], [any, '@dnsmesh/any'],
   ...metrics.map((def) => [def, '@dnsmesh/metrics'] as const),
 ];
 

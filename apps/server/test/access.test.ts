@@ -48,6 +48,27 @@ describe('access without acl (the default policy)', () => {
   });
 });
 
+describe('queries without RD (norec)', () => {
+  it('are REFUSED by default, and nothing is asked upstream (no cache snooping)', async () => {
+    const { port, upstream } = await serve('  cache');
+    expect(parseDigAnswer(await digAt(port, 'web.svc.test', 'A')).answers).toHaveLength(1);
+    expect(parseDigAnswer(await digAt(port, '+norec', 'web.svc.test', 'A')).status).toBe('REFUSED');
+    expect(parseDigAnswer(await digAt(port, '+norec', 'other.svc.test', 'A')).status).toBe('REFUSED');
+    expect(upstream.queries).toHaveLength(1);
+  });
+
+  it('are answered from the cache only with `norec cache`', async () => {
+    const { port, upstream, metrics } = await serve('  norec cache\n  cache');
+    expect(parseDigAnswer(await digAt(port, '+norec', 'web.svc.test', 'A')).status).toBe('REFUSED');
+    await digAt(port, 'web.svc.test', 'A');
+    const cached = parseDigAnswer(await kdig(['@127.0.0.1', '-p', String(port), '+norec', 'web.svc.test', 'A']));
+    expect(cached.status).toBe('NOERROR');
+    expect(cached.answers.map((r) => r.data)).toEqual(['10.0.0.7']);
+    expect(upstream.queries).toHaveLength(1);
+    expect(await metrics()).toMatch(/dnsmesh_norec_passed_total\{server="[^"]+",mode="cache"\} 1/);
+  });
+});
+
 describe('acl', () => {
   it('refuses dig and kdig from loopback with `block net 127.0.0.0/8`, with EDE 18, asking nothing upstream', async () => {
     const { port, upstream, metrics } = await serve('  acl {\n    block net 127.0.0.0/8\n  }');
