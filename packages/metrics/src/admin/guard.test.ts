@@ -71,7 +71,7 @@ describe('admin guard: the token', () => {
     const { url, dns, store, metrics } = await start({ token: TOKEN });
     await query(dns, 'web.test', 'A');
     for (const authorization of [undefined, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(1)}`, `Basic ${TOKEN}`, TOKEN]) {
-      const headers = authorization === undefined ? {} : { authorization };
+      const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
       const get = await call(url, '/cache', { headers });
       expect(get.status, authorization).toBe(401);
       expect(get.headers['www-authenticate']).toBe('Bearer realm="dnsmesh-admin"');
