@@ -1,4 +1,4 @@
-import { DnsMessage, Rcode, type Next, type Plugin, type QueryContext } from '@dnsmesh/core';
+import { DnsMessage, NO_REPLY, Rcode, type Next, type Plugin, type QueryContext } from '@dnsmesh/core';
 import { parseIp, type Ip } from './ip.js';
 import { decide, type Action, type Rule, type Verdict } from './policy.js';
 
@@ -34,7 +34,7 @@ export type OnDenied = (ctx: QueryContext, verdict: Verdict) => void;
 /**
  * Checks each query against the rules before anything after it sees the query: `allow` passes
  * on, `block` answers REFUSED with EDE 18, `filter` answers NOERROR with no records (NODATA) with
- * EDE 17, `drop` sends nothing (the edge drops the query when `state.drop` is set). Synchronous:
+ * EDE 17, `drop` sends nothing (it returns core's NO_REPLY, which the edge drops). Synchronous:
  * a cache hit behind it stays a synchronous hit.
  */
 export class AclPlugin implements Plugin {
@@ -59,8 +59,7 @@ export class AclPlugin implements Plugin {
         ctx.state.ede = EDE_FILTERED;
         return DnsMessage.reply(ctx.request, Rcode.NOERROR);
       case 'drop':
-        ctx.state.drop = true;
-        return DnsMessage.reply(ctx.request, Rcode.REFUSED);
+        return NO_REPLY;
       default:
         ctx.state.ede = EDE_PROHIBITED;
         return DnsMessage.reply(ctx.request, Rcode.REFUSED);

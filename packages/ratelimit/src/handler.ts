@@ -1,5 +1,5 @@
 import { contains, parseIp, prefixKey } from '@dnsmesh/acl';
-import { DnsMessage, FLAG_TC, Rcode, type Next, type Plugin, type QueryContext } from '@dnsmesh/core';
+import { DnsMessage, FLAG_TC, NO_REPLY, Rcode, type Next, type Plugin, type QueryContext } from '@dnsmesh/core';
 import type { RateLimitOptions } from './options.js';
 import { BucketTable } from './table.js';
 
@@ -52,8 +52,7 @@ export class RateLimitPlugin implements Plugin {
       return DnsMessage.reply(ctx.request, Rcode.NOERROR, FLAG_TC);
     }
     this.counts.dropped++;
-    ctx.state.drop = true;
-    return DnsMessage.reply(ctx.request, Rcode.REFUSED);
+    return NO_REPLY;
   }
 
   /** The prefix key of an address; undefined for an exempt or unreadable one (never limited). */
