@@ -1,4 +1,4 @@
-import { DnsMessage, type Instant, type Layout, type Ttl, type WireImage } from '@dnsmesh/core';
+import { DnsMessage, readName, type Instant, type Layout, type Ttl, type WireImage } from '@dnsmesh/core';
 
 export type EntryKind = 'success' | 'denial' | 'servfail';
 
@@ -33,8 +33,8 @@ export class CacheEntry implements WireImage {
     readonly storedAt: Instant,
     /** Lifetime in seconds: the smallest TTL after clamping. */
     readonly ttl: Ttl,
-    /** Presentation name and type, for dumps and flushes. */
-    readonly name: string,
+    /** Presentation name for dumps, when it should differ from the stored question's (else made from the bytes on demand). */
+    name: string | undefined,
     readonly type: number,
     readonly rcode: number,
     readonly upstream: string | undefined,
@@ -55,6 +55,14 @@ export class CacheEntry implements WireImage {
     this.length = bytes.length;
     this.questionEnd = layout.questionEnd;
     this.records = records;
+    if (name !== undefined) this.#name = name;
+  }
+
+  #name: string | undefined;
+
+  /** The question name in presentation form (escapes for dots and odd octets), for dumps and logs only: never compared. */
+  get name(): string {
+    return this.#name ?? readName(this.wire, 12);
   }
 
   /** Bytes the entry holds, for the memory budget (the wire image plus a fixed estimate of the rest). */

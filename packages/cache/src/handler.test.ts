@@ -59,13 +59,13 @@ describe('cache', () => {
     expect(auth.asked).toHaveLength(2);
   });
 
-  it('caps TTLs at the tier maximum, and a high-bit TTL counts as huge, not negative', async () => {
+  it('caps TTLs at the tier maximum, and a high-bit TTL counts as 0 (RFC 2181 §8), then MINTTL', async () => {
     const { address } = await start({
       'long.test A': { answers: aRecords('long.test', 1, 86400) },
       'huge.test A': { answers: aRecords('huge.test', 1, 2 ** 31 + 5) },
     }, { success: { maxTtl: 600 } });
     expect((await query(address, 'long.test', 'A')).answers[0]!.ttl).toBe(600);
-    expect((await query(address, 'huge.test', 'A')).answers[0]!.ttl).toBe(600);
+    expect((await query(address, 'huge.test', 'A')).answers[0]!.ttl).toBe(5);
   });
 
   it('makes 1 upstream query for 200 concurrent misses, each reply with its own ID and case', async () => {
