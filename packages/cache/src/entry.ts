@@ -1,6 +1,12 @@
-import { DnsMessage, readName, type Instant, type Layout, type Ttl, type WireImage } from '@dnsmesh/core';
+import { DnsMessage, readName, scanLayout, type Instant, type Layout, type Ttl, type WireImage } from '@dnsmesh/core';
 
 export type EntryKind = 'success' | 'denial' | 'servfail';
+
+/**
+ * Replies up to this many bytes keep no layout: with the largest OPT the edge adds they still fit
+ * the smallest client limit (512), so a hit never needs one.
+ */
+const LAYOUT_KEPT_ABOVE = 400;
 
 /**
  * A stored reply: wire bytes with no OPT, TTLs normalised per RRset and clamped, and where every
@@ -14,8 +20,6 @@ export class CacheEntry implements WireImage {
   readonly length: number;
   readonly questionEnd: number;
   readonly records: number;
-  /** The stored message (a view on `wire`). */
-  readonly bytes: Buffer;
   /** Served since the last eviction pass looked (second-chance eviction). */
   ref = 0;
   hits = 0;
@@ -28,7 +32,7 @@ export class CacheEntry implements WireImage {
   constructor(
     readonly key: string,
     bytes: Buffer,
-    readonly layout: Layout,
+    layout: Layout,
     readonly kind: EntryKind,
     readonly storedAt: Instant,
     /** Lifetime in seconds: the smallest TTL after clamping. */
@@ -47,18 +51,33 @@ export class CacheEntry implements WireImage {
     // Stored replies carry no OPT (classify drops it), so every record has a TTL to age.
     const records = layout.an + layout.ns + layout.ar;
     if (layout.opt >= 0) throw new Error('a cache entry holds no OPT record');
-    const wire = Buffer.allocUnsafe(bytes.length + 2 * records);
+    // Memory of its own: a stored entry never pins a slab of Node's shared pool (which also holds
+    // the garbage of the miss that made it).
+    const wire = Buffer.allocUnsafeSlow(bytes.length + 2 * records);
     bytes.copy(wire, 0);
     for (let i = 0; i < records; i++) wire.writeUInt16BE(layout.ttlAt[i]!, bytes.length + 2 * i);
     this.wire = wire;
-    this.bytes = wire.subarray(0, bytes.length);
     this.length = bytes.length;
     this.questionEnd = layout.questionEnd;
     this.records = records;
     if (name !== undefined) this.#name = name;
+    // A small reply fits every client whole, so the edge writes it from `wire` alone and its layout
+    // (six typed arrays: most of an entry's memory) would go unread; it is made again if ever needed.
+    if (bytes.length > LAYOUT_KEPT_ABOVE) this.#layout = layout;
   }
 
   #name: string | undefined;
+  #layout: Layout | undefined;
+
+  /** The stored message (a view on `wire`: the message without the TTL offsets after it). */
+  get bytes(): Buffer {
+    return this.wire.subarray(0, this.length);
+  }
+
+  /** Where every record sits (kept for large replies, made again for small ones). */
+  get layout(): Layout {
+    return this.#layout ?? scanLayout(this.bytes);
+  }
 
   /** The question name in presentation form (escapes for dots and odd octets), for dumps and logs only: never compared. */
   get name(): string {
@@ -81,7 +100,7 @@ export class CacheEntry implements WireImage {
 
   /** The reply for a hit: TTLs aged by the whole seconds spent in the cache (or kept as stored). */
   toReply(now: Instant, keepttl = false): DnsMessage {
-    const reply = new DnsMessage(this.bytes, this.layout);
+    const reply = new DnsMessage(this.bytes, this.#layout);
     reply.image = this;
     if (!keepttl) reply.ttlAge = Math.floor((now - this.storedAt) / 1000);
     return reply;
@@ -89,7 +108,7 @@ export class CacheEntry implements WireImage {
 
   /** The reply for a stale answer: every TTL set to `replyTtl` (RFC 8767 §4). */
   staleReply(replyTtl: Ttl): DnsMessage {
-    const reply = new DnsMessage(this.bytes, this.layout);
+    const reply = new DnsMessage(this.bytes, this.#layout);
     reply.image = this;
     reply.ttlSet = replyTtl;
     return reply;
