@@ -1,7 +1,7 @@
 import { createServer, manualClock, type DnsServer } from '@dnsmesh/core';
 import { query, aRecords, authority, authoritySoa as soa } from '@dnsmesh/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cache } from './index.js';
+import { cache, ENTRY_OVERHEAD } from './index.js';
 import { CacheStore } from './store.js';
 
 let server: DnsServer | undefined;
@@ -219,6 +219,8 @@ describe('cache', () => {
     for (let i = 0; i < 300; i++) await query(a2, `n${i}.flood.test`, 'A');
     expect(s2.count('success')).toBeLessThanOrEqual(50);
     expect(s2.bytes).toBeLessThanOrEqual(65536);
+    // The budget counts what an entry costs the process, not only its reply bytes.
+    expect(s2.bytes).toBeGreaterThanOrEqual(s2.size * ENTRY_OVERHEAD);
     expect(s2.counts.evictions).toBeGreaterThanOrEqual(250);
     void store;
   });
