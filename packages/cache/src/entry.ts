@@ -113,7 +113,9 @@ export class CacheEntry implements WireImage {
 
   /** The reply for a hit: TTLs aged by the whole seconds spent in the cache (or kept as stored). */
   toReply(now: Instant, keepttl = false): DnsMessage {
-    const reply = new DnsMessage(this.bytes, this.#layout);
+    // The message's bytes are `wire` itself: every reader stops at the last record, so the TTL
+    // offsets after it are never read as the message, and a hit makes no Buffer view.
+    const reply = new DnsMessage(this.wire, this.#layout);
     reply.image = this;
     if (!keepttl) reply.ttlAge = Math.floor((now - this.storedAt) / 1000);
     return reply;
@@ -121,7 +123,7 @@ export class CacheEntry implements WireImage {
 
   /** The reply for a stale answer: every TTL set to `replyTtl` (RFC 8767 §4). */
   staleReply(replyTtl: Ttl): DnsMessage {
-    const reply = new DnsMessage(this.bytes, this.#layout);
+    const reply = new DnsMessage(this.wire, this.#layout);
     reply.image = this;
     reply.ttlSet = replyTtl;
     return reply;

@@ -76,19 +76,35 @@ describe('rebuildMessage', () => {
     for (let i = 0; i < 4; i++) expect(expand(out, o.start[i]!)).toEqual(expand(msg, layout.start[i]!));
     expect(expand(out, o.ttlAt[0]! + 6)).toEqual(name('T', FF, 'Example'));
     // "example." in another case is not the same octets: written out, not pointed at "Example.".
-    const other = Buffer.concat([header(1, 0, 0), question, rr(name('www', 'EXAMPLE'), 1, 60, Buffer.from([1, 2, 3, 4]))]);
-    const o2 = rebuildMessage(other, scanLayout(other), Uint8Array.from([1]));
-    expect(expand(o2, scanLayout(o2).start[0]!)).toEqual(name('www', 'EXAMPLE'));
+    const other = Buffer.concat([header(2, 0, 0), question, rr(name('x'), 1, 60, Buffer.from([1, 2, 3, 4])),
+      rr(name('www', 'EXAMPLE'), 1, 60, Buffer.from([1, 2, 3, 4])), rr(name('mail', 'Example'), 1, 60, Buffer.from([1, 2, 3, 4]))]);
+    other.writeUInt16BE(3, 6);
+    const o2 = rebuildMessage(other, scanLayout(other), Uint8Array.from([0, 1, 1]));
+    const l2 = scanLayout(o2);
+    expect(expand(o2, l2.start[0]!)).toEqual(name('www', 'EXAMPLE'));
+    expect(expand(o2, l2.start[1]!)).toEqual(name('mail', 'Example'));
+    expect(o2[l2.start[1]! + 5]! & 0xc0).toBe(0xc0); // mail + a pointer to the question's "Example."
+  });
+
+  it('copies a reply it keeps whole as it is, without its OPT', () => {
+    const { msg } = sample();
+    const withOpt = Buffer.concat([msg, Buffer.concat([Buffer.from([0]), u16(41), u16(1232), u32(0), u16(0)])]);
+    withOpt.writeUInt16BE(2, 10);
+    const out = rebuildMessage(withOpt, scanLayout(withOpt), Uint8Array.from([1, 1, 1, 1, 1]));
+    expect(out.subarray(12)).toEqual(msg.subarray(12));
+    expect(out.readUInt16BE(10)).toBe(1);
   });
 
   it('expands a compressed SRV target (RFC 2052 senders) and does not compress it again; drops the OPT', () => {
-    const head = Buffer.concat([header(1, 0, 1), question]);
+    // (A record is dropped, so the names are written again; a reply kept whole is copied as it came.)
+    const head = Buffer.concat([header(2, 0, 1), question]);
     const srv = rr(ptr(12), 33, 60, Buffer.concat([u16(1), u16(2), u16(53), labels('host'), ptr(23)]));
+    const dropped = rr(ptr(12), 1, 60, Buffer.from([1, 2, 3, 4]));
     const opt = Buffer.concat([Buffer.from([0]), u16(41), u16(1232), u32(0), u16(0)]);
-    const msg = Buffer.concat([head, srv, opt]);
+    const msg = Buffer.concat([head, srv, dropped, opt]);
     const layout = scanLayout(msg);
     checkRdata(msg, layout);
-    const out = rebuildMessage(msg, layout, Uint8Array.from([1, 1]));
+    const out = rebuildMessage(msg, layout, Uint8Array.from([1, 0, 1]));
     const o = scanLayout(out);
     expect([o.an, o.ar, o.opt]).toEqual([1, 0, -1]);
     const rdata = out.subarray(o.ttlAt[0]! + 6, o.stop[0]!);

@@ -71,10 +71,18 @@ export function checkRdata(buf: Uint8Array, layout: Layout): void {
  * (exact octets, so no name changes case) where compression is allowed (owners, and the RDATA of
  * the RFC 1035 types), whole elsewhere. So a pointer in the copy only ever points at a name in the
  * copy: dropping records leaves none dangling, and the copy is about as small as the original.
- * Bytes after the last record are not copied.
+ * Bytes after the last record are not copied. A reply kept whole (its OPT, if any, last) is copied
+ * as it came, up to its OPT: its pointers all point backwards at names that stay.
  */
 export function rebuildMessage(buf: Uint8Array, layout: Layout, keep: Uint8Array): Buffer {
   const count = layout.an + layout.ns + layout.ar;
+  // Every record kept, the OPT (if any) last: the bytes before the OPT are the copy, as they are.
+  const tail = layout.opt >= 0 ? layout.opt : count;
+  if (tail >= count - 1 && keep.subarray(0, tail).every((k) => k === 1)) {
+    const out = Buffer.from(buf.subarray(0, layout.opt >= 0 ? layout.start[layout.opt]! : layout.end));
+    if (layout.opt >= 0) out.writeUInt16BE(layout.ar - 1, OFF_ARCOUNT);
+    return out;
+  }
   let bound = layout.questionEnd + 255;
   for (let i = 0; i < count; i++) {
     if (keep[i] === 1 && i !== layout.opt) bound += layout.stop[i]! - layout.start[i]! + 255 * (1 + (RDATA_FIELDS.get(layout.type[i]!)?.length ?? 0));
