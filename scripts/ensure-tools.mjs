@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 const tools = [
   { bin: 'dig', pkg: 'bind9-dnsutils' },
   { bin: 'kdig', pkg: 'knot-dnsutils' },
+  { bin: 'prometheus', pkg: 'prometheus' }, // deploy/monitoring is tested against a real Prometheus (promtool comes with it)
 ];
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
 const missing = tools.filter((t) => !has(t.bin));
