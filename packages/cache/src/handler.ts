@@ -97,7 +97,10 @@ export class CachePlugin implements Plugin {
       const counts = this.store.counts.notStored;
       counts.set(verdict.reason, (counts.get(verdict.reason) ?? 0) + 1);
       if (verdict.servfail === true) return DnsMessage.reply(ctx.request, Rcode.SERVFAIL);
-      return verdict.bytes !== undefined ? new DnsMessage(verdict.bytes, verdict.layout) : reply;
+      if (verdict.bytes === undefined) return reply;
+      const scrubbed = new DnsMessage(verdict.bytes, verdict.layout);
+      scrubbed.authoritative = reply.authoritative; // not stored: still the plugin's own answer
+      return scrubbed;
     }
     const now = this.clock.now();
     const alias = verdict.alias === true;
