@@ -119,34 +119,6 @@ describe('DNSSEC proofs for DO clients', () => {
   });
 });
 
-describe('RD=0 (nonrecursive)', () => {
-  const answer = (q: Buffer) => reply(q, { an: [rr(ptr(12), T.A, 300, ip('192.0.2.1'))] });
-
-  it('refuses RD=0 queries by default, cached or not, and counts them', async () => {
-    const { ask, up, store } = await start(answer);
-    expect(await ask('a.example', 'A', '+norec')).toMatch(/status: REFUSED/);
-    expect(await ask('a.example', 'A')).toMatch(/status: NOERROR/);
-    expect(await ask('a.example', 'A', '+norec')).toMatch(/status: REFUSED/);
-    expect(up.queries).toHaveLength(1);
-    expect(store.counts.refusedNonRecursive).toBe(2);
-  });
-
-  it('with `nonrecursive cache`, answers RD=0 from the cache and refuses misses without asking upstream', async () => {
-    const { ask, up } = await start(answer, { nonrecursive: 'cache' });
-    expect(await ask('a.example', 'A', '+norec')).toMatch(/status: REFUSED/);
-    expect(up.queries).toHaveLength(0);
-    await ask('a.example', 'A');
-    expect(await ask('a.example', 'A', '+norec')).toMatch(/status: NOERROR[\s\S]*192\.0\.2\.1/);
-    expect(up.queries).toHaveLength(1);
-  });
-
-  it('with `nonrecursive forward`, treats RD=0 as RD=1', async () => {
-    const { ask, up } = await start(answer, { nonrecursive: 'forward' });
-    expect(await ask('a.example', 'A', '+norec')).toMatch(/status: NOERROR/);
-    expect(up.queries).toHaveLength(1);
-  });
-});
-
 /** The labels of a wire name (no pointers) as buffers. */
 function labelsOf(wire: Buffer): Buffer[] {
   const out: Buffer[] = [];
