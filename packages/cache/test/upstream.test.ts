@@ -78,6 +78,10 @@ describe('malformed and hostile upstream replies', () => {
     expect(up.queries).toHaveLength(2);
     expect(store.size).toBe(0);
     expect(store.counts.notStored.get('malformed')).toBe(2);
+    // CoreDNS's names: two queries looked at (two misses), two replies dropped.
+    const text = await server!.blocks[0]!.metrics.metrics();
+    expect(text).toMatch(/^dnsmesh_cache_requests_total\{server="[^"]*"\} 2$/m);
+    expect(text).toMatch(/^dnsmesh_cache_drops_total\{server="[^"]*"\} 2$/m);
   });
 
   it('answers SERVFAIL for a CNAME loop in the answer', async () => {
