@@ -8,11 +8,15 @@ import { ConsulHttp, type HttpGet } from './http.js';
 import type { ConsulCounts } from './metrics.js';
 import { parseName } from './names.js';
 import { sourceLabel, type ConsulOptions } from './options.js';
+import { TokenSource } from './token.js';
 import type { View } from './view.js';
 import type { Watch, WatchTimers } from './watch.js';
 
 /** The block's pino logger (its type, through core). */
 type Logger = ServerBlock['logger'];
+
+/** RFC 8914 EDE 18, Prohibited: the agent refused the plugin's token for this view. */
+const EDE_PROHIBITED = 18;
 
 export interface ConsulPluginDeps {
   readonly clock: Clock;
@@ -45,7 +49,11 @@ export class ConsulPlugin implements Plugin {
     this.#deps = deps;
     this.label = sourceLabel(options.source);
     this.#zones = [...options.zones].sort((a, b) => b.length - a.length);
-    this.http = deps.get === undefined ? new ConsulHttp(options.source.url, options.token) : undefined;
+    this.http = deps.get === undefined
+      ? new ConsulHttp(options.source.url, new TokenSource(options.token, options.tokenFile), options.maxConnections, options.tls)
+      : undefined;
+    deps.counts.maxConnections = options.maxConnections;
+    if (this.http !== undefined) { const h = this.http; deps.counts.connectionsNow = () => h.sockets; }
     this.catalog = new ConsulCatalog(options, {
       get: deps.get ?? this.http!.get, clock: deps.clock, counts: deps.counts, logger: deps.logger, timers: deps.timers,
     });
@@ -56,7 +64,15 @@ export class ConsulPlugin implements Plugin {
   }
 
   start(): void {
+    if (this.options.tls?.insecureSkipVerify === true) {
+      this.#deps.logger.warn({ agent: this.label }, 'consul: insecure_skip_verify: the agent\'s certificate is not checked');
+    }
     this.catalog.start(this.#deps.findStore?.());
+  }
+
+  /** Not ready until the agent has answered once (200): a resolver that cannot reach Consul is no use yet. */
+  ready(): boolean {
+    return this.catalog.everAnswered;
   }
 
   stop(): void {
@@ -94,15 +110,17 @@ export class ConsulPlugin implements Plugin {
   /** The answer from a watch's view: now when there is one, after the first result when it is new, else SERVFAIL. */
   #fromWatch(ctx: QueryContext, scope: ReplyScope, watch: Watch, build: (view: View) => DnsMessage): DnsMessage | Promise<DnsMessage> {
     this.catalog.answered(watch, scope.request.question!.lname);
-    if (watch.view !== undefined) return this.#answer(ctx, scope, watch, build);
+    if (watch.view !== undefined || watch.forbidden) return this.#answer(ctx, scope, watch, build);
     if (watch.settled) return this.#servfail(ctx, watch);
     return watch.firstResult(this.options.firstWait).then(() =>
-      watch.view !== undefined ? this.#answer(ctx, scope, watch, build) : this.#servfail(ctx, watch));
+      watch.view !== undefined || watch.forbidden ? this.#answer(ctx, scope, watch, build) : this.#servfail(ctx, watch));
   }
 
   #answer(ctx: QueryContext, scope: ReplyScope, watch: Watch, build: (view: View) => DnsMessage): DnsMessage {
-    if (watch.failingSince !== undefined) {
-      if (this.#deps.clock.now() - watch.failingSince > this.options.maxStale) return this.#servfail(ctx, watch);
+    if (watch.forbidden) return this.#servfail(ctx, watch, EDE_PROHIBITED);
+    const failingSince = this.catalog.failingSince(watch);
+    if (failingSince !== undefined) {
+      if (this.#deps.clock.now() - failingSince > this.options.maxStale) return this.#servfail(ctx, watch);
       this.counts.stale++;
     }
     const view = watch.view!;
@@ -110,8 +128,9 @@ export class ConsulPlugin implements Plugin {
     return build(view);
   }
 
-  #servfail(ctx: QueryContext, watch: Watch): DnsMessage {
+  #servfail(ctx: QueryContext, watch: Watch, ede = -1): DnsMessage {
     this.counts.servfails++;
+    if (ede >= 0) ctx.state.ede = ede;
     watch.dirty = true;                                   // a cached SERVFAIL goes once a view is there
     ctx.log.debug({ watch: watch.key, error: watch.lastError }, 'consul: no usable view; SERVFAIL');
     return DnsMessage.reply(ctx.request, Rcode.SERVFAIL);

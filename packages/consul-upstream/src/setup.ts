@@ -1,14 +1,28 @@
 import type { Directive, Property, Token } from '@dnsmesh/core';
 import {
-  DEFAULTS, isLabel, isTokenText, LIMITS, parseDnsAddress, parseHttpUrl, type ConsulOptions, type ConsulSource,
+  CONSISTENCIES, DEFAULTS, isLabel, isTokenText, LIMITS, parseDnsAddress, parseHttpUrl,
+  type Consistency, type ConsulOptions, type ConsulSource,
 } from './options.js';
+import { loadTls, TlsError, type TlsFiles, type TlsSettings } from './tls.js';
+import { TokenSource } from './token.js';
+
+/** The TLS properties, by the TlsFiles key they fill. */
+const TLS_PROPS: Record<string, keyof TlsFiles> = {
+  ca_file: 'caFile', ca_path: 'caPath', cert_file: 'certFile', key_file: 'keyFile',
+  tls_servername: 'serverName', insecure_skip_verify: 'insecureSkipVerify',
+};
 
 /** Properties that only mean something in catalog mode (http). */
-const CATALOG_ONLY = new Set(['token', 'datacenter', 'ttl', 'only_passing', 'max_stale', 'idle']);
+const CATALOG_ONLY = new Set([
+  'token', 'token_file', 'datacenter', 'ttl', 'only_passing', 'max_stale', 'idle', 'consistency', 'max_connections',
+  'resync', 'first_wait', ...Object.keys(TLS_PROPS),
+]);
 
 /**
- * `consul [ZONES...] { dns ADDR | http URL; token TOKEN; datacenter DC; ttl DURATION;
- * only_passing [true|false]; max_stale DURATION; idle DURATION }`
+ * `consul [ZONES...] { dns ADDR | http URL; token TOKEN | token_file FILE; ca_file FILE; ca_path DIR;
+ * cert_file FILE; key_file FILE; tls_servername NAME; insecure_skip_verify; consistency MODE;
+ * max_connections N; datacenter DC; ttl DURATION; only_passing [true|false]; max_stale DURATION;
+ * idle DURATION; first_wait DURATION; resync DURATION }`
  */
 export function parse(d: Directive): ConsulOptions {
   const zones = d.args.length > 0 ? d.args.map((t) => t.zone()) : [...DEFAULTS.zones];
@@ -20,6 +34,13 @@ export function parse(d: Directive): ConsulOptions {
   let onlyPassing: boolean = DEFAULTS.onlyPassing;
   let maxStale: number = DEFAULTS.maxStale;
   let idle: number = DEFAULTS.idle;
+  let tokenFile: string | undefined;
+  let consistency: Consistency = DEFAULTS.consistency;
+  let maxConnections: number = DEFAULTS.maxConnections;
+  let resync: number = DEFAULTS.resync;
+  let firstWait: number = DEFAULTS.firstWait;
+  const tlsFiles: { -readonly [K in keyof TlsFiles]: TlsFiles[K] } = {};
+  const tlsAt = new Map<keyof TlsFiles, Property>();
   const seen = new Set<string>();
   const catalogOnly: Property[] = [];
   for (const p of d.block) {
@@ -55,6 +76,32 @@ export function parse(d: Directive): ConsulOptions {
         ttl = ms / 1000;
         break;
       }
+      case 'token_file': {
+        const t = p.expectArgs(1, 1)[0]!;
+        try { new TokenSource(undefined, t.text); } catch (err) { throw t.fail((err as Error).message); }
+        tokenFile = t.text;
+        break;
+      }
+      case 'ca_file': case 'ca_path': case 'cert_file': case 'key_file': case 'tls_servername': {
+        const key = TLS_PROPS[name]!;
+        (tlsFiles as Record<string, string>)[key] = p.expectArgs(1, 1)[0]!.text;
+        tlsAt.set(key, p);
+        break;
+      }
+      case 'insecure_skip_verify':
+        tlsFiles.insecureSkipVerify = flag(p);
+        tlsAt.set('insecureSkipVerify', p);
+        break;
+      case 'consistency': {
+        const t = p.expectArgs(1, 1)[0]!;
+        const v = t.text.toLowerCase();
+        if (!(CONSISTENCIES as readonly string[]).includes(v)) throw t.fail(`consistency takes ${CONSISTENCIES.join(', ')}, got '${t.text}'`);
+        consistency = v as Consistency;
+        break;
+      }
+      case 'max_connections': maxConnections = p.expectArgs(1, 1)[0]!.int(LIMITS.maxConnections); break;
+      case 'resync': resync = p.expectArgs(1, 1)[0]!.duration(LIMITS.resync); break;
+      case 'first_wait': firstWait = p.expectArgs(1, 1)[0]!.duration(LIMITS.firstWait); break;
       case 'only_passing': onlyPassing = flag(p); break;
       case 'max_stale': maxStale = p.expectArgs(1, 1)[0]!.duration(LIMITS.maxStale); break;
       case 'idle': idle = p.expectArgs(1, 1)[0]!.duration(LIMITS.idle); break;
@@ -65,9 +112,21 @@ export function parse(d: Directive): ConsulOptions {
   if (source.mode === 'dns' && catalogOnly.length > 0) {
     throw catalogOnly[0]!.fail(`${catalogOnly[0]!.name.text} applies only to catalog mode (http), not to dns`);
   }
+  if (token !== undefined && tokenFile !== undefined) throw d.block.find((p) => p.name.text === 'token_file')!.fail('give token or token_file, not both');
+  let tls: TlsSettings | undefined;
+  if (tlsAt.size > 0) {
+    const first = [...tlsAt.values()].sort((a, b) => a.name.line - b.name.line)[0]!;
+    if (source.mode !== 'http' || !source.url.https) throw first.fail(`${first.name.text} needs an https:// URL in http`);
+    try {
+      tls = loadTls(tlsFiles);
+    } catch (err) {
+      if (err instanceof TlsError) throw (tlsAt.get(err.option) ?? first).fail(err.message);
+      throw err;
+    }
+  }
   return {
-    zones, source, token, datacenter, ttl, onlyPassing, maxStale, idle,
-    wait: DEFAULTS.wait, firstWait: DEFAULTS.firstWait, backoffMin: DEFAULTS.backoffMin,
+    zones, source, token, tokenFile, tls, consistency, maxConnections, resync, datacenter, ttl, onlyPassing, maxStale, idle,
+    wait: DEFAULTS.wait, firstWait, backoffMin: DEFAULTS.backoffMin,
     backoffMax: DEFAULTS.backoffMax, rateInterval: DEFAULTS.rateInterval,
   };
 }
@@ -80,12 +139,12 @@ function checked<T>(t: Token, fn: (text: string) => T): T {
   }
 }
 
-/** `only_passing` alone is on; `only_passing false` (or off, no, 0) turns it off. */
+/** A flag alone is on; `false` (or off, no, 0) turns it off. */
 function flag(p: Property): boolean {
   const [t] = p.expectArgs(0, 1);
   if (t === undefined) return true;
   const v = t.text.toLowerCase();
   if (['true', 'on', 'yes', '1'].includes(v)) return true;
   if (['false', 'off', 'no', '0'].includes(v)) return false;
-  throw t.fail(`only_passing takes true or false, got '${t.text}'`);
+  throw t.fail(`${p.name.text} takes true or false, got '${t.text}'`);
 }
