@@ -6,7 +6,7 @@ import type { ConsulCounts } from './metrics.js';
 import { parseName } from './names.js';
 import type { ConsulOptions } from './options.js';
 import { ReadPool } from './pool.js';
-import { healthView, nodeView, type NodeInfo, type View } from './view.js';
+import { EMPTY_VIEW, healthView, nodeView, queryView, type NodeInfo, type View } from './view.js';
 import { realTimers, Watch, type Fingerprinted, type WatchConfig, type WatchTimers } from './watch.js';
 
 /** The block's pino logger (its type, through core). */
@@ -149,6 +149,24 @@ export class ConsulCatalog {
   }
 
   /**
+   * A prepared query (`/v1/query/NAME/execute`): read once, then again every TTL (the query's DNS
+   * TTL, else `ttl`, at least 1 s), since prepared queries have no blocking form, and at once when
+   * the change feed shows its service changed. An unknown query (404) is an empty view: NXDOMAIN.
+   */
+  query(name: string, dc: string | undefined, now: Instant): Watch {
+    const dcKey = this.dcKey(dc);
+    const key = `q|${name}|${dcKey}`;
+    const existing = this.#watches.get(key);
+    if (existing !== undefined) { existing.lastAsked = now; return existing; }
+    const path = this.#path(`/v1/query/${encodeURIComponent(name)}/execute`, dcKey);
+    const fallback = this.options.ttl;
+    return this.#add(key, path, (body) => queryView(body, dcKey || 'dc1'), now, {
+      notFound: EMPTY_VIEW,
+      refresh: (v) => Math.max(1000, (v.ttl ?? fallback) * 1000),
+    });
+  }
+
+  /**
    * A node: from any service view of the same datacenter that holds it (no request at all), else
    * from a watch of `/v1/catalog/node/NODE`. `watch` is where the answer came from.
    */
@@ -246,14 +264,16 @@ export class ConsulCatalog {
     for (const w of this.#watches.values()) {
       if (!w.key.endsWith(suffix)) continue;
       const name = w.key.slice(2, -suffix.length).toLowerCase();
-      const hit = w.key.startsWith('s|') ? services.has(name) : nodes.has(name);
+      const hit = w.key.startsWith('s|') ? services.has(name)
+        : w.key.startsWith('q|') ? w.view?.service !== undefined && services.has(w.view.service)
+          : nodes.has(name);
       if (hit) { this.#deps.counts.feedRefetches++; w.wake(); }
     }
   }
 
-  #add(key: string, path: string, parse: (body: unknown) => View, now: Instant): Watch {
+  #add(key: string, path: string, parse: (body: unknown) => View, now: Instant, extra: Partial<WatchConfig> = {}): Watch {
     this.#feed(dcOf(key));
-    const watch = new Watch(key, this.#watchConfig(path, parse, false), this.#watchDeps(this.#viewGet), (w, before) => this.#onView(w, before));
+    const watch = new Watch(key, { ...this.#watchConfig(path, parse, false), ...extra }, this.#watchDeps(this.#viewGet), (w, before) => this.#onView(w, before));
     watch.lastAsked = now;
     this.#watches.set(key, watch);
     this.#deps.counts.watches = this.#watches.size;

@@ -100,6 +100,12 @@ export class ConsulPlugin implements Plugin {
         return this.#fromWatch(ctx, scope, watch, (view) =>
           serviceReply(scope, q.type, tag === undefined ? view.instances : view.instances.filter((i) => i.tags.includes(tag))));
       }
+      case 'query': {
+        const watch = this.catalog.query(name.query, name.dc, ctx.now);
+        // The query's own DNS TTL when it sets one, as Consul answers.
+        return this.#fromWatch(ctx, scope, watch, (view) =>
+          serviceReply(view.ttl === undefined ? scope : { ...scope, ttl: view.ttl }, q.type, view.instances));
+      }
       case 'node': {
         const { watch } = this.catalog.node(name.node, name.dc, ctx.now);
         return this.#fromWatch(ctx, scope, watch, (view) => nodeReply(scope, q.type, view.nodes.get(name.node)));

@@ -5,8 +5,10 @@
  *   _NAME._TAG.service[.DC].ZONE         _NAME._TAG[.DC].ZONE (SRV only; _tcp means no tag)
  *   NODE.node[.DC].ZONE                  HEX.addr[.DC].ZONE
  *
+ *   QUERY.query[.DC].ZONE                _QUERY._X.query[.DC].ZONE (prepared queries)
+ *
  * DC is one label, or `DC.dc`; `default.ns` and `default.ap` (Consul CE's only namespace and
- * partition) may follow. Prepared queries, connect, ingress and virtual names are Consul names the
+ * partition) may follow. Connect, ingress and virtual names are Consul names the
  * plugin does not answer: they pass to the next plugin. Anything else in the zone is invalid
  * (NXDOMAIN, as Consul answers). Surplus labels before a tag are invalid, as in Consul 1.19's
  * DNS server (the legacy one joined them into one dotted tag).
@@ -16,15 +18,16 @@ export type ConsulName =
   | { readonly kind: 'service'; readonly service: string; readonly tag: string | undefined; readonly dc: string | undefined; readonly rfc2782: boolean }
   | { readonly kind: 'node'; readonly node: string; readonly dc: string | undefined }
   | { readonly kind: 'addr'; readonly ip: string; readonly family: 4 | 6; readonly dc: string | undefined }
+  | { readonly kind: 'query'; readonly query: string; readonly dc: string | undefined }
   | { readonly kind: 'pass'; readonly what: string }
   | { readonly kind: 'invalid' };
 
 const INVALID: ConsulName = { kind: 'invalid' };
 const APEX: ConsulName = { kind: 'apex' };
 /** Kinds this plugin answers. */
-const ANSWERED = new Set(['service', 'node', 'addr']);
+const ANSWERED = new Set(['service', 'node', 'addr', 'query']);
 /** Consul kinds it leaves to the next plugin (e.g. `forward` to the agent's DNS port). */
-const PASSED = new Set(['query', 'connect', 'ingress', 'virtual', 'workload']);
+const PASSED = new Set(['connect', 'ingress', 'virtual', 'workload']);
 const SRV = 33;
 
 /**
@@ -74,6 +77,11 @@ export function parseName(lname: string, zone: string, qtype: number): ConsulNam
       return { kind: 'node', node: parts.join('.'), dc };
     case 'addr':
       return parts.length === 1 ? addr(parts[0]!, dc) : INVALID;
+    case 'query':
+      // NAME.query or the RFC 2782 form _NAME._ANYTHING.query (the second label is ignored, as Consul).
+      if (parts.length === 1) return { kind: 'query', query: parts[0]!, dc };
+      if (parts.length === 2 && parts[0]!.startsWith('_') && parts[1]!.startsWith('_') && parts[0]!.length > 1) return { kind: 'query', query: parts[0]!.slice(1), dc };
+      return INVALID;
     default:
       return INVALID;
   }

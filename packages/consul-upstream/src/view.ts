@@ -37,6 +37,10 @@ export interface View {
   readonly fingerprint: string;
   /** Set when Consul said there is no such datacenter (answered NXDOMAIN, as Consul's DNS does). */
   readonly noDatacenter?: boolean;
+  /** Prepared queries: the query's `DNS.TTL` in seconds, when it sets one (else the plugin's `ttl`). */
+  readonly ttl?: number;
+  /** Prepared queries: the service the query ran on (lower case), so the change feed can wake it. */
+  readonly service?: string;
 }
 
 export const EMPTY_VIEW: View = { instances: [], nodes: new Map(), fingerprint: '' };
@@ -86,6 +90,37 @@ export function healthView(body: unknown, onlyPassing: boolean, defaultDc: strin
     prints.push(`${instance.node}|${instance.address}|${instance.port}|${instance.tags.join(',')}|${instance.weight}|${instance.datacenter}|${metaPrint(node.meta)}`);
   }
   return { instances, nodes, fingerprint: prints.join('\n') };
+}
+
+/**
+ * The body of `GET /v1/query/NAME/execute`: `{Service, Nodes: [health entries], DNS: {TTL}}`. The
+ * query's own filters ran on the server (its OnlyPassing, tags, Near, failover); only critical
+ * instances are dropped here, as Consul's DNS does for prepared queries (dns_config.only_passing
+ * does not apply to them).
+ */
+export function queryView(body: unknown, defaultDc: string): View {
+  if (!isObject(body) || !Array.isArray(body['Nodes'])) throw new TypeError('expected {Service, Nodes, DNS}');
+  const dc = str(body['Datacenter']).toLowerCase() || defaultDc;
+  const base = healthView(body['Nodes'], false, dc);
+  const dns = isObject(body['DNS']) ? body['DNS'] : {};
+  const ttlMs = typeof dns['TTL'] === 'string' && dns['TTL'] !== '' ? goDuration(dns['TTL']) : undefined;
+  const ttl = ttlMs === undefined ? undefined : Math.min(86_400, Math.floor(ttlMs / 1000));
+  const service = str(body['Service']).toLowerCase();
+  return { ...base, ttl, service, fingerprint: `${base.fingerprint}\nttl=${ttl ?? ''}` };
+}
+
+/** Go's time.Duration text (`10s`, `1m30s`, `500ms`, `1h`) in ms; undefined when it is not one. */
+export function goDuration(text: string): number | undefined {
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let at = 0;
+  if (text === '0') return 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    total += Number(m[1]) * unit[m[2]!]!;
+    at = re.lastIndex;
+  }
+  return at === text.length && at > 0 ? total : undefined;
 }
 
 /** The body of `GET /v1/catalog/node/NAME` (`null` for an unknown node) as a view with no instances. */

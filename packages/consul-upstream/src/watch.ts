@@ -50,6 +50,10 @@ export interface WatchConfig<V extends Fingerprinted = View> {
   readonly blocking?: boolean;
   /** The view for a 500 "No path to datacenter" (answered NXDOMAIN, as Consul's DNS does). */
   readonly noDatacenter?: V;
+  /** The view for a 404 (a prepared query that does not exist: NXDOMAIN); without it a 404 is an error. */
+  readonly notFound?: V;
+  /** Triggered mode: read again this long after a good read even without a wake (prepared queries, which have no blocking form). */
+  readonly refresh?: (view: V) => Duration | undefined;
   readonly wait: Duration;
   readonly backoffMin: Duration;
   readonly backoffMax: Duration;
@@ -156,12 +160,19 @@ export class Watch<V extends Fingerprinted = View> {
     return this.config.blocking !== false;
   }
 
-  /** Triggered mode: waits until woken (or stopped). */
+  /** Triggered mode: waits until woken (or stopped), or until the view's refresh time. */
   async #nextWake(signal: AbortSignal): Promise<void> {
+    const every = this.view !== undefined ? this.config.refresh?.(this.view) : undefined;
+    let timer: NodeJS.Timeout | undefined;
+    if (every !== undefined && !this.#woken) {
+      timer = setTimeout(() => this.wake(), every);
+      timer.unref();
+    }
     while (!this.#woken && !signal.aborted) {
       await new Promise<void>((resolve) => { this.#kick = resolve; });
       this.#kick = undefined;
     }
+    clearTimeout(timer);
     this.#woken = false;
   }
 
@@ -208,6 +219,7 @@ export class Watch<V extends Fingerprinted = View> {
           error = `HTTP ${r.status}: ${r.body.slice(0, 200).trim()}`;
           // Consul's DNS answers NXDOMAIN for a datacenter it has no path to.
           if (r.status === 500 && /no path to datacenter/i.test(r.body)) view = this.config.noDatacenter ?? (NO_DATACENTER as unknown as V);
+          if (r.status === 404 && this.config.notFound !== undefined) view = this.config.notFound;
         }
         if (r.status === 200) this.answered200 = true;
       } catch (err) {

@@ -1,0 +1,52 @@
+import { query, type Reply } from '@dnsmesh/testkit';
+import { describe, expect, it } from 'vitest';
+import { catalogPlugin, resolver, sim, until } from './helpers.js';
+
+const addresses = (r: Reply): string[] => r.answers.map((a) => String(a.data)).sort();
+const srvs = (r: Reply): string[] => r.answers.map((a) => { const d = a.data as { port: number; target: string }; return `${d.port} ${d.target}`; }).sort();
+
+describe('consul catalog mode: prepared queries', () => {
+  it('answers NAME.query.consul as the agent\'s DNS does, with the query\'s TTL, from /v1/query/NAME/execute', async () => {
+    const s = await sim();
+    s.registerPreparedQuery({ name: 'web-primary', service: 'web', tags: ['primary'], ttl: 10 });
+    const r = await resolver({ http: s.httpUrl });
+    const ours = await query(r.address, 'web-primary.query.consul', 'A');
+    const consuls = await query(s.dnsAddress, 'web-primary.query.consul', 'A');
+    expect(ours.rcode).toBe('NOERROR');
+    expect(addresses(ours)).toEqual(addresses(consuls));
+    expect(addresses(ours)).toEqual(['10.1.0.1', '10.1.0.3']);
+    expect(ours.answers.every((a) => a.ttl === 10)).toBe(true);
+    expect(consuls.answers.every((a) => a.ttl === 10)).toBe(true);
+    // With EDNS, so that Consul's own trimming (512 bytes without it) leaves every record.
+    const srvOurs = await query(r.address, '_web-primary._tcp.query.consul', 'SRV', { edns: 4096 });
+    const srvConsul = await query(s.dnsAddress, '_web-primary._tcp.query.consul', 'SRV', { edns: 4096 });
+    expect(srvs(srvOurs)).toHaveLength(2);
+    expect(srvs(srvOurs)).toEqual(srvs(srvConsul));
+    expect(s.counters.http_requests.by_path['/v1/query/web-primary/execute']).toBe(1);
+    // Later lookups come from the view.
+    for (let i = 0; i < 20; i++) await query(r.address, 'web-primary.query.consul', 'A');
+    expect(s.counters.http_requests.by_path['/v1/query/web-primary/execute']).toBe(1);
+  });
+
+  it('gives NXDOMAIN for an unknown query, as the agent does', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl });
+    expect((await query(s.dnsAddress, 'nosuch.query.consul', 'A')).rcode).toBe('NXDOMAIN');
+    const ours = await query(r.address, 'nosuch.query.consul', 'A');
+    expect(ours.rcode).toBe('NXDOMAIN');
+    expect(ours.authorities.map((a) => a.type)).toEqual(['SOA']);
+  });
+
+  it('sees a change of the query\'s service at once (through the change feed), and re-runs the query every TTL', async () => {
+    const s = await sim();
+    s.registerPreparedQuery({ name: 'all-web', service: 'web', ttl: 1 });
+    const r = await resolver({ http: s.httpUrl });
+    expect(addresses(await query(r.address, 'all-web.query.consul', 'A'))).toHaveLength(3);
+    s.deregisterService('web-2');
+    const took = await until(async () => addresses(await query(r.address, 'all-web.query.consul', 'A')).length === 2, 2000);
+    expect(took).toBeLessThan(2000);
+    const runs = s.counters.http_requests.by_path['/v1/query/all-web/execute']!;
+    await until(() => s.counters.http_requests.by_path['/v1/query/all-web/execute']! > runs, 2500);
+    expect(catalogPlugin(r).catalog.size).toBe(1);
+  });
+});
