@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTestCerts } from '@dnsmesh/consul-sim';
 import { parseCorefile, type Directive } from '@dnsmesh/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { consul } from './index.js';
 import { DEFAULTS, type ConsulOptions } from './options.js';
 import { parse } from './setup.js';
@@ -97,8 +99,16 @@ describe('consul setup', () => {
     expect((caught as Error | undefined)?.message).toBe(message);
   });
 
-  it('parses every example of the README', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  it('parses every example of the README (its TLS and token files stood in for by real ones)', () => {
+    const certs = makeTestCerts();
+    const token = join(certs.dir, 'token');
+    writeFileSync(token, 'example-token\n');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+      .replaceAll('/etc/consul.d/tls/consul-agent-ca.pem', certs.caFile)
+      .replaceAll('/etc/consul.d/tls/dc1-client-consul-0.pem', certs.clientCertFile)
+      .replaceAll('/etc/consul.d/tls/dc1-client-consul-0-key.pem', certs.clientKeyFile)
+      .replaceAll('/var/run/secrets/consul/token', token);
+    onTestFinished(() => certs.remove());
     const blocks = [...readme.matchAll(/```corefile\n([\s\S]*?)```/g)].map((m) => m[1]!);
     expect(blocks.length).toBeGreaterThanOrEqual(3);
     for (const text of blocks) {
@@ -106,6 +116,35 @@ describe('consul setup', () => {
       expect(ds.length).toBeGreaterThan(0);
       for (const d of ds) expect(() => parse(d)).not.toThrow();
     }
+  });
+});
+
+describe('consul setup with TLS files', () => {
+  it('reads ca_file, ca_path, cert_file and key_file, and points at the line of a bad one', () => {
+    const certs = makeTestCerts();
+    onTestFinished(() => certs.remove());
+    const [d] = consuls(`consul.:1053 {\n consul {\n  http https://localhost:8501\n  ca_file ${certs.caFile}\n  ca_path ${certs.dir}\n  cert_file ${certs.clientCertFile}\n  key_file ${certs.clientKeyFile}\n }\n}\n`);
+    const o = parse(d!);
+    expect(o.tls?.ca).toHaveLength(5);                                       // ca.pem; then the four .pem certificates of the directory
+    expect(o.tls?.cert).toContain('BEGIN CERTIFICATE');
+    expect(o.tls?.key).toContain('PRIVATE KEY');
+    const [bad] = consuls(`consul.:1053 {\n consul {\n  http https://localhost:8501\n  cert_file ${certs.clientCertFile}\n  key_file ${certs.caFile}\n }\n}\n`);
+    expect(() => parse(bad!)).toThrow(`Corefile:5 - consul: ${certs.caFile} holds no PEM private key`);
+    const [alone] = consuls(`consul.:1053 {\n consul {\n  http https://localhost:8501\n  cert_file ${certs.clientCertFile}\n }\n}\n`);
+    expect(() => parse(alone!)).toThrow('Corefile:4 - consul: cert_file and key_file go together (the client certificate and its key)');
+  });
+
+  it('reads token_file at setup, and refuses it beside token', () => {
+    const certs = makeTestCerts();
+    onTestFinished(() => certs.remove());
+    const file = join(certs.dir, 'tok');
+    writeFileSync(file, 'abc\n');
+    const [d] = consuls(`consul.:1053 {\n consul {\n  http http://127.0.0.1:8500\n  token_file ${file}\n }\n}\n`);
+    expect(parse(d!).tokenFile).toBe(file);
+    const [both] = consuls(`consul.:1053 {\n consul {\n  http http://127.0.0.1:8500\n  token x\n  token_file ${file}\n }\n}\n`);
+    expect(() => parse(both!)).toThrow('Corefile:5 - consul: give token or token_file, not both');
+    writeFileSync(file, 'a b\n');
+    expect(() => parse(d!)).toThrow(`Corefile:4 - consul: ${file} does not hold a token (printable ASCII without spaces)`);
   });
 });
 
