@@ -1,6 +1,6 @@
 import { Rcode, RRType, type DnsMessage, type Ttl } from '@dnsmesh/core';
 import { addrLabel } from './names.js';
-import type { Instance, NodeInfo } from './view.js';
+import { isDnsName, type Instance, type NodeInfo } from './view.js';
 import { ReplyWriter } from './writer.js';
 
 /** What every reply of one query shares. */
@@ -32,6 +32,9 @@ export function serviceReply(scope: ReplyScope, qtype: number, instances: readon
       if (seen.has(i.address)) continue;
       if (i.family === 4 && qtype !== RRType.AAAA) { w.a(owner, ttl, i.address); n++; }
       else if (i.family === 6 && qtype !== RRType.A) { w.aaaa(owner, ttl, i.address); n++; }
+      // An instance registered with a host name: a CNAME to it, for A, AAAA and ANY alike, as
+      // Consul answers (one per distinct host name; Consul resolves it only through its recursors).
+      else if (i.family === 0 && isDnsName(i.address)) { w.nameRecord(owner, RRType.CNAME as 5, ttl, i.address); n++; }
       else continue;
       seen.add(i.address);
     }

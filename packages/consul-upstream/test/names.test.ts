@@ -50,3 +50,23 @@ describe('consul catalog mode: prepared queries', () => {
     expect(catalogPlugin(r).catalog.size).toBe(1);
   });
 });
+
+describe('consul catalog mode: services registered with a host name', () => {
+  it('answers a CNAME to the host name for A and AAAA, as the agent\'s DNS does, and the host name as SRV target', async () => {
+    const s = await sim({}, false);
+    s.registerNode({ name: 'n1', address: '10.1.0.1' });
+    s.registerService({ id: 'db-1', name: 'db', node: 'n1', port: 5432, address: 'db-primary.example.internal' });
+    const r = await resolver({ http: s.httpUrl });
+    for (const type of ['A', 'AAAA']) {
+      const ours = await query(r.address, 'db.service.consul', type);
+      const consuls = await query(s.dnsAddress, 'db.service.consul', type);
+      expect(ours.rcode).toBe('NOERROR');
+      expect(ours.answers.map((a) => [a.type, String(a.data)])).toEqual([['CNAME', 'db-primary.example.internal']]);
+      expect(ours.answers.map((a) => [a.type, String(a.data)])).toEqual(consuls.answers.map((a) => [a.type, String(a.data)]));
+    }
+    const srv = await query(r.address, 'db.service.consul', 'SRV');
+    expect(srvs(srv)).toEqual(['5432 db-primary.example.internal']);
+    expect(srvs(srv)).toEqual(srvs(await query(s.dnsAddress, 'db.service.consul', 'SRV')));
+    expect(srv.additionals.filter((a) => a.type === 'A' || a.type === 'AAAA')).toEqual([]);
+  });
+});
