@@ -79,7 +79,8 @@ export function healthView(body: unknown, onlyPassing: boolean, defaultDc: strin
       node: node.name,
       address,
       family: isIP(address) as 0 | 4 | 6,
-      ownAddress: serviceAddress !== '',
+      // Consul's SRV target is `.addr` only when the service address differs from the node's.
+      ownAddress: serviceAddress !== '' && serviceAddress !== node.address,
       port: typeof s['Port'] === 'number' && s['Port'] >= 0 && s['Port'] <= 65535 ? s['Port'] : 0,
       tags: Array.isArray(s['Tags']) ? s['Tags'].filter((t): t is string => typeof t === 'string').map((t) => t.toLowerCase()) : [],
       weight: status === 'warning' ? weightOf(weights['Warning']) : weightOf(weights['Passing']),

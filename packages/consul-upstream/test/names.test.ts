@@ -70,3 +70,27 @@ describe('consul catalog mode: services registered with a host name', () => {
     expect(srv.additionals.filter((a) => a.type === 'A' || a.type === 'AAAA')).toEqual([]);
   });
 });
+
+describe('consul catalog mode: SRV targets and .addr, as the agent answers them', () => {
+  it('gives the node target when the service address equals the node\'s, .addr when it differs', async () => {
+    const s = await sim({}, false);
+    s.registerNode({ name: 'n1', address: '10.1.0.1' });
+    s.registerNode({ name: 'n2', address: '10.1.0.2' });
+    s.registerService({ id: 'api-1', name: 'api', node: 'n1', port: 9000, address: '10.1.0.1' });
+    s.registerService({ id: 'api-2', name: 'api', node: 'n2', port: 9000, address: '10.7.0.2' });
+    const r = await resolver({ http: s.httpUrl });
+    const ours = srvs(await query(r.address, 'api.service.consul', 'SRV', { edns: 4096 }));
+    expect(ours).toEqual(['9000 0a070002.addr.dc1.consul', '9000 n1.node.dc1.consul']);
+    expect(ours).toEqual(srvs(await query(s.dnsAddress, 'api.service.consul', 'SRV', { edns: 4096 })));
+  });
+
+  it('answers .addr names whatever their datacenter, as the agent does', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl });
+    for (const name of ['0a000105.addr.dc1.consul', '0a000105.addr.nowhere.consul', '0a000105.addr.consul']) {
+      const ours = await query(r.address, name, 'A');
+      expect(addresses(ours)).toEqual(['10.0.1.5']);
+      expect(addresses(ours)).toEqual(addresses(await query(s.dnsAddress, name, 'A')));
+    }
+  });
+});

@@ -89,10 +89,12 @@ function srv(owner: string, i: Instance, ttl: number, domain: string, ctx: Answe
   const own = i.service.address;
   let target = nodeName;
   let glue: Answer | undefined = addressRecord(nodeName, i.node.address, ttl);
-  if (own !== '' && isIP(own) !== 0) {
+  // Consul uses the `.addr` target only when the service address differs from the node's; an
+  // address equal to the node's keeps the node target (and its meta TXT).
+  if (own !== '' && own !== i.node.address && isIP(own) !== 0) {
     target = addrFqdn(own, cfg, domain);
     glue = addressRecord(target, own, ttl);
-  } else if (own !== '') {
+  } else if (own !== '' && own !== i.node.address) {
     target = own; // a hostname: the target itself, no glue
     glue = undefined;
   }

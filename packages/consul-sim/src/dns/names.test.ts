@@ -20,6 +20,8 @@ describe('parseName', () => {
     ['ip-10-0-0-1.node.consul', 'A', { kind: 'node', node: 'ip-10-0-0-1' }],
     ['my.dotted.host.node.dc1.consul', 'A', { kind: 'node', node: 'my.dotted.host' }],
     ['0a000001.addr.dc1.consul', 'A', { kind: 'addr', ip: '10.0.0.1', family: 4 }],
+    // The datacenter of an .addr name is ignored by Consul, even one it does not know.
+    ['0a000001.addr.nowhere.consul', 'A', { kind: 'addr', ip: '10.0.0.1', family: 4 }],
     ['20010db8000000000000000000000001.addr.consul', 'AAAA', { kind: 'addr', ip: '2001:0db8:0000:0000:0000:0000:0000:0001', family: 6 }],
     ['api.query.consul', 'A', { kind: 'query', query: 'api' }],
     ['_api._x.query.consul', 'SRV', { kind: 'query', query: 'api' }],

@@ -41,7 +41,10 @@ function lookupOf(labels: string[], qtype: string, cfg: SimConfig): Lookup {
     return nx('no query kind label');
   }
   const parts = labels.slice(0, k);
-  return withLocality(labels.slice(k + 1), cfg, kindLookup(lowered[k]!, parts, cfg));
+  const lookup = kindLookup(lowered[k]!, parts, cfg);
+  // Consul answers `.addr` from the name alone: the datacenter part is ignored, known or not.
+  if (lookup.kind === 'addr') return lookup;
+  return withLocality(labels.slice(k + 1), cfg, lookup);
 }
 
 function kindLookup(kind: string, parts: string[], cfg: SimConfig): Lookup {

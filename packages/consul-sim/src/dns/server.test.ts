@@ -110,6 +110,17 @@ describe('names and record types', () => {
     const v6 = await udp(s.dnsAddress, '20010db8000000000000000000000001.addr.consul', 'AAAA');
     expect(data(v6.answers)).toEqual(['2001:db8::1']);
     expect((await udp(s.dnsAddress, '0a000105.addr.consul', 'AAAA')).answers).toEqual([]);
+    // Consul ignores the datacenter of an .addr name, even one it has no path to.
+    expect(data((await udp(s.dnsAddress, '0a000105.addr.nowhere.consul', 'A')).answers)).toEqual(['10.0.1.5']);
+  });
+
+  it('keeps the node target for a service whose address equals its node\'s (Consul uses .addr only for a different one)', async () => {
+    const s = await sim();
+    s.registerNode({ name: 'n1', address: '10.0.1.1' });
+    s.registerService({ id: 'api-1', name: 'api', node: 'n1', port: 9000, address: '10.0.1.1' });
+    const r = await udp(s.dnsAddress, 'api.service.consul', 'SRV', { edns: 4096 });
+    expect(r.answers.map((a) => (a.data as SrvData).target)).toEqual(['n1.node.dc1.consul']);
+    expect(r.additionals.filter((a) => a.type === 'A').map((a) => [a.name, a.data])).toEqual([['n1.node.dc1.consul', '10.0.1.1']]);
   });
 
   it('answers SOA and NS at the apex, with the server as NS and its glue', async () => {
