@@ -64,6 +64,13 @@ export function serviceReply(scope: ReplyScope, qtype: number, instances: readon
   return w.finish();
 }
 
+/** One PTR record owned by the question name. */
+export function ptrReply(scope: ReplyScope, target: string): DnsMessage {
+  const w = new ReplyWriter(scope.request, Rcode.NOERROR);
+  w.nameRecord(scope.request.question!.lname, RRType.PTR as 12, scope.ttl, target);
+  return w.finish();
+}
+
 /** `NODE.node[.DC].ZONE`: A/AAAA of its address, TXT of its meta (RFC 1464 `key=value`), ANY both; unknown: NXDOMAIN. */
 export function nodeReply(scope: ReplyScope, qtype: number, node: NodeInfo | undefined): DnsMessage {
   if (node === undefined) return negativeReply(scope, Rcode.NXDOMAIN);

@@ -3,10 +3,10 @@ import type { Clock, Instant, ServerBlock } from '@dnsmesh/core';
 import { feedChanges, feedView, type FeedView } from './feed.js';
 import type { HttpGet } from './http.js';
 import type { ConsulCounts } from './metrics.js';
-import { parseName } from './names.js';
+import { ipv6Bytes, parseName } from './names.js';
 import type { ConsulOptions } from './options.js';
 import { ReadPool } from './pool.js';
-import { EMPTY_VIEW, healthView, nodeView, queryView, type NodeInfo, type View } from './view.js';
+import { EMPTY_VIEW, healthView, nodeListView, nodeView, queryView, type NodeInfo, type View } from './view.js';
 import { realTimers, Watch, type Fingerprinted, type WatchConfig, type WatchTimers } from './watch.js';
 
 /** The block's pino logger (its type, through core). */
@@ -167,6 +167,31 @@ export class ConsulCatalog {
   }
 
   /**
+   * A reverse lookup (PTR): a node with the address, from the node list (`/v1/catalog/nodes`, read
+   * again when the change feed shows any node change, and at each resync); else a watched
+   * service's instance registered with the address. `target` is undefined when none has it.
+   */
+  reverse(ip: string, now: Instant): { watch: Watch; target: { kind: 'node'; node: NodeInfo } | { kind: 'service'; service: string } | undefined } {
+    const dcKey = this.dcKey(undefined);
+    const key = `l|nodes|${dcKey}`;
+    let watch = this.#watches.get(key);
+    if (watch === undefined) {
+      watch = this.#add(key, this.#path('/v1/catalog/nodes', dcKey), (body) => nodeListView(body, dcKey || 'dc1'), now);
+    } else {
+      watch.lastAsked = now;
+    }
+    const same = (a: string): boolean => sameIp(a, ip);
+    for (const n of watch.view?.nodes.values() ?? []) if (same(n.address)) return { watch, target: { kind: 'node', node: n } };
+    if (watch.view !== undefined) {
+      for (const w of this.#watches.values()) {
+        if (!w.key.startsWith('s|') || !w.key.endsWith(`|${dcKey}`)) continue;
+        if (w.view?.instances.some((i) => i.ownAddress && same(i.address)) === true) return { watch, target: { kind: 'service', service: w.key.slice(2, -(dcKey.length + 1)) } };
+      }
+    }
+    return { watch, target: undefined };
+  }
+
+  /**
    * A node: from any service view of the same datacenter that holds it (no request at all), else
    * from a watch of `/v1/catalog/node/NODE`. `watch` is where the answer came from.
    */
@@ -266,7 +291,8 @@ export class ConsulCatalog {
       const name = w.key.slice(2, -suffix.length).toLowerCase();
       const hit = w.key.startsWith('s|') ? services.has(name)
         : w.key.startsWith('q|') ? w.view?.service !== undefined && services.has(w.view.service)
-          : nodes.has(name);
+          : w.key.startsWith('l|') ? nodes.size > 0
+            : nodes.has(name);
       if (hit) { this.#deps.counts.feedRefetches++; w.wake(); }
     }
   }
@@ -328,6 +354,13 @@ export class ConsulCatalog {
     }
     return false;
   }
+}
+
+/** Whether two address texts are the same IP (IPv6 spelled either way). */
+function sameIp(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (!a.includes(':') || !b.includes(':')) return false;
+  return ipv6Bytes(a).equals(ipv6Bytes(b));
 }
 
 /** The datacenter key of a watch key (`s|web|dc2` -> `dc2`). */

@@ -1,12 +1,12 @@
 import type { CacheStore } from '@dnsmesh/cache';
 import {
-  CLASS_IN, DnsMessage, inZone, Rcode, type Clock, type Next, type Plugin, type QueryContext, type ServerBlock,
+  CLASS_IN, DnsMessage, inZone, Rcode, RRType, type Clock, type Next, type Plugin, type QueryContext, type ServerBlock,
 } from '@dnsmesh/core';
-import { addrReply, apexReply, negativeReply, nodeReply, serviceReply, type ReplyScope } from './answer.js';
+import { addrReply, apexReply, negativeReply, nodeReply, ptrReply, serviceReply, type ReplyScope } from './answer.js';
 import { ConsulCatalog } from './catalog.js';
 import { ConsulHttp, type HttpGet } from './http.js';
 import type { ConsulCounts } from './metrics.js';
-import { parseName } from './names.js';
+import { isReverseZone, parseName, reverseAddress } from './names.js';
 import { sourceLabel, type ConsulOptions } from './options.js';
 import { TokenSource } from './token.js';
 import type { View } from './view.js';
@@ -85,6 +85,7 @@ export class ConsulPlugin implements Plugin {
     if (q === undefined || q.class !== CLASS_IN) return next(ctx);
     const zone = this.#zoneOf(q.lname);
     if (zone === undefined) return next(ctx);
+    if (isReverseZone(zone)) return this.#reverse(ctx, q.lname, q.type);
     const name = parseName(q.lname, zone, q.type);
     if (name.kind === 'pass') return next(ctx);
     ctx.state.plugin = 'consul';
@@ -111,6 +112,29 @@ export class ConsulPlugin implements Plugin {
         return this.#fromWatch(ctx, scope, watch, (view) => nodeReply(scope, q.type, view.nodes.get(name.node)));
       }
     }
+  }
+
+  /**
+   * A reverse name in an arpa zone of the plugin: PTR to `NODE.node.DC.ZONE` or
+   * `NAME.service.ZONE` under the first Consul zone (Consul answers with its primary domain).
+   * NXDOMAIN for an address no node (or watched service) has, NODATA for other types.
+   */
+  #reverse(ctx: QueryContext, lname: string, qtype: number): DnsMessage | Promise<DnsMessage> {
+    ctx.state.plugin = 'consul';
+    ctx.state.upstream = this.label;
+    const domain = this.#zones.find((z) => !isReverseZone(z)) ?? 'consul.';
+    const scope: ReplyScope = { request: ctx.request, zone: domain, ttl: this.options.ttl };
+    const addr = reverseAddress(lname);
+    if (addr === undefined) return negativeReply(scope, Rcode.NXDOMAIN);
+    const { watch } = this.catalog.reverse(addr.ip, ctx.now);
+    return this.#fromWatch(ctx, scope, watch, () => {
+      const { target } = this.catalog.reverse(addr.ip, ctx.now);
+      if (target === undefined) return negativeReply(scope, Rcode.NXDOMAIN);
+      if (qtype !== RRType.PTR && qtype !== RRType.ANY) return negativeReply(scope, Rcode.NOERROR);
+      const apex = domain === '.' ? '' : domain;
+      const name = target.kind === 'node' ? `${target.node.name}.node.${target.node.datacenter}.${apex}` : `${target.service}.service.${apex}`;
+      return ptrReply(scope, name);
+    });
   }
 
   /** The answer from a watch's view: now when there is one, after the first result when it is new, else SERVFAIL. */

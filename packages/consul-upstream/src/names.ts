@@ -115,6 +115,33 @@ function addr(hex: string, dc: string | undefined): ConsulName {
   return INVALID;
 }
 
+/** Whether a zone holds reverse names (`arpa.`, `in-addr.arpa.`, `ip6.arpa.` or below them). */
+export function isReverseZone(zone: string): boolean {
+  return zone === 'arpa.' || zone.endsWith('.arpa.');
+}
+
+/**
+ * The address of a reverse name: `D.C.B.A.in-addr.arpa.` or 32 nibbles `.ip6.arpa.`; undefined
+ * for any other name (a partial one included).
+ */
+export function reverseAddress(lname: string): { ip: string; family: 4 | 6 } | undefined {
+  const labels = lname.replace(/\.$/, '').split('.');
+  const n = labels.length;
+  if (n === 6 && labels[4] === 'in-addr' && labels[5] === 'arpa') {
+    const octets = labels.slice(0, 4).reverse();
+    if (!octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255)) return undefined;
+    return { ip: octets.map(Number).join('.'), family: 4 };
+  }
+  if (n === 34 && labels[32] === 'ip6' && labels[33] === 'arpa') {
+    const nibbles = labels.slice(0, 32).reverse();
+    if (!nibbles.every((x) => /^[0-9a-f]$/.test(x))) return undefined;
+    const groups: string[] = [];
+    for (let i = 0; i < 32; i += 4) groups.push(nibbles.slice(i, i + 4).join(''));
+    return { ip: groups.join(':'), family: 6 };
+  }
+  return undefined;
+}
+
 /** The `.addr` label of an IP address: 8 or 32 hex digits. */
 export function addrLabel(ip: string, family: 4 | 6): string {
   if (family === 4) return ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join('');

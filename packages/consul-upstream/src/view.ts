@@ -124,6 +124,19 @@ export function goDuration(text: string): number | undefined {
   return at === text.length && at > 0 ? total : undefined;
 }
 
+/** The body of `GET /v1/catalog/nodes` (every node of the datacenter) as a view with no instances. */
+export function nodeListView(body: unknown, defaultDc: string): View {
+  if (!Array.isArray(body)) throw new TypeError('expected a JSON array of nodes');
+  const nodes = new Map<string, NodeInfo>();
+  for (const n of body) {
+    if (!isObject(n)) throw new TypeError('expected {Node, Address, ...} entries');
+    const node = nodeInfo(n, defaultDc);
+    if (node !== undefined) nodes.set(node.name.toLowerCase(), node);
+  }
+  const fingerprint = [...nodes.values()].map((n) => `${n.name}|${n.address}|${n.datacenter}`).sort().join('\n');
+  return { instances: [], nodes, fingerprint };
+}
+
 /** The body of `GET /v1/catalog/node/NAME` (`null` for an unknown node) as a view with no instances. */
 export function nodeView(body: unknown, defaultDc: string): View {
   if (body === null) return EMPTY_VIEW;

@@ -94,3 +94,29 @@ describe('consul catalog mode: SRV targets and .addr, as the agent answers them'
     }
   });
 });
+
+describe('consul catalog mode: reverse lookups', () => {
+  it('answers PTR for node addresses and service addresses as the agent does, when an arpa zone is the plugin\'s', async () => {
+    const s = await sim();
+    s.registerNode({ name: 'v6', address: '2001:db8::7' });
+    s.registerService({ id: 'api-1', name: 'api', node: 'n1', port: 9000, address: '10.7.0.1' });
+    const r = await resolver({ http: s.httpUrl, zones: ['consul.', 'in-addr.arpa.', 'ip6.arpa.'] });
+    await query(r.address, 'api.service.consul', 'A');                          // a watched service knows its own address
+    const v6name = `${'20010db8000000000000000000000007'.split('').reverse().join('.')}.ip6.arpa`;
+    for (const name of ['2.0.1.10.in-addr.arpa', '1.0.7.10.in-addr.arpa', v6name]) {
+      const ours = await query(r.address, name, 'PTR');
+      const consuls = await query(s.dnsAddress, name, 'PTR');
+      expect(ours.rcode).toBe('NOERROR');
+      expect(ours.answers.map((a) => String(a.data))).toEqual(consuls.answers.map((a) => String(a.data)));
+    }
+    expect((await query(r.address, '2.0.1.10.in-addr.arpa', 'PTR')).answers.map((a) => String(a.data))).toEqual(['n2.node.dc1.consul']);
+    const unknown = await query(r.address, '9.9.9.10.in-addr.arpa', 'PTR');
+    expect(unknown.rcode).toBe('NXDOMAIN');
+    expect((await query(s.dnsAddress, '9.9.9.10.in-addr.arpa', 'PTR')).rcode).toBe('NXDOMAIN');
+    expect(unknown.authorities.map((a) => a.name)).toEqual(['consul']);
+    expect((await query(r.address, '2.0.1.10.in-addr.arpa', 'A')).answers).toEqual([]);   // NODATA
+    // A node registered later shows up (the feed sees its serfHealth check).
+    s.registerNode({ name: 'late', address: '10.1.0.99' });
+    await until(async () => (await query(r.address, '99.0.1.10.in-addr.arpa', 'PTR')).rcode === 'NOERROR', 2000);
+  });
+});

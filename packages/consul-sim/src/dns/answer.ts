@@ -35,6 +35,7 @@ export function answer(owner: string, qtype: string, lookup: Lookup, domain: str
     case 'node': return node(owner, qtype, lookup.node, domain, ctx);
     case 'addr': return addr(owner, qtype, lookup.ip, domain, ctx);
     case 'query': return query(owner, qtype, lookup.query, domain, ctx);
+    case 'ptr': return ptr(owner, lookup.ip, domain, ctx);
     case 'apex': case 'nxdomain': return negative('NXDOMAIN', domain, ctx.cfg);
   }
 }
@@ -118,6 +119,36 @@ function node(owner: string, qtype: string, name: string, domain: string, ctx: A
   if (qtype === 'TXT' || qtype === 'ANY') out.answers.push(...metaTxt(owner, n, cfg, ttl));
   else if (out.answers.length > 0 && cfg.nodeMetaTxt) out.additionals.push(...metaTxt(owner, n, cfg, ttl));
   return out.answers.length === 0 ? negative('NOERROR', domain, cfg) : out;
+}
+
+/**
+ * PTR (Catalog.ListNodes, then the services): a node with the address gives
+ * `NODE.node.DC.DOMAIN`, else a service instance registered with it gives `NAME.service.DOMAIN`;
+ * TTL 0, hard-coded in Consul (#10577). Answered whatever the question type, as Consul's v2 does.
+ */
+function ptr(owner: string, ip: string, domain: string, ctx: AnswerContext): Sections {
+  if (ctx.rpcFails()) return { ...empty(), rcode: 'SERVFAIL' };
+  const same = (a: string): boolean => isIP(a) !== 0 && normalIp(a) === normalIp(ip);
+  const readable = canReadNodes(ctx.grant);
+  const nodes = readable ? ctx.catalog.nodes().filter((n) => same(n.address)) : [];
+  const record = (target: string): Answer => ({ name: owner, type: 'PTR', class: 'IN', ttl: 0, data: target });
+  if (nodes.length > 0) return { ...empty(), answers: nodes.map((n) => record(nodeFqdn(n.name, ctx.cfg, domain))) };
+  const names = new Set<string>();
+  for (const n of readable ? ctx.catalog.nodes() : []) {
+    for (const s of ctx.catalog.servicesOn(n.name)) if (s.address !== '' && same(s.address) && canReadService(ctx.grant, s.name)) names.add(s.name);
+  }
+  if (names.size === 0) return negative('NXDOMAIN', domain, ctx.cfg);
+  return { ...empty(), answers: [...names].map((name) => record(`${name}.service.${domain}`)) };
+}
+
+/** One spelling per address (IPv6 groups without leading zeros, lower case). */
+function normalIp(ip: string): string {
+  if (isIP(ip) !== 6) return ip;
+  const [head = '', tail] = ip.toLowerCase().split('::');
+  const h = head === '' ? [] : head.split(':');
+  const t = tail === undefined || tail === '' ? [] : tail.split(':');
+  const all = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  return all.map((g) => parseInt(g, 16).toString(16)).join(':');
 }
 
 function addr(owner: string, qtype: string, ip: string, domain: string, ctx: AnswerContext): Sections {
