@@ -9,6 +9,8 @@ export interface ReplyScope {
   /** The plugin zone the question is in (canonical): SOA owner and the domain of SRV targets. */
   readonly zone: string;
   readonly ttl: Ttl;
+  /** The SOA TTL and MINIMUM of negative answers, when it differs from `ttl` (service_ttl, node_ttl). */
+  readonly negativeTtl?: Ttl;
 }
 
 /**
@@ -110,7 +112,8 @@ export function apexReply(scope: ReplyScope, qtype: number): DnsMessage {
  * and MINIMUM are the plugin's `ttl`, so a cache in front keeps the denial that long (RFC 2308).
  */
 export function negativeReply(scope: ReplyScope, rcode: number): DnsMessage {
-  return new ReplyWriter(scope.request, rcode).section(1).soa(scope.zone, scope.ttl, scope.ttl).finish();
+  const ttl = scope.negativeTtl ?? scope.ttl;
+  return new ReplyWriter(scope.request, rcode).section(1).soa(scope.zone, ttl, ttl).finish();
 }
 
 /** Consul's SRV target for an instance. */

@@ -52,7 +52,7 @@ function catalog(over: Parameters<typeof resolveOptions>[0] = { http: 'http://12
   const agent = fakeAgent();
   const clock = manualClock();
   const counts = new ConsulCounts();
-  const options = resolveOptions({ rateInterval: 0, ...over }, (t) => new Token(t, 'test', 0).zone());
+  const options = resolveOptions({ rateInterval: 0, onlyPassing: true, ...over }, (t) => new Token(t, 'test', 0).zone());
   const c = new ConsulCatalog(options, { get: agent.get, clock, counts, logger: pino({ level: 'silent' }) });
   return { c, agent, clock, counts };
 }

@@ -7,7 +7,7 @@ import { ConsulCatalog } from './catalog.js';
 import { ConsulHttp, type HttpGet } from './http.js';
 import type { ConsulCounts } from './metrics.js';
 import { isReverseZone, parseName, reverseAddress } from './names.js';
-import { sourceLabel, type ConsulOptions } from './options.js';
+import { serviceTtlOf, sourceLabel, type ConsulOptions } from './options.js';
 import { TokenSource } from './token.js';
 import type { View } from './view.js';
 import type { Watch, WatchTimers } from './watch.js';
@@ -94,22 +94,26 @@ export class ConsulPlugin implements Plugin {
     switch (name.kind) {
       case 'invalid': return negativeReply(scope, Rcode.NXDOMAIN);
       case 'apex': return apexReply(scope, q.type);
-      case 'addr': return addrReply(scope, q.type, name.ip, name.family);
+      case 'addr': return addrReply(this.#nodeScope(scope), q.type, name.ip, name.family);
       case 'service': {
         const watch = this.catalog.service(name.service, name.dc, ctx.now);
         const tag = name.tag;
+        const ttl = serviceTtlOf(this.options.serviceTtl, name.service, this.options.ttl);
+        const own = ttl === scope.ttl ? scope : { ...scope, ttl, negativeTtl: scope.ttl };
         return this.#fromWatch(ctx, scope, watch, (view) =>
-          serviceReply(scope, q.type, tag === undefined ? view.instances : view.instances.filter((i) => i.tags.includes(tag))));
+          serviceReply(own, q.type, tag === undefined ? view.instances : view.instances.filter((i) => i.tags.includes(tag))));
       }
       case 'query': {
         const watch = this.catalog.query(name.query, name.dc, ctx.now);
         // The query's own DNS TTL when it sets one, as Consul answers.
-        return this.#fromWatch(ctx, scope, watch, (view) =>
-          serviceReply(view.ttl === undefined ? scope : { ...scope, ttl: view.ttl }, q.type, view.instances));
+        // The query's own DNS TTL, else service_ttl of its service, else ttl (Consul's order).
+        return this.#fromWatch(ctx, scope, watch, (view) => serviceReply(
+          { ...scope, ttl: view.ttl ?? serviceTtlOf(this.options.serviceTtl, view.service ?? '', this.options.ttl), negativeTtl: scope.ttl },
+          q.type, view.instances));
       }
       case 'node': {
         const { watch } = this.catalog.node(name.node, name.dc, ctx.now);
-        return this.#fromWatch(ctx, scope, watch, (view) => nodeReply(scope, q.type, view.nodes.get(name.node)));
+        return this.#fromWatch(ctx, scope, watch, (view) => nodeReply(this.#nodeScope(scope), q.type, view.nodes.get(name.node)));
       }
     }
   }
@@ -135,6 +139,11 @@ export class ConsulPlugin implements Plugin {
       const name = target.kind === 'node' ? `${target.node.name}.node.${target.node.datacenter}.${apex}` : `${target.service}.service.${apex}`;
       return ptrReply(scope, name);
     });
+  }
+
+  /** node_ttl for node and `.addr` answers (negative answers keep `ttl`). */
+  #nodeScope(scope: ReplyScope): ReplyScope {
+    return this.options.nodeTtl === undefined ? scope : { ...scope, ttl: this.options.nodeTtl, negativeTtl: scope.ttl };
   }
 
   /** The answer from a watch's view: now when there is one, after the first result when it is new, else SERVFAIL. */

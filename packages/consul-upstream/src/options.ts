@@ -41,6 +41,10 @@ export interface ConsulOptions {
   readonly datacenter: string | undefined;
   /** TTL of answers built from the view, and the SOA TTL and MINIMUM of negative answers. */
   readonly ttl: Ttl;
+  /** Consul's `service_ttl`: by exact service name, `prefix*` or `*` (lower case); else `ttl`. */
+  readonly serviceTtl: ReadonlyMap<string, Ttl>;
+  /** Consul's `node_ttl`: node and `.addr` answers; undefined: `ttl`. */
+  readonly nodeTtl: Ttl | undefined;
   /** Only instances whose checks all pass (`?passing`); off: every instance without a critical check. */
   readonly onlyPassing: boolean;
   /** How long the last view keeps answering while Consul is unreachable; after that, SERVFAIL. */
@@ -62,7 +66,8 @@ export interface ConsulOptions {
 export const DEFAULTS = {
   zones: ['consul.'] as readonly string[],
   ttl: 5,
-  onlyPassing: true,
+  // Consul's DNS default: warning instances are answered, only critical ones are left out.
+  onlyPassing: false,
   maxStale: 3_600_000,
   idle: 600_000,
   wait: 300_000,
@@ -170,6 +175,10 @@ export interface ConsulInput {
   readonly datacenter?: string;
   /** Seconds. */
   readonly ttl?: Ttl;
+  /** Seconds, by exact service name, `prefix*` or `*`. */
+  readonly serviceTtl?: Readonly<Record<string, Ttl>>;
+  /** Seconds. */
+  readonly nodeTtl?: Ttl;
   readonly onlyPassing?: boolean;
   readonly maxStale?: Duration;
   readonly idle?: Duration;
@@ -195,7 +204,7 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
       if (!Number.isInteger(d.port) || d.port < 1 || d.port > 65535) bad('dns', `port must be from 1 to 65535, got ${d.port}`);
       source = { mode: 'dns', address: { host: d.host, port: d.port } };
     }
-    const catalogOnly = ['token', 'tokenFile', 'tls', 'consistency', 'maxConnections', 'resync', 'datacenter', 'ttl', 'onlyPassing', 'maxStale', 'idle', 'wait'] as const;
+    const catalogOnly = ['serviceTtl', 'nodeTtl', 'token', 'tokenFile', 'tls', 'consistency', 'maxConnections', 'resync', 'datacenter', 'ttl', 'onlyPassing', 'maxStale', 'idle', 'wait'] as const;
     for (const key of catalogOnly) if (input[key] !== undefined) bad(key, 'applies only to catalog mode (http)');
   } else {
     try { source = { mode: 'http', url: parseHttpUrl(String(input.http)) }; } catch (err) { return bad('http', (err as Error).message); }
@@ -207,6 +216,16 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
   if (input.datacenter !== undefined && !isLabel(input.datacenter)) bad('datacenter', `'${input.datacenter}' is not a DNS label`);
   if (input.token !== undefined && (typeof input.token !== 'string' || !isTokenText(input.token))) bad('token', 'expected printable ASCII without spaces');
   if (input.token !== undefined && input.tokenFile !== undefined) bad('tokenFile', 'give token or tokenFile, not both');
+  const wholeSeconds = (option: string, v: unknown): Ttl => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < LIMITS.ttl.min || v > LIMITS.ttl.max) bad(option, `expected whole seconds from ${LIMITS.ttl.min} to ${LIMITS.ttl.max}, got ${String(v)}`);
+    return v as Ttl;
+  };
+  const serviceTtl = new Map<string, Ttl>();
+  for (const [name, v] of Object.entries(input.serviceTtl ?? {})) {
+    if (!isServiceTtlKey(name)) bad(`serviceTtl[${name}]`, 'expected a service name, NAME* or *');
+    serviceTtl.set(name.toLowerCase(), wholeSeconds(`serviceTtl[${name}]`, v));
+  }
+  const nodeTtl = input.nodeTtl === undefined ? undefined : wholeSeconds('nodeTtl', input.nodeTtl);
   let tls: TlsSettings | undefined;
   if (input.tls !== undefined) {
     if (source.mode !== 'http' || !source.url.https) bad('tls', 'needs an https:// URL');
@@ -224,6 +243,8 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
     source,
     token: input.token === '' ? undefined : input.token,
     tokenFile: input.tokenFile,
+    serviceTtl,
+    nodeTtl,
     tls,
     consistency,
     maxConnections,
@@ -239,6 +260,28 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
     backoffMax,
     rateInterval: msIn('rateInterval', input.rateInterval ?? DEFAULTS.rateInterval, LIMITS.rateInterval),
   };
+}
+
+/** A `service_ttl` key: a service name, a prefix with `*`, or `*` alone. */
+export function isServiceTtlKey(text: string): boolean {
+  return /^([a-z0-9_-][a-z0-9_.-]*\*?|\*)$/i.test(text);
+}
+
+/**
+ * The TTL of a service's answers, as Consul picks it from `service_ttl`: the exact name, else the
+ * longest matching `prefix*`, else `*`, else `fallback`.
+ */
+export function serviceTtlOf(map: ReadonlyMap<string, Ttl>, service: string, fallback: Ttl): Ttl {
+  const name = service.toLowerCase();
+  const exact = map.get(name);
+  if (exact !== undefined) return exact;
+  let best: { len: number; ttl: Ttl } | undefined;
+  for (const [key, ttl] of map) {
+    if (!key.endsWith('*')) continue;
+    const prefix = key.slice(0, -1);
+    if (name.startsWith(prefix) && (best === undefined || prefix.length > best.len)) best = { len: prefix.length, ttl };
+  }
+  return best?.ttl ?? fallback;
 }
 
 /** A datacenter name: one DNS label (Consul's datacenter names cannot contain dots). */

@@ -18,7 +18,7 @@ const snippet = (line: string): string => `consul.:1053 {\n    ${line}\n}\n`;
 const http = { mode: 'http', url: { href: 'http://127.0.0.1:8500', host: '127.0.0.1', port: 8500, https: false } } as const;
 const base: ConsulOptions = {
   zones: ['consul.'], source: http, token: undefined, tokenFile: undefined, tls: undefined, consistency: 'stale',
-  maxConnections: 4, resync: 60_000, datacenter: undefined, ttl: 5, onlyPassing: true,
+  maxConnections: 4, resync: 60_000, datacenter: undefined, ttl: 5, serviceTtl: new Map(), nodeTtl: undefined, onlyPassing: false,
   maxStale: 3_600_000, idle: 600_000, wait: 300_000, firstWait: 2000, backoffMin: 1000, backoffMax: 30_000, rateInterval: 500,
 };
 
@@ -47,6 +47,8 @@ describe('consul setup', () => {
     }`, { token: 's3cr3t', datacenter: 'dc2', ttl: 30, onlyPassing: false, maxStale: 300_000, idle: 1_800_000 }],
     ['consul {\n http http://127.0.0.1:8500\n ttl 0\n only_passing\n max_stale 0\n}', { ttl: 0, onlyPassing: true, maxStale: 0 }],
     ['consul {\n http http://127.0.0.1:8500\n token {$CONSUL_HTTP_TOKEN}\n}', { token: 'from-env' }],
+    ['consul {\n http http://127.0.0.1:8500\n service_ttl Web 30s\n service_ttl db-* 1m\n service_ttl * 10s\n node_ttl 1h\n}',
+      { serviceTtl: new Map([['web', 30], ['db-*', 60], ['*', 10]]), nodeTtl: 3600 }],
     ['consul {\n http http://127.0.0.1:8500\n token {$UNSET_TOKEN}\n}', { token: undefined }],
   ];
   it.each(good)('%s', (line, want) => {
@@ -89,6 +91,10 @@ describe('consul setup', () => {
     ['consul {\n http http://127.0.0.1:8500\n token "a b"\n}', 'Corefile:4 - consul: token must be printable ASCII without spaces'],
     ['consul {\n http http://127.0.0.1:8500\n token a b\n}', 'Corefile:4 - consul: token takes exactly 1 argument, got 2'],
     ['consul {\n http http://127.0.0.1:8500\n ttl 5\n ttl 6\n}', 'Corefile:5 - consul: ttl is set twice'],
+    ['consul {\n http http://127.0.0.1:8500\n service_ttl web 5s\n service_ttl WEB 6s\n}', 'Corefile:5 - consul: service_ttl WEB is set twice'],
+    ['consul {\n http http://127.0.0.1:8500\n service_ttl w*b 5s\n}', "Corefile:4 - consul: service_ttl takes a service name, NAME* or *, got 'w*b'"],
+    ['consul {\n http http://127.0.0.1:8500\n service_ttl web\n}', 'Corefile:4 - consul: service_ttl takes exactly 2 arguments, got 1'],
+    ['consul {\n http http://127.0.0.1:8500\n node_ttl 1500ms\n}', "Corefile:4 - consul: node_ttl must be whole seconds, got '1500ms'"],
     ['consul {\n http http://127.0.0.1:8500\n recursors 1.1.1.1\n}', "Corefile:4 - consul: unknown property 'recursors'"],
     ['consul a..b {\n http http://127.0.0.1:8500\n}', "Corefile:2 - consul: zone 'a..b' has an empty label"],
   ];
@@ -153,7 +159,7 @@ describe('consul() in code', () => {
     expect(typeof consul({ http: 'http://127.0.0.1:8500' })).toBe('function');
     expect(typeof consul({ dns: { host: '::1', port: 8600 } })).toBe('function');
     expect(DEFAULTS.ttl).toBe(5);
-    expect(DEFAULTS.onlyPassing).toBe(true);
+    expect(DEFAULTS.onlyPassing).toBe(false);                     // Consul's DNS default
   });
 
   const bad: [Parameters<typeof consul>[0], string][] = [

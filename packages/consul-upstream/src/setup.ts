@@ -1,6 +1,6 @@
 import type { Directive, Property, Token } from '@dnsmesh/core';
 import {
-  CONSISTENCIES, DEFAULTS, isLabel, isTokenText, LIMITS, parseDnsAddress, parseHttpUrl,
+  CONSISTENCIES, DEFAULTS, isLabel, isServiceTtlKey, isTokenText, LIMITS, parseDnsAddress, parseHttpUrl,
   type Consistency, type ConsulOptions, type ConsulSource,
 } from './options.js';
 import { loadTls, TlsError, type TlsFiles, type TlsSettings } from './tls.js';
@@ -15,7 +15,7 @@ const TLS_PROPS: Record<string, keyof TlsFiles> = {
 /** Properties that only mean something in catalog mode (http). */
 const CATALOG_ONLY = new Set([
   'token', 'token_file', 'datacenter', 'ttl', 'only_passing', 'max_stale', 'idle', 'consistency', 'max_connections',
-  'resync', 'first_wait', ...Object.keys(TLS_PROPS),
+  'resync', 'first_wait', 'service_ttl', 'node_ttl', ...Object.keys(TLS_PROPS),
 ]);
 
 /**
@@ -39,13 +39,15 @@ export function parse(d: Directive): ConsulOptions {
   let maxConnections: number = DEFAULTS.maxConnections;
   let resync: number = DEFAULTS.resync;
   let firstWait: number = DEFAULTS.firstWait;
+  const serviceTtl = new Map<string, number>();
+  let nodeTtl: number | undefined;
   const tlsFiles: { -readonly [K in keyof TlsFiles]: TlsFiles[K] } = {};
   const tlsAt = new Map<keyof TlsFiles, Property>();
   const seen = new Set<string>();
   const catalogOnly: Property[] = [];
   for (const p of d.block) {
     const name = p.name.text;
-    if (seen.has(name)) throw p.fail(`${name} is set twice`);
+    if (seen.has(name) && name !== 'service_ttl') throw p.fail(`${name} is set twice`);
     seen.add(name);
     if (CATALOG_ONLY.has(name)) catalogOnly.push(p);
     switch (name) {
@@ -69,13 +71,7 @@ export function parse(d: Directive): ConsulOptions {
         datacenter = t.text.toLowerCase();
         break;
       }
-      case 'ttl': {
-        const t = p.expectArgs(1, 1)[0]!;
-        const ms = t.duration({ min: LIMITS.ttl.min * 1000, max: LIMITS.ttl.max * 1000 });
-        if (ms % 1000 !== 0) throw t.fail(`ttl must be whole seconds, got '${t.text}'`);
-        ttl = ms / 1000;
-        break;
-      }
+      case 'ttl': ttl = seconds(p.expectArgs(1, 1)[0]!); break;
       case 'token_file': {
         const t = p.expectArgs(1, 1)[0]!;
         try { new TokenSource(undefined, t.text); } catch (err) { throw t.fail((err as Error).message); }
@@ -103,6 +99,14 @@ export function parse(d: Directive): ConsulOptions {
       case 'resync': resync = p.expectArgs(1, 1)[0]!.duration(LIMITS.resync); break;
       case 'first_wait': firstWait = p.expectArgs(1, 1)[0]!.duration(LIMITS.firstWait); break;
       case 'only_passing': onlyPassing = flag(p); break;
+      case 'service_ttl': {
+        const [n, d] = p.expectArgs(2, 2) as [Token, Token];
+        if (!isServiceTtlKey(n.text)) throw n.fail(`service_ttl takes a service name, NAME* or *, got '${n.text}'`);
+        if (serviceTtl.has(n.text.toLowerCase())) throw n.fail(`service_ttl ${n.text} is set twice`);
+        serviceTtl.set(n.text.toLowerCase(), seconds(d, 'service_ttl'));
+        break;
+      }
+      case 'node_ttl': nodeTtl = seconds(p.expectArgs(1, 1)[0]!, 'node_ttl'); break;
       case 'max_stale': maxStale = p.expectArgs(1, 1)[0]!.duration(LIMITS.maxStale); break;
       case 'idle': idle = p.expectArgs(1, 1)[0]!.duration(LIMITS.idle); break;
       default: throw p.fail(`unknown property '${name}'`);
@@ -125,10 +129,17 @@ export function parse(d: Directive): ConsulOptions {
     }
   }
   return {
-    zones, source, token, tokenFile, tls, consistency, maxConnections, resync, datacenter, ttl, onlyPassing, maxStale, idle,
+    zones, source, token, tokenFile, serviceTtl, nodeTtl, tls, consistency, maxConnections, resync, datacenter, ttl, onlyPassing, maxStale, idle,
     wait: DEFAULTS.wait, firstWait, backoffMin: DEFAULTS.backoffMin,
     backoffMax: DEFAULTS.backoffMax, rateInterval: DEFAULTS.rateInterval,
   };
+}
+
+/** A TTL: a duration of whole seconds, 0 to 24h. */
+function seconds(t: Token, what = 'ttl'): number {
+  const ms = t.duration({ min: LIMITS.ttl.min * 1000, max: LIMITS.ttl.max * 1000 });
+  if (ms % 1000 !== 0) throw t.fail(`${what} must be whole seconds, got '${t.text}'`);
+  return ms / 1000;
 }
 
 function checked<T>(t: Token, fn: (text: string) => T): T {

@@ -97,11 +97,12 @@ describe('consul catalog mode', () => {
     }
   });
 
-  it('drops warning instances with only_passing (the default) and keeps them without', async () => {
+  it('answers warning instances by default (Consul\'s DNS default), and drops them with only_passing', async () => {
     const s = await sim();
     s.setCheck({ node: 'n2', serviceId: 'web-2', status: 'warning' });
-    const strict = await resolver({ http: s.httpUrl });
-    const loose = await resolver({ http: s.httpUrl, onlyPassing: false });
+    const strict = await resolver({ http: s.httpUrl, onlyPassing: true });
+    const loose = await resolver({ http: s.httpUrl });
+    expect(addresses(await query(s.dnsAddress, 'web.service.consul', 'A', { edns: 1232 }))).toEqual(['10.1.0.1', '10.1.0.2', '10.1.0.3']);
     expect(addresses(await query(strict.address, 'web.service.consul', 'A'))).toEqual(['10.1.0.1', '10.1.0.3']);
     expect(addresses(await query(loose.address, 'web.service.consul', 'A'))).toEqual(['10.1.0.1', '10.1.0.2', '10.1.0.3']);
     expect(viewPaths(s)).toEqual(['/v1/health/service/web']);

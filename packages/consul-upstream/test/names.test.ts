@@ -120,3 +120,21 @@ describe('consul catalog mode: reverse lookups', () => {
     await until(async () => (await query(r.address, '99.0.1.10.in-addr.arpa', 'PTR')).rcode === 'NOERROR', 2000);
   });
 });
+
+describe('consul catalog mode: TTLs per service and node', () => {
+  it('takes service_ttl by exact name, then the longest prefix*, then *, and node_ttl for nodes; negative answers keep ttl', async () => {
+    const s = await sim();
+    s.registerService({ id: 'db-main-1', name: 'db-main', node: 'n1', port: 5432 });
+    s.registerService({ id: 'dbx-1', name: 'dbx', node: 'n1', port: 5432 });
+    const r = await resolver({ http: s.httpUrl, ttl: 7, serviceTtl: { web: 30, 'db*': 60, 'db-*': 90, '*': 15 }, nodeTtl: 3600 });
+    const ttls = async (name: string, type = 'A'): Promise<number[]> => [...new Set((await query(r.address, name, type)).answers.map((a) => a.ttl))];
+    expect(await ttls('web.service.consul')).toEqual([30]);
+    expect(await ttls('db-main.service.consul')).toEqual([90]);
+    expect(await ttls('dbx.service.consul')).toEqual([60]);
+    expect(await ttls('consul.service.consul')).toEqual([15]);
+    expect(await ttls('n1.node.consul')).toEqual([3600]);
+    expect(await ttls('0a000105.addr.consul')).toEqual([3600]);
+    const nx = await query(r.address, 'nosuch.service.consul', 'A');
+    expect(nx.authorities.map((a) => a.ttl)).toEqual([7]);
+  });
+});
