@@ -11,6 +11,8 @@ export interface ReplyScope {
   readonly ttl: Ttl;
   /** The SOA TTL and MINIMUM of negative answers, when it differs from `ttl` (service_ttl, node_ttl). */
   readonly negativeTtl?: Ttl;
+  /** Node meta as TXT in the additional section of SRV and node A/AAAA answers (Consul's default). */
+  readonly nodeMetaTxt?: boolean;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface ReplyScope {
  * own address, as Consul), A/AAAA glue in additional. No instance: NXDOMAIN (as Consul);
  * instances but no record of the type: NODATA. Both carry the SOA.
  */
-export function serviceReply(scope: ReplyScope, qtype: number, instances: readonly Instance[]): DnsMessage {
+export function serviceReply(scope: ReplyScope, qtype: number, instances: readonly Instance[], nodes?: ReadonlyMap<string, NodeInfo>): DnsMessage {
   if (instances.length === 0) return negativeReply(scope, Rcode.NXDOMAIN);
   const owner = scope.request.question!.lname;
   const { ttl } = scope;
@@ -61,6 +63,18 @@ export function serviceReply(scope: ReplyScope, qtype: number, instances: readon
       if (i.family === 4) w.a(target, ttl, i.address);
       else w.aaaa(target, ttl, i.address);
     }
+    // Consul's enable_additional_node_meta_txt: each node's meta as TXT, owned by the node's name
+    // (also for an instance whose target is its own .addr name).
+    if (scope.nodeMetaTxt === true && nodes !== undefined) {
+      const done = new Set<string>();
+      for (const i of list) {
+        const key = i.node.toLowerCase();
+        if (done.has(key)) continue;
+        done.add(key);
+        const node = nodes.get(key);
+        if (node !== undefined) metaTxt(w, `${node.name}.node.${node.datacenter}.${scope.zone === '.' ? '' : scope.zone}`, ttl, node);
+      }
+    }
   }
   if (n === 0) return negativeReply(scope, Rcode.NOERROR);
   return w.finish();
@@ -83,13 +97,22 @@ export function nodeReply(scope: ReplyScope, qtype: number, node: NodeInfo | und
   if (node.family === 4 && (qtype === RRType.A || any)) { w.a(owner, scope.ttl, node.address); n++; }
   if (node.family === 6 && (qtype === RRType.AAAA || any)) { w.aaaa(owner, scope.ttl, node.address); n++; }
   if (qtype === RRType.TXT || any) {
-    for (const [k, v] of Object.entries(node.meta)) {
-      w.txt(owner, scope.ttl, [k.startsWith('rfc1035-') ? v : `${escapeKey(k)}=${v}`]);
-      n++;
-    }
+    n += metaTxt(w, owner, scope.ttl, node);
+  } else if (n > 0 && scope.nodeMetaTxt === true) {
+    metaTxt(w.section(2), owner, scope.ttl, node);                    // as Consul: the meta beside the address
   }
   if (n === 0) return negativeReply(scope, Rcode.NOERROR);
   return w.finish();
+}
+
+/** One TXT per meta key (RFC 1464 `key=value`; `rfc1035-` keys give the bare value); returns how many. */
+function metaTxt(w: ReplyWriter, owner: string, ttl: Ttl, node: NodeInfo): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(node.meta)) {
+    w.txt(owner, ttl, [k.startsWith('rfc1035-') ? v : `${escapeKey(k)}=${v}`]);
+    n++;
+  }
+  return n;
 }
 
 /** `HEX.addr[.DC].ZONE`: the address itself (answered here; Consul is not asked). */

@@ -90,7 +90,7 @@ export class ConsulPlugin implements Plugin {
     if (name.kind === 'pass') return next(ctx);
     ctx.state.plugin = 'consul';
     ctx.state.upstream = this.label;
-    const scope: ReplyScope = { request: ctx.request, zone, ttl: this.options.ttl };
+    const scope: ReplyScope = { request: ctx.request, zone, ttl: this.options.ttl, nodeMetaTxt: this.options.nodeMetaTxt };
     switch (name.kind) {
       case 'invalid': return negativeReply(scope, Rcode.NXDOMAIN);
       case 'apex': return apexReply(scope, q.type);
@@ -101,7 +101,7 @@ export class ConsulPlugin implements Plugin {
         const ttl = serviceTtlOf(this.options.serviceTtl, name.service, this.options.ttl);
         const own = ttl === scope.ttl ? scope : { ...scope, ttl, negativeTtl: scope.ttl };
         return this.#fromWatch(ctx, scope, watch, (view) =>
-          serviceReply(own, q.type, tag === undefined ? view.instances : view.instances.filter((i) => i.tags.includes(tag))));
+          serviceReply(own, q.type, tag === undefined ? view.instances : view.instances.filter((i) => i.tags.includes(tag)), view.nodes));
       }
       case 'query': {
         const watch = this.catalog.query(name.query, name.dc, ctx.now);
@@ -109,7 +109,7 @@ export class ConsulPlugin implements Plugin {
         // The query's own DNS TTL, else service_ttl of its service, else ttl (Consul's order).
         return this.#fromWatch(ctx, scope, watch, (view) => serviceReply(
           { ...scope, ttl: view.ttl ?? serviceTtlOf(this.options.serviceTtl, view.service ?? '', this.options.ttl), negativeTtl: scope.ttl },
-          q.type, view.instances));
+          q.type, view.instances, view.nodes));
       }
       case 'node': {
         const { watch } = this.catalog.node(name.node, name.dc, ctx.now);

@@ -45,6 +45,8 @@ export interface ConsulOptions {
   readonly serviceTtl: ReadonlyMap<string, Ttl>;
   /** Consul's `node_ttl`: node and `.addr` answers; undefined: `ttl`. */
   readonly nodeTtl: Ttl | undefined;
+  /** Consul's `enable_additional_node_meta_txt`: node meta as TXT in the additional section (default on). */
+  readonly nodeMetaTxt: boolean;
   /** Only instances whose checks all pass (`?passing`); off: every instance without a critical check. */
   readonly onlyPassing: boolean;
   /** How long the last view keeps answering while Consul is unreachable; after that, SERVFAIL. */
@@ -68,6 +70,7 @@ export const DEFAULTS = {
   ttl: 5,
   // Consul's DNS default: warning instances are answered, only critical ones are left out.
   onlyPassing: false,
+  nodeMetaTxt: true,
   maxStale: 3_600_000,
   idle: 600_000,
   wait: 300_000,
@@ -179,6 +182,7 @@ export interface ConsulInput {
   readonly serviceTtl?: Readonly<Record<string, Ttl>>;
   /** Seconds. */
   readonly nodeTtl?: Ttl;
+  readonly nodeMetaTxt?: boolean;
   readonly onlyPassing?: boolean;
   readonly maxStale?: Duration;
   readonly idle?: Duration;
@@ -204,7 +208,7 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
       if (!Number.isInteger(d.port) || d.port < 1 || d.port > 65535) bad('dns', `port must be from 1 to 65535, got ${d.port}`);
       source = { mode: 'dns', address: { host: d.host, port: d.port } };
     }
-    const catalogOnly = ['serviceTtl', 'nodeTtl', 'token', 'tokenFile', 'tls', 'consistency', 'maxConnections', 'resync', 'datacenter', 'ttl', 'onlyPassing', 'maxStale', 'idle', 'wait'] as const;
+    const catalogOnly = ['serviceTtl', 'nodeTtl', 'nodeMetaTxt', 'token', 'tokenFile', 'tls', 'consistency', 'maxConnections', 'resync', 'datacenter', 'ttl', 'onlyPassing', 'maxStale', 'idle', 'wait'] as const;
     for (const key of catalogOnly) if (input[key] !== undefined) bad(key, 'applies only to catalog mode (http)');
   } else {
     try { source = { mode: 'http', url: parseHttpUrl(String(input.http)) }; } catch (err) { return bad('http', (err as Error).message); }
@@ -245,6 +249,7 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
     tokenFile: input.tokenFile,
     serviceTtl,
     nodeTtl,
+    nodeMetaTxt: input.nodeMetaTxt ?? DEFAULTS.nodeMetaTxt,
     tls,
     consistency,
     maxConnections,

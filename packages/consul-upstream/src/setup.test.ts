@@ -18,7 +18,7 @@ const snippet = (line: string): string => `consul.:1053 {\n    ${line}\n}\n`;
 const http = { mode: 'http', url: { href: 'http://127.0.0.1:8500', host: '127.0.0.1', port: 8500, https: false } } as const;
 const base: ConsulOptions = {
   zones: ['consul.'], source: http, token: undefined, tokenFile: undefined, tls: undefined, consistency: 'stale',
-  maxConnections: 4, resync: 60_000, datacenter: undefined, ttl: 5, serviceTtl: new Map(), nodeTtl: undefined, onlyPassing: false,
+  maxConnections: 4, resync: 60_000, datacenter: undefined, ttl: 5, serviceTtl: new Map(), nodeTtl: undefined, nodeMetaTxt: true, onlyPassing: false,
   maxStale: 3_600_000, idle: 600_000, wait: 300_000, firstWait: 2000, backoffMin: 1000, backoffMax: 30_000, rateInterval: 500,
 };
 
@@ -49,6 +49,7 @@ describe('consul setup', () => {
     ['consul {\n http http://127.0.0.1:8500\n token {$CONSUL_HTTP_TOKEN}\n}', { token: 'from-env' }],
     ['consul {\n http http://127.0.0.1:8500\n service_ttl Web 30s\n service_ttl db-* 1m\n service_ttl * 10s\n node_ttl 1h\n}',
       { serviceTtl: new Map([['web', 30], ['db-*', 60], ['*', 10]]), nodeTtl: 3600 }],
+    ['consul {\n http http://127.0.0.1:8500\n node_meta_txt false\n}', { nodeMetaTxt: false }],
     ['consul {\n http http://127.0.0.1:8500\n token {$UNSET_TOKEN}\n}', { token: undefined }],
   ];
   it.each(good)('%s', (line, want) => {

@@ -138,3 +138,22 @@ describe('consul catalog mode: TTLs per service and node', () => {
     expect(nx.authorities.map((a) => a.ttl)).toEqual([7]);
   });
 });
+
+describe('consul catalog mode: node meta TXT in the additional section', () => {
+  const txts = (r: Reply): string[] => r.additionals.filter((a) => a.type === 'TXT')
+    .map((a) => `${a.name} ${(a.data as Buffer[]).map((b) => b.toString()).join('')}`).sort();
+
+  it('adds each node\'s meta as TXT to SRV and node A answers, as the agent does (enable_additional_node_meta_txt)', async () => {
+    const s = await sim();
+    s.registerService({ id: 'api-1', name: 'api', node: 'n2', port: 9000, address: '10.7.0.2' });
+    const r = await resolver({ http: s.httpUrl });
+    for (const [name, type] of [['web.service.consul', 'SRV'], ['api.service.consul', 'SRV'], ['n1.node.consul', 'A']] as const) {
+      const ours = txts(await query(r.address, name, type, { edns: 4096 }));
+      expect(ours.length).toBeGreaterThan(0);
+      expect(ours).toEqual(txts(await query(s.dnsAddress, name, type, { edns: 4096 })));
+    }
+    expect(txts(await query(r.address, 'web.service.consul', 'SRV', { edns: 4096 }))).toContain('n1.node.dc1.consul zone=z1');
+    const off = await resolver({ http: s.httpUrl, nodeMetaTxt: false });
+    expect(txts(await query(off.address, 'web.service.consul', 'SRV', { edns: 4096 }))).toEqual([]);
+  });
+});
