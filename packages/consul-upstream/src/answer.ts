@@ -13,6 +13,8 @@ export interface ReplyScope {
   readonly negativeTtl?: Ttl;
   /** Node meta as TXT in the additional section of SRV and node A/AAAA answers (Consul's default). */
   readonly nodeMetaTxt?: boolean;
+  /** Consul's `a_record_limit`: at most this many address records per A/AAAA/ANY answer (0: no limit). */
+  readonly aRecordLimit?: number;
 }
 
 /**
@@ -32,7 +34,9 @@ export function serviceReply(scope: ReplyScope, qtype: number, instances: readon
   let n = 0;
   if (qtype === RRType.A || qtype === RRType.AAAA || qtype === RRType.ANY) {
     const seen = new Set<string>();
+    const limit = scope.aRecordLimit ?? 0;
     for (const i of list) {
+      if (limit > 0 && n >= limit) break;                            // after the shuffle, as Consul
       if (seen.has(i.address)) continue;
       if (i.family === 4 && qtype !== RRType.AAAA) { w.a(owner, ttl, i.address); n++; }
       else if (i.family === 6 && qtype !== RRType.A) { w.aaaa(owner, ttl, i.address); n++; }

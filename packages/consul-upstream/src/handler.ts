@@ -90,7 +90,7 @@ export class ConsulPlugin implements Plugin {
     if (name.kind === 'pass') return next(ctx);
     ctx.state.plugin = 'consul';
     ctx.state.upstream = this.label;
-    const scope: ReplyScope = { request: ctx.request, zone, ttl: this.options.ttl, nodeMetaTxt: this.options.nodeMetaTxt };
+    const scope: ReplyScope = { request: ctx.request, zone, ttl: this.options.ttl, nodeMetaTxt: this.options.nodeMetaTxt, aRecordLimit: this.options.aRecordLimit };
     switch (name.kind) {
       case 'invalid': return negativeReply(scope, Rcode.NXDOMAIN);
       case 'apex': return apexReply(scope, q.type);

@@ -47,6 +47,8 @@ export interface ConsulOptions {
   readonly nodeTtl: Ttl | undefined;
   /** Consul's `enable_additional_node_meta_txt`: node meta as TXT in the additional section (default on). */
   readonly nodeMetaTxt: boolean;
+  /** Consul's `a_record_limit`: address records per A/AAAA/ANY answer at most, after the shuffle (0: all). */
+  readonly aRecordLimit: number;
   /** Only instances whose checks all pass (`?passing`); off: every instance without a critical check. */
   readonly onlyPassing: boolean;
   /** How long the last view keeps answering while Consul is unreachable; after that, SERVFAIL. */
@@ -71,6 +73,7 @@ export const DEFAULTS = {
   // Consul's DNS default: warning instances are answered, only critical ones are left out.
   onlyPassing: false,
   nodeMetaTxt: true,
+  aRecordLimit: 0,
   maxStale: 3_600_000,
   idle: 600_000,
   wait: 300_000,
@@ -93,6 +96,7 @@ export const LIMITS = {
   firstWait: { min: 0, max: 30_000 },
   backoff: { min: 10, max: 600_000 },
   rateInterval: { min: 0, max: 60_000 },
+  aRecordLimit: { min: 0, max: 4096 },
   maxConnections: { min: 2, max: 64 },
   resync: { min: 0, max: 86_400_000 },
 } as const;
@@ -183,6 +187,7 @@ export interface ConsulInput {
   /** Seconds. */
   readonly nodeTtl?: Ttl;
   readonly nodeMetaTxt?: boolean;
+  readonly aRecordLimit?: number;
   readonly onlyPassing?: boolean;
   readonly maxStale?: Duration;
   readonly idle?: Duration;
@@ -208,7 +213,7 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
       if (!Number.isInteger(d.port) || d.port < 1 || d.port > 65535) bad('dns', `port must be from 1 to 65535, got ${d.port}`);
       source = { mode: 'dns', address: { host: d.host, port: d.port } };
     }
-    const catalogOnly = ['serviceTtl', 'nodeTtl', 'nodeMetaTxt', 'token', 'tokenFile', 'tls', 'consistency', 'maxConnections', 'resync', 'datacenter', 'ttl', 'onlyPassing', 'maxStale', 'idle', 'wait'] as const;
+    const catalogOnly = ['serviceTtl', 'nodeTtl', 'nodeMetaTxt', 'aRecordLimit', 'token', 'tokenFile', 'tls', 'consistency', 'maxConnections', 'resync', 'datacenter', 'ttl', 'onlyPassing', 'maxStale', 'idle', 'wait'] as const;
     for (const key of catalogOnly) if (input[key] !== undefined) bad(key, 'applies only to catalog mode (http)');
   } else {
     try { source = { mode: 'http', url: parseHttpUrl(String(input.http)) }; } catch (err) { return bad('http', (err as Error).message); }
@@ -250,6 +255,7 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
     serviceTtl,
     nodeTtl,
     nodeMetaTxt: input.nodeMetaTxt ?? DEFAULTS.nodeMetaTxt,
+    aRecordLimit: intIn('aRecordLimit', input.aRecordLimit ?? DEFAULTS.aRecordLimit, LIMITS.aRecordLimit),
     tls,
     consistency,
     maxConnections,

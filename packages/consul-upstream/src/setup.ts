@@ -15,7 +15,7 @@ const TLS_PROPS: Record<string, keyof TlsFiles> = {
 /** Properties that only mean something in catalog mode (http). */
 const CATALOG_ONLY = new Set([
   'token', 'token_file', 'datacenter', 'ttl', 'only_passing', 'max_stale', 'idle', 'consistency', 'max_connections',
-  'resync', 'first_wait', 'service_ttl', 'node_ttl', 'node_meta_txt', ...Object.keys(TLS_PROPS),
+  'resync', 'first_wait', 'service_ttl', 'node_ttl', 'node_meta_txt', 'a_record_limit', ...Object.keys(TLS_PROPS),
 ]);
 
 /**
@@ -42,6 +42,7 @@ export function parse(d: Directive): ConsulOptions {
   const serviceTtl = new Map<string, number>();
   let nodeTtl: number | undefined;
   let nodeMetaTxt: boolean = DEFAULTS.nodeMetaTxt;
+  let aRecordLimit: number = DEFAULTS.aRecordLimit;
   const tlsFiles: { -readonly [K in keyof TlsFiles]: TlsFiles[K] } = {};
   const tlsAt = new Map<keyof TlsFiles, Property>();
   const seen = new Set<string>();
@@ -108,6 +109,7 @@ export function parse(d: Directive): ConsulOptions {
         break;
       }
       case 'node_meta_txt': nodeMetaTxt = flag(p); break;
+      case 'a_record_limit': aRecordLimit = p.expectArgs(1, 1)[0]!.int(LIMITS.aRecordLimit); break;
       case 'node_ttl': nodeTtl = seconds(p.expectArgs(1, 1)[0]!, 'node_ttl'); break;
       case 'max_stale': maxStale = p.expectArgs(1, 1)[0]!.duration(LIMITS.maxStale); break;
       case 'idle': idle = p.expectArgs(1, 1)[0]!.duration(LIMITS.idle); break;
@@ -131,7 +133,7 @@ export function parse(d: Directive): ConsulOptions {
     }
   }
   return {
-    zones, source, token, tokenFile, serviceTtl, nodeTtl, nodeMetaTxt, tls, consistency, maxConnections, resync, datacenter, ttl, onlyPassing, maxStale, idle,
+    zones, source, token, tokenFile, serviceTtl, nodeTtl, nodeMetaTxt, aRecordLimit, tls, consistency, maxConnections, resync, datacenter, ttl, onlyPassing, maxStale, idle,
     wait: DEFAULTS.wait, firstWait, backoffMin: DEFAULTS.backoffMin,
     backoffMax: DEFAULTS.backoffMax, rateInterval: DEFAULTS.rateInterval,
   };

@@ -157,3 +157,20 @@ describe('consul catalog mode: node meta TXT in the additional section', () => {
     expect(txts(await query(off.address, 'web.service.consul', 'SRV', { edns: 4096 }))).toEqual([]);
   });
 });
+
+describe('consul catalog mode: a_record_limit', () => {
+  it('answers at most a_record_limit address records, picked after the shuffle, as the agent does; SRV is not limited', async () => {
+    const s = await sim({ dns_config: { a_record_limit: 2 } });
+    const r = await resolver({ http: s.httpUrl, aRecordLimit: 2 });
+    const seen = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const ours = await query(r.address, 'web.service.consul', 'A');
+      expect(ours.answers).toHaveLength(2);
+      for (const a of ours.answers) seen.add(String(a.data));
+    }
+    expect((await query(s.dnsAddress, 'web.service.consul', 'A', { edns: 1232 })).answers).toHaveLength(2);
+    expect(seen.size).toBe(3);                                                    // every instance gets its turn
+    expect((await query(r.address, 'web.service.consul', 'SRV', { edns: 4096 })).answers).toHaveLength(3);
+    expect((await query(s.dnsAddress, 'web.service.consul', 'SRV', { edns: 4096 })).answers).toHaveLength(3);
+  });
+});
