@@ -6,16 +6,17 @@
  *   NODE.node[.DC].ZONE                  HEX.addr[.DC].ZONE
  *
  *   QUERY.query[.DC].ZONE                _QUERY._X.query[.DC].ZONE (prepared queries)
+ *   NAME.connect[.DC].ZONE (Connect endpoints)
  *
  * DC is one label, or `DC.dc`; `default.ns` and `default.ap` (Consul CE's only namespace and
- * partition) may follow. Connect, ingress and virtual names are Consul names the
+ * partition) may follow. Ingress and virtual names are Consul names the
  * plugin does not answer: they pass to the next plugin. Anything else in the zone is invalid
  * (NXDOMAIN, as Consul answers). Surplus labels before a tag are invalid, as in Consul 1.19's
  * DNS server (the legacy one joined them into one dotted tag).
  */
 export type ConsulName =
   | { readonly kind: 'apex' }
-  | { readonly kind: 'service'; readonly service: string; readonly tag: string | undefined; readonly dc: string | undefined; readonly rfc2782: boolean }
+  | { readonly kind: 'service'; readonly service: string; readonly tag: string | undefined; readonly dc: string | undefined; readonly rfc2782: boolean; readonly connect?: boolean }
   | { readonly kind: 'node'; readonly node: string; readonly dc: string | undefined }
   | { readonly kind: 'addr'; readonly ip: string; readonly family: 4 | 6; readonly dc: string | undefined }
   | { readonly kind: 'query'; readonly query: string; readonly dc: string | undefined }
@@ -25,9 +26,9 @@ export type ConsulName =
 const INVALID: ConsulName = { kind: 'invalid' };
 const APEX: ConsulName = { kind: 'apex' };
 /** Kinds this plugin answers. */
-const ANSWERED = new Set(['service', 'node', 'addr', 'query']);
+const ANSWERED = new Set(['service', 'node', 'addr', 'query', 'connect']);
 /** Consul kinds it leaves to the next plugin (e.g. `forward` to the agent's DNS port). */
-const PASSED = new Set(['connect', 'ingress', 'virtual', 'workload']);
+const PASSED = new Set(['ingress', 'virtual', 'workload']);
 const SRV = 33;
 
 /**
@@ -77,6 +78,9 @@ export function parseName(lname: string, zone: string, qtype: number): ConsulNam
       return { kind: 'node', node: parts.join('.'), dc };
     case 'addr':
       return parts.length === 1 ? addr(parts[0]!, dc) : INVALID;
+    case 'connect':
+      // NAME.connect: the service's Connect endpoints (sidecar proxies, or itself when Connect-native).
+      return parts.length === 1 ? { kind: 'service', service: parts[0]!, tag: undefined, dc, rfc2782: false, connect: true } : INVALID;
     case 'query':
       // NAME.query or the RFC 2782 form _NAME._ANYTHING.query (the second label is ignored, as Consul).
       if (parts.length === 1) return { kind: 'query', query: parts[0]!, dc };

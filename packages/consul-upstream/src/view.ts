@@ -41,6 +41,8 @@ export interface View {
   readonly ttl?: number;
   /** Prepared queries: the service the query ran on (lower case), so the change feed can wake it. */
   readonly service?: string;
+  /** The names of the services in the body (lower case): a Connect view holds its proxies'. */
+  readonly serviceNames?: ReadonlySet<string>;
 }
 
 export const EMPTY_VIEW: View = { instances: [], nodes: new Map(), fingerprint: '' };
@@ -62,11 +64,13 @@ export function healthView(body: unknown, onlyPassing: boolean, defaultDc: strin
   const instances: Instance[] = [];
   const nodes = new Map<string, NodeInfo>();
   const prints: string[] = [];
+  const serviceNames = new Set<string>();
   for (const entry of body) {
     if (!isObject(entry) || !isObject(entry['Node']) || !isObject(entry['Service'])) throw new TypeError('expected {Node, Service, Checks} entries');
     const n = entry['Node'];
     const s = entry['Service'];
     const status = worstStatus(entry['Checks']);
+    if (str(s['Service']) !== '') serviceNames.add(str(s['Service']).toLowerCase());
     if (status === 'critical' || (onlyPassing && status !== 'passing')) continue;
     const node = nodeInfo(n, defaultDc);
     if (node === undefined) continue;
@@ -90,7 +94,7 @@ export function healthView(body: unknown, onlyPassing: boolean, defaultDc: strin
     nodes.set(node.name.toLowerCase(), node);
     prints.push(`${instance.node}|${instance.address}|${instance.port}|${instance.tags.join(',')}|${instance.weight}|${instance.datacenter}|${metaPrint(node.meta)}`);
   }
-  return { instances, nodes, fingerprint: prints.join('\n') };
+  return { instances, nodes, serviceNames, fingerprint: prints.join('\n') };
 }
 
 /**

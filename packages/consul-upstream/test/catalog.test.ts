@@ -135,11 +135,11 @@ describe('consul catalog mode', () => {
     expect(viewRequests(s)).toBe(0);
   });
 
-  it('passes names outside its zones, and connect names, to the next plugin', async () => {
+  it('passes names outside its zones, and ingress names, to the next plugin', async () => {
     const s = await sim();
     const r = await resolver({ http: s.httpUrl });
     expect((await query(r.address, 'example.org', 'A')).rcode).toBe('REFUSED');
-    expect((await query(r.address, 'web.connect.consul', 'A')).rcode).toBe('REFUSED');
+    expect((await query(r.address, 'web.ingress.consul', 'A')).rcode).toBe('REFUSED');
     expect(r.states.map((st) => st.plugin)).toEqual([undefined, undefined]);
     expect(viewRequests(s)).toBe(0);
   });

@@ -174,3 +174,23 @@ describe('consul catalog mode: a_record_limit', () => {
     expect((await query(s.dnsAddress, 'web.service.consul', 'SRV', { edns: 4096 })).answers).toHaveLength(3);
   });
 });
+
+describe('consul catalog mode: Connect names', () => {
+  it('answers NAME.connect from /v1/health/connect/NAME (sidecar proxies, Connect-native instances) as the agent does, and follows a new sidecar', async () => {
+    const s = await sim();
+    s.registerService({ id: 'web-1-sidecar', name: 'web-sidecar-proxy', node: 'n1', port: 21000, proxyFor: 'web' });
+    s.registerService({ id: 'pay-1', name: 'pay', node: 'n3', port: 9000, connectNative: true });
+    const r = await resolver({ http: s.httpUrl });
+    for (const name of ['web.connect.consul', 'pay.connect.consul']) {
+      const ours = await query(r.address, name, 'SRV', { edns: 4096 });
+      expect(ours.rcode).toBe('NOERROR');
+      expect(srvs(ours)).toEqual(srvs(await query(s.dnsAddress, name, 'SRV', { edns: 4096 })));
+    }
+    expect(srvs(await query(r.address, 'web.connect.consul', 'SRV'))).toEqual(['21000 n1.node.dc1.consul']);
+    expect((await query(r.address, 'db.connect.consul', 'A')).rcode).toBe('NXDOMAIN');
+    expect(s.counters.http_requests.by_path['/v1/health/connect/web']).toBe(1);
+    // A second sidecar registers: the change feed wakes the Connect view.
+    s.registerService({ id: 'web-2-sidecar', name: 'web-sidecar-proxy', node: 'n2', port: 21001, proxyFor: 'web' });
+    await until(async () => srvs(await query(r.address, 'web.connect.consul', 'SRV')).length === 2, 2000);
+  });
+});

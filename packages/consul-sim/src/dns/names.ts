@@ -4,7 +4,7 @@ import type { SimConfig } from '../options.js';
 
 export type Lookup =
   | { kind: 'apex' }
-  | { kind: 'service'; service: string; tag: string | undefined }
+  | { kind: 'service'; service: string; tag: string | undefined; connect?: boolean }
   | { kind: 'node'; node: string }
   | { kind: 'addr'; ip: string; family: 4 | 6 }
   | { kind: 'query'; query: string }
@@ -64,6 +64,9 @@ function kindLookup(kind: string, parts: string[], cfg: SimConfig): Lookup {
     }
     case 'node': return { kind: 'node', node: parts.join('.') };
     case 'addr': return parts.length === 1 ? addrLookup(parts[0]!) : nx('bad addr name');
+    case 'connect':
+      // NAME.connect: the service's Connect endpoints (no tag form).
+      return parts.length === 1 ? { kind: 'service', service: parts[0]!, tag: undefined, connect: true } : nx('bad connect name');
     case 'query':
       if (parts.length === 1) return { kind: 'query', query: parts[0]! };
       return parts.length === 2 && isUnderscored(parts[0]!) ? { kind: 'query', query: parts[0]!.slice(1) } : nx('bad query name');
