@@ -129,6 +129,32 @@ export function addrReply(scope: ReplyScope, qtype: number, ip: string, family: 
 }
 
 /** The zone apex: its SOA for SOA (and ANY), NODATA for anything else. */
+/**
+ * SOA or NS for any name in the zone, as Consul answers them (its v2 server takes these types
+ * before the name): NS records for up to 3 of the servers (the instances of the `consul` service,
+ * shuffled) as `NODE.node.DC.ZONE.`, owned by the zone, with their addresses as glue; for SOA the
+ * zone's SOA in the answer and the NS in authority. No server known: the SOA alone, or NODATA for NS.
+ */
+export function soaNsReply(scope: ReplyScope, qtype: number, servers: readonly Instance[], nsTtl: Ttl): DnsMessage {
+  const picked: Instance[] = [];
+  const seen = new Set<string>();
+  for (const i of shuffled(servers)) {
+    if (picked.length === 3) break;
+    if (seen.has(i.node.toLowerCase()) || i.family === 0) continue;
+    seen.add(i.node.toLowerCase());
+    picked.push(i);
+  }
+  if (qtype === RRType.NS && picked.length === 0) return negativeReply(scope, Rcode.NOERROR);
+  const w = new ReplyWriter(scope.request, Rcode.NOERROR);
+  if (qtype === RRType.SOA) w.soa(scope.zone, scope.ttl, scope.ttl).section(1);
+  const apex = scope.zone === '.' ? '' : scope.zone;
+  const names = picked.map((i) => `${i.node}.node.${i.datacenter}.${apex}`);
+  names.forEach((n) => w.nameRecord(scope.zone, RRType.NS as 2, nsTtl, n));
+  w.section(2);
+  picked.forEach((i, k) => { if (i.family === 4) w.a(names[k]!, nsTtl, i.address); else w.aaaa(names[k]!, nsTtl, i.address); });
+  return w.finish();
+}
+
 export function apexReply(scope: ReplyScope, qtype: number): DnsMessage {
   if (qtype !== RRType.SOA && qtype !== RRType.ANY) return negativeReply(scope, Rcode.NOERROR);
   return new ReplyWriter(scope.request, Rcode.NOERROR).soa(scope.zone, scope.ttl, scope.ttl).finish();

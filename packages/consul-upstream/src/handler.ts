@@ -2,7 +2,7 @@ import type { CacheStore } from '@dnsmesh/cache';
 import {
   CLASS_IN, DnsMessage, inZone, Rcode, RRType, type Clock, type Next, type Plugin, type QueryContext, type ServerBlock,
 } from '@dnsmesh/core';
-import { addrReply, apexReply, negativeReply, nodeReply, ptrReply, serviceReply, type ReplyScope } from './answer.js';
+import { addrReply, apexReply, negativeReply, nodeReply, ptrReply, serviceReply, soaNsReply, type ReplyScope } from './answer.js';
 import { ConsulCatalog } from './catalog.js';
 import { ConsulHttp, type HttpGet } from './http.js';
 import type { ConsulCounts } from './metrics.js';
@@ -91,6 +91,12 @@ export class ConsulPlugin implements Plugin {
     ctx.state.plugin = 'consul';
     ctx.state.upstream = this.label;
     const scope: ReplyScope = { request: ctx.request, zone, ttl: this.options.ttl, nodeMetaTxt: this.options.nodeMetaTxt, aRecordLimit: this.options.aRecordLimit };
+    if (q.type === RRType.SOA || q.type === RRType.NS) {
+      // Consul answers these two types for any name in its domain, from its servers.
+      const watch = this.catalog.service('consul', undefined, ctx.now);
+      const nsTtl = this.options.nodeTtl ?? this.options.ttl;
+      return this.#fromWatch(ctx, scope, watch, (view) => soaNsReply(scope, q.type, view.instances, nsTtl));
+    }
     switch (name.kind) {
       case 'invalid': return negativeReply(scope, Rcode.NXDOMAIN);
       case 'apex': return apexReply(scope, q.type);

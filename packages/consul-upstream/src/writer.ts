@@ -64,8 +64,8 @@ export class ReplyWriter {
     return this.#rdEnd(at);
   }
 
-  /** CNAME or PTR: a name as RDATA (compressible, RFC 1035 §4.1.4). */
-  nameRecord(owner: string, type: 5 | 12, ttl: Ttl, target: string): this {
+  /** NS, CNAME or PTR: a name as RDATA (compressible, RFC 1035 §4.1.4). */
+  nameRecord(owner: string, type: 2 | 5 | 12, ttl: Ttl, target: string): this {
     this.#header(owner, type, ttl);
     const at = this.#rdStart(256);
     this.#name(target.endsWith('.') ? target : `${target}.`, true);

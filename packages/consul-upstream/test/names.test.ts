@@ -194,3 +194,24 @@ describe('consul catalog mode: Connect names', () => {
     await until(async () => srvs(await query(r.address, 'web.connect.consul', 'SRV')).length === 2, 2000);
   });
 });
+
+describe('consul catalog mode: SOA and NS', () => {
+  const rrs = (r: Reply, section: 'answers' | 'authorities' | 'additionals'): string[] =>
+    r[section].filter((a) => a.type !== 'OPT').map((a) => `${a.name} ${a.type} ${a.type === 'SOA' ? (a.data as { mname: string }).mname : String(a.data)}`).sort();
+
+  it('answers SOA and NS for any name in the domain from the servers (the consul service), as the agent does', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl });
+    for (const name of ['consul', 'web.service.consul', 'anything.at.all.consul']) {
+      for (const type of ['SOA', 'NS']) {
+        const ours = await query(r.address, name, type);
+        const consuls = await query(s.dnsAddress, name, type);
+        expect(ours.rcode).toBe('NOERROR');
+        for (const section of ['answers', 'authorities', 'additionals'] as const) expect(rrs(ours, section)).toEqual(rrs(consuls, section));
+      }
+    }
+    const ns = await query(r.address, 'consul', 'NS');
+    expect(rrs(ns, 'answers')).toEqual(['consul NS consul-sim.node.dc1.consul']);
+    expect(rrs(ns, 'additionals')).toEqual(['consul-sim.node.dc1.consul A 127.0.0.1']);
+  });
+});
