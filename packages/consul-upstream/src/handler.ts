@@ -175,7 +175,7 @@ export class ConsulPlugin implements Plugin {
 
   #servfail(ctx: QueryContext, watch: Watch, ede = -1): DnsMessage {
     this.counts.servfails++;
-    if (ede >= 0) ctx.state.ede = ede;
+    if (ede >= 0) ctx.setEde(ede, 'the Consul agent refused the token (HTTP 403)');
     watch.dirty = true;                                   // a cached SERVFAIL goes once a view is there
     ctx.log.debug({ watch: watch.key, error: watch.lastError }, 'consul: no usable view; SERVFAIL');
     return DnsMessage.reply(ctx.request, Rcode.SERVFAIL);
