@@ -141,7 +141,7 @@ describe('consul catalog mode: TTLs per service and node', () => {
 
 describe('consul catalog mode: node meta TXT in the additional section', () => {
   const txts = (r: Reply): string[] => r.additionals.filter((a) => a.type === 'TXT')
-    .map((a) => `${a.name} ${(a.data as Buffer[]).map((b) => b.toString()).join('')}`).sort();
+    .map((a) => `${a.name} ${((a as { data: Buffer[] }).data).map((b) => b.toString()).join('')}`).sort();
 
   it('adds each node\'s meta as TXT to SRV and node A answers, as the agent does (enable_additional_node_meta_txt)', async () => {
     const s = await sim();
@@ -197,7 +197,10 @@ describe('consul catalog mode: Connect names', () => {
 
 describe('consul catalog mode: SOA and NS', () => {
   const rrs = (r: Reply, section: 'answers' | 'authorities' | 'additionals'): string[] =>
-    r[section].filter((a) => a.type !== 'OPT').map((a) => `${a.name} ${a.type} ${a.type === 'SOA' ? (a.data as { mname: string }).mname : String(a.data)}`).sort();
+    r[section].filter((a) => a.type !== 'OPT').map((a) => {
+      const data = (a as { data: unknown }).data;
+      return `${a.name} ${a.type} ${a.type === 'SOA' ? (data as { mname: string }).mname : String(data)}`;
+    }).sort();
 
   it('answers SOA and NS for any name in the domain from the servers (the consul service), as the agent does', async () => {
     const s = await sim();
