@@ -13,6 +13,8 @@ export interface ServiceInput {
   proxyFor?: string;
   /** A Connect-native service: its own `.connect` endpoint. */
   connectNative?: boolean;
+  /** An ingress gateway (Kind `ingress-gateway`) that exposes these services: their `.ingress` endpoint. */
+  ingressFor?: readonly string[];
 }
 export interface CheckInput { node: string; serviceId?: string; status: CheckStatus; output?: string }
 export interface PreparedQueryInput {
@@ -31,6 +33,7 @@ export interface ServiceEntry {
   /** The destination of a sidecar proxy; undefined for a typical service. */
   proxyFor?: string;
   connectNative?: boolean;
+  ingressFor?: readonly string[];
 }
 export interface PreparedQuery {
   readonly id: string; readonly name: string; readonly service: string; readonly tags: readonly string[];
@@ -111,10 +114,12 @@ export class Catalog {
       createIndex: old?.createIndex ?? index, modifyIndex: index,
       ...(input.proxyFor !== undefined ? { proxyFor: input.proxyFor } : {}),
       ...(input.connectNative === true ? { connectNative: true } : {}),
+      ...(input.ingressFor !== undefined ? { ingressFor: [...input.ingressFor] } : {}),
     };
     this.#services.set(id, service);
     const names = old !== undefined && old.name !== service.name ? [old.name, service.name] : [service.name];
     if (service.proxyFor !== undefined) names.push(service.proxyFor);     // the destination's .connect answers move
+    for (const n of service.ingressFor ?? []) names.push(n);
     this.#touch(names, index);
     return service;
   }
@@ -222,6 +227,17 @@ export class Catalog {
       const proxy = s.proxyFor !== undefined && lower(s.proxyFor) === lower(name);
       const native = s.connectNative === true && lower(s.name) === lower(name);
       if (!proxy && !native) continue;
+      const node = this.#nodes.get(lower(s.node))!;
+      out.push({ node, service: s, status: RANK[node.serf.status] >= RANK[s.check.status] ? node.serf.status : s.check.status });
+    }
+    return out.sort((a, b) => cmp(a.node.name, b.node.name) || cmp(a.service.id, b.service.id));
+  }
+
+  /** The ingress gateways that expose a service (`/v1/health/ingress/:svc`, `.ingress`). */
+  ingressInstances(name: string): Instance[] {
+    const out: Instance[] = [];
+    for (const s of this.#services.values()) {
+      if (!(s.ingressFor ?? []).some((n) => lower(n) === lower(name))) continue;
       const node = this.#nodes.get(lower(s.node))!;
       out.push({ node, service: s, status: RANK[node.serf.status] >= RANK[s.check.status] ? node.serf.status : s.check.status });
     }

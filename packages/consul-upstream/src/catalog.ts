@@ -136,14 +136,14 @@ export class ConsulCatalog {
   }
 
   /** The watch of a service, started on first use. */
-  service(name: string, dc: string | undefined, now: Instant, connect = false): Watch {
+  service(name: string, dc: string | undefined, now: Instant, kind: 'service' | 'connect' | 'ingress' = 'service'): Watch {
     const dcKey = this.dcKey(dc);
-    const key = `${connect ? 'c' : 's'}|${name}|${dcKey}`;
+    const key = `${kind === 'connect' ? 'c' : kind === 'ingress' ? 'i' : 's'}|${name}|${dcKey}`;
     const existing = this.#watches.get(key);
     if (existing !== undefined) { existing.lastAsked = now; return existing; }
     const params: string[] = [];
     if (this.options.onlyPassing) params.push('passing');
-    const path = this.#path(`/v1/health/${connect ? 'connect' : 'service'}/${encodeURIComponent(name)}`, dcKey, params);
+    const path = this.#path(`/v1/health/${kind}/${encodeURIComponent(name)}`, dcKey, params);
     const onlyPassing = this.options.onlyPassing;
     return this.#add(key, path, (body) => healthView(body, onlyPassing, dcKey || 'dc1'), now);
   }
@@ -292,8 +292,11 @@ export class ConsulCatalog {
       // A Connect view: its service, the proxies it holds, or a new sidecar by Consul's default name.
       const connectHit = (): boolean => services.has(name) || services.has(`${name}-sidecar-proxy`)
         || [...(w.view?.serviceNames ?? [])].some((n) => services.has(n));
+      // An ingress view: its service or the gateways it holds (a new gateway shows at the resync).
+      const ingressHit = (): boolean => services.has(name) || [...(w.view?.serviceNames ?? [])].some((n) => services.has(n));
       const hit = w.key.startsWith('s|') ? services.has(name)
         : w.key.startsWith('c|') ? connectHit()
+        : w.key.startsWith('i|') ? ingressHit()
         : w.key.startsWith('q|') ? w.view?.service !== undefined && services.has(w.view.service)
           : w.key.startsWith('l|') ? nodes.size > 0
             : nodes.has(name);

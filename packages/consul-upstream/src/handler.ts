@@ -102,7 +102,7 @@ export class ConsulPlugin implements Plugin {
       case 'apex': return apexReply(scope, q.type);
       case 'addr': return addrReply(this.#nodeScope(scope), q.type, name.ip, name.family);
       case 'service': {
-        const watch = this.catalog.service(name.service, name.dc, ctx.now, name.connect === true);
+        const watch = this.catalog.service(name.service, name.dc, ctx.now, name.connect === true ? 'connect' : name.ingress === true ? 'ingress' : 'service');
         const tag = name.tag;
         const ttl = serviceTtlOf(this.options.serviceTtl, name.service, this.options.ttl);
         const own = ttl === scope.ttl ? scope : { ...scope, ttl, negativeTtl: scope.ttl };

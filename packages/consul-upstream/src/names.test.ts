@@ -31,6 +31,7 @@ describe('parseName', () => {
     ['a.b.query.consul.', A, { kind: 'invalid' }],
     ['web.connect.consul.', A, { kind: 'service', service: 'web', tag: undefined, dc: undefined, rfc2782: false, connect: true }],
     ['a.web.connect.consul.', A, { kind: 'invalid' }],
+    ['web.ingress.dc2.consul.', A, { kind: 'service', service: 'web', tag: undefined, dc: 'dc2', rfc2782: false, ingress: true }],
     ['web.virtual.consul.', A, { kind: 'pass', what: 'virtual' }],
     ['web.service.other.peer.consul.', A, { kind: 'pass', what: 'peer' }],
     ['foo.consul.', A, { kind: 'invalid' }],

@@ -6,17 +6,17 @@
  *   NODE.node[.DC].ZONE                  HEX.addr[.DC].ZONE
  *
  *   QUERY.query[.DC].ZONE                _QUERY._X.query[.DC].ZONE (prepared queries)
- *   NAME.connect[.DC].ZONE (Connect endpoints)
+ *   NAME.connect[.DC].ZONE (Connect endpoints)       NAME.ingress[.DC].ZONE (ingress gateways)
  *
  * DC is one label, or `DC.dc`; `default.ns` and `default.ap` (Consul CE's only namespace and
- * partition) may follow. Ingress and virtual names are Consul names the
+ * partition) may follow. Virtual names are Consul names the
  * plugin does not answer: they pass to the next plugin. Anything else in the zone is invalid
  * (NXDOMAIN, as Consul answers). Surplus labels before a tag are invalid, as in Consul 1.19's
  * DNS server (the legacy one joined them into one dotted tag).
  */
 export type ConsulName =
   | { readonly kind: 'apex' }
-  | { readonly kind: 'service'; readonly service: string; readonly tag: string | undefined; readonly dc: string | undefined; readonly rfc2782: boolean; readonly connect?: boolean }
+  | { readonly kind: 'service'; readonly service: string; readonly tag: string | undefined; readonly dc: string | undefined; readonly rfc2782: boolean; readonly connect?: boolean; readonly ingress?: boolean }
   | { readonly kind: 'node'; readonly node: string; readonly dc: string | undefined }
   | { readonly kind: 'addr'; readonly ip: string; readonly family: 4 | 6; readonly dc: string | undefined }
   | { readonly kind: 'query'; readonly query: string; readonly dc: string | undefined }
@@ -26,9 +26,9 @@ export type ConsulName =
 const INVALID: ConsulName = { kind: 'invalid' };
 const APEX: ConsulName = { kind: 'apex' };
 /** Kinds this plugin answers. */
-const ANSWERED = new Set(['service', 'node', 'addr', 'query', 'connect']);
+const ANSWERED = new Set(['service', 'node', 'addr', 'query', 'connect', 'ingress']);
 /** Consul kinds it leaves to the next plugin (e.g. `forward` to the agent's DNS port). */
-const PASSED = new Set(['ingress', 'virtual', 'workload']);
+const PASSED = new Set(['virtual', 'workload']);
 const SRV = 33;
 
 /**
@@ -81,6 +81,9 @@ export function parseName(lname: string, zone: string, qtype: number): ConsulNam
     case 'connect':
       // NAME.connect: the service's Connect endpoints (sidecar proxies, or itself when Connect-native).
       return parts.length === 1 ? { kind: 'service', service: parts[0]!, tag: undefined, dc, rfc2782: false, connect: true } : INVALID;
+    case 'ingress':
+      // NAME.ingress: the ingress gateways that expose the service.
+      return parts.length === 1 ? { kind: 'service', service: parts[0]!, tag: undefined, dc, rfc2782: false, ingress: true } : INVALID;
     case 'query':
       // NAME.query or the RFC 2782 form _NAME._ANYTHING.query (the second label is ignored, as Consul).
       if (parts.length === 1) return { kind: 'query', query: parts[0]!, dc };

@@ -193,6 +193,19 @@ describe('consul catalog mode: Connect names', () => {
     s.registerService({ id: 'web-2-sidecar', name: 'web-sidecar-proxy', node: 'n2', port: 21001, proxyFor: 'web' });
     await until(async () => srvs(await query(r.address, 'web.connect.consul', 'SRV')).length === 2, 2000);
   });
+
+  it('answers NAME.ingress from /v1/health/ingress/NAME (the gateways exposing it) as the agent does', async () => {
+    const s = await sim();
+    s.registerNode({ name: 'gw', address: '10.0.0.9' });
+    s.registerService({ id: 'ingress-1', name: 'ingress-gateway', node: 'gw', port: 8443, ingressFor: ['web'] });
+    const r = await resolver({ http: s.httpUrl });
+    const ours = await query(r.address, 'web.ingress.consul', 'A');
+    expect(addresses(ours)).toEqual(['10.0.0.9']);
+    expect(addresses(ours)).toEqual(addresses(await query(s.dnsAddress, 'web.ingress.consul', 'A')));
+    expect((await query(r.address, 'db.ingress.consul', 'A')).rcode).toBe('NXDOMAIN');
+    s.setCheck({ node: 'gw', serviceId: 'ingress-1', status: 'critical' });        // the gateway's check: the feed wakes the view
+    await until(async () => (await query(r.address, 'web.ingress.consul', 'A')).rcode === 'NXDOMAIN', 2000);
+  });
 });
 
 describe('consul catalog mode: SOA and NS', () => {

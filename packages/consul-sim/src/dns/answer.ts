@@ -31,7 +31,7 @@ export function answer(owner: string, qtype: string, lookup: Lookup, domain: str
   // Consul answers SOA and NS for any in-domain name before looking at the labels.
   if (qtype === 'SOA' || qtype === 'NS') return apex(qtype, domain, ctx);
   switch (lookup.kind) {
-    case 'service': return service(owner, qtype, lookup.service, lookup.tag, domain, ctx, lookup.connect === true);
+    case 'service': return service(owner, qtype, lookup.service, lookup.tag, domain, ctx, lookup.connect === true ? 'connect' : lookup.ingress === true ? 'ingress' : 'service');
     case 'node': return node(owner, qtype, lookup.node, domain, ctx);
     case 'addr': return addr(owner, qtype, lookup.ip, domain, ctx);
     case 'query': return query(owner, qtype, lookup.query, domain, ctx);
@@ -46,10 +46,11 @@ function apex(qtype: 'SOA' | 'NS', domain: string, ctx: AnswerContext): Sections
   return { rcode: 'NOERROR', answers: [soaRecord(ctx.cfg, domain)], authorities: ns, additionals: glue };
 }
 
-function service(owner: string, qtype: string, name: string, tag: string | undefined, domain: string, ctx: AnswerContext, connect = false): Sections {
+function service(owner: string, qtype: string, name: string, tag: string | undefined, domain: string, ctx: AnswerContext, kind: 'service' | 'connect' | 'ingress' = 'service'): Sections {
   if (!ctx.cfg.useCache) ctx.counters.rpc_health_service_nodes++; // Health.ServiceNodes, one per lookup
   if (!ctx.cfg.useCache && ctx.rpcFails()) return { ...empty(), rcode: 'SERVFAIL' };
-  const all = canReadService(ctx.grant, name) ? (connect ? ctx.catalog.connectInstances(name) : ctx.catalog.instances(name)) : [];
+  const all = !canReadService(ctx.grant, name) ? []
+    : kind === 'connect' ? ctx.catalog.connectInstances(name) : kind === 'ingress' ? ctx.catalog.ingressInstances(name) : ctx.catalog.instances(name);
   const healthy = all.filter((i) => (tag === undefined || hasTags(i, [tag])) && dnsHealthy(i, ctx.cfg.onlyPassing));
   return instances(owner, qtype, healthy, serviceTtl(name, ctx.cfg), domain, ctx);
 }

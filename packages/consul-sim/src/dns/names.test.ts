@@ -40,7 +40,7 @@ describe('parseName', () => {
     ['_web._tcp.consul', 'no query kind label'], // only SRV may leave out .service
     ['service.consul', 'empty service name'],
     ['0a0001.addr.consul', 'addr needs 8 or 32 hex digits'],
-    ['web.ingress.consul', 'ingress lookups need the service mesh, which the simulator does not model'],
+    ['web.virtual.consul', 'virtual lookups need the service mesh, which the simulator does not model'],
     ['a.web.connect.consul', 'bad connect name'],
     ['whatever.consul', 'no query kind label'],
   ])('%s is NXDOMAIN (%s)', (name, why) => {

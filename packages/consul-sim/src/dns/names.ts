@@ -4,7 +4,7 @@ import type { SimConfig } from '../options.js';
 
 export type Lookup =
   | { kind: 'apex' }
-  | { kind: 'service'; service: string; tag: string | undefined; connect?: boolean }
+  | { kind: 'service'; service: string; tag: string | undefined; connect?: boolean; ingress?: boolean }
   | { kind: 'node'; node: string }
   | { kind: 'addr'; ip: string; family: 4 | 6 }
   | { kind: 'query'; query: string }
@@ -67,6 +67,9 @@ function kindLookup(kind: string, parts: string[], cfg: SimConfig): Lookup {
     case 'connect':
       // NAME.connect: the service's Connect endpoints (no tag form).
       return parts.length === 1 ? { kind: 'service', service: parts[0]!, tag: undefined, connect: true } : nx('bad connect name');
+    case 'ingress':
+      // NAME.ingress: the ingress gateways that expose the service.
+      return parts.length === 1 ? { kind: 'service', service: parts[0]!, tag: undefined, ingress: true } : nx('bad ingress name');
     case 'query':
       if (parts.length === 1) return { kind: 'query', query: parts[0]! };
       return parts.length === 2 && isUnderscored(parts[0]!) ? { kind: 'query', query: parts[0]!.slice(1) } : nx('bad query name');

@@ -19,4 +19,15 @@ describe('Connect endpoints (/v1/health/connect/:svc and NAME.connect)', () => {
     expect(srv.answers.map((a) => (a.data as { port: number }).port)).toEqual([21000]);
     expect((await udp(s.dnsAddress, 'nosuch.connect.consul', 'A')).rcode).toBe('NXDOMAIN');
   });
+
+  it('lists the ingress gateways that expose a service (/v1/health/ingress/:svc and NAME.ingress)', async () => {
+    const s = await startConsulSim({ seed: 1 });
+    onTestFinished(() => s.close());
+    s.registerNode({ name: 'gw', address: '10.0.0.9' });
+    s.registerService({ id: 'ingress-1', name: 'ingress-gateway', node: 'gw', port: 8443, ingressFor: ['web', 'api'] });
+    const body = (await (await fetch(`${s.httpUrl}/v1/health/ingress/web`)).json()) as Array<{ Service: { ID: string; Kind: string } }>;
+    expect(body.map((e) => [e.Service.ID, e.Service.Kind])).toEqual([['ingress-1', 'ingress-gateway']]);
+    expect((await udp(s.dnsAddress, 'api.ingress.consul', 'A')).answers.map((a) => a.data)).toEqual(['10.0.0.9']);
+    expect((await udp(s.dnsAddress, 'db.ingress.consul', 'A')).rcode).toBe('NXDOMAIN');
+  });
 });

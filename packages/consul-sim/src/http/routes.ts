@@ -12,7 +12,8 @@ type Handler = (ctx: HttpContext, param: string, ports: Ports) => Reply | Promis
 
 const ROUTES: ReadonlyArray<readonly [RegExp, Handler]> = [
   [/^\/v1\/health\/service\/?(.*)$/, (ctx, svc) => healthService(svc, ctx)],
-  [/^\/v1\/health\/connect\/?(.*)$/, (ctx, svc) => healthService(svc, ctx, true)],
+  [/^\/v1\/health\/connect\/?(.*)$/, (ctx, svc) => healthService(svc, ctx, 'connect')],
+  [/^\/v1\/health\/ingress\/?(.*)$/, (ctx, svc) => healthService(svc, ctx, 'ingress')],
   [/^\/v1\/health\/state\/([^/]+)$/, (ctx, state) => healthState(state, ctx)],
   [/^\/v1\/catalog\/services$/, (ctx) => catalogServices(ctx)],
   [/^\/v1\/catalog\/nodes$/, (ctx) => catalogNodes(ctx)],

@@ -25,6 +25,7 @@ export function serviceJson(s: ServiceEntry, node: NodeEntry): Record<string, un
     Weights: { ...s.weights }, EnableTagOverride: false, CreateIndex: s.createIndex, ModifyIndex: s.modifyIndex,
     ...(s.proxyFor !== undefined ? { Kind: 'connect-proxy', Proxy: { DestinationServiceName: s.proxyFor } } : {}),
     ...(s.connectNative === true ? { Connect: { Native: true } } : {}),
+    ...(s.ingressFor !== undefined ? { Kind: 'ingress-gateway' } : {}),
   };
 }
 
