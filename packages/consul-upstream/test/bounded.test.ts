@@ -24,6 +24,10 @@ describe('consul catalog mode: bounded connections', () => {
     expect(s.counters.http_connections_refused).toBe(0);
     expect(p.http!.sockets).toBeLessThanOrEqual(4);
     expect(s.counters.blocking_waiters).toBe(1);                                  // one change feed
+    const text = await r.metrics.metrics();
+    expect(text).toContain('dnsmesh_consul_connections_max 4');
+    expect(Number(/dnsmesh_consul_connections (\d+)/.exec(text)?.[1])).toBeLessThanOrEqual(4);
+    expect(Number(/dnsmesh_consul_connections (\d+)/.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
 
     s.registerNode({ name: 'node-new', address: '10.8.0.1' });
     const t0 = performance.now();
