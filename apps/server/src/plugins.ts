@@ -7,6 +7,8 @@ import { definitions as metrics } from '@dnsmesh/metrics';
 import prefetch from '@dnsmesh/prefetch';
 import serveStale from '@dnsmesh/serve-stale';
 import consul from '@dnsmesh/consul-upstream';
+import loadbalance from '@dnsmesh/loadbalance';
+import loop from '@dnsmesh/loop';
 import { ORDER } from './order.js';
 import { pluginDirective } from './plugin-loader.js';
 import reload from './reload/setup.js';
@@ -17,6 +19,7 @@ const BUILTINS: readonly (readonly [PluginDefinition<any>, string])[] = [
   [bindPlugin, '@dnsmesh/core'], [pluginDirective, '@dnsmesh/server'], [reload, '@dnsmesh/server'],
   [cache, '@dnsmesh/cache'], [forward, '@dnsmesh/forward'], [tcpRetry, '@dnsmesh/truncation-tcp-retry'],
   [prefetch, '@dnsmesh/prefetch'], [serveStale, '@dnsmesh/serve-stale'], [consul, '@dnsmesh/consul-upstream'],
+  [loadbalance, '@dnsmesh/loadbalance'], [loop, '@dnsmesh/loop'],
   ...metrics.map((def) => [def, '@dnsmesh/metrics'] as const),
 ];
 
