@@ -3,7 +3,7 @@ import type { ServerBlock } from '../block.js';
 import { QueryContext, type ClientInfo } from '../context.js';
 import { DnsMessage } from '../message.js';
 import type { Clock } from '../units.js';
-import { FLAG_QR, FLAG_TC, HEADER_SIZE, MIN_UDP_SIZE, Opcode, Rcode } from '../wire/constants.js';
+import { CLASS_IN, FLAG_QR, FLAG_TC, HEADER_SIZE, MIN_UDP_SIZE, Opcode, Rcode } from '../wire/constants.js';
 import { finishReply, writeReply } from '../wire/finish.js';
 import { WireError } from '../wire/wire-error.js';
 import type { ZoneRouter } from './route.js';
@@ -62,7 +62,8 @@ export class Edge {
       if (err instanceof WireError) return this.#error(request, Rcode.FORMERR, limit);
       throw err;
     }
-    if (block === undefined) {
+    // Another class than IN only where a plugin of the block answers it (chaos: CH); never forwarded.
+    if (block === undefined || (request.qclass !== CLASS_IN && !block.accepts(request.qclass))) {
       stats.refused++;
       return this.#error(request, Rcode.REFUSED, limit);
     }

@@ -52,6 +52,8 @@ export function typeFromName(name: string): number | undefined {
 }
 
 export const CLASS_IN = 1;
+/** CHAOS (RFC 1035): `version.bind` and friends, answered by the chaos plugin. */
+export const CLASS_CH = 3;
 
 /** EDNS(0) option codes we produce or skip. */
 export const EdnsOption = { COOKIE: 10, PADDING: 12, EDE: 15 } as const;
