@@ -9,6 +9,11 @@ import serveStale from '@dnsmesh/serve-stale';
 import consul from '@dnsmesh/consul-upstream';
 import loadbalance from '@dnsmesh/loadbalance';
 import loop from '@dnsmesh/loop';
+import minimal from '@dnsmesh/minimal';
+import whoami from '@dnsmesh/whoami';
+import chaos from '@dnsmesh/chaos';
+import hosts from '@dnsmesh/hosts';
+import rewrite from '@dnsmesh/rewrite';
 import { ORDER } from './order.js';
 import { pluginDirective } from './plugin-loader.js';
 import reload from './reload/setup.js';
@@ -19,7 +24,8 @@ const BUILTINS: readonly (readonly [PluginDefinition<any>, string])[] = [
   [bindPlugin, '@dnsmesh/core'], [pluginDirective, '@dnsmesh/server'], [reload, '@dnsmesh/server'],
   [cache, '@dnsmesh/cache'], [forward, '@dnsmesh/forward'], [tcpRetry, '@dnsmesh/truncation-tcp-retry'],
   [prefetch, '@dnsmesh/prefetch'], [serveStale, '@dnsmesh/serve-stale'], [consul, '@dnsmesh/consul-upstream'],
-  [loadbalance, '@dnsmesh/loadbalance'], [loop, '@dnsmesh/loop'],
+  [loadbalance, '@dnsmesh/loadbalance'], [loop, '@dnsmesh/loop'], [minimal, '@dnsmesh/minimal'], [whoami, '@dnsmesh/whoami'],
+  [chaos, '@dnsmesh/chaos'], [hosts, '@dnsmesh/hosts'], [rewrite, '@dnsmesh/rewrite'],
   ...metrics.map((def) => [def, '@dnsmesh/metrics'] as const),
 ];
 

@@ -1,11 +1,17 @@
 import { readFileSync } from 'node:fs';
-import { canonicalName, type Ttl } from '@dnsmesh/core';
+import { canonicalName, type Duration, type Ttl } from '@dnsmesh/core';
 import { HostsTable } from './table.js';
 
 /** What `hosts` does, from a Corefile or from code. */
 export interface HostsOptions {
-  /** The names and addresses it answers for. */
+  /** The names and addresses it answers for (the file's, then the inline entries). */
   readonly table: HostsTable;
+  /** The hosts file (absolute), read again every `reload` when it changed; undefined: none. */
+  readonly file: string | undefined;
+  /** The inline entries, added after the file's on every read. */
+  readonly inline: readonly (readonly [string, readonly string[]])[];
+  /** How often the file is checked for changes (ms); 0: never. */
+  readonly reload: Duration;
   /** Zones it is authoritative for (canonical); names outside pass on. Default: the server block's. */
   readonly zones: readonly string[];
   /** TTL of every record it writes. */
@@ -16,7 +22,7 @@ export interface HostsOptions {
   readonly fallthrough: readonly string[];
 }
 
-export const DEFAULTS = { ttl: 3600, reverse: true } as const;
+export const DEFAULTS = { ttl: 3600, reverse: true, reload: 5000, file: '/etc/hosts' } as const;
 export const MAX_TTL = 65535;
 
 /** The options for code composition: entries inline (`{ '10.0.0.7': ['db.test'] }`) and/or a hosts file. */
@@ -27,6 +33,8 @@ export interface HostsInput {
   readonly zones?: readonly string[];
   readonly ttl?: Ttl;
   readonly reverse?: boolean;
+  /** How often to check the file for changes (ms); default 0 in code (never). */
+  readonly reload?: Duration;
   /** true: every zone; a list: those zones. */
   readonly fallthrough?: boolean | readonly string[];
 }
@@ -39,7 +47,8 @@ export function resolveOptions(input: HostsInput, blockZones: readonly string[])
   if (input.file !== undefined) {
     table.addText(readFileSync(input.file, 'utf8'), (line, message) => new TypeError(`hosts: ${input.file}:${line}: ${message}`));
   }
-  for (const [address, names] of Object.entries(input.entries ?? {})) {
+  const inline = Object.entries(input.entries ?? {});
+  for (const [address, names] of inline) {
     try {
       table.add(address, names);
     } catch (err) {
@@ -48,8 +57,10 @@ export function resolveOptions(input: HostsInput, blockZones: readonly string[])
   }
   const zones = (input.zones ?? blockZones).map(canonicalName);
   const fall = input.fallthrough;
+  const reload = input.reload ?? 0;
+  if (!Number.isInteger(reload) || reload < 0) throw new TypeError(`hosts: reload must be a whole number of ms >= 0, got ${reload}`);
   return {
-    table, zones, ttl, reverse: input.reverse ?? DEFAULTS.reverse,
+    table, file: input.file, inline, reload, zones, ttl, reverse: input.reverse ?? DEFAULTS.reverse,
     fallthrough: fall === true ? ['.'] : fall === false || fall === undefined ? [] : fall.map(canonicalName),
   };
 }

@@ -1,12 +1,14 @@
 import { definePlugin, publishMetric, type Plugin, type ServerBlock } from '@dnsmesh/core';
 import { HostsPlugin } from './handler.js';
 import { resolveOptions, type HostsInput, type HostsOptions } from './options.js';
+import { HostsFileWatch } from './reload.js';
 import { parse } from './setup.js';
 
 export { HostsPlugin, HostsCounts } from './handler.js';
 export { HostsTable, reverseName, expandIPv6, type HostEntry } from './table.js';
 export { DEFAULTS, MAX_TTL, resolveOptions, type HostsInput, type HostsOptions } from './options.js';
 export { parse } from './setup.js';
+export { HostsFileWatch } from './reload.js';
 
 /** Builds hosts in a server block and publishes its counters there (at 0 from the start). */
 export function createHosts(options: HostsOptions, block: ServerBlock): Plugin {
@@ -14,14 +16,26 @@ export function createHosts(options: HostsOptions, block: ServerBlock): Plugin {
   const server = block.serverLabel;
   const c = plugin.counts;
   let off: (() => void)[] = [];
-  block.onStart(() => {
+  let timer: NodeJS.Timeout | undefined;
+  block.onStart(async () => {
+    if (options.file !== undefined && options.reload > 0) {
+      const watch = new HostsFileWatch(options);
+      await watch.init();
+      timer = setInterval(() => {
+        watch.check().then(
+          (table) => { if (table !== undefined) { plugin.table = table; block.logger.info({ file: options.file, names: table.size }, 'hosts: file read again'); } },
+          (err: Error) => block.logger.warn({ file: options.file, error: err.message }, `hosts: file not read again, keeping the entries it has: ${err.message}`),
+        );
+      }, options.reload);
+      timer.unref();
+    }
     off = [
-      publishMetric(block.metrics, 'gauge', 'dnsmesh_hosts_entries', 'Names the hosts plugin answers for.', ['server'], () => [[{ server }, options.table.size]]),
+      publishMetric(block.metrics, 'gauge', 'dnsmesh_hosts_entries', 'Names the hosts plugin answers for.', ['server'], () => [[{ server }, plugin.table.size]]),
       publishMetric(block.metrics, 'counter', 'dnsmesh_hosts_responses_total', 'Replies written by the hosts plugin, by rcode.', ['server', 'rcode'],
         () => [[{ server, rcode: 'NOERROR' }, c.answers], [{ server, rcode: 'NXDOMAIN' }, c.nxdomain]]),
     ];
   });
-  block.onStop(() => { for (const fn of off) fn(); });
+  block.onStop(() => { if (timer !== undefined) clearInterval(timer); for (const fn of off) fn(); });
   return plugin;
 }
 
@@ -38,7 +52,6 @@ export function hosts(input: HostsInput): (block: ServerBlock) => Plugin {
 
 export default definePlugin<HostsOptions>({
   name: 'hosts',
-  order: { before: 'cache' }, // static answers need no cache; a reload shows a changed file at once
   core: '^0.1.0',
   parse,
   create: createHosts,

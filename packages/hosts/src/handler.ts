@@ -3,6 +3,7 @@ import {
   type Next, type Plugin, type QueryContext,
 } from '@dnsmesh/core';
 import type { HostsOptions } from './options.js';
+import type { HostsTable } from './table.js';
 
 /** Counters the metrics read at scrape time (plain fields: the hot path only adds one). */
 export class HostsCounts {
@@ -20,12 +21,18 @@ export class HostsPlugin implements Plugin {
   readonly name = 'hosts';
   readonly counts = new HostsCounts();
 
-  constructor(readonly options: HostsOptions) {}
+  /** What it answers from: replaced whole when the hosts file changes (`reload`). */
+  table: HostsTable;
+
+  constructor(readonly options: HostsOptions) {
+    this.table = options.table;
+  }
 
   handle(ctx: QueryContext, next: Next): DnsMessage | Promise<DnsMessage> {
     const q = ctx.request.question;
     if (q === undefined || q.class !== CLASS_IN) return next(ctx);
-    const { table, zones, ttl, reverse, fallthrough } = this.options;
+    const { zones, ttl, reverse, fallthrough } = this.options;
+    const table = this.table;
     if (q.type === RRType.PTR && reverse) {
       // Reverse names need no zone of ours (as CoreDNS's hosts): the address is what we know.
       const names = table.namesFor(q.lname);

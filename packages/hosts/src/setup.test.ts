@@ -22,7 +22,7 @@ function options(body: string): HostsOptions {
 
 function summary(o: HostsOptions) {
   const names = ['web.svc.test.', 'db.svc.test.', 'db.'].filter((n) => o.table.get(n) !== undefined);
-  return { names, zones: o.zones, ttl: o.ttl, reverse: o.reverse, fallthrough: o.fallthrough };
+  return { names, zones: o.zones, ttl: o.ttl, reverse: o.reverse, fallthrough: o.fallthrough, file: o.file, reload: o.reload };
 }
 
 describe('hosts setup', () => {
@@ -31,6 +31,9 @@ describe('hosts setup', () => {
     ['a file, relative to the Corefile', 'hosts hosts.txt', { names: ['db.svc.test.', 'db.'] }],
     ['a file and zones', 'hosts hosts.txt svc.test db.', { zones: ['svc.test.', 'db.'] }],
     ['ttl, no_reverse', 'hosts {\n  10.0.0.7 web.svc.test\n  ttl 60\n  no_reverse\n}', { ttl: 60, reverse: false }],
+    ['reload, and its default of 5s', 'hosts hosts.txt {\n  reload 30s\n}', { reload: 30_000 }],
+    ['reload 0 turns it off', 'hosts hosts.txt {\n  reload 0\n}', { reload: 0 }],
+    ['no FILE: /etc/hosts, as CoreDNS', 'hosts {\n  10.0.0.7 web.svc.test\n}', { file: '/etc/hosts', reload: 5000 }],
     ['fallthrough everywhere', 'hosts {\n  fallthrough\n}', { fallthrough: ['.'] }],
     ['fallthrough in some zones', 'hosts {\n  fallthrough a.svc.test b.svc.test\n}', { fallthrough: ['a.svc.test.', 'b.svc.test.'] }],
   ];
@@ -50,6 +53,7 @@ describe('hosts setup', () => {
     ['an address with no name', 'hosts {\n  10.0.0.7\n}', `Corefile:3 - hosts: '10.0.0.7' needs at least one name`],
     ['a bad name', 'hosts {\n  10.0.0.7 we$b\n}', `Corefile:3 - hosts: expected a host name, got 'we$b'`],
     ['a missing file', 'hosts nope.txt', 'Corefile:2 - hosts: cannot read nope.txt: ENOENT'],
+    ['a bad reload', 'hosts hosts.txt {\n  reload soon\n}', 'Corefile:3 - hosts:'],
     ['a bad line in the file', 'hosts bad.txt', `bad.txt:2 - hosts: expected an IP address, got 'not-an-ip'`],
   ];
   it.each(bad)('fails on %s with FILE:LINE', (_what, body, message) => {
@@ -59,19 +63,19 @@ describe('hosts setup', () => {
 
 describe('hosts in a Corefile', () => {
   function registry(): PluginRegistry {
-    const r = new PluginRegistry(['bind', 'log', 'cache', 'forward']);
+    const r = new PluginRegistry(['bind', 'log', 'cache', 'hosts', 'forward']);
     r.register(cache);
     r.register(forward);
-    r.register(hosts, 'dnsmesh-plugin-hosts@0.1.0'); // as the server registers a package
+    r.register(hosts);
     return r;
   }
   const load = (text: string) => loadBlocks(parseCorefile(text, join(dir, 'Corefile')), {
     registry: registry(), clock: manualClock(), logger: pino({ level: 'silent' }), metrics: new Registry(), defaultPort: 53,
   });
 
-  it('takes its place before cache, whatever the line order', async () => {
+  it('takes its place after cache (CoreDNS plugin.cfg), whatever the line order', async () => {
     const [block] = await load('svc.test.:53 {\n  forward . 127.0.0.1:5300\n  cache\n  hosts {\n    10.0.0.7 web.svc.test\n  }\n}\n');
-    expect(block!.plugins.map((p) => p.name)).toEqual(['hosts', 'cache', 'forward']);
+    expect(block!.plugins.map((p) => p.name)).toEqual(['cache', 'hosts', 'forward']);
   });
 
   it("loads every Corefile of the README's Examples", async () => {
