@@ -40,7 +40,7 @@ describe('CoreDNS plugins in the binary', () => {
     const upstream = await fakeUpstream({ 'api.svc.test A': { ttl: 30, data: ['10.0.0.9'] } });
     onTestFinished(() => upstream.close());
     const port = await freePort();
-    const server = await startDnsmesh(`svc.test in-addr.arpa:${port} {\n  bind 127.0.0.1\n  hosts hosts.txt svc.test {\n    10.0.0.8 inline.svc.test\n    ttl 60\n    reload 200ms\n    fallthrough\n  }\n  forward . ${upstream.address}\n}\n`,
+    const server = await startDnsmesh(`svc.test:${port} in-addr.arpa:${port} {\n  bind 127.0.0.1\n  hosts hosts.txt svc.test {\n    10.0.0.8 inline.svc.test\n    ttl 60\n    reload 200ms\n    fallthrough\n  }\n  forward . ${upstream.address}\n}\n`,
       { 'hosts.txt': '10.0.0.7 web.svc.test\n' });
     const web = parseDigAnswer(await dig([...at(port), 'web.svc.test', 'A']));
     expect([web.flags.includes('aa'), web.answers.map((r) => [r.ttl, r.data])]).toEqual([true, [[60, '10.0.0.7']]]);
@@ -69,5 +69,19 @@ describe('CoreDNS plugins in the binary', () => {
     for (let i = 1; i < seen.length; i++) expect(seen[i]!, want[i]).toBeGreaterThan(seen[i - 1]!);
     expect(r.stdout).toMatch(/loadbalance\s+@dnsmesh\/loadbalance@\d/);
     expect(r.stdout).toMatch(/hosts\s+@dnsmesh\/hosts@\d/);
+  });
+});
+
+describe('rewrite in the binary', () => {
+  it('serves service1.sd from service1.query.consul, answers under the asked name, cached under it', async () => {
+    const upstream = await fakeUpstream({ 'service1.query.consul A': { ttl: 30, data: ['10.0.0.1'] } });
+    onTestFinished(() => upstream.close());
+    const port = await freePort();
+    await startDnsmesh(`sd:${port} {\n  bind 127.0.0.1\n  cache\n  rewrite name suffix .sd .query.consul answer auto\n  forward . ${upstream.address}\n}\n`);
+    for (const tool of [dig, kdig]) {
+      const out = parseDigAnswer(await tool([...at(port), 'service1.sd', 'A']));
+      expect([out.status, out.answers.map((r) => [r.name, r.data])]).toEqual(['NOERROR', [['service1.sd.', '10.0.0.1']]]);
+    }
+    expect(upstream.queries.map((q) => `${q.name} ${q.type}`)).toEqual(['service1.query.consul A']); // the second was a cache hit
   });
 });
