@@ -14,6 +14,7 @@ import whoami from '@dnsmesh/whoami';
 import chaos from '@dnsmesh/chaos';
 import hosts from '@dnsmesh/hosts';
 import rewrite from '@dnsmesh/rewrite';
+import template from '@dnsmesh/template';
 import { ORDER } from './order.js';
 import { pluginDirective } from './plugin-loader.js';
 import reload from './reload/setup.js';
@@ -26,6 +27,7 @@ const BUILTINS: readonly (readonly [PluginDefinition<any>, string])[] = [
   [prefetch, '@dnsmesh/prefetch'], [serveStale, '@dnsmesh/serve-stale'], [consul, '@dnsmesh/consul-upstream'],
   [loadbalance, '@dnsmesh/loadbalance'], [loop, '@dnsmesh/loop'], [minimal, '@dnsmesh/minimal'], [whoami, '@dnsmesh/whoami'],
   [chaos, '@dnsmesh/chaos'], [hosts, '@dnsmesh/hosts'], [rewrite, '@dnsmesh/rewrite'],
+  [template, '@dnsmesh/template'],
   ...metrics.map((def) => [def, '@dnsmesh/metrics'] as const),
 ];
 

@@ -63,12 +63,13 @@ describe('CoreDNS plugins in the binary', () => {
     const r = run(['-plugins'], tempFiles({}));
     expect(await r.exited).toBe(0);
     const names = r.stdout.split('\n').slice(1).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
-    const want = ['prometheus', 'errors', 'chaos', 'loadbalance', 'loop', 'cache', 'minimal', 'hosts', 'forward', 'whoami'];
+    const want = ['prometheus', 'errors', 'chaos', 'loadbalance', 'loop', 'cache', 'rewrite', 'minimal', 'template', 'hosts', 'forward', 'whoami'];
     const seen = want.map((n) => names.indexOf(n));
     expect(seen.every((i) => i >= 0), `${want} in ${names}`).toBe(true);
     for (let i = 1; i < seen.length; i++) expect(seen[i]!, want[i]).toBeGreaterThan(seen[i - 1]!);
     expect(r.stdout).toMatch(/loadbalance\s+@dnsmesh\/loadbalance@\d/);
     expect(r.stdout).toMatch(/hosts\s+@dnsmesh\/hosts@\d/);
+    expect(r.stdout).toMatch(/template\s+@dnsmesh\/template@\d/);
   });
 });
 
@@ -83,5 +84,27 @@ describe('rewrite in the binary', () => {
       expect([out.status, out.answers.map((r) => [r.name, r.data])]).toEqual(['NOERROR', [['service1.sd.', '10.0.0.1']]]);
     }
     expect(upstream.queries.map((q) => `${q.name} ${q.type}`)).toEqual(['service1.query.consul A']); // the second was a cache hit
+  });
+});
+
+describe('template in the binary', () => {
+  it('answers ip-A-B-C-D names from the name itself and sends the rest on', async () => {
+    const upstream = await fakeUpstream({ 'up.example A': { ttl: 30, data: ['10.9.9.9'] } });
+    onTestFinished(() => upstream.close());
+    const port = await freePort();
+    await startDnsmesh(`example:${port} {
+  bind 127.0.0.1
+  template IN A example {
+    match ^ip-(?P<a>[0-9]+)-([0-9]+)-([0-9]+)-([0-9]+)[.]example[.]$
+    answer "{{ .Name }} 60 IN A {{ .Group.a }}.{{ index .Match 2 }}.{{ index .Match 3 }}.{{ index .Match 4 }}"
+    fallthrough
+  }
+  forward . ${upstream.address}
+}
+`);
+    const out = parseDigAnswer(await kdig([...at(port), 'ip-10-1-2-3.example', 'A']));
+    expect([out.flags.includes('aa'), out.answers.map((r) => [r.ttl, r.data])]).toEqual([true, [[60, '10.1.2.3']]]);
+    expect(parseDigAnswer(await dig([...at(port), 'up.example', 'A'])).answers.map((r) => r.data)).toEqual(['10.9.9.9']);
+    expect(upstream.queries.map((q) => q.name)).toEqual(['up.example']);
   });
 });
