@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { CorefileError, systemClock } from '@dnsmesh/core';
+import { CorefileError, flushLogs, logDestination, loggerOptions, setLogFormat, systemClock } from '@dnsmesh/core';
 import pino from 'pino';
 import { FlagError, parseFlags, USAGE } from './flags.js';
 import { Supervisor } from './supervisor.js';
@@ -25,8 +25,9 @@ async function main(): Promise<number> {
     process.stdout.write(await describePlugins(registry, builtinPackages(), { conf: flags.conf }));
     return 0;
   }
-  // Server messages go to stderr; stdout is the query log's.
-  const logger = pino({ level: flags.quiet ? 'warn' : 'info', base: undefined }, pino.destination({ fd: 2, sync: true }));
+  // One stream (stdout) and one format for server messages and the query log, as CoreDNS.
+  setLogFormat(flags.logFormat);
+  const logger = pino(loggerOptions(flags.quiet ? 'warn' : 'info'), logDestination());
   const supervisor = new Supervisor({ conf: flags.conf, dnsPort: flags.dnsPort, registry, clock: systemClock, logger, udpBatch: flags.udpBatch });
   if (flags.check) {
     try {
@@ -98,7 +99,8 @@ function describe(err: unknown, conf: string): string {
   return `dnsmesh: ${e.message ?? String(err)}`;
 }
 
-main().then((code) => process.exit(code), (err) => {
+main().then((code) => { flushLogs(); process.exit(code); }, (err) => {
+  flushLogs();
   process.stderr.write(`dnsmesh: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

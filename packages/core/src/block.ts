@@ -88,10 +88,8 @@ export class ServerBlock {
     this.classes.add(qclass);
   }
 
-  /** True when this block's chain takes queries of `qclass`: IN always, others when a plugin asked. */
-  accepts(qclass: number): boolean {
-    return qclass === CLASS_IN || this.classes.has(qclass);
-  }
+  /** True when this block's chain takes queries of `qclass`: IN always, others when a plugin asked (bound: the edge passes it on). */
+  readonly accepts = (qclass: number): boolean => qclass === CLASS_IN || this.classes.has(qclass);
 
   setPlugins(plugins: Plugin[]): void {
     this.plugins = plugins;

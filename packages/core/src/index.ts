@@ -7,6 +7,7 @@ export { skipName, readName, namesEqual, encodeName, canonicalName, inZone, lowe
 export { scanLayout, Section, type Layout } from './wire/layout.js';
 export { readEdns, ednsOptions, writeOpt, writeOptRecord, optLength, type Edns } from './wire/edns.js';
 export { fitReply, type Fit } from './wire/fit.js';
+export { upstreamQuery, ednsRejected, withoutEdns, type UpstreamQueryOptions } from './wire/upstream-query.js';
 export { finishReply, emitReply, writeReply, withOptLast, type FinishOptions } from './wire/finish.js';
 export { decodePacket, encodePacket, type DecodedMessage, type DecodedRecord } from './wire/packet.js';
 export { DnsMessage, type Question, type WireImage } from './message.js';
@@ -30,3 +31,4 @@ export { publishMetric, publishHistogram, HistogramCounts, setMetricsSource, met
 export { default as bindPlugin } from './builtins/bind.js';
 export * from './upstream/index.js';
 export { optionChecks, type OptionChecks, type Range } from './option-checks.js';
+export { setLogFormat, logDestination, flushLogs, loggerOptions, textDestination, textLine, type LogFormat } from './log-output.js';

@@ -68,6 +68,7 @@ function copyOf(reply: DnsMessage, bytes: Buffer, layout: Layout | undefined, im
   out.ttlAge = reply.ttlAge;
   out.ttlSet = reply.ttlSet;
   out.extendedRcode = reply.extendedRcode;
+  out.authoritative = reply.authoritative;
   return out;
 }
 

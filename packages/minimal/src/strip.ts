@@ -23,5 +23,6 @@ export function minimize(reply: DnsMessage): DnsMessage {
   const out = new DnsMessage(bytes);
   out.ttlAge = reply.ttlAge;
   out.ttlSet = reply.ttlSet;
+  out.authoritative = reply.authoritative;
   return out;
 }

@@ -47,6 +47,7 @@ export class RewritePlugin implements Plugin {
     Object.assign(inner.state, ctx.state);
     const finish = (reply: DnsMessage): DnsMessage => {
       Object.assign(ctx.state, inner.state);
+      if (inner.edeText !== undefined) ctx.setEde(inner.state.ede, inner.edeText); // kept beside the context, not in its state
       return this.#reply(reply, request, original, plan, renamed);
     };
     const result = next(inner);
@@ -144,5 +145,6 @@ function setTtls(reply: DnsMessage, layout: Layout, rules: readonly TtlRule[]): 
   out.ttlAge = reply.ttlAge;
   out.ttlSet = reply.ttlSet;
   out.extendedRcode = reply.extendedRcode;
+  out.authoritative = reply.authoritative;
   return out;
 }

@@ -35,6 +35,7 @@ export function rebuildReply(reply: DnsMessage, question: Buffer, owner: NameMap
   out.ttlAge = reply.ttlAge;
   out.ttlSet = reply.ttlSet;
   out.extendedRcode = reply.extendedRcode;
+  out.authoritative = reply.authoritative;
   return out;
 }
 
