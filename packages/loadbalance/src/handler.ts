@@ -1,5 +1,7 @@
 import { Rcode, RRType, type DnsMessage, type Next, type Plugin, type QueryContext } from '@dnsmesh/core';
 import { hasShufflable, randomPick, shuffleReply, type Pick } from './shuffle.js';
+import { weightedReply } from './weighted.js';
+import type { WeightTable } from './weights.js';
 
 /** Counters the metrics read at scrape time. */
 export class LoadbalanceCounts {
@@ -15,7 +17,10 @@ export class LoadbalancePlugin implements Plugin {
   readonly name = 'loadbalance';
   readonly counts = new LoadbalanceCounts();
 
-  constructor(readonly pick: Pick = randomPick) {}
+  /**
+   * @param weights the weighted policy's table (replaced when the file changes); undefined for round_robin.
+   */
+  constructor(readonly pick: Pick = randomPick, public weights: WeightTable | undefined = undefined) {}
 
   handle(ctx: QueryContext, next: Next): DnsMessage | Promise<DnsMessage> {
     const result = next(ctx);
@@ -33,7 +38,7 @@ export class LoadbalancePlugin implements Plugin {
       return reply; // a malformed reply: the edge answers it as it would without us
     }
     if (!hasShufflable(layout)) return reply;
-    const out = shuffleReply(reply, layout, this.pick);
+    const out = this.weights === undefined ? shuffleReply(reply, layout, this.pick) : weightedReply(reply, layout, this.weights, this.pick);
     if (out !== reply) this.counts.shuffled++;
     return out;
   }
