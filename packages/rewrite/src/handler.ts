@@ -47,7 +47,9 @@ export class RewritePlugin implements Plugin {
     Object.assign(inner.state, ctx.state);
     const finish = (reply: DnsMessage): DnsMessage => {
       Object.assign(ctx.state, inner.state);
-      if (inner.edeText !== undefined) ctx.setEde(inner.state.ede, inner.edeText); // kept beside the context, not in its state
+      // Kept beside the context, not in its state: carried over one by one.
+      if (inner.edeText !== undefined) ctx.setEde(inner.state.ede, inner.edeText);
+      if (inner.failure !== undefined) ctx.failure = inner.failure;
       return this.#reply(reply, request, original, plan, renamed);
     };
     const result = next(inner);

@@ -48,7 +48,7 @@ export class TemplatePlugin implements Plugin {
         return reply;
       } catch (err) {
         this.counts.failures++;
-        ctx.state.error = `template: ${(err as Error).message}`;
+        ctx.failure = `template: ${(err as Error).message}`;
         return DnsMessage.reply(ctx.request, Rcode.SERVFAIL);
       }
     }
