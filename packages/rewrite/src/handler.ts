@@ -42,18 +42,26 @@ export class RewritePlugin implements Plugin {
     const renamed = plan.name !== foldCase(original);
     const inner = new QueryContext(
       renamed || plan.type !== q.type || plan.klass !== q.class ? rewriteQuestion(request, renamed ? plan.name : original, plan.type, plan.klass) : request,
-      ctx.client, ctx.block, ctx.now, ctx.signal,
+      ctx.client, ctx.block, ctx.now,
     );
     Object.assign(inner.state, ctx.state);
+    const unhook = ctx.onAbort(() => inner.abort()); // a plain callback: an AbortSignal costs microseconds
     const finish = (reply: DnsMessage): DnsMessage => {
+      unhook();
       Object.assign(ctx.state, inner.state);
       // Kept beside the context, not in its state: carried over one by one.
       if (inner.edeText !== undefined) ctx.setEde(inner.state.ede, inner.edeText);
       if (inner.failure !== undefined) ctx.failure = inner.failure;
       return this.#reply(reply, request, original, plan, renamed);
     };
-    const result = next(inner);
-    return result instanceof Promise ? result.then(finish) : finish(result);
+    let result;
+    try {
+      result = next(inner);
+    } catch (err) {
+      unhook();
+      throw err;
+    }
+    return result instanceof Promise ? result.then(finish, (err: unknown) => { unhook(); throw err; }) : finish(result);
   }
 
   /** The rules applied to (name, type, class); undefined when none matched. */
