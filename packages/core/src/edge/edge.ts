@@ -6,7 +6,7 @@ import type { Clock } from '../units.js';
 import { HEADER_SIZE, Rcode } from '../wire/constants.js';
 import { finishReply, writeReply } from '../wire/finish.js';
 import { WireError } from '../wire/wire-error.js';
-import { anyClass, checkQuery, classProblem } from './check-query.js';
+import { anyClass, checkQuery, classProblem, onlyIn } from './check-query.js';
 import { errorReply } from './error-reply.js';
 import type { ZoneRouter } from './route.js';
 import { EdgeStats } from './stats.js';
@@ -64,10 +64,10 @@ export class Edge {
       if (err instanceof WireError) return this.#error(request, Rcode.FORMERR);
       throw err;
     }
-    if (block === undefined) return this.#error(request, Rcode.REFUSED);
     // Another class than IN only where a plugin of the block answers it (chaos: CH); never forwarded.
-    const wrongClass = classProblem(request, block.accepts);
+    const wrongClass = classProblem(request, block?.accepts ?? onlyIn);
     if (wrongClass !== undefined) return this.#error(request, wrongClass.rcode, wrongClass.ede, wrongClass.edeText);
+    if (block === undefined) return this.#error(request, Rcode.REFUSED);
     const ctx = new QueryContext(request, client, block, now);
     this.inflight++;
     let result;
