@@ -24,6 +24,14 @@ describe('rewrite setup', () => {
     expect(r).toMatchObject({ match: 'regex', to: '{1}.query.consul' });
     expect((r as { answerName: unknown[] }).answerName).toHaveLength(1);
   });
+  it('reads the block form, as CoreDNS', () => {
+    const d = parseCorefile('.:53 {\n  rewrite stop {\n    name regex (.*)\\.sd\\.$ {1}.query.consul\n    answer name (.*)\\.query\\.consul\\.$ {1}.sd\n  }\n}\n', 'Corefile')[0]!.directives[0]!;
+    const r = parse(d);
+    expect(r).toMatchObject({ field: 'name', mode: 'stop', match: 'regex', to: '{1}.query.consul' });
+    expect((r as { answerName: [RegExp, string][] }).answerName.map(([re, to]) => [re.source, to])).toEqual([['(.*)\\.query\\.consul\\.$', '{1}.sd']]);
+    const bad = parseCorefile('.:53 {\n  rewrite {\n    name a.test b.test\n    frob x\n  }\n}\n', 'Corefile')[0]!.directives[0]!;
+    expect(() => parse(bad)).toThrow(`Corefile:4 - rewrite: expected 'answer' after the rule in the block, got 'frob'`);
+  });
   it.each([
     ['name', 'Corefile:2 - rewrite: takes at least 2 arguments, got 1'],
     ['name a.test', 'Corefile:2 - rewrite: name needs FROM and TO'],

@@ -13,12 +13,26 @@ const CLASSES: Record<string, number> = { IN: 1, CH: 3, HS: 4 };
  *     rewrite [continue|stop] type FROM TO
  *     rewrite [continue|stop] class FROM TO
  *     rewrite [continue|stop] ttl [exact|prefix|suffix|substring|regex] NAME TTL|MIN-MAX|MIN-|-MAX
+ *     rewrite [continue|stop] { name ... ; answer name FROM TO ; answer value FROM TO }
  */
 export function parse(d: Directive): Rule {
-  if (d.block.length > 0) throw d.block[0]!.name.fail('the block form of rewrite is not supported; write one rewrite line per rule');
-  const args = [...d.expectArgs(2)];
+  let args: Token[];
   let mode: Mode = 'stop';
-  if (args[0]!.text === 'continue' || args[0]!.text === 'stop') mode = args.shift()!.text as Mode;
+  if (d.block.length > 0) {
+    // The block form: `rewrite [continue|stop] { name ... ; answer name ... ; answer value ... }`,
+    // read as the same words on one line (each word keeps its own line for messages).
+    const head = d.expectArgs(0, 1);
+    if (head[0] !== undefined) {
+      if (head[0].text !== 'continue' && head[0].text !== 'stop') throw head[0].fail(`expected continue or stop before the block, got '${head[0].text}'`);
+      mode = head[0].text;
+    }
+    const [rule, ...rest] = d.block;
+    for (const p of rest) if (p.name.text !== 'answer') throw p.name.fail(`expected 'answer' after the rule in the block, got '${p.name.text}'`);
+    args = [rule!.name, ...rule!.args, ...rest.flatMap((p) => [p.name, ...p.args])];
+  } else {
+    args = [...d.expectArgs(2)];
+    if (args[0]!.text === 'continue' || args[0]!.text === 'stop') mode = args.shift()!.text as Mode;
+  }
   const field = args.shift();
   if (field === undefined) throw d.fail('needs a FIELD (name, type, class or ttl)');
   switch (field.text) {
