@@ -10,6 +10,6 @@
  */
 export const ORDER: readonly string[] = [
   'plugin', 'bind', 'health', 'ready', 'admin', 'reload',
-  'prometheus', 'log', 'errors', 'chaos', 'loadbalance', 'loop', 'serve_stale', 'prefetch', 'cache',
-  'rewrite', 'minimal', 'template', 'hosts', 'tcp_retry', 'consul', 'forward', 'whoami',
+  'prometheus', 'log', 'errors', 'ratelimit', 'acl', 'norec', 'any', 'chaos', 'loadbalance', 'loop',
+  'serve_stale', 'prefetch', 'cache', 'rewrite', 'minimal', 'template', 'hosts', 'tcp_retry', 'consul', 'forward', 'whoami',
 ];
