@@ -1,4 +1,4 @@
-import { createServer, parseCorefile } from '@dnsmesh/core';
+import { createServer, NO_REPLY, parseCorefile } from '@dnsmesh/core';
 import { forward } from '@dnsmesh/forward';
 import { fakeUpstream, query } from '@dnsmesh/testkit';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -67,5 +67,11 @@ describe('rewrite', () => {
     expect((await query(chained.server.address, 'alias.test', 'A')).answers.map((r) => r.ttl)).toEqual([20]);
     const stopped = await resolver('stop name exact alias.test web.svc.test', 'ttl exact web.svc.test 10-20');
     expect((await query(stopped.server.address, 'alias.test', 'A')).answers.map((r) => r.ttl)).toEqual([300]);
+  });
+
+  it('passes a dropped query on as dropped (NO_REPLY from a plugin after it)', async () => {
+    const server = await createServer({ zones: ['.'], port: 0, plugins: [rewrite(rules('name exact a.test b.test answer auto')), { name: 'drop', handle: () => NO_REPLY }] }).start();
+    onTestFinished(() => server.stop(0));
+    await expect(query(server.address, 'a.test', 'A', { timeout: 400 })).rejects.toThrow('no reply');
   });
 });

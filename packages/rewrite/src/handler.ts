@@ -1,4 +1,4 @@
-import { DnsMessage, HEADER_SIZE, QueryContext, Section, type Layout, type Next, type Plugin } from '@dnsmesh/core';
+import { DnsMessage, HEADER_SIZE, NO_REPLY, QueryContext, Section, type Layout, type Next, type Plugin } from '@dnsmesh/core';
 import { foldCase, readNameText } from './name-text.js';
 import { rewriteQuestion } from './request.js';
 import { rebuildReply, type NameMap } from './response.js';
@@ -88,6 +88,7 @@ export class RewritePlugin implements Plugin {
   }
 
   #reply(reply: DnsMessage, request: DnsMessage, original: string, plan: Plan, renamed: boolean): DnsMessage {
+    if (reply === NO_REPLY) return reply; // the edge sends nothing: keep it the very object it drops
     let layout: Layout;
     try {
       layout = reply.layout;
