@@ -116,7 +116,7 @@ describe('the image, built by the Dockerfile\'s steps', () => {
     const ns = await netns({ unprivilegedPorts: true }); // as Docker sets up a container's network
     onTestFinished(() => ns.close());
     const upstream = ns.start('node', [join(ROOT, 'deploy/test/upstream.mjs'), '5300', JSON.stringify({ 'example.org A': { ttl: 300, data: ['192.0.2.1'] } })]);
-    onTestFinished(() => upstream.stop());
+    onTestFinished(async () => { await upstream.stop(); });
     await upstream.waitFor(/listening 5300/);
 
     const uid = Number(last(RUNTIME, 'USER')!.split(':')[0]);
@@ -125,7 +125,7 @@ describe('the image, built by the Dockerfile\'s steps', () => {
     const cmd = execForm(last(RUNTIME, 'CMD')!).map(mapped);
     const asImageUser = asUser(uid).slice(1); // setpriv's arguments
     const server = ns.start('setpriv', [...asImageUser, 'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...cmd], { cwd: at(last(RUNTIME, 'WORKDIR')!) });
-    onTestFinished(() => server.stop('SIGKILL'));
+    onTestFinished(async () => { await server.stop('SIGKILL'); });
     await server.waitFor(/^dnsmesh-\d/m, 20_000);
     expect(server.err()).toMatch(/UDP: batched transport/);
 

@@ -156,7 +156,7 @@ describe('the node-local setup, in a network namespace', () => {
       '3.2.1.10.in-addr.arpa PTR': { ttl: 30, data: ['web.default.svc.cluster.local'] },
       'example.org A': { ttl: 300, data: ['192.0.2.1'] },
     })]);
-    onTestFinished(() => upstream.stop());
+    onTestFinished(async () => { await upstream.stop(); });
     await upstream.waitFor(/listening 5300/);
     const env = podEnv(5300);
     const sidecarEnv = { PATH: process.env.PATH!, LOCAL_DNS_IP: env.LOCAL_DNS_IP!, KUBE_DNS_IP: env.KUBE_DNS_IP!, INTERFACE: 'lo' };
@@ -165,7 +165,7 @@ describe('the node-local setup, in a network namespace', () => {
     const check = () => ns.run('setpriv', [...asRootWith(['net_admin', 'net_raw']), SCRIPT, 'check'], { env: sidecarEnv, allowFail: true });
     expect((await check()).code).toBe(1);
     const sidecar = ns.start('setpriv', [...asRootWith(['net_admin', 'net_raw']), SCRIPT, SIDECAR.command![1]!], { env: sidecarEnv });
-    onTestFinished(() => sidecar.stop());
+    onTestFinished(async () => { await sidecar.stop(); });
     await sidecar.waitFor(/node-local-interface: 127\.0\.20\.10 127\.0\.96\.10 on lo/);
     expect((await check()).code).toBe(0); // the startupProbe
     const raw = (await ns.run('iptables', ['-t', 'raw', '-S'])).stdout;
@@ -177,7 +177,7 @@ describe('the node-local setup, in a network namespace', () => {
     writeFileSync(join(etc, 'Corefile'), COREFILE); // the ConfigMap volume
     const args = MAIN.args!.map((a) => (a === 'dnsmesh' ? BUILT : a.replace('/etc/dnsmesh', etc)));
     const server = ns.start('setpriv', [...asRootWith(['net_bind_service']), ...args], { env: { PATH: process.env.PATH!, ...env } });
-    onTestFinished(() => server.stop('SIGKILL'));
+    onTestFinished(async () => { await server.stop('SIGKILL'); });
     await server.waitFor(/^dnsmesh-\d/m, 20_000);
 
     const dig = async (server: string, args: string[]) => (await ns.run('dig', ['+time=3', '+tries=1', `@${server}`, '-p', '53', ...args])).stdout;

@@ -117,7 +117,7 @@ describe("dnsmesh with the unit's credentials, under strace", () => {
     const upstream = ns.start('node', [join(ROOT, 'deploy/test/upstream.mjs'), '8600', JSON.stringify({
       'web.service.consul A': { ttl: 0, data: ['10.0.0.5'] }, 'example.org A': { ttl: 300, data: ['192.0.2.1'] },
     })]);
-    onTestFinished(() => upstream.stop());
+    onTestFinished(async () => { await upstream.stop(); });
     await upstream.waitFor(/listening 8600/);
 
     const conf = join(work, 'Corefile');
@@ -132,7 +132,7 @@ describe("dnsmesh with the unit's credentials, under strace", () => {
     // from its exec on, two worker processes included.
     const server = ns.start(asUser(61053, ['net_bind_service'])[0]!, [...asUser(61053, ['net_bind_service']).slice(1),
       'strace', '-f', '-qq', '-o', trace, BUILT, '-conf', conf, '-workers', '2'], { cwd: work });
-    onTestFinished(() => server.stop('SIGKILL'));
+    onTestFinished(async () => { await server.stop('SIGKILL'); });
     await server.waitFor(/^dnsmesh-\d/m, 30_000);
 
     const dig = async (args: string[]) => (await ns.run('dig', ['+time=3', '+tries=1', '@127.0.0.1', '-p', '53', ...args])).stdout;
