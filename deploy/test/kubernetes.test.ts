@@ -44,10 +44,12 @@ const SIDECAR = POD.initContainers.find((c) => c.name === 'interface')!;
 const envOf = (c: Container) => Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
 const COREFILE = (find('ConfigMap').doc as Manifest & { data: { Corefile: string } }).data.Corefile;
 
-/** The kubernetes-models class of a manifest (apiVersion "apps/v1" -> kubernetes-models/apps/v1/Kind). */
+/** The kubernetes-models class of a manifest, by apiVersion and kind. */
+const GROUPS: Record<string, Record<string, unknown>> = { v1: await import('kubernetes-models/v1'), 'apps/v1': await import('kubernetes-models/apps/v1') };
 async function model(doc: Manifest): Promise<{ validate(): void }> {
-  const mod = (await import(`kubernetes-models/${doc.apiVersion}/${doc.kind}`)) as Record<string, new (d: unknown) => { validate(): void }>;
-  return new mod[doc.kind]!(doc);
+  const Model = GROUPS[doc.apiVersion]?.[doc.kind] as (new (d: unknown) => { validate(): void }) | undefined;
+  if (Model === undefined) throw new Error(`no kubernetes-models class for ${doc.apiVersion} ${doc.kind}`);
+  return new Model(doc);
 }
 
 const work = mkdtempSync(join(tmpdir(), 'dnsmesh-k8s-'));
