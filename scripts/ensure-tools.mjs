@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 const tools = [
   { bin: 'dig', pkg: 'bind9-dnsutils' },
   { bin: 'kdig', pkg: 'knot-dnsutils' },
+  { bin: 'prometheus', pkg: 'prometheus' }, // deploy/monitoring is tested against a real Prometheus (promtool comes with it)
   { bin: 'systemd-analyze', pkg: 'systemd' },
   { bin: 'strace', pkg: 'strace' },
   { bin: 'iptables', pkg: 'iptables' },

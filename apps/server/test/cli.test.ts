@@ -48,3 +48,37 @@ describe('dnsmesh -check', () => {
     expect(await portIsFree(port)).toBe(true);
   });
 });
+
+describe('the log: one stream, one format', () => {
+  it('writes server messages and the query log to stdout as JSON with ISO times, or as text with -log.format text', async () => {
+    const { fakeUpstream, query } = await import('@dnsmesh/testkit');
+    const upstream = await fakeUpstream({ 'a.svc.test A': { ttl: 300, data: ['10.0.0.1'] } });
+    try {
+      for (const format of ['json', 'text'] as const) {
+        const port = await freePort();
+        const dir = tempFiles({ Corefile: `svc.test.:${port} {\n  bind 127.0.0.1\n  log\n  forward . ${upstream.address}\n}\n` });
+        const r = run(['-conf', 'Corefile', '-log.format', format], dir);
+        const until = Date.now() + 10_000;
+        while (!/dnsmesh-\d/.test(r.stdout) && Date.now() < until) await new Promise((res) => setTimeout(res, 25));
+        await query(`127.0.0.1:${port}`, 'a.svc.test', 'A');
+        while (!r.stdout.includes('a.svc.test') && Date.now() < until) await new Promise((res) => setTimeout(res, 25));
+        r.child.kill('SIGTERM');
+        expect(await r.exited).toBe(0);
+        const iso = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
+        if (format === 'json') {
+          const lines = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+          const queryLine = lines.find((l) => l.name === 'a.svc.test');
+          const serverLine = lines.find((l) => l.msg === 'stopping: draining in-flight queries');
+          expect(queryLine).toMatchObject({ level: 'info', time: expect.stringMatching(new RegExp(`^${iso}$`)), rcode: 'NOERROR', cache: 'none' });
+          expect(serverLine).toMatchObject({ level: 'info', time: expect.stringMatching(new RegExp(`^${iso}$`)), signal: 'SIGTERM' });
+        } else {
+          expect(r.stdout).toMatch(new RegExp(`^${iso} \\[INFO\\] 127\\.0\\.0\\.1:\\d+ - "A a\\.svc\\.test\\. udp" NOERROR [\\d.]+ms cache=none upstream=127\\.0\\.0\\.1:\\d+`, 'm'));
+          expect(r.stdout).toMatch(new RegExp(`^${iso} \\[INFO\\] stopping: draining in-flight queries signal=SIGTERM$`, 'm'));
+        }
+        expect(r.stderr).toBe('');
+      }
+    } finally {
+      await upstream.close();
+    }
+  });
+});

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { container as rootContainer } from 'tsyringe';
-import { ServerBlock } from './block.js';
+import { ServerBlock, type ServiceToken } from './block.js';
 import { CorefileError, type Directive, type Property, type ServerBlockConfig } from './corefile/index.js';
 import type { Plugin, PluginDefinition } from './plugin.js';
 import type { PluginRegistry } from './registry.js';
@@ -19,6 +19,8 @@ export interface LoadOptions {
   readonly resolveUnknown?: (directive: Directive) => Promise<PluginDefinition<any> | undefined>;
   /** The blocks of the running configuration, on a reload: a new block sees its match as `previous`. */
   readonly previous?: readonly ServerBlock[];
+  /** Services every block gets before its plugins are built (e.g. the binary's ServerControl). */
+  readonly services?: readonly (readonly [ServiceToken<any>, unknown])[];
 }
 
 /**
@@ -43,6 +45,7 @@ export async function loadBlocks(configs: readonly ServerBlockConfig[], opts: Lo
         logger: opts.logger, metrics: opts.metrics, origin: `${config.file}:${config.line}`,
       });
       block.previous = opts.previous?.find((b) => b.identity === block.identity);
+      for (const [token, value] of opts.services ?? []) block.provide(token, value);
       await buildBlock(block, config.directives, opts);
       out.push(block);
     }
@@ -83,6 +86,7 @@ async function buildBlock(block: ServerBlock, directives: readonly Directive[], 
   }
   // Create in reverse chain order; repeats of one directive keep their Corefile order.
   parsed.sort((a, b) => registry.rank(a.def.name) - registry.rank(b.def.name) || a.seq - b.seq);
+  block.enabled = [...new Set(parsed.map((p) => p.def.name))];
   const plugins: Plugin[] = [];
   for (let i = parsed.length - 1; i >= 0; i--) {
     const p = parsed[i]!;
