@@ -127,7 +127,7 @@ describe('the image, built by the Dockerfile\'s steps', () => {
     const server = ns.start('setpriv', [...asImageUser, 'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...cmd], { cwd: at(last(RUNTIME, 'WORKDIR')!) });
     onTestFinished(async () => { await server.stop('SIGKILL'); });
     await server.waitFor(/^dnsmesh-\d/m, 20_000);
-    expect(server.err()).toMatch(/UDP: batched transport/);
+    expect(server.out() + server.err()).toMatch(/UDP: batched transport/);
 
     for (const transport of ['+notcp', '+tcp']) {
       const { stdout } = await ns.run('dig', ['+time=3', '+tries=1', transport, '@127.0.0.1', '-p', '53', 'example.org', 'A']);
