@@ -8,7 +8,6 @@
 // HEALTHCHECK command must pass, and fail once dnsmesh is gone.
 import { execFile } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,11 +76,10 @@ function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_') || keep.has(k.toLowerCase()))), ...extra };
 }
 
-const work = mkdtempSync(join(tmpdir(), 'dnsmesh-image-'));
-chmodSync(work, 0o755); // the image's user reads its files from here
-const context = join(work, 'src');
-const image = join(work, 'image'); // the runtime stage's file system, where it differs from this one
-const at = (path: string) => join(image, path);
+let work = ''; // made by the image tests' beforeAll
+const context = () => join(work, 'src');
+/** Where a path of the runtime stage's file system is here, where it differs from this one. */
+const at = (path: string) => join(work, 'image', path);
 let buildLog = '';
 
 /** An image path in a command line, as this machine has it. */
@@ -89,24 +87,27 @@ const mapped = (word: string) => word.replace(/^\/(opt\/dnsmesh|etc\/dnsmesh)/, 
 
 describe('the image, built by the Dockerfile\'s steps', () => {
   beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'dnsmesh-image-'));
+    chmodSync(work, 0o755); // the image's user reads its files from here
     const ignored = dockerignore();
-    cpSync(ROOT, context, { recursive: true, verbatimSymlinks: true, filter: (src) => !ignored(relative(ROOT, src)) });
+    cpSync(ROOT, context(), { recursive: true, verbatimSymlinks: true, filter: (src) => !ignored(relative(ROOT, src)) });
     // COPY --from=build /opt/dnsmesh /opt/dnsmesh: the build stage installs straight to its place.
     const { stdout, stderr } = await exec('sh', ['deploy/docker/build.sh', at('/opt/dnsmesh')], {
-      cwd: context, timeout: 290_000, maxBuffer: 64 << 20,
+      cwd: context(), timeout: 290_000, maxBuffer: 64 << 20,
       env: cleanEnv({ npm_config_prefer_offline: 'true', TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' }),
     });
     buildLog = stdout + stderr;
     // COPY deploy/docker/Corefile /etc/dnsmesh/Corefile
     mkdirSync(at('/etc/dnsmesh'), { recursive: true });
-    cpSync(join(context, 'deploy/docker/Corefile'), at('/etc/dnsmesh/Corefile'));
+    cpSync(join(context(), 'deploy/docker/Corefile'), at('/etc/dnsmesh/Corefile'));
   }, 300_000);
 
-  afterAll(() => rm(work, { recursive: true, force: true }), 120_000); // a whole npm install and a repo copy
+  // A repo copy with its node_modules and a whole install: rm(1) is faster at it than fs.rm.
+  afterAll(() => exec('rm', ['-rf', work]).then(() => undefined), 300_000);
 
   it('left nothing of the build machine in the context, and installed dnsmesh with its UDP addon into /opt/dnsmesh', () => {
-    expect(existsSync(join(context, 'node_modules/.package-lock.json'))).toBe(true); // npm ci ran in the context
-    expect(existsSync(join(context, '.git'))).toBe(false);
+    expect(existsSync(join(context(), 'node_modules/.package-lock.json'))).toBe(true); // npm ci ran in the context
+    expect(existsSync(join(context(), '.git'))).toBe(false);
     expect(buildLog).toMatch(/^dnsmesh-\d+\.\d+\.\d+$/m);
     expect(existsSync(at('/opt/dnsmesh/lib/node_modules/@dnsmesh/udp-batch/build/Release/udp_batch.node'))).toBe(true);
     expect(existsSync(at('/opt/dnsmesh/lib/node_modules/@dnsmesh/testkit'))).toBe(false);

@@ -92,6 +92,16 @@ describe('the unit', () => {
     expect(values(UNIT, 'Install', 'WantedBy')).toEqual(['multi-user.target']);
   });
 
+  it('would kill Node with MemoryDenyWriteExecute: under the same refusal (the kernel PR_SET_MDWE) V8 aborts', async () => {
+    // python3 sets PR_SET_MDWE (65) to PR_MDWE_REFUSE_EXEC_GAIN (1), which stays across exec, then runs node.
+    const mdwe = 'import ctypes, os, sys\nif ctypes.CDLL(None).prctl(65, 1, 0, 0, 0) != 0: sys.exit(99)\nos.execvp(sys.argv[1], sys.argv[1:])';
+    const run = (args: string[]) => exec('python3', ['-c', mdwe, ...args]).then(() => ({ code: 0, stderr: '' }), (e: { code: number | null; signal?: string; stderr: string }) => ({ code: e.code ?? e.signal, stderr: e.stderr }));
+    expect(await run(['true'])).toEqual({ code: 0, stderr: '' }); // the refusal itself lets a plain program run
+    const node = await run([process.execPath, '-e', 'console.log(1)']);
+    expect(node.code).not.toBe(0);
+    expect(node.stderr).toMatch(/SetPermissions|Check failed/);
+  });
+
   it("ExecStartPre's check passes on the shipped Corefile and fails on a broken one, with FILE:LINE", async () => {
     const run = async (conf: string) => {
       const [cmd, ...args] = one('ExecStartPre').replace(BIN, BUILT).replace(CONF, conf).split(' ');
