@@ -244,6 +244,7 @@ export class ForwardPlugin implements Plugin {
       });
     }
     up.replied(reply.rcodeName);          // any reply, a question-less error too: the upstream is alive
+    up.timed(reply.rcodeName, (performance.now() - sentAt) / 1000);
     return { reply: fromUpstream(ctx, reply, up.label, this.options), transport };
   }
 

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { formatAddress, type UpstreamAddress } from '@dnsmesh/core';
+import { formatAddress, HistogramCounts, type UpstreamAddress } from '@dnsmesh/core';
 import type { HealthProbe } from './health.js';
 import { RTO, type Policy } from './options.js';
 
@@ -7,6 +7,9 @@ import { RTO, type Policy } from './options.js';
  * One upstream of a forward: its address, its health, and its counters (plain fields that the
  * metrics read at scrape time).
  */
+/** CoreDNS's request-duration buckets: 0.25 ms doubling, 16 buckets (to about 8 s). */
+export const REQUEST_DURATION_BUCKETS: readonly number[] = Array.from({ length: 16 }, (_, n) => 0.00025 * 2 ** n);
+
 export class Upstream {
   /** "HOST:PORT", as in `ctx.state.upstream` and the `to` label. */
   readonly label: string;
@@ -38,6 +41,16 @@ export class Upstream {
   /** Down after `maxFails` consecutive failures; it is then probed until it answers. */
   get down(): boolean {
     return this.maxFails > 0 && this.fails >= this.maxFails;
+  }
+
+  /** Time from the first send to the reply used, in seconds, by rcode (`forward_request_duration_seconds`). */
+  readonly durations = new Map<string, HistogramCounts>();
+
+  /** Counts how long a query's exchange with this upstream took, by the rcode it got. */
+  timed(rcode: string, seconds: number): void {
+    let h = this.durations.get(rcode);
+    if (h === undefined) { h = new HistogramCounts(REQUEST_DURATION_BUCKETS); this.durations.set(rcode, h); }
+    h.observe(seconds);
   }
 
   /** A reply came back (any rcode: the upstream is alive). */
