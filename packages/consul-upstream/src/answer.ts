@@ -11,6 +11,8 @@ export interface ReplyScope {
   readonly ttl: Ttl;
   /** The SOA TTL and MINIMUM of negative answers, when it differs from `ttl` (service_ttl, node_ttl). */
   readonly negativeTtl?: Ttl;
+  /** Consul's `soa.min_ttl`: the TTL and MINIMUM of every SOA record, over the two above. */
+  readonly soaTtl?: Ttl;
   /** Node meta as TXT in the additional section of SRV and node A/AAAA answers (Consul's default). */
   readonly nodeMetaTxt?: boolean;
   /** Consul's `a_record_limit`: at most this many address records per A/AAAA/ANY answer (0: no limit). */
@@ -146,7 +148,7 @@ export function soaNsReply(scope: ReplyScope, qtype: number, servers: readonly I
   }
   if (qtype === RRType.NS && picked.length === 0) return negativeReply(scope, Rcode.NOERROR);
   const w = new ReplyWriter(scope.request, Rcode.NOERROR);
-  if (qtype === RRType.SOA) w.soa(scope.zone, scope.ttl, scope.ttl).section(1);
+  if (qtype === RRType.SOA) w.soa(scope.zone, scope.soaTtl ?? scope.ttl, scope.soaTtl ?? scope.ttl).section(1);
   const apex = scope.zone === '.' ? '' : scope.zone;
   const names = picked.map((i) => `${i.node}.node.${i.datacenter}.${apex}`);
   names.forEach((n) => w.nameRecord(scope.zone, RRType.NS as 2, nsTtl, n));
@@ -157,15 +159,17 @@ export function soaNsReply(scope: ReplyScope, qtype: number, servers: readonly I
 
 export function apexReply(scope: ReplyScope, qtype: number): DnsMessage {
   if (qtype !== RRType.SOA && qtype !== RRType.ANY) return negativeReply(scope, Rcode.NOERROR);
-  return new ReplyWriter(scope.request, Rcode.NOERROR).soa(scope.zone, scope.ttl, scope.ttl).finish();
+  const soaTtl = scope.soaTtl ?? scope.ttl;
+  return new ReplyWriter(scope.request, Rcode.NOERROR).soa(scope.zone, soaTtl, soaTtl).finish();
 }
 
 /**
  * NXDOMAIN or NODATA (NOERROR, no answer), authoritative, with the zone's SOA in authority: TTL
- * and MINIMUM are the plugin's `ttl`, so a cache in front keeps the denial that long (RFC 2308).
+ * and MINIMUM are `soa_min_ttl`, else the plugin's `ttl`, so a cache in front keeps the denial that
+ * long (RFC 2308).
  */
 export function negativeReply(scope: ReplyScope, rcode: number): DnsMessage {
-  const ttl = scope.negativeTtl ?? scope.ttl;
+  const ttl = scope.soaTtl ?? scope.negativeTtl ?? scope.ttl;
   return new ReplyWriter(scope.request, rcode).section(1).soa(scope.zone, ttl, ttl).finish();
 }
 

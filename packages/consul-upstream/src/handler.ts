@@ -90,7 +90,7 @@ export class ConsulPlugin implements Plugin {
     if (name.kind === 'pass') return next(ctx);
     ctx.state.plugin = 'consul';
     ctx.state.upstream = this.label;
-    const scope: ReplyScope = { request: ctx.request, zone, ttl: this.options.ttl, nodeMetaTxt: this.options.nodeMetaTxt, aRecordLimit: this.options.aRecordLimit };
+    const scope: ReplyScope = { request: ctx.request, zone, ttl: this.options.ttl, soaTtl: this.options.soaMinTtl, nodeMetaTxt: this.options.nodeMetaTxt, aRecordLimit: this.options.aRecordLimit };
     if (q.type === RRType.SOA || q.type === RRType.NS) {
       // Consul answers these two types for any name in its domain, from its servers.
       const watch = this.catalog.service('consul', undefined, ctx.now);
@@ -133,7 +133,7 @@ export class ConsulPlugin implements Plugin {
     ctx.state.plugin = 'consul';
     ctx.state.upstream = this.label;
     const domain = this.#zones.find((z) => !isReverseZone(z)) ?? 'consul.';
-    const scope: ReplyScope = { request: ctx.request, zone: domain, ttl: this.options.ttl };
+    const scope: ReplyScope = { request: ctx.request, zone: domain, ttl: this.options.ttl, soaTtl: this.options.soaMinTtl };
     const addr = reverseAddress(lname);
     if (addr === undefined) return negativeReply(scope, Rcode.NXDOMAIN);
     const { watch } = this.catalog.reverse(addr.ip, ctx.now);

@@ -231,3 +231,31 @@ describe('consul catalog mode: SOA and NS', () => {
     expect(rrs(ns, 'additionals')).toEqual(['consul-sim.node.dc1.consul A 127.0.0.1']);
   });
 });
+
+describe('consul catalog mode: soa_min_ttl', () => {
+  const soaOf = (r: Reply): { ttl: number | undefined; minimum: number } => {
+    const rr = [...r.answers, ...r.authorities].find((a) => a.type === 'SOA')!;
+    return { ttl: rr.ttl, minimum: (rr.data as { minimum: number }).minimum };
+  };
+
+  it('puts soa_min_ttl in the SOA of negative answers and SOA answers, as the agent with dns_config.soa.min_ttl', async () => {
+    const s = await sim({ dns_config: { soa: { min_ttl: 45 } } });
+    const r = await resolver({ http: s.httpUrl, ttl: 5, soaMinTtl: 45 });
+    for (const [name, type, rcode] of [['nosuch.service.consul', 'A', 'NXDOMAIN'], ['web.service.consul', 'TXT', 'NOERROR'], ['consul', 'SOA', 'NOERROR'], ['bogus.form.of.name.consul', 'A', 'NXDOMAIN']] as const) {
+      const ours = await query(r.address, name, type);
+      const consuls = await query(s.dnsAddress, name, type);
+      expect([name, ours.rcode]).toEqual([name, rcode]);
+      expect(consuls.rcode).toBe(rcode);
+      expect(soaOf(ours)).toEqual({ ttl: 45, minimum: 45 });
+      expect(soaOf(ours)).toEqual(soaOf(consuls));
+    }
+    // Positive answers keep ttl.
+    expect((await query(r.address, 'web.service.consul', 'A')).answers.every((a) => a.ttl === 5)).toBe(true);
+  });
+
+  it('without it, negative answers carry ttl in the SOA', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl, ttl: 7 });
+    expect(soaOf(await query(r.address, 'nosuch.service.consul', 'A'))).toEqual({ ttl: 7, minimum: 7 });
+  });
+});
