@@ -3,10 +3,16 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { CheckStatus } from './options.js';
 
-export interface NodeInput { name: string; address: string; meta?: Record<string, string>; id?: string }
+export interface NodeInput {
+  name: string; address: string; meta?: Record<string, string>; id?: string;
+  /** Consul's node TaggedAddresses (`lan_ipv4`, `lan_ipv6`, `wan`, ...), over the ones made from `address`. */
+  taggedAddresses?: Record<string, string>;
+}
 export interface ServiceInput {
   id?: string; name: string; node: string; tags?: readonly string[]; address?: string; port?: number;
   meta?: Record<string, string>; weights?: { passing?: number; warning?: number };
+  /** Consul's service TaggedAddresses (`lan_ipv4`, `lan_ipv6`, `wan`, ...); the agent adds `lan_ipv4`/`wan_ipv4` (or `_ipv6`) from an IP `address`. */
+  taggedAddresses?: Record<string, { address: string; port?: number }>;
   /** Initial status of the service's own check (default passing). */
   status?: CheckStatus;
   /** A sidecar proxy (Kind `connect-proxy`) for this destination service: a `.connect` endpoint of it. */
@@ -25,11 +31,15 @@ export interface Check { status: CheckStatus; output: string; createIndex: numbe
 export interface NodeEntry {
   readonly id: string; readonly name: string; address: string;
   meta: Record<string, string>; serf: Check; createIndex: number; modifyIndex: number;
+  /** As given at registration (the JSON adds the ones made from the address). */
+  taggedAddresses: Record<string, string>;
 }
 export interface ServiceEntry {
   readonly id: string; readonly name: string; readonly node: string; tags: string[]; address: string; port: number;
   meta: Record<string, string>; weights: { Passing: number; Warning: number }; check: Check;
   createIndex: number; modifyIndex: number;
+  /** As the agent stores them: the given ones, plus lan_/wan_ipv4 (or _ipv6) from an IP address. */
+  taggedAddresses: Record<string, { Address: string; Port: number }>;
   /** The destination of a sidecar proxy; undefined for a typical service. */
   proxyFor?: string;
   connectNative?: boolean;
@@ -77,12 +87,13 @@ export class Catalog {
     const index = this.#next();
     const old = this.#nodes.get(lower(input.name));
     const node: NodeEntry = old ?? {
-      id: input.id ?? stableId(input.name), name: input.name, address: input.address, meta: {},
+      id: input.id ?? stableId(input.name), name: input.name, address: input.address, meta: {}, taggedAddresses: {},
       serf: { status: 'passing', output: 'Agent alive and reachable', createIndex: index, modifyIndex: index },
       createIndex: index, modifyIndex: index,
     };
     node.address = input.address;
     node.meta = { ...input.meta };
+    node.taggedAddresses = { ...input.taggedAddresses };
     node.modifyIndex = index;
     this.#nodes.set(lower(input.name), node);
     this.#touch(this.#namesOn(node.name), index);
@@ -112,6 +123,7 @@ export class Catalog {
       weights: { Passing: input.weights?.passing ?? 1, Warning: input.weights?.warning ?? 1 },
       check: { status, output: '', createIndex: old?.check.createIndex ?? index, modifyIndex: index },
       createIndex: old?.createIndex ?? index, modifyIndex: index,
+      taggedAddresses: serviceTagged(input),
       ...(input.proxyFor !== undefined ? { proxyFor: input.proxyFor } : {}),
       ...(input.connectNative === true ? { connectNative: true } : {}),
       ...(input.ingressFor !== undefined ? { ingressFor: [...input.ingressFor] } : {}),
@@ -269,3 +281,17 @@ export class Catalog {
 }
 
 function cmp(a: string, b: string): number { return a < b ? -1 : a > b ? 1 : 0; }
+
+/** The agent's defaults (agent.AddService): lan_ipv4 and wan_ipv4 (or _ipv6) from an IP address, unless given. */
+function serviceTagged(input: ServiceInput): Record<string, { Address: string; Port: number }> {
+  const port = input.port ?? 0;
+  const out: Record<string, { Address: string; Port: number }> = {};
+  const family = isIP(input.address ?? '');
+  if (family !== 0) {
+    const suffix = family === 4 ? 'ipv4' : 'ipv6';
+    out[`lan_${suffix}`] = { Address: input.address!, Port: port };
+    out[`wan_${suffix}`] = { Address: input.address!, Port: port };
+  }
+  for (const [k, v] of Object.entries(input.taggedAddresses ?? {})) out[k] = { Address: v.address, Port: v.port ?? port };
+  return out;
+}

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Rcode, RRType, type DnsMessage, type Ttl } from '@dnsmesh/core';
 import { addrLabel } from './names.js';
 import { isDnsName, type Instance, type NodeInfo } from './view.js';
@@ -39,14 +40,17 @@ export function serviceReply(scope: ReplyScope, qtype: number, instances: readon
     const limit = scope.aRecordLimit ?? 0;
     for (const i of list) {
       if (limit > 0 && n >= limit) break;                            // after the shuffle, as Consul
-      if (seen.has(i.address)) continue;
-      if (i.family === 4 && qtype !== RRType.AAAA) { w.a(owner, ttl, i.address); n++; }
-      else if (i.family === 6 && qtype !== RRType.A) { w.aaaa(owner, ttl, i.address); n++; }
+      // The tagged lan_ipv4 / lan_ipv6 address for A / AAAA when there is one (Consul's rule).
+      const address = qtype === RRType.A ? i.byType.a : qtype === RRType.AAAA ? i.byType.aaaa : i.byType.any;
+      if (seen.has(address)) continue;
+      const family = isIP(address);
+      if (family === 4 && qtype !== RRType.AAAA) { w.a(owner, ttl, address); n++; }
+      else if (family === 6 && qtype !== RRType.A) { w.aaaa(owner, ttl, address); n++; }
       // An instance registered with a host name: a CNAME to it, for A, AAAA and ANY alike, as
       // Consul answers (one per distinct host name; Consul resolves it only through its recursors).
-      else if (i.family === 0 && isDnsName(i.address)) { w.nameRecord(owner, RRType.CNAME as 5, ttl, i.address); n++; }
+      else if (family === 0 && address !== '' && isDnsName(address)) { w.nameRecord(owner, RRType.CNAME as 5, ttl, address); n++; }
       else continue;
-      seen.add(i.address);
+      seen.add(address);
     }
   } else if (qtype === RRType.SRV) {
     const glue: { target: string; i: Instance }[] = [];
@@ -100,8 +104,11 @@ export function nodeReply(scope: ReplyScope, qtype: number, node: NodeInfo | und
   const w = new ReplyWriter(scope.request, Rcode.NOERROR);
   let n = 0;
   const any = qtype === RRType.ANY;
-  if (node.family === 4 && (qtype === RRType.A || any)) { w.a(owner, scope.ttl, node.address); n++; }
-  if (node.family === 6 && (qtype === RRType.AAAA || any)) { w.aaaa(owner, scope.ttl, node.address); n++; }
+  // The tagged lan_ipv4 / lan_ipv6 address for A / AAAA when there is one (Consul's rule).
+  const address = qtype === RRType.A ? node.byType.a : qtype === RRType.AAAA ? node.byType.aaaa : node.byType.any;
+  const family = isIP(address);
+  if (family === 4 && (qtype === RRType.A || any)) { w.a(owner, scope.ttl, address); n++; }
+  if (family === 6 && (qtype === RRType.AAAA || any)) { w.aaaa(owner, scope.ttl, address); n++; }
   if (qtype === RRType.TXT || any) {
     n += metaTxt(w, owner, scope.ttl, node);
   } else if (n > 0 && scope.nodeMetaTxt === true) {

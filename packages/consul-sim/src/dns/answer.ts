@@ -8,6 +8,7 @@ import type { SimConfig } from '../options.js';
 import { shuffled } from '../shuffle.js';
 import type { Catalog, Instance, NodeEntry } from '../state.js';
 import type { Lookup } from './names.js';
+import { instanceAddressFor, nodeAddressFor } from './tagged.js';
 import { addrFqdn, addressFits, addressRecord, metaTxt, nameservers, nodeFqdn, soaRecord } from './records.js';
 import { serviceTtl } from './ttl.js';
 
@@ -73,7 +74,7 @@ function instances(owner: string, qtype: string, found: Instance[], ttl: number,
   if (qtype === 'A' || qtype === 'AAAA' || qtype === 'ANY') {
     const seen = new Set<string>();
     for (const i of order) {
-      const address = i.service.address || i.node.address;
+      const address = instanceAddressFor(i, qtype);
       if (!addressFits(address, qtype) || seen.has(address)) continue;
       if (ctx.cfg.aRecordLimit > 0 && out.answers.length >= ctx.cfg.aRecordLimit) break;
       seen.add(address);
@@ -114,8 +115,9 @@ function node(owner: string, qtype: string, name: string, domain: string, ctx: A
   if (n === undefined || !canReadNodes(ctx.grant)) return negative('NXDOMAIN', domain, cfg);
   const out = empty();
   const ttl = cfg.nodeTtl;
-  if ((qtype === 'A' || qtype === 'AAAA' || qtype === 'ANY') && addressFits(n.address, qtype)) {
-    out.answers.push(addressRecord(owner, n.address, ttl));
+  const address = nodeAddressFor(n, qtype);
+  if ((qtype === 'A' || qtype === 'AAAA' || qtype === 'ANY') && addressFits(address, qtype)) {
+    out.answers.push(addressRecord(owner, address, ttl));
   }
   if (qtype === 'TXT' || qtype === 'ANY') out.answers.push(...metaTxt(owner, n, cfg, ttl));
   else if (out.answers.length > 0 && cfg.nodeMetaTxt) out.additionals.push(...metaTxt(owner, n, cfg, ttl));
