@@ -67,6 +67,7 @@ export class Catalog {
   readonly #serviceIndex = new Map<string, number>(); // lowercased name -> last write touching it
   readonly #nodes = new Map<string, NodeEntry>();      // lowercased name
   readonly #services = new Map<string, ServiceEntry>(); // id (unique in the simulator)
+  readonly #virtualIps = new Map<string, string>();    // lowercased service name: its virtual IP
   readonly #queries = new Map<string, PreparedQuery>();
   readonly #watchers = new Set<(reason: WakeReason) => void>();
 
@@ -109,6 +110,21 @@ export class Catalog {
     this.#touch(names, index);
   }
 
+  /** The virtual IP of a service in the mesh (one with a sidecar proxy or Connect-native), if it has one. */
+  virtualIp(name: string): string | undefined {
+    return this.#virtualIps.get(lower(name));
+  }
+
+  #virtualIpFor(name: string): string {
+    let ip = this.#virtualIps.get(lower(name));
+    if (ip === undefined) {
+      const n = this.#virtualIps.size + 1;                 // kept once given, as Consul's allocation
+      ip = `240.0.${(n >> 8) & 0xff}.${n & 0xff}`;
+      this.#virtualIps.set(lower(name), ip);
+    }
+    return ip;
+  }
+
   registerService(input: ServiceInput): ServiceEntry {
     const node = this.#mustNode(input.node);
     const same = this.#services.get(input.name);
@@ -128,6 +144,10 @@ export class Catalog {
       ...(input.connectNative === true ? { connectNative: true } : {}),
       ...(input.ingressFor !== undefined ? { ingressFor: [...input.ingressFor] } : {}),
     };
+    // Consul gives every service in the mesh a virtual IP (240.0.0.0/4) and tags its proxies
+    // (and a Connect-native service's instances) with it as `consul-virtual`.
+    const meshName = service.proxyFor ?? (service.connectNative === true ? service.name : undefined);
+    if (meshName !== undefined) service.taggedAddresses['consul-virtual'] = { Address: this.#virtualIpFor(meshName), Port: service.port };
     this.#services.set(id, service);
     const names = old !== undefined && old.name !== service.name ? [old.name, service.name] : [service.name];
     if (service.proxyFor !== undefined) names.push(service.proxyFor);     // the destination's .connect answers move

@@ -204,3 +204,13 @@ export function shuffled<T>(items: readonly T[]): T[] {
 function escapeKey(key: string): string {
   return key.replace(/[`=]/g, (c) => `\`${c}`);
 }
+
+/** `NAME.virtual`: the service's virtual IP for A (and ANY), NODATA for other types; none: NXDOMAIN (as Consul). */
+export function virtualReply(scope: ReplyScope, qtype: number, ip: string | undefined): DnsMessage {
+  if (ip === undefined) return negativeReply(scope, Rcode.NXDOMAIN);
+  if (qtype !== RRType.A && qtype !== RRType.ANY) return negativeReply(scope, Rcode.NOERROR);
+  const w = new ReplyWriter(scope.request, Rcode.NOERROR);
+  if (isIP(ip) === 4) w.a(scope.request.question!.lname, scope.ttl, ip);
+  else w.aaaa(scope.request.question!.lname, scope.ttl, ip);
+  return w.finish();
+}

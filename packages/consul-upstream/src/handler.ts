@@ -2,7 +2,7 @@ import type { CacheStore } from '@dnsmesh/cache';
 import {
   CLASS_IN, DnsMessage, inZone, Rcode, RRType, type Clock, type Next, type Plugin, type QueryContext, type ServerBlock,
 } from '@dnsmesh/core';
-import { addrReply, apexReply, negativeReply, nodeReply, ptrReply, serviceReply, soaNsReply, type ReplyScope } from './answer.js';
+import { addrReply, apexReply, negativeReply, nodeReply, ptrReply, serviceReply, soaNsReply, virtualReply, type ReplyScope } from './answer.js';
 import { ConsulCatalog } from './catalog.js';
 import { ConsulHttp, type HttpGet } from './http.js';
 import type { ConsulCounts } from './metrics.js';
@@ -116,6 +116,11 @@ export class ConsulPlugin implements Plugin {
         return this.#fromWatch(ctx, scope, watch, (view) => serviceReply(
           { ...scope, ttl: view.ttl ?? serviceTtlOf(this.options.serviceTtl, view.service ?? '', this.options.ttl), negativeTtl: scope.ttl },
           q.type, view.instances, view.nodes));
+      }
+      case 'virtual': {
+        // The virtual IP is on the service's Connect endpoints (its proxies' `consul-virtual`).
+        const watch = this.catalog.service(name.service, undefined, ctx.now, 'connect');
+        return this.#fromWatch(ctx, scope, watch, (view) => virtualReply(this.#nodeScope(scope), q.type, view.virtualIp));
       }
       case 'node': {
         const { watch } = this.catalog.node(name.node, name.dc, ctx.now);

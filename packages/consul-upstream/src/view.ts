@@ -57,6 +57,8 @@ export interface View {
   readonly ttl?: number;
   /** Prepared queries: the service the query ran on (lower case), so the change feed can wake it. */
   readonly service?: string;
+  /** Connect views: the service's virtual IP (the `consul-virtual` tagged address of its proxies), whatever their health. */
+  readonly virtualIp?: string;
   /** The names of the services in the body (lower case): a Connect view holds its proxies'. */
   readonly serviceNames?: ReadonlySet<string>;
 }
@@ -81,12 +83,15 @@ export function healthView(body: unknown, onlyPassing: boolean, defaultDc: strin
   const nodes = new Map<string, NodeInfo>();
   const prints: string[] = [];
   const serviceNames = new Set<string>();
+  let virtualIp: string | undefined;
   for (const entry of body) {
     if (!isObject(entry) || !isObject(entry['Node']) || !isObject(entry['Service'])) throw new TypeError('expected {Node, Service, Checks} entries');
     const n = entry['Node'];
     const s = entry['Service'];
     const status = worstStatus(entry['Checks']);
     if (str(s['Service']) !== '') serviceNames.add(str(s['Service']).toLowerCase());
+    const vip = isObject(s['TaggedAddresses']) && isObject(s['TaggedAddresses']['consul-virtual']) ? str(s['TaggedAddresses']['consul-virtual']['Address']) : '';
+    if (virtualIp === undefined && isIP(vip) !== 0) virtualIp = vip;
     if (status === 'critical' || (onlyPassing && status !== 'passing')) continue;
     const node = nodeInfo(n, defaultDc);
     if (node === undefined) continue;
@@ -111,7 +116,7 @@ export function healthView(body: unknown, onlyPassing: boolean, defaultDc: strin
     nodes.set(node.name.toLowerCase(), node);
     prints.push(`${instance.node}|${instance.address}|${instance.port}|${instance.tags.join(',')}|${instance.weight}|${instance.datacenter}|${metaPrint(node.meta)}|${printByType(instance.byType)}`);
   }
-  return { instances, nodes, serviceNames, fingerprint: prints.join('\n') };
+  return { instances, nodes, serviceNames, virtualIp, fingerprint: `${prints.join('\n')}\nvip=${virtualIp ?? ''}` };
 }
 
 /**

@@ -259,3 +259,40 @@ describe('consul catalog mode: soa_min_ttl', () => {
     expect(soaOf(await query(r.address, 'nosuch.service.consul', 'A'))).toEqual({ ttl: 7, minimum: 7 });
   });
 });
+
+describe('consul catalog mode: virtual IPs', () => {
+  it('answers NAME.virtual.consul with the service\'s virtual IP (its proxies\' consul-virtual address), as the agent does', async () => {
+    const s = await sim({ dns_config: { node_ttl: '30s' } });
+    s.registerNode({ name: 'n9', address: '10.1.0.9' });
+    s.registerService({ id: 'web-proxy-1', name: 'web-sidecar-proxy', node: 'n1', port: 21000, proxyFor: 'web' });
+    s.registerService({ id: 'pay-1', name: 'pay', node: 'n9', port: 9000, connectNative: true });
+    const r = await resolver({ http: s.httpUrl, nodeTtl: 30 });
+    for (const name of ['web.virtual.consul', 'pay.virtual.consul']) {
+      const ours = await query(r.address, name, 'A');
+      const consuls = await query(s.dnsAddress, name, 'A');
+      expect(ours.rcode).toBe('NOERROR');
+      expect(ours.answers.map((a) => `${a.type} ${String(a.data)} ${a.ttl}`)).toEqual(consuls.answers.map((a) => `${a.type} ${String(a.data)} ${a.ttl}`));
+      expect(String(ours.answers[0]!.data)).toMatch(/^240\./);
+    }
+    expect(String((await query(r.address, 'web.virtual.consul', 'A')).answers[0]!.data)).not.toBe(String((await query(r.address, 'pay.virtual.consul', 'A')).answers[0]!.data));
+    // A service outside the mesh has none: NXDOMAIN, as the agent; other types: NODATA.
+    expect((await query(s.dnsAddress, 'db.virtual.consul', 'A')).rcode).toBe('NXDOMAIN');
+    expect((await query(r.address, 'db.virtual.consul', 'A')).rcode).toBe('NXDOMAIN');
+    const txt = await query(r.address, 'web.virtual.consul', 'TXT');
+    expect([txt.rcode, txt.answers.length]).toEqual(['NOERROR', 0]);
+    expect((await query(s.dnsAddress, 'web.virtual.consul', 'TXT')).answers).toHaveLength(0);
+    // Read from the Connect view: later lookups cost no request.
+    const reads = s.counters.http_requests.by_path['/v1/health/connect/web'];
+    for (let i = 0; i < 10; i++) await query(r.address, 'web.virtual.consul', 'A');
+    expect(s.counters.http_requests.by_path['/v1/health/connect/web']).toBe(reads);
+  });
+
+  it('passes NAME.virtual.PEER to the next plugin (peers are not followed)', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl });
+    expect(catalogPlugin(r).catalog.size).toBe(0);
+    const reply = await query(r.address, 'web.virtual.peer1.consul', 'A');
+    expect(reply.rcode).not.toBe('NXDOMAIN');                  // no plugin after consul: the server's own answer
+    expect(catalogPlugin(r).catalog.size).toBe(0);
+  });
+});

@@ -36,6 +36,7 @@ export function answer(owner: string, qtype: string, lookup: Lookup, domain: str
     case 'node': return node(owner, qtype, lookup.node, domain, ctx);
     case 'addr': return addr(owner, qtype, lookup.ip, domain, ctx);
     case 'query': return query(owner, qtype, lookup.query, domain, ctx);
+    case 'virtual': return virtual(owner, qtype, lookup.service, domain, ctx);
     case 'ptr': return ptr(owner, lookup.ip, domain, ctx);
     case 'apex': case 'nxdomain': return negative('NXDOMAIN', domain, ctx.cfg);
   }
@@ -165,3 +166,15 @@ export function negative(rcode: 'NXDOMAIN' | 'NOERROR', domain: string, cfg: Sim
 }
 
 function empty(): Sections { return { rcode: 'NOERROR', answers: [], authorities: [], additionals: [] }; }
+
+/**
+ * `NAME.virtual`: the service's virtual IP (Catalog.VirtualIPForService), an A record with the
+ * node TTL for A and ANY; NODATA for other types; NXDOMAIN when the service has none.
+ */
+function virtual(owner: string, qtype: string, name: string, domain: string, ctx: AnswerContext): Sections {
+  if (ctx.rpcFails()) return { ...empty(), rcode: 'SERVFAIL' };
+  const ip = canReadService(ctx.grant, name) ? ctx.catalog.virtualIp(name) : undefined;
+  if (ip === undefined) return negative('NXDOMAIN', domain, ctx.cfg);
+  if (qtype !== 'A' && qtype !== 'ANY') return negative('NOERROR', domain, ctx.cfg);
+  return { ...empty(), answers: [addressRecord(owner, ip, ctx.cfg.nodeTtl)] };
+}
