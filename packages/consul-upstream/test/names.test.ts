@@ -292,7 +292,8 @@ describe('consul catalog mode: virtual IPs', () => {
     const r = await resolver({ http: s.httpUrl });
     expect(catalogPlugin(r).catalog.size).toBe(0);
     const reply = await query(r.address, 'web.virtual.peer1.consul', 'A');
-    expect(reply.rcode).not.toBe('NXDOMAIN');                  // no plugin after consul: the server's own answer
+    expect(reply.rcode).toBe('REFUSED');                       // no plugin after consul: the server's own answer
+    expect(r.states.at(-1)?.plugin).toBeUndefined();
     expect(catalogPlugin(r).catalog.size).toBe(0);
   });
 });
