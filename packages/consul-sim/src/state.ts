@@ -85,6 +85,9 @@ export class Catalog {
 
   registerNode(input: NodeInput): NodeEntry {
     if (isIP(input.address) === 0) throw new TypeError(`consul-sim: node ${input.name}: address must be an IP`);
+    for (const [k, v] of Object.entries(input.taggedAddresses ?? {})) {
+      if (typeof v !== 'string') throw new TypeError(`consul-sim: node ${input.name}: tagged address ${k} must be a string`);
+    }
     const index = this.#next();
     const old = this.#nodes.get(lower(input.name));
     const node: NodeEntry = old ?? {
@@ -304,6 +307,9 @@ function cmp(a: string, b: string): number { return a < b ? -1 : a > b ? 1 : 0; 
 
 /** The agent's defaults (agent.AddService): lan_ipv4 and wan_ipv4 (or _ipv6) from an IP address, unless given. */
 function serviceTagged(input: ServiceInput): Record<string, { Address: string; Port: number }> {
+  for (const [k, v] of Object.entries(input.taggedAddresses ?? {})) {
+    if (typeof v?.address !== 'string') throw new TypeError(`consul-sim: service ${input.name}: tagged address ${k} must be { address, port? }`);
+  }
   const port = input.port ?? 0;
   const out: Record<string, { Address: string; Port: number }> = {};
   const family = isIP(input.address ?? '');
