@@ -69,7 +69,7 @@ export class CachePlugin implements Plugin {
   #store(ctx: QueryContext, key: string, reply: DnsMessage): DnsMessage {
     let verdict;
     try {
-      verdict = classify(ctx.request, reply, this.options);
+      verdict = ctx.state.uncacheable ? { store: false as const, reason: 'local limit' } : classify(ctx.request, reply, this.options);
     } catch {
       verdict = { store: false as const, reason: 'malformed' };
     }

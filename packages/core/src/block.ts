@@ -4,6 +4,7 @@ import type { DependencyContainer, InjectionToken } from 'tsyringe';
 import { compose, type Next } from './chain.js';
 import type { Property } from './corefile/index.js';
 import type { Plugin } from './plugin.js';
+import type { TcpOptions } from './edge/tcp-options.js';
 import type { Clock } from './units.js';
 
 /** A named service a plugin offers to others in its server block (e.g. the cache store). */
@@ -41,6 +42,8 @@ export class ServerBlock {
   previous: ServerBlock | undefined;
   /** Addresses to listen on; empty means every interface. Set by `bind`. */
   bind: string[] = [];
+  /** TCP limits set by the `tcp` directive (blocks sharing a port: the lowest of each wins). */
+  tcp: Partial<TcpOptions> | undefined;
   /** The largest UDP reply sent, whatever size a client advertises. */
   maxUdpSize = 4096;
   plugins: Plugin[] = [];

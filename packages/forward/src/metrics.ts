@@ -18,8 +18,16 @@ export function registerForwardMetrics(metrics: ServerBlock['metrics'], plugin: 
       () => ups.map((u) => [{ to: u.label }, u.healthcheckFailures] as const)),
     publishMetric(metrics, 'counter', 'dnsmesh_forward_healthcheck_broken_total', 'Times every upstream was down and one was tried at random anyway.', [],
       () => [[{}, c.healthcheckBroken]]),
-    publishMetric(metrics, 'counter', 'dnsmesh_forward_max_concurrent_rejects_total', 'Queries refused because max_concurrent were in flight.', [],
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_max_concurrent_rejects_total', 'Queries answered SERVFAIL at once because max_concurrent were in flight.', [],
       () => [[{}, c.maxConcurrentRejects]]),
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_upstreams_busy_total', 'Queries answered SERVFAIL at once because every upstream had max_concurrent tries outstanding.', [],
+      () => [[{}, c.upstreamsBusy]]),
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_upstream_busy_total', 'Tries passed to another upstream (or not made) because this one had max_concurrent outstanding.', ['to'],
+      () => ups.map((u) => [{ to: u.label }, u.busy] as const)),
+    publishMetric(metrics, 'gauge', 'dnsmesh_forward_udp_sockets', 'Outgoing UDP sockets open now (at most max_udp_sockets).', [],
+      () => [[{}, plugin.client.udpPool.open]]),
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_udp_socket_waits_total', 'Tries that waited for an outgoing UDP socket (max_udp_sockets open).', [],
+      () => [[{}, plugin.client.udpPool.waits]]),
   ];
   return () => { for (const fn of off) fn(); };
 }

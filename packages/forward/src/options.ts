@@ -26,7 +26,10 @@ export interface ForwardOptions {
   /** The name the probe asks for (type NS). */
   readonly healthCheckDomain: string;
   readonly policy: Policy;
-  /** Queries in flight above which new ones get REFUSED at once. 0: no limit. */
+  /**
+   * Queries in flight at once, and tries outstanding at any one upstream; beyond, a query gets
+   * SERVFAIL at once (EDE 0) and is not cached. 0: no limit.
+   */
   readonly maxConcurrent: number;
   /**
    * The upstreams' AD bit is believed (they validate, on a path nobody can tamper with): AD is
@@ -35,6 +38,8 @@ export interface ForwardOptions {
   readonly trustAd: boolean;
   /** The UDP payload size dnsmesh's OPT advertises to the upstreams (Unbound's edns-buffer-size). */
   readonly ednsBufferSize: number;
+  /** Outgoing UDP sockets open at once (one per try in flight); tries beyond wait for one. */
+  readonly maxUdpSockets: number;
 }
 
 /** Every default, as CoreDNS has them. */
@@ -48,9 +53,10 @@ export const DEFAULTS = {
   healthCheck: 500,
   healthCheckDomain: '.',
   policy: 'random' as Policy,
-  maxConcurrent: 0,
   trustAd: false,
   ednsBufferSize: 1232,
+  maxConcurrent: 1000,
+  maxUdpSockets: 1024,
 } as const;
 
 /** Limits that the Corefile and the code factory both check. */
@@ -61,10 +67,21 @@ export const LIMITS = {
   healthCheck: { min: 10, max: 3_600_000 },
   maxConcurrent: { min: 0, max: 1_000_000 },
   ednsBufferSize: { min: 512, max: 4096 },
+  maxUdpSockets: { min: 1, max: 65_535 },
 } as const;
 
-/** Fixed timings (CoreDNS's): the whole query, one try at one upstream, one health probe. */
-export const TIMEOUTS = { query: 5000, read: 2000, probe: 1000 } as const;
+/** Fixed timings (CoreDNS's): the whole query, one health probe. */
+export const TIMEOUTS = { query: 5000, probe: 1000 } as const;
+
+/**
+ * The retransmission timeout of a try (ms), Unbound style: srtt + 4 × rttvar within [min, max],
+ * `initial` for an upstream not heard from yet, doubled per timer that runs out. Unbound's floor
+ * (50 ms) and first guess (376 ms) are for authoritative servers; a forward's upstream is a
+ * resolver whose cache hits take a millisecond and its misses hundreds: with a low floor every
+ * slow miss would be asked twice (and count toward `max_fails`), so the floor and first guess are
+ * higher. A lost datagram is still asked again 4 times sooner than CoreDNS's fixed 2 s. The ceiling is the query's whole budget.
+ */
+export const RTO = { initial: 1000, min: 500, max: TIMEOUTS.query } as const;
 
 /**
  * `IP`, `IP:PORT`, `[IPv6]:PORT`, optionally behind `dns://`; the port defaults to 53. Only IP
@@ -124,6 +141,7 @@ export interface ForwardInput {
   readonly maxConcurrent?: number;
   readonly trustAd?: boolean;
   readonly ednsBufferSize?: number;
+  readonly maxUdpSockets?: number;
 }
 
 /** Checks code input once, with the Corefile's limits; a TypeError names the option. */
@@ -155,5 +173,6 @@ export function resolveOptions(input: ForwardInput, zone: (text: string) => stri
     maxConcurrent: intIn('maxConcurrent', input.maxConcurrent ?? DEFAULTS.maxConcurrent, LIMITS.maxConcurrent),
     trustAd: input.trustAd ?? DEFAULTS.trustAd,
     ednsBufferSize: intIn('ednsBufferSize', input.ednsBufferSize ?? DEFAULTS.ednsBufferSize, LIMITS.ednsBufferSize),
+    maxUdpSockets: intIn('maxUdpSockets', input.maxUdpSockets ?? DEFAULTS.maxUdpSockets, LIMITS.maxUdpSockets),
   };
 }

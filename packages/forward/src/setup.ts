@@ -10,7 +10,7 @@ const UNSUPPORTED = new Set([
 /**
  * `forward FROM TO... { except NAMES... | force_tcp | prefer_udp | max_fails N | expire D |
  * health_check D [no_rec] [domain NAME] | policy random|round_robin|sequential | max_concurrent N |
- * trust_ad | edns_buffer_size N }` (the last two are dnsmesh's own)
+ * trust_ad | edns_buffer_size N | max_udp_sockets N }` (trust_ad, edns_buffer_size and max_udp_sockets are dnsmesh's own)
  */
 export function parse(d: Directive): ForwardOptions {
   const args = d.expectArgs(2);
@@ -32,6 +32,7 @@ export function parse(d: Directive): ForwardOptions {
   let maxConcurrent: number = DEFAULTS.maxConcurrent;
   let trustAd: boolean = DEFAULTS.trustAd;
   let ednsBufferSize: number = DEFAULTS.ednsBufferSize;
+  let maxUdpSockets: number = DEFAULTS.maxUdpSockets;
   const seen = new Set<string>();
   for (const p of d.block) {
     const name = p.name.text;
@@ -48,12 +49,13 @@ export function parse(d: Directive): ForwardOptions {
       case 'max_concurrent': maxConcurrent = p.expectArgs(1, 1)[0]!.int(LIMITS.maxConcurrent); break;
       case 'trust_ad': p.expectArgs(0, 0); trustAd = true; break;
       case 'edns_buffer_size': ednsBufferSize = p.expectArgs(1, 1)[0]!.int(LIMITS.ednsBufferSize); break;
+      case 'max_udp_sockets': maxUdpSockets = p.expectArgs(1, 1)[0]!.int(LIMITS.maxUdpSockets); break;
       default:
         if (UNSUPPORTED.has(name)) throw p.fail(`'${name}' (a CoreDNS forward option) is not supported by dnsmesh`);
         throw p.fail(`unknown property '${name}'`);
     }
   }
-  return { from, to, except, forceTcp, preferUdp, maxFails, expire, healthCheck, healthCheckDomain, policy, maxConcurrent, trustAd, ednsBufferSize };
+  return { from, to, except, forceTcp, preferUdp, maxFails, expire, healthCheck, healthCheckDomain, policy, maxConcurrent, trustAd, ednsBufferSize, maxUdpSockets };
 }
 
 function upstream(t: Token): ForwardOptions['to'][number] {
