@@ -1,7 +1,7 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { dig, fakeUpstream, freePort, kdig, makeCertificates, parseDigAnswer } from '@dnsmesh/testkit';
+import { dig, fakeUpstream, freePort, kdig, makeCertificates, parseDigAnswer, query, tlsUpstream } from '@dnsmesh/testkit';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { run, startDnsmesh, tempFiles, type Running } from './dnsmesh-process.js';
 
@@ -94,6 +94,26 @@ describe('DNS over TLS listener (tls://)', () => {
     server.child.kill('SIGHUP');
     await waitFor(server, /reload failed.*Corefile:3 - tls: 'server.pem' holds no PEM certificate/);
     expect(await peerSerial(dot, ca)).toBe(after);
+  });
+});
+
+describe('forward . tls://', () => {
+  it('the binary forwards over one TLS connection (tls CA, tls_servername) and counts it', async () => {
+    const c = certs();
+    const up = await fakeUpstream(Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`n${i}.svc.test A`, { ttl: 300, data: [`10.0.1.${i}`] }])));
+    const front = await tlsUpstream(up, { cert: c.read('server.pem'), key: c.read('server.key') });
+    onTestFinished(async () => { await front.close(); await up.close(); });
+    const [port, prom] = [await freePort(), await freePort()];
+    await startDnsmesh(`.:${port} {\n  bind 127.0.0.1\n  prometheus 127.0.0.1:${prom}\n  forward . tls://${front.address} {\n    tls ${c.ca}\n    tls_servername ${c.hostname}\n  }\n}\n`);
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => query(`127.0.0.1:${port}`, `n${i}.svc.test`, 'A')));
+    replies.forEach((r, i) => expect(r.answers[0]!.data).toBe(`10.0.1.${i}`));
+    const d = parseDigAnswer(await dig(['@127.0.0.1', '-p', String(port), 'n3.svc.test', 'A']));
+    expect(d.status).toBe('NOERROR');
+    expect(front.connections).toBe(1);
+    expect(up.count(undefined, 'A')).toBe(21);
+    const metrics = await (await fetch(`http://127.0.0.1:${prom}/metrics`)).text();
+    expect(metrics).toMatch(/dnsmesh_forward_tls_handshakes_total\{resumed="false"\} 1\b/);
+    expect(metrics).toMatch(/dnsmesh_forward_tls_errors_total 0\b/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { optionChecks, type Duration, type UpstreamAddress } from '@dnsmesh/core';
+import { optionChecks, type Duration, type UpstreamAddress, type UpstreamTls } from '@dnsmesh/core';
 
 /** How the next upstream is picked for each query. */
 export type Policy = 'random' | 'round_robin' | 'sequential';
@@ -90,18 +90,21 @@ export const RTO = { initial: 1000, min: 500, max: TIMEOUTS.query } as const;
  */
 export function parseUpstream(text: string): UpstreamAddress {
   let rest = text;
+  let secure = false;
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(rest);
   if (scheme !== null) {
-    if (scheme[1]!.toLowerCase() !== 'dns') {
-      throw new Error(`'${scheme[1]}' is not supported as a destination protocol (only dns://): ${text}`);
+    const name = scheme[1]!.toLowerCase();
+    if (name !== 'dns' && name !== 'tls') {
+      throw new Error(`'${scheme[1]}' is not supported as a destination protocol (dns:// or tls://): ${text}`);
     }
+    secure = name === 'tls';
     rest = rest.slice(scheme[0].length);
   }
   if (rest.includes('/')) {
     throw new Error(`'${text}' looks like a file: reading upstreams from a resolv.conf file is not supported; give IP addresses`);
   }
   let host: string;
-  let port = '53';
+  let port = secure ? '853' : '53';
   if (rest.startsWith('[')) {
     const close = rest.indexOf(']');
     host = close < 0 ? rest : rest.slice(1, close);
@@ -121,14 +124,14 @@ export function parseUpstream(text: string): UpstreamAddress {
   if (rest.startsWith('[') && isIP(host) !== 6) throw new Error(`'${host}' in brackets is not an IPv6 address`);
   const n = /^\d{1,5}$/.test(port) ? Number(port) : NaN;
   if (!(n >= 1 && n <= 65535)) throw new Error(`port '${port}' of '${text}' is not between 1 and 65535`);
-  return { host, port: n };
+  return secure ? { host, port: n, tls: {} } : { host, port: n };
 }
 
 /** What the code factory `forward(input)` takes: the Corefile's options, in code. Durations in ms. */
 export interface ForwardInput {
   /** Default '.' (every name). */
   readonly from?: string;
-  /** 'IP', 'IP:PORT', '[IPv6]:PORT', 'dns://IP:PORT', or { host, port }: 1 to 15. */
+  /** 'IP', 'IP:PORT', '[IPv6]:PORT', 'dns://IP:PORT', 'tls://IP[:PORT]' (DNS over TLS, port 853), or { host, port, tls? }: 1 to 15. */
   readonly to: readonly (string | UpstreamAddress)[];
   readonly except?: readonly string[];
   readonly forceTcp?: boolean;
@@ -139,6 +142,8 @@ export interface ForwardInput {
   readonly healthCheckDomain?: string;
   readonly policy?: Policy;
   readonly maxConcurrent?: number;
+  /** For the tls:// upstreams: the name their certificate must be valid for, a CA, a client certificate. */
+  readonly tls?: UpstreamTls;
   readonly trustAd?: boolean;
   readonly ednsBufferSize?: number;
   readonly maxUdpSockets?: number;
@@ -156,7 +161,7 @@ export function resolveOptions(input: ForwardInput, zone: (text: string) => stri
       return { host: t.host, port: intIn(`to[${i}].port`, t.port, { min: 1, max: 65535 }) };
     }
     try { return parseUpstream(t); } catch (err) { return bad(`to[${i}]`, (err as Error).message); }
-  });
+  }).map((u) => withTls(u, input.tls));
   const policy = input.policy ?? DEFAULTS.policy;
   if (!POLICIES.includes(policy)) bad('policy', `unknown policy '${String(policy)}' (random, round_robin or sequential)`);
   return {
@@ -175,4 +180,9 @@ export function resolveOptions(input: ForwardInput, zone: (text: string) => stri
     ednsBufferSize: intIn('ednsBufferSize', input.ednsBufferSize ?? DEFAULTS.ednsBufferSize, LIMITS.ednsBufferSize),
     maxUdpSockets: intIn('maxUdpSockets', input.maxUdpSockets ?? DEFAULTS.maxUdpSockets, LIMITS.maxUdpSockets),
   };
+}
+
+/** A tls:// upstream with the forward's `tls` and `tls_servername` settings; others unchanged. */
+export function withTls(u: UpstreamAddress, settings: UpstreamTls | undefined): UpstreamAddress {
+  return u.tls === undefined || settings === undefined ? u : { ...u, tls: { ...u.tls, ...settings } };
 }

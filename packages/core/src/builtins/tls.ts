@@ -5,28 +5,40 @@ import type { Token } from '../corefile/index.js';
 import type { TlsSettings } from '../edge/tls-settings.js';
 import { definePlugin } from '../plugin.js';
 
+/** What a PEM file holds. */
+export type PemKind = 'certificate' | 'private key' | 'CA certificate';
+
 /**
- * Reads `CERT KEY [CA]` (PEM files; a relative path is taken from the Corefile's folder, as
- * CoreDNS does) and checks that each parses, so a wrong file fails the load at its line (and a
- * reload with a broken file keeps the running certificate). Throws the token's FILE:LINE error.
+ * Reads one PEM file named by a Corefile token (a relative path is taken from the Corefile's
+ * folder, as CoreDNS does) and checks that it parses as `kind`, so a wrong file fails the load at
+ * its line (and a reload with a broken file keeps the running one). Throws FILE:LINE errors.
  */
+export function readPemFile(t: Token, kind: PemKind): Buffer {
+  const path = resolve(dirname(t.file), t.text);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw t.fail(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    if (kind === 'private key') createPrivateKey(bytes);
+    else new X509Certificate(bytes);
+  } catch {
+    throw t.fail(`'${t.text}' holds no PEM ${kind}`);
+  }
+  return bytes;
+}
+
+/** `CERT KEY [CA]` read and checked (see `readPemFile`). */
 export function readTlsFiles(tokens: readonly Token[]): TlsSettings {
   const [certT, keyT, caT] = tokens;
-  const read = (t: Token): Buffer => {
-    const path = resolve(dirname(t.file), t.text);
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw t.fail(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
+  return {
+    cert: readPemFile(certT!, 'certificate'),
+    key: readPemFile(keyT!, 'private key'),
+    ca: caT === undefined ? undefined : readPemFile(caT, 'CA certificate'),
+    files: tokens.map((t) => resolve(dirname(t.file), t.text)),
   };
-  const cert = certT === undefined ? undefined : read(certT);
-  const key = keyT === undefined ? undefined : read(keyT);
-  const ca = caT === undefined ? undefined : read(caT);
-  try { if (cert !== undefined) new X509Certificate(cert); } catch { throw certT!.fail(`'${certT!.text}' holds no PEM certificate`); }
-  try { if (key !== undefined) createPrivateKey(key); } catch { throw keyT!.fail(`'${keyT!.text}' holds no PEM private key`); }
-  try { if (ca !== undefined) new X509Certificate(ca); } catch { throw caT!.fail(`'${caT!.text}' holds no PEM CA certificate`); }
-  return { cert: cert!, key: key!, ca, files: tokens.map((t) => resolve(dirname(t.file), t.text)) };
 }
 
 /**
