@@ -68,7 +68,8 @@ describe('DNS over HTTPS listener (https://)', () => {
     bad.writeUInt16BE(2, 4); // QDCOUNT 2 with one question
     writeFileSync(formerr, bad);
     const out = join(server.dir, 'r.bin');
-    expect(await status(['-H', 'content-type: application/dns-message', '--data-binary', `@${formerr}`, base, '-o', out])).toBe('200');
+    const r = await curl([...pin, '-o', out, '-w', '%{http_code}', '-H', 'content-type: application/dns-message', '--data-binary', `@${formerr}`, base]);
+    expect(r.stdout).toBe('200');
     expect(toReply(readFileSync(out)).rcode).toBe('FORMERR');
   });
 
