@@ -23,7 +23,12 @@ export interface CacheOptions {
   readonly keepttl: boolean;
   /** Memory budget for stored replies, in bytes, across both tiers. */
   readonly maxBytes: number;
+  /**
+   * What a query with RD clear gets: `refuse` (REFUSED, hit or miss: Unbound's `allow`), `cache`
+   * (a hit is answered, a miss REFUSED: Unbound's `allow_snoop`), `forward` (as if RD were set).
+   */
 }
+
 
 export const MAX_TTL: Ttl = 604_800; // 7 days (RFC 8767 §4 recommends capping there)
 export const MAX_SERVFAIL: Duration = 300_000;

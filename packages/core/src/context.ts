@@ -44,15 +44,10 @@ export interface QueryState {
    * `upstream` (the one that truncated) when it is one of forward's upstreams.
    */
   forceTcp: boolean;
-  /**
-   * The reply says nothing about the name (a local limit turned the query away, e.g. forward's
-   * `max_concurrent`): the cache must not store it.
-   */
-  uncacheable: boolean;
 }
 
 export function initialState(): QueryState {
-  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined, upstreamTransport: undefined, forceTcp: false, uncacheable: false };
+  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined, upstreamTransport: undefined, forceTcp: false };
 }
 
 /** Everything a plugin knows about one query. */

@@ -15,15 +15,13 @@ function failureText(lastError: unknown, list: readonly Upstream[]): string {
 }
 
 /**
- * SERVFAIL at once for a query a cap turned away: EDE 0 (Other: RFC 8914 has no code for a busy
- * resolver), and never cached, as it says nothing about the name.
+ * REFUSED at once for a query a cap turned away, with EDE 0 (Other: RFC 8914 has no code for a
+ * busy resolver) saying why; REFUSED, as for max_concurrent, because no cache stores it.
  */
 function overloaded(ctx: QueryContext, why: string): DnsMessage {
   ctx.state.plugin = 'forward';
   ctx.setEde(Ede.OTHER, `forward: ${why}`);
-  ctx.state.uncacheable = true;
-  ctx.failure = `forward: ${why}`;
-  return DnsMessage.reply(ctx.request, Rcode.SERVFAIL);
+  return DnsMessage.reply(ctx.request, Rcode.REFUSED);
 }
 
 /** Why the tries of a settled query are stopped (one object for every query). */
@@ -31,9 +29,9 @@ const SETTLED = Object.freeze({ settled: true });
 
 /** Counters of one forward that belong to no single upstream. */
 export class ForwardCounts {
-  /** Queries answered SERVFAIL at once because `max_concurrent` were already in flight. */
+  /** Queries answered REFUSED at once because `max_concurrent` were already in flight. */
   maxConcurrentRejects = 0;
-  /** Queries answered SERVFAIL at once because every upstream had `max_concurrent` tries outstanding. */
+  /** Queries answered REFUSED at once because every upstream had `max_concurrent` tries outstanding. */
   upstreamsBusy = 0;
   /** Times every upstream was down, so one was tried at random anyway. */
   healthcheckBroken = 0;
@@ -47,10 +45,10 @@ export class ForwardCounts {
  * back). What goes upstream is dnsmesh's own query (`upstreamQuery`: the client's question, RD,
  * CD and DO, our OPT), never the client's bytes; what comes back passes `fromUpstream` (AD kept
  * only with `trust_ad`; a question-less FORMERR/NOTIMP/REFUSED is an answer, at once). Names
- * outside go to `next`. Each query has 5 s; when a try has no reply within its
- * upstream's retransmission timeout (from the measured RTT, `Upstream.rto`), that upstream counts
- * a failure and the next one is asked too, until one answers or the time is up (SERVFAIL). At most
- * `max_concurrent` queries are in flight, and tries outstanding per upstream; beyond, SERVFAIL at once.
+ * outside go to `next`. Each query has 5 s; when a try has no reply within its upstream's
+ * retransmission timeout (from the measured RTT, `Upstream.rto`), that upstream counts a failure
+ * and the next one is asked too, until one answers or the time is up (SERVFAIL). At most
+ * `max_concurrent` queries are in flight, and tries outstanding per upstream; beyond, REFUSED at once.
  */
 export class ForwardPlugin implements Plugin {
   readonly name = 'forward';
@@ -87,7 +85,8 @@ export class ForwardPlugin implements Plugin {
       // REFUSED as CoreDNS: a stub moves on to its next server, and no cache stores it (a SERVFAIL
       // would be stored for `servfail` and shared by every client of the name, after the burst).
       this.counts.maxConcurrentRejects++;
-      return overloaded(ctx, `max_concurrent ${max} queries in flight`);
+      ctx.setEde(Ede.OTHER, `forward: max_concurrent ${max} queries in flight`);
+      return DnsMessage.reply(ctx.request, Rcode.REFUSED);
     }
     const query = upstreamQuery(ctx.request, this.#queryOptions); // throws only on a query the edge would not pass
     this.#inflight++;
@@ -109,7 +108,7 @@ export class ForwardPlugin implements Plugin {
    * upstream and the next try starts, but the earlier one keeps listening: a slow answer that
    * lands within the 5 s is still used. A try that fails at once (a refused or broken TCP
    * connection) starts the next one at once. An upstream with `max_concurrent` tries outstanding
-   * is passed over; when every one is, the query gets SERVFAIL at once. Tries are capped, and when
+   * is passed over; when every one is, the query gets REFUSED at once. Tries are capped, and when
    * every upstream is down one is tried at random, once (as CoreDNS), so fast failures never spin.
    */
   #forward(ctx: QueryContext, query: Buffer): Promise<DnsMessage> {

@@ -28,7 +28,7 @@ export interface ForwardOptions {
   readonly policy: Policy;
   /**
    * Queries in flight at once, and tries outstanding at any one upstream; beyond, a query gets
-   * SERVFAIL at once (EDE 0) and is not cached. 0: no limit.
+   * REFUSED at once (EDE 0). 0: no limit.
    */
   readonly maxConcurrent: number;
   /**

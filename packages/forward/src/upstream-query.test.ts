@@ -191,13 +191,13 @@ describe('Extended DNS Errors on what forward makes', () => {
     expect(reply.ede).toEqual([{ code: 22, text: `no reply from ${up.address}` }]);
   }, 10_000);
 
-  it('SERVFAIL with EDE 0 naming max_concurrent when the cap is reached', async () => {
+  it('REFUSED with EDE 0 naming max_concurrent when the cap is reached', async () => {
     const up = await upstream({ delay: 300 });
     const { address } = await resolver({ to: [up.address], maxConcurrent: 1 });
     const first = query(address, 'web.example.test', 'A');
     await new Promise((r) => setTimeout(r, 50));
     const second = await query(address, 'web.example.test', 'A', { edns: 1232 });
-    expect(second.rcode).toBe('SERVFAIL');
+    expect(second.rcode).toBe('REFUSED');
     expect(second.ede).toEqual([{ code: 0, text: 'forward: max_concurrent 1 queries in flight' }]);
     expect((await first).rcode).toBe('NOERROR');
   });
