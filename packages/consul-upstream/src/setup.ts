@@ -1,4 +1,4 @@
-import type { Directive, Property, Token } from '@dnsmesh/core';
+import { parseClientTls, type Directive, type Property, type Token, type UpstreamTls } from '@dnsmesh/core';
 import {
   DEFAULTS, isLabel, isTokenText, LIMITS, parseDnsAddress, parseHttpUrl, type ConsulOptions, type ConsulSource,
 } from './options.js';
@@ -8,7 +8,8 @@ const CATALOG_ONLY = new Set(['token', 'datacenter', 'ttl', 'only_passing', 'max
 
 /**
  * `consul [ZONES...] { dns ADDR | http URL; token TOKEN; datacenter DC; ttl DURATION;
- * only_passing [true|false]; max_stale DURATION; idle DURATION }`
+ * only_passing [true|false]; max_stale DURATION; idle DURATION; tls [CERT KEY] [CA]; tls_servername NAME }`
+ * (ADDR may be `tls://IP[:853]`: DNS over TLS, with `tls` and `tls_servername` as forward's)
  */
 export function parse(d: Directive): ConsulOptions {
   const zones = d.args.length > 0 ? d.args.map((t) => t.zone()) : [...DEFAULTS.zones];
@@ -20,6 +21,8 @@ export function parse(d: Directive): ConsulOptions {
   let onlyPassing: boolean = DEFAULTS.onlyPassing;
   let maxStale: number = DEFAULTS.maxStale;
   let idle: number = DEFAULTS.idle;
+  let tls: UpstreamTls = {};
+  let tlsAt: Property | undefined;
   const seen = new Set<string>();
   const catalogOnly: Property[] = [];
   for (const p of d.block) {
@@ -58,10 +61,16 @@ export function parse(d: Directive): ConsulOptions {
       case 'only_passing': onlyPassing = flag(p); break;
       case 'max_stale': maxStale = p.expectArgs(1, 1)[0]!.duration(LIMITS.maxStale); break;
       case 'idle': idle = p.expectArgs(1, 1)[0]!.duration(LIMITS.idle); break;
+      case 'tls': tls = { ...tls, ...parseClientTls(p) }; tlsAt = p; break;
+      case 'tls_servername': tls = { ...tls, servername: p.expectArgs(1, 1)[0]!.text }; tlsAt = p; break;
       default: throw p.fail(`unknown property '${name}'`);
     }
   }
   if (source === undefined) throw d.fail('needs dns ADDR (DNS mode) or http URL (catalog mode) in its block');
+  if (tlsAt !== undefined) {
+    if (source.mode !== 'dns' || source.address.tls === undefined) throw tlsAt.fail(`${tlsAt.name.text} needs dns tls://ADDR (DNS over TLS to the agent's DNS)`);
+    source = { mode: 'dns', address: { ...source.address, tls: { ...source.address.tls, ...tls } } };
+  }
   if (source.mode === 'dns' && catalogOnly.length > 0) {
     throw catalogOnly[0]!.fail(`${catalogOnly[0]!.name.text} applies only to catalog mode (http), not to dns`);
   }

@@ -1,4 +1,4 @@
-import { readPemFile, type Directive, type Property, type Token, type UpstreamTls } from '@dnsmesh/core';
+import { parseClientTls as parseTls, type Directive, type Property, type Token, type UpstreamTls } from '@dnsmesh/core';
 import { DEFAULTS, LIMITS, parseUpstream, POLICIES, withTls, type ForwardOptions, type Policy } from './options.js';
 
 /** CoreDNS options dnsmesh does not have: named so the message says so, rather than "unknown". */
@@ -99,16 +99,3 @@ function parsePolicy(t: Token): Policy {
   throw t.fail(`unknown policy '${t.text}' (random, round_robin or sequential)`);
 }
 
-/**
- * `tls [CERT KEY] [CA]` as CoreDNS reads it for a client: no argument, the system's CAs; CA alone;
- * a client certificate and key (system CAs); or all three.
- */
-function parseTls(p: Property): UpstreamTls {
-  const args = p.expectArgs(0, 3);
-  switch (args.length) {
-    case 0: return {};
-    case 1: return { ca: readPemFile(args[0]!, 'CA certificate') };
-    case 2: return { cert: readPemFile(args[0]!, 'certificate'), key: readPemFile(args[1]!, 'private key') };
-    default: return { cert: readPemFile(args[0]!, 'certificate'), key: readPemFile(args[1]!, 'private key'), ca: readPemFile(args[2]!, 'CA certificate') };
-  }
-}

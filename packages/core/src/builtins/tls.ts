@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import type { Token } from '../corefile/index.js';
+import type { Property, Token } from '../corefile/index.js';
+import type { UpstreamTls } from '../upstream/address.js';
 import type { TlsSettings } from '../edge/tls-settings.js';
 import { definePlugin } from '../plugin.js';
 
@@ -39,6 +40,20 @@ export function readTlsFiles(tokens: readonly Token[]): TlsSettings {
     ca: caT === undefined ? undefined : readPemFile(caT, 'CA certificate'),
     files: tokens.map((t) => resolve(dirname(t.file), t.text)),
   };
+}
+
+/**
+ * A client's `tls [CERT KEY] [CA]` property, as CoreDNS reads it for forward: no argument, the
+ * system's CAs; CA alone; a client certificate and key (system CAs); or all three.
+ */
+export function parseClientTls(p: Property): UpstreamTls {
+  const args = p.expectArgs(0, 3);
+  switch (args.length) {
+    case 0: return {};
+    case 1: return { ca: readPemFile(args[0]!, 'CA certificate') };
+    case 2: return { cert: readPemFile(args[0]!, 'certificate'), key: readPemFile(args[1]!, 'private key') };
+    default: return { cert: readPemFile(args[0]!, 'certificate'), key: readPemFile(args[1]!, 'private key'), ca: readPemFile(args[2]!, 'CA certificate') };
+  }
 }
 
 /**
