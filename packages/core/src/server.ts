@@ -323,6 +323,10 @@ export interface BlockSpec {
   readonly port?: number;
   /** Addresses to listen on (default 127.0.0.1 for code-built servers). */
   readonly bind?: readonly string[];
+  /** 'tls' (DNS over TLS) or 'https' (DNS over HTTPS) with `tls`; default 'dns' (UDP and TCP). */
+  readonly scheme?: 'dns' | 'tls' | 'https';
+  /** The listener's certificate, for 'tls' and 'https' (PEM bytes; `ca` asks clients for theirs). */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly ca?: Buffer };
   readonly plugins: readonly PluginInput[];
 }
 
@@ -344,12 +348,14 @@ export function createServer(opts: CreateServerOptions): DnsServer {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? pino({ level: 'silent' });
   const metrics = opts.metrics ?? new Registry();
-  const specs = opts.blocks ?? [{ zones: opts.zones, port: opts.port, bind: opts.bind, plugins: opts.plugins ?? [] }];
+  const specs = opts.blocks ?? [{ zones: opts.zones, port: opts.port, bind: opts.bind, scheme: opts.scheme, tls: opts.tls, plugins: opts.plugins ?? [] }];
   const blocks = specs.map((spec) => {
     const block = new ServerBlock({
-      zones: (spec.zones ?? ['.']).map(canonicalName), port: spec.port ?? 0,
+      zones: (spec.zones ?? ['.']).map(canonicalName), port: spec.port ?? 0, scheme: spec.scheme,
       container: rootContainer.createChildContainer(), clock, logger, metrics,
     });
+    if ((spec.scheme ?? 'dns') !== 'dns' && spec.tls === undefined) throw new TypeError(`createServer: a ${spec.scheme} block needs tls: { cert, key }`);
+    if (spec.tls !== undefined) block.tls = { cert: spec.tls.cert, key: spec.tls.key, ca: spec.tls.ca, files: [] };
     block.bind = [...(spec.bind ?? ['127.0.0.1'])];
     // Factories run last to first, so a plugin can reach services of the plugins after it.
     const plugins = [];
