@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs before `npm test`: the integration tests drive the real `dig` and `kdig`.
+// Runs before `npm test`: the integration tests drive the real `dig` and `kdig`; deploy/test drives
+// systemd-analyze, strace, iptables, ip and shellcheck.
 // Installs them with apt-get when they are missing and we are root; otherwise says what to install.
 import { execFileSync, spawnSync } from 'node:child_process';
 
@@ -7,6 +8,11 @@ const tools = [
   { bin: 'dig', pkg: 'bind9-dnsutils' },
   { bin: 'kdig', pkg: 'knot-dnsutils' },
   { bin: 'prometheus', pkg: 'prometheus' }, // deploy/monitoring is tested against a real Prometheus (promtool comes with it)
+  { bin: 'systemd-analyze', pkg: 'systemd' },
+  { bin: 'strace', pkg: 'strace' },
+  { bin: 'iptables', pkg: 'iptables' },
+  { bin: 'ip', pkg: 'iproute2' },
+  { bin: 'shellcheck', pkg: 'shellcheck' },
 ];
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
 const missing = tools.filter((t) => !has(t.bin));

@@ -16,7 +16,8 @@ export interface UpstreamAddress {
  */
 export interface UpstreamTls {
   readonly servername?: string;
-  readonly ca?: Buffer;
+  /** One CA certificate (PEM), or several. */
+  readonly ca?: Buffer | readonly Buffer[];
   readonly cert?: Buffer;
   readonly key?: Buffer;
 }

@@ -192,7 +192,7 @@ class TcpConnection {
       socket.on('connect', () => { this.#connected = true; });
     } else {
       const socket = tls.connect({
-        host, port, servername: t.servername, ca: t.ca, cert: t.cert, key: t.key, session: pool.session,
+        host, port, servername: t.servername, ca: t.ca as Buffer | Buffer[] | undefined, cert: t.cert, key: t.key, session: pool.session,
         minVersion: 'TLSv1.2', ALPNProtocols: ['dot'], // RFC 7858 §3.2 and its ALPN id (RFC 9461's registry)
       });
       socket.setNoDelay(true);
