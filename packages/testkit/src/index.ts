@@ -27,3 +27,5 @@ export type {
 } from './message.js';
 export { authority, soa as authoritySoa, a as authorityA, cname as authorityCname, aRecords, type Authority, type AuthorityAnswer } from './authority.js';
 export { directiveOf, testBlock, loadWith } from './setup-helpers.js';
+export { makeCertificates, type TestCertificates } from './certs.js';
+export { tlsUpstream, type TlsUpstream, type TlsUpstreamOptions } from './tls-upstream.js';
