@@ -27,3 +27,12 @@ export type {
 } from './message.js';
 export { authority, soa as authoritySoa, a as authorityA, cname as authorityCname, aRecords, type Authority, type AuthorityAnswer } from './authority.js';
 export { directiveOf, testBlock, loadWith } from './setup-helpers.js';
+export { hostileUpstream, misbehave, HOSTILITIES } from './hostile-upstream.js';
+export type { Hostility, HostileUpstream } from './hostile-upstream.js';
+export { startNsd } from './nsd.js';
+export type { Nsd, NsdOptions } from './nsd.js';
+export { startUnbound } from './unbound.js';
+export type { UnboundOptions } from './unbound.js';
+export type { Daemon } from './daemon.js';
+export { signZone } from './sign-zone.js';
+export type { SignedZone, SignZoneOptions } from './sign-zone.js';
