@@ -9,6 +9,8 @@ export interface NsdOptions {
   zones: Readonly<Record<string, string>>;
   /** Extra lines for nsd.conf's `server:` clause (e.g. 'minimal-responses: no'). */
   server?: readonly string[];
+  /** NSD's `minimal-responses`: true (the default here) adds no NS/glue to positive answers; false is NSD's own default. */
+  minimalResponses?: boolean;
   /** NSD's verbosity (0-2); default 1. */
   verbosity?: number;
 }
@@ -21,7 +23,7 @@ export interface Nsd extends Daemon {
 /**
  * Starts NSD as the authoritative upstream of a test: its config and zone files in a temp dir, UDP
  * and TCP on 127.0.0.1 and a free port, no privilege drop, chroot or control socket, RRL off, minimal
- * responses (no NS/glue added to answers, as most authorities do today).
+ * responses unless asked otherwise (no NS/glue added to positive answers).
  *
  * @example
  * const nsd = await startNsd({ zones: { 'example.': '$TTL 300\n@ SOA ns host 1 3600 600 86400 300\n@ NS ns\nns A 127.0.0.1\n' } });
@@ -54,7 +56,7 @@ export async function startNsd(opts: NsdOptions): Promise<Nsd> {
     `    logfile: "${dir}/nsd.log"`,
     `    verbosity: ${opts.verbosity ?? 1}`,
     '    server-count: 1',
-    '    minimal-responses: yes',
+    `    minimal-responses: ${opts.minimalResponses === false ? 'no' : 'yes'}`,
     '    rrl-ratelimit: 0',
     '    rrl-whitelist-ratelimit: 0',
     ...(opts.server ?? []).map((l) => `    ${l}`),
