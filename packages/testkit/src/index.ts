@@ -36,3 +36,5 @@ export type { UnboundOptions } from './unbound.js';
 export type { Daemon } from './daemon.js';
 export { signZone } from './sign-zone.js';
 export type { SignedZone, SignZoneOptions } from './sign-zone.js';
+export { fuzzServer, fuzzQuery, prng } from './socket-fuzz.js';
+export type { SocketFuzzOptions, SocketFuzzStats } from './socket-fuzz.js';
