@@ -132,7 +132,10 @@ export async function fuzzServer(server: string | ServerAddress, opts: SocketFuz
     } else {
       for (let q = next(); q !== undefined;) {
         stats.tcpConnections++;
-        q = await tcpConnection(addr, q, next, rand, timeout, record);
+        q = await tcpConnection(addr, q, next, rand, timeout, record, (reply) => {
+          stats.replies++;
+          if (stats.badReplies.length < 20) stats.badReplies.push({ query: '', reply: reply.toString('hex'), why: 'an ID no query on its connection had' });
+        });
       }
     }
   });
@@ -161,7 +164,7 @@ function udpOnce(socket: dgram.Socket, addr: ServerAddress, q: Buffer, timeout: 
  */
 async function tcpConnection(
   addr: ServerAddress, first: Buffer, next: () => Buffer | undefined, rand: () => number, timeout: number,
-  record: (q: Buffer, r: Buffer | undefined) => void,
+  record: (q: Buffer, r: Buffer | undefined) => void, badId: (r: Buffer) => void,
 ): Promise<Buffer | undefined> {
   const queries: Buffer[] = [first];
   while (queries.length < 1 + Math.floor(rand() * 8)) { const q = next(); if (q === undefined) break; queries.push(q); }
@@ -199,6 +202,6 @@ async function tcpConnection(
     if (i >= 0) record(q, unmatched.splice(i, 1)[0]);
     else record(q, undefined);
   }
-  for (const r of unmatched) record(Buffer.alloc(0), r);
+  for (const r of unmatched) badId(r);
   return next();
 }
