@@ -12,6 +12,7 @@ const tools = [
   { bin: 'unbound', pkg: 'unbound' },
   { bin: 'ldns-signzone', pkg: 'ldnsutils' },
   { bin: 'ldns-keygen', pkg: 'ldnsutils' },
+  { bin: 'prometheus', pkg: 'prometheus' }, // deploy/monitoring is tested against a real Prometheus (promtool comes with it)
 ];
 // nsd and unbound live in /usr/sbin, which a non-root PATH may lack.
 const PATH = `${process.env.PATH ?? ''}:/usr/sbin:/sbin`;
@@ -26,7 +27,7 @@ if (process.getuid?.() !== 0 || !has('apt-get')) {
 }
 console.error(`Installing ${pkgs.join(', ')} for the tests ...`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-// The nsd and unbound packages start their daemons on install (port 53 on every interface) unless
+// The nsd, unbound and prometheus packages start their daemons on install (ports 53 and 9090) unless
 // policy-rc.d forbids it: forbid it for the length of the install when the machine does not already.
 const POLICY = '/usr/sbin/policy-rc.d';
 const ownPolicy = !existsSync(POLICY);

@@ -7,16 +7,21 @@ export interface Flags {
   quiet: boolean;
   workers: number | 'auto';
   udpBatch: boolean;
+  /** Load and check the Corefile, then exit (like `nginx -t`, `unbound-checkconf`). */
+  check: boolean;
+  /** `-log.format json|text`: how server messages and the query log are written (one stream, stdout). */
+  logFormat: 'json' | 'text';
 }
 
 export class FlagError extends Error {}
 
-const BOOLEAN = new Set(['version', 'plugins', 'quiet', 'udp.batch', 'help']);
+const BOOLEAN = new Set(['version', 'plugins', 'quiet', 'udp.batch', 'help', 'h', 'check']);
+const VALUED = new Set(['conf', 'dns.port', 'workers', 'log.format']);
 
 export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Flags & { help: boolean } {
   const flags = {
     conf: 'Corefile', dnsPort: 53, version: false, plugins: false, quiet: false, workers: 1 as number | 'auto',
-    udpBatch: env.DNSMESH_UDP_BATCH !== '0', help: false,
+    udpBatch: env.DNSMESH_UDP_BATCH !== '0', help: false, check: false, logFormat: 'json' as 'json' | 'text',
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -31,9 +36,11 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       else if (name === 'plugins') flags.plugins = on;
       else if (name === 'quiet') flags.quiet = on;
       else if (name === 'udp.batch') flags.udpBatch = on;
+      else if (name === 'check') flags.check = on;
       else flags.help = on;
       continue;
     }
+    if (!VALUED.has(name)) throw new FlagError(`unknown flag -${name}`);
     if (value === undefined) {
       value = argv[++i];
       if (value === undefined) throw new FlagError(`-${name} needs a value`);
@@ -52,17 +59,27 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         flags.workers = value === 'auto' ? 'auto' : n;
         break;
       }
+      case 'log.format': {
+        if (value !== 'json' && value !== 'text') throw new FlagError(`-log.format takes json or text, got '${value}'`);
+        flags.logFormat = value;
+        break;
+      }
       default: throw new FlagError(`unknown flag -${name}`);
     }
   }
   return flags;
 }
 
-export const USAGE = `Usage: dnsmesh [-conf FILE] [-dns.port N] [-quiet] [-version] [-plugins] [-workers N|auto] [-udp.batch=false]
+export const USAGE = `Usage: dnsmesh ctl [-s HOST:PORT] [-token TOKEN] COMMAND   (status, stats, dump, flush, reload; dnsmesh ctl -h)
+       dnsmesh [-conf FILE] [-dns.port N] [-quiet] [-version] [-plugins] [-check] [-log.format json|text] [-workers N|auto] [-udp.batch=false]
   -conf FILE      Corefile to load (default ./Corefile)
+  -check          load and check the Corefile (every directive and option), bind nothing, and exit:
+                  0 and "FILE: OK" when it is good, 1 and FILE:LINE errors when not
   -dns.port N     port for server blocks that name none (default 53)
   -quiet          no startup output
+  -log.format F   json (default) or text: server messages and the query log, one stream on stdout
   -version        print the version and exit
   -plugins        list the directives this server knows, in chain order, and exit
   -workers N      processes sharing the ports (default 1; auto = one per core)
-  -udp.batch=false  use Node's dgram even where the batched UDP transport loads (also DNSMESH_UDP_BATCH=0)`;
+  -udp.batch=false  use Node's dgram even where the batched UDP transport loads (also DNSMESH_UDP_BATCH=0)
+  -h, -help       print this and exit`;

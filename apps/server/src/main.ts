@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-import { CorefileError, systemClock } from '@dnsmesh/core';
+import { CorefileError, flushLogs, logDestination, loggerOptions, setLogFormat, systemClock } from '@dnsmesh/core';
 import pino from 'pino';
 import { FlagError, parseFlags, USAGE } from './flags.js';
 import { Supervisor } from './supervisor.js';
 import { describePlugins } from './plugin-loader.js';
 import { builtinPackages, builtinRegistry } from './plugins.js';
 import { VERSION } from './version.js';
+import { runCtl } from './ctl/run.js';
 import { isWorker, joinPrimary, runPrimary, workerCount } from './workers.js';
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'ctl') return runCtl(process.argv.slice(3));
   let flags;
   try {
     flags = parseFlags(process.argv.slice(2));
@@ -23,9 +25,20 @@ async function main(): Promise<number> {
     process.stdout.write(await describePlugins(registry, builtinPackages(), { conf: flags.conf }));
     return 0;
   }
-  // Server messages go to stderr; stdout is the query log's.
-  const logger = pino({ level: flags.quiet ? 'warn' : 'info', base: undefined }, pino.destination({ fd: 2, sync: true }));
+  // One stream (stdout) and one format for server messages and the query log, as CoreDNS.
+  setLogFormat(flags.logFormat);
+  const logger = pino(loggerOptions(flags.quiet ? 'warn' : 'info'), logDestination());
   const supervisor = new Supervisor({ conf: flags.conf, dnsPort: flags.dnsPort, registry, clock: systemClock, logger, udpBatch: flags.udpBatch });
+  if (flags.check) {
+    try {
+      const blocks = await supervisor.check();
+      process.stdout.write(`${flags.conf}: OK (${blocks.length} server block${blocks.length === 1 ? '' : 's'}: ${blocks.map((b) => `${b.zones.join(' ')}:${b.port}`).join(', ')})\n`);
+      return 0;
+    } catch (err) {
+      process.stderr.write(`${describe(err, flags.conf)}\n`);
+      return 1;
+    }
+  }
   const workers = workerCount(flags.workers);
   if (workers > 1 && !isWorker) {
     // The primary checks the Corefile (FILE:LINE errors before anything binds), then forks.
@@ -64,7 +77,8 @@ async function main(): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'stopping: draining in-flight queries');
-      const force = setTimeout(() => resolve(0), 5000);
+      // A safety net only: the stop itself takes the lameduck (at most 60 s, when configured) plus a drain of 4.5 s.
+      const force = setTimeout(() => resolve(0), 65_000);
       supervisor.stop(4500).then(() => { clearTimeout(force); resolve(0); }, () => resolve(1));
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
@@ -79,7 +93,8 @@ function describe(err: unknown, conf: string): string {
   return `dnsmesh: ${e.message ?? String(err)}`;
 }
 
-main().then((code) => process.exit(code), (err) => {
+main().then((code) => { flushLogs(); process.exit(code); }, (err) => {
+  flushLogs();
   process.stderr.write(`dnsmesh: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

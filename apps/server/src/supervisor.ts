@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CacheStore } from '@dnsmesh/cache';
-import { CorefileError, DnsServer, loadBlocks, loadCorefile, type Clock, type PluginRegistry, type ServerBlock } from '@dnsmesh/core';
+import {
+  CorefileError, DnsServer, loadBlocks, loadCorefile, SERVER_CONTROL, type Clock, type PluginRegistry, type ServerBlock, type ServerControl, type ServerStatus,
+} from '@dnsmesh/core';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { PluginLoader } from './plugin-loader.js';
 import { ReloadSettings } from './reload/setup.js';
+import { publishServerMetrics } from './server-metrics.js';
+import { VERSION } from './version.js';
 
 export interface SupervisorOptions {
   readonly conf: string;
@@ -26,11 +30,22 @@ export class Supervisor {
   readonly metrics = new Registry();
   #server: DnsServer | undefined;
   #hash = '';
+  /** The hash of the configuration that is serving (not of a file that failed to load). */
+  #running = '';
+  #unpublish: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #reloading: Promise<boolean> | undefined;
   /** Reloads tried and failed (a bad Corefile), for tests and the log. */
   failedReloads = 0;
   reloads = 0;
+  /** Why the last reload failed. */
+  lastReloadError: string | undefined;
+  readonly #started = Date.now();
+  /** What the admin endpoint's status and reload reach (`SERVER_CONTROL` in every block). */
+  readonly control: ServerControl = {
+    status: () => this.status(),
+    reload: async (reason) => (await this.reload(reason)) ? { ok: true } : { ok: false, error: this.lastReloadError ?? 'reload failed' },
+  };
 
   constructor(readonly opts: SupervisorOptions) {}
 
@@ -46,6 +61,8 @@ export class Supervisor {
     await server.start();
     this.#server = server;
     this.#hash = hash;
+    this.#running = hash;
+    this.#unpublish ??= publishServerMetrics(this.metrics, () => ({ server: this.#server, failedReloads: this.failedReloads, hash: this.#running }));
     this.#schedule();
     return server;
   }
@@ -71,14 +88,27 @@ export class Supervisor {
     } catch (err) {
       this.failedReloads++;
       const message = err instanceof CorefileError ? err.message : (err as Error).message;
+      this.lastReloadError = message;
       this.opts.logger.error({ reason, error: message }, `reload failed, keeping the running configuration: ${message}`);
       return false;
     }
     this.#hash = loaded.hash;
+    this.#running = loaded.hash;
     this.reloads++;
     this.opts.logger.info({ reason }, 'reloaded');
     this.#schedule();
     return true;
+  }
+
+  /** The process, its configuration and its blocks, for `dnsmesh ctl status`. */
+  status(): ServerStatus {
+    const blocks = this.#server?.blocks ?? [];
+    return {
+      version: VERSION, node: process.version, pid: process.pid, uptime: Math.round((Date.now() - this.#started) / 1000),
+      config: { file: this.opts.conf, hash: this.#running }, reloads: this.reloads, failedReloads: this.failedReloads,
+      shuttingDown: blocks.some((b) => b.shuttingDown),
+      blocks: blocks.map((b) => ({ zones: b.zones, port: b.port || (this.#server?.port ?? 0), bind: b.bind, plugins: b.enabled, notReady: b.notReady() })),
+    };
   }
 
   /** Logs what each block's cache holds and has done (SIGUSR1, as dnsmasq). */
@@ -110,7 +140,7 @@ export class Supervisor {
     await plugins.applyPluginLines(configs);
     const blocks = await loadBlocks(configs, {
       registry: plugins.registry, clock: this.opts.clock, logger: this.opts.logger, metrics: this.metrics,
-      defaultPort: this.opts.dnsPort, previous, resolveUnknown: plugins.resolveUnknown,
+      defaultPort: this.opts.dnsPort, previous, resolveUnknown: plugins.resolveUnknown, services: [[SERVER_CONTROL, this.control]],
     });
     return { blocks, hash: hashFiles(files) };
   }

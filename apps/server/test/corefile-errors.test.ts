@@ -21,6 +21,7 @@ describe('a bad Corefile', () => {
     ['forward to a non-address', (p) => ({ Corefile: `.:${p} {\n  forward . not-an-ip\n}\n` }), /^Corefile:2 - forward: /m],
     ['error inside an import', (p) => ({ Corefile: `.:${p} {\n  import extra.conf\n}\n`, 'extra.conf': '# comment\ncache -1\n' }), /^extra\.conf:2 - cache: /m],
     ['duplicate zone and port', (p) => ({ Corefile: `.:${p} {\n}\n.:${p} {\n}\n` }), /^Corefile:3 - /m],
+    ['directive used twice', (p) => ({ Corefile: `.:${p} {\n  cache 30\n  forward . 127.0.0.1:9\n  cache 60\n}\n` }), /^Corefile:4 - cache: this plugin can only be used once per server block \(first at Corefile:2\)/m],
     ['bad server key', () => ({ Corefile: 'tls://example.org {\n}\n' }), /^Corefile:1 - Error during parsing: .*tls/m],
   ];
   it.each(cases)('%s: exits non-zero with FILE:LINE and binds nothing', async (_what, files, message) => {

@@ -2,13 +2,15 @@
 // not-ignored files; no node_modules, no dist), `npm ci` from the npm cache, `npm run build`, then
 // the commands the README shows. This is what a newcomer types; it catches a bin that npm could
 // not link at install time (it once pointed at dist/, which `npm ci` has not built yet).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import net from 'node:net';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dig, parseDigAnswer } from '@dnsmesh/testkit';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 
 const exec = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -28,6 +30,14 @@ async function run(cmd: string, args: string[], timeout = 120_000): Promise<{ st
     const e = err as { stdout?: string; stderr?: string; message: string };
     throw new Error(`${cmd} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
   }
+}
+
+function tcpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
 }
 
 beforeAll(async () => {
@@ -54,5 +64,28 @@ describe('a fresh clone', () => {
     await run('npm', ['run', 'build'], 240_000);
     const { stdout } = await run('npx', ['--no-install', 'dnsmesh', '-version']);
     expect(stdout).toMatch(/^dnsmesh-\d+\.\d+\.\d+\nnode-20\./);
+    // The README's next commands: check the Corefile, then the demo (`npm start`) and ctl against it.
+    expect((await run('npx', ['--no-install', 'dnsmesh', '-conf', 'Corefile', '-check'])).stdout).toMatch(/^Corefile: OK \(/);
   }, 300_000);
+
+  it('`npm start` runs the demo the README describes: dig gets Consul answers, ctl reads its status', async () => {
+    // The demo's ports are fixed (README): say so plainly when something else holds them.
+    for (const port of [1053, 8053, 8500]) expect(await tcpFree(port), `port ${port} is taken: stop what holds it (a running \`npm start\`?)`).toBe(true);
+    const demo = spawn('npm', ['start'], { cwd: clone, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    demo.stdout!.on('data', (d) => { out += d; });
+    demo.stderr!.on('data', (d) => { out += d; });
+    const exited = new Promise((resolve) => demo.on('exit', resolve));
+    onTestFinished(async () => { if (demo.exitCode === null) { process.kill(-demo.pid!, 'SIGTERM'); await exited; } });
+    const until = Date.now() + 90_000;
+    while (!/dnsmesh-\d/.test(out)) {
+      if (demo.exitCode !== null || Date.now() > until) throw new Error(`npm start did not serve:\n${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const web = parseDigAnswer(await dig(['@127.0.0.1', '-p', '1053', 'web.service.consul', 'A']));
+    expect(web.status).toBe('NOERROR');
+    expect(web.answers.length).toBeGreaterThan(0);
+    const status = await run('npx', ['--no-install', 'dnsmesh', 'ctl', '-s', '127.0.0.1:8053', 'status']);
+    expect(status.stdout).toContain('block consul.:1053 on 127.0.0.1 [ready]');
+  }, 120_000);
 });

@@ -94,3 +94,17 @@ describe('why did this name go upstream? (metrics, query log, cache dump and flu
     expect((await (await fetch(`http://127.0.0.1:${admin}/cache`)).text()).trim()).toBe('');
   });
 });
+
+describe('errors: why a query failed', () => {
+  it('logs an upstream failure (no upstream answered, and the last error) in the log (stdout), once per query', async () => {
+    const [port, dead] = [await freePort(), await freePort()]; // nothing listens on `dead`
+    const r = await startDnsmesh(`svc.test.:${port} {\n  bind 127.0.0.1\n  errors\n  forward . 127.0.0.1:${dead} {\n    max_fails 0\n  }\n}\n`);
+    expect((await query(`127.0.0.1:${port}`, 'down.svc.test', 'A', { timeout: 6000 })).rcode).toBe('SERVFAIL');
+    const until = Date.now() + 2000;
+    const lines = () => r.stdout.split('\n').filter((l) => l.includes('"plugin":"errors"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    while (lines().length === 0 && Date.now() < until) await sleep(20);
+    expect(lines()).toEqual([expect.objectContaining({
+      name: 'down.svc.test.', type: 'A', msg: expect.stringMatching(new RegExp(`^2 down\\.svc\\.test\\. A: forward: no upstream answered \\(127\\.0\\.0\\.1:${dead}\\): `)),
+    })]);
+  }, 15_000);
+});

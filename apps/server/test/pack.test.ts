@@ -20,6 +20,9 @@ interface PackageJson {
   version: string;
   private?: boolean;
   license?: string;
+  repository?: { type: string; url: string; directory: string };
+  homepage?: string;
+  bugs?: { url: string };
   bin?: Record<string, string>;
   engines?: Record<string, string>;
   exports?: Record<string, { types?: string; import?: string } | string>;
@@ -179,7 +182,21 @@ describe('npm pack', () => {
     for (const p of packed) {
       const devOnly = p.files.filter((f) => /(^|\/)(test|tests|testing|__tests__)\/|\.test\.|test-util|\.map$|^src\/.*\.ts$|tsconfig|\.turbo/.test(f));
       expect(devOnly, p.pkg.name).toEqual([]);
-      expect(p.files, p.pkg.name).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts']));
+      expect(p.files, p.pkg.name).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']));
+    }
+  });
+
+  it('gives every package its registry metadata: license, repository with its directory, homepage, bugs', () => {
+    for (const p of packed) {
+      expect(p.pkg.license, p.pkg.name).toBe('MIT');
+      expect(p.pkg.repository, p.pkg.name).toEqual({ type: 'git', url: 'git+https://github.com/dnsmesh/dnsmesh.git', directory: p.dir });
+      expect(p.pkg.homepage, p.pkg.name).toBe(`https://github.com/dnsmesh/dnsmesh/tree/main/${p.dir}#readme`);
+      expect(p.pkg.bugs?.url, p.pkg.name).toBe('https://github.com/dnsmesh/dnsmesh/issues');
+      // A README's links must work on the registry's page: absolute, never into the repo by a relative path.
+      const readme = readFileSync(join(ROOT, p.dir, 'README.md'), 'utf8');
+      const relative = [...readme.matchAll(/\]\(([^)#][^)]*)\)/g)].map((m) => m[1]!).filter((href) => !/^https?:\/\//.test(href));
+      expect(relative, `${p.pkg.name} README links`).toEqual([]);
+      expect(readme, `${p.pkg.name} README`).not.toMatch(/\/work\/|\.\.\/shared/);
     }
   });
 
@@ -203,6 +220,39 @@ describe('npm pack', () => {
       `import('@dnsmesh/core').then((m) => console.log(m.CORE_VERSION, import.meta.resolve('@dnsmesh/core')))`], { cwd: app });
     expect(stdout).toContain(relative('/', join(app, 'node_modules/@dnsmesh/core/dist/index.js')));
   });
+});
+
+describe('npm install -g of the tarballs', () => {
+  it('gives a working dnsmesh on the PATH of a fresh prefix that serves a Corefile', async () => {
+    const prefix = mkdtempSync(join(tmpdir(), 'dnsmesh-global-'));
+    onTestFinished(() => rmSync(prefix, { recursive: true, force: true }));
+    const tarballs = packed.filter((p) => p.pkg.name.startsWith('@dnsmesh/') && !['@dnsmesh/testkit', '@dnsmesh/consul-sim'].includes(p.pkg.name))
+      .map((p) => `./tarballs/${p.filename}`); // ./ : a bare dir/file.tgz would be read as a GitHub shorthand
+    // Third-party packages from the npm cache where it has them; their metadata may come from the registry.
+    await npm(['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', ...tarballs], app);
+    const bin = join(prefix, 'bin', 'dnsmesh');
+    const { stdout } = await exec(bin, ['-version']);
+    expect(stdout).toMatch(/^dnsmesh-\d+\.\d+\.\d+\n/);
+
+    const upstream = await fakeUpstream({ 'api.svc.test A': { ttl: 300, data: ['10.0.0.9'] } });
+    onTestFinished(() => upstream.close());
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'dnsmesh-global-conf-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'Corefile'), `svc.test.:${port} {\n    bind 127.0.0.1\n    cache\n    forward . ${upstream.address}\n}\n`);
+    const child = spawn(bin, ['-conf', 'Corefile'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => { out += d; });
+    child.stderr!.on('data', (d) => { err += d; });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    onTestFinished(async () => { if (child.exitCode === null) { child.kill('SIGKILL'); await exited; } });
+    await serving({ child, out: () => out, err: () => err, exited });
+    const api = await parseDigAnswer(await dig(['@127.0.0.1', '-p', String(port), 'api.svc.test', 'A']));
+    expect(api.answers.map((r) => r.data)).toEqual(['10.0.0.9']);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 120_000);
 });
 
 describe('the installed dnsmesh with the example plugin', () => {

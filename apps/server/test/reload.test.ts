@@ -6,8 +6,8 @@ import { startDnsmesh, type Running } from './dnsmesh-process.js';
 
 async function waitFor(r: Running, pattern: RegExp, timeout = 8000): Promise<void> {
   const until = Date.now() + timeout;
-  while (!pattern.test(r.stderr)) {
-    if (Date.now() > until) throw new Error(`no ${pattern} in stderr:\n${r.stderr}`);
+  while (!pattern.test(r.stdout)) { // the log: server messages on stdout, with the query log
+    if (Date.now() > until) throw new Error(`no ${pattern} in the log:\n${r.stdout}\n${r.stderr}`);
     await new Promise((res) => setTimeout(res, 50));
   }
 }
@@ -75,7 +75,7 @@ describe('reload', () => {
     await query(`127.0.0.1:${port}`, 'a.svc.test', 'A');
     server.child.kill('SIGUSR1');
     await waitFor(server, /cache summary/);
-    const line = JSON.parse(server.stderr.split('\n').find((l) => l.includes('cache summary'))!);
+    const line = JSON.parse(server.stdout.split('\n').find((l) => l.includes('cache summary'))!);
     expect(line).toMatchObject({ entries: 1, hits: 1, misses: 1 });
   });
 });

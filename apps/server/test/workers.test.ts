@@ -16,11 +16,11 @@ describe('-workers 2', () => {
     const dir = tempFiles({ Corefile: `svc.test.:${port} {\n  bind 127.0.0.1\n  prometheus 127.0.0.1:${metricsPort}\n  cache\n  forward . ${upstream.address}\n}\n` });
     const r = run(['-conf', 'Corefile', '-workers', '2'], dir);
     const until = Date.now() + 10_000;
-    while (!/dnsmesh-\d/.test(r.stdout)) {
-      if (Date.now() > until) throw new Error(`no start:\n${r.stderr}`);
+    while (!/dnsmesh-\d/.test(r.stdout) || !r.stdout.includes('workers serving')) {
+      if (Date.now() > until) throw new Error(`no start:\n${r.stdout}\n${r.stderr}`);
       await new Promise((res) => setTimeout(res, 50));
     }
-    expect(r.stderr).toContain('2 workers serving');
+    expect(r.stdout).toContain('2 workers serving');
     const n = 200;
     for (let i = 0; i < n; i += 20) {
       const replies = await Promise.all(Array.from({ length: 20 }, () => query(`127.0.0.1:${port}`, 'a.svc.test', 'A')));
@@ -43,6 +43,6 @@ describe('-workers 2', () => {
     const r = run(['-conf', 'Corefile', '-workers', '2'], dir);
     expect(await r.exited).toBe(1);
     expect(r.stderr).toMatch(/^Corefile:2 - cache: /m);
-    expect(r.stderr).not.toContain('workers serving');
+    expect(r.stdout).not.toContain('workers serving');
   });
 });

@@ -44,6 +44,8 @@ export class ServerBlock {
   /** The largest UDP reply sent, whatever size a client advertises. */
   maxUdpSize = 4096;
   plugins: Plugin[] = [];
+  /** Every directive configured in the block (chain plugins and server settings), in chain order. */
+  enabled: string[] = [];
   chain: Next;
   /**
    * While directives are parsed: hands a property over to the plugin of that name, so
@@ -52,6 +54,12 @@ export class ServerBlock {
   handOff: ((directive: string, property: Property) => void) | undefined;
   readonly #starters: (() => Promise<void> | void)[] = [];
   readonly #stoppers: (() => Promise<void> | void)[] = [];
+  readonly #shutdowns: (() => Promise<void> | void)[] = [];
+  /**
+   * True from the moment the server begins to stop (before it stops reading): health and ready
+   * report it while the block still answers queries through a lameduck period.
+   */
+  shuttingDown = false;
 
   constructor(init: ServerBlockInit) {
     this.zones = init.zones;
@@ -96,6 +104,17 @@ export class ServerBlock {
   /** Work to do before the server listens (open sockets, start watches). */
   onStart(fn: () => Promise<void> | void): void { this.#starters.push(fn); }
   onStop(fn: () => Promise<void> | void): void { this.#stoppers.push(fn); }
+  /**
+   * Work when the server is asked to stop, while it still serves (health's lameduck wait); the
+   * server drains and closes its sockets only after every such hook is done. Not run on a reload.
+   */
+  onShutdown(fn: () => Promise<void> | void): void { this.#shutdowns.push(fn); }
+
+  /** Marks the block as shutting down and runs its shutdown hooks; queries are still answered. */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    await Promise.all(this.#shutdowns.map((fn) => fn()));
+  }
 
   async start(): Promise<void> {
     for (const fn of this.#starters) await fn();

@@ -43,10 +43,16 @@ export interface QueryState {
    * `upstream` (the one that truncated) when it is one of forward's upstreams.
    */
   forceTcp: boolean;
+  /**
+   * Why this query failed, when a plugin answered SERVFAIL for a reason an operator should see
+   * (no upstream answered, a network error): the errors plugin logs it, as CoreDNS logs the error
+   * a plugin returns.
+   */
+  error: string | undefined;
 }
 
 export function initialState(): QueryState {
-  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined, upstreamTransport: undefined, forceTcp: false };
+  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined, upstreamTransport: undefined, forceTcp: false, error: undefined };
 }
 
 /** Everything a plugin knows about one query. */

@@ -14,6 +14,7 @@ export { QueryContext, initialState, type ClientInfo, type Transport, type Cache
 export { compose, refuse, after, type Next } from './chain.js';
 export { definePlugin, type Plugin, type PluginInput, type PluginDefinition, type PluginOrder } from './plugin.js';
 export { ServerBlock, type ServiceToken, type ServerBlockInit } from './block.js';
+export { SERVER_CONTROL, type ServerControl, type ServerStatus, type BlockStatus, type ReloadResult } from './control.js';
 export { PluginRegistry } from './registry.js';
 export { CORE_VERSION } from './version.js';
 export { satisfies, validRange, parseVersion } from './semver.js';
@@ -29,3 +30,4 @@ export { publishMetric, publishHistogram, HistogramCounts, setMetricsSource, met
 export { default as bindPlugin } from './builtins/bind.js';
 export * from './upstream/index.js';
 export { optionChecks, type OptionChecks, type Range } from './option-checks.js';
+export { setLogFormat, logDestination, flushLogs, loggerOptions, textDestination, textLine, type LogFormat } from './log-output.js';

@@ -65,6 +65,17 @@ describe('loadBlocks', () => {
     await expect(load('. {\n serve_stale\n cache {\n  serve_stale 1h\n }\n}\n')).rejects.toThrow(/Corefile:4 - .*configured twice/);
   });
 
+  it('rejects a directive used twice in a block unless the plugin is repeatable, naming both lines', async () => {
+    await expect(load('. {\n cache\n forward x\n cache\n}\n')).rejects.toThrow(
+      'Corefile:4 - cache: this plugin can only be used once per server block (first at Corefile:2)');
+    const r = registry();
+    r.register(simple('bind', { repeatable: true }));
+    const [block] = await load('. {\n bind 127.0.0.1\n bind ::1\n cache\n}\n', r);
+    expect(block!.plugins.map((p) => p.name)).toEqual(['bind', 'bind', 'cache']);
+    // The same directive in two blocks is no repeat.
+    await expect(load('a. {\n cache\n}\nb. {\n cache\n}\n')).resolves.toHaveLength(2);
+  });
+
   it('makes one block per port and keeps zones together', async () => {
     const blocks = await load('a.test:53 b.test:53 c.test:54 {\n log\n}\n');
     expect(blocks.map((b) => [b.port, b.zones])).toEqual([[53, ['a.test.', 'b.test.']], [54, ['c.test.']]]);

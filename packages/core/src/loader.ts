@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { container as rootContainer } from 'tsyringe';
-import { ServerBlock } from './block.js';
+import { ServerBlock, type ServiceToken } from './block.js';
 import { CorefileError, type Directive, type Property, type ServerBlockConfig } from './corefile/index.js';
 import type { Plugin, PluginDefinition } from './plugin.js';
 import type { PluginRegistry } from './registry.js';
@@ -19,6 +19,8 @@ export interface LoadOptions {
   readonly resolveUnknown?: (directive: Directive) => Promise<PluginDefinition<any> | undefined>;
   /** The blocks of the running configuration, on a reload: a new block sees its match as `previous`. */
   readonly previous?: readonly ServerBlock[];
+  /** Services every block gets before its plugins are built (e.g. the binary's ServerControl). */
+  readonly services?: readonly (readonly [ServiceToken<any>, unknown])[];
 }
 
 /**
@@ -43,6 +45,7 @@ export async function loadBlocks(configs: readonly ServerBlockConfig[], opts: Lo
         logger: opts.logger, metrics: opts.metrics, origin: `${config.file}:${config.line}`,
       });
       block.previous = opts.previous?.find((b) => b.identity === block.identity);
+      for (const [token, value] of opts.services ?? []) block.provide(token, value);
       await buildBlock(block, config.directives, opts);
       out.push(block);
     }
@@ -56,6 +59,7 @@ async function buildBlock(block: ServerBlock, directives: readonly Directive[], 
   const parsed: { directive: Directive; def: PluginDefinition<any>; options: unknown; seq: number }[] = [];
   const work = [...directives];
   block.handOff = (name: string, property: Property) => { work.push(propertyAsDirective(name, property, block.zones)); };
+  const first = new Map<string, Directive>();
   for (let i = 0; i < work.length; i++) {
     const directive = work[i]!;
     const name = directive.name.text;
@@ -65,6 +69,11 @@ async function buildBlock(block: ServerBlock, directives: readonly Directive[], 
     if (i >= directives.length && parsed.some((p) => p.def.name === def!.name)) {
       throw directive.name.fail(`${name} is configured twice (inside cache and on its own)`);
     }
+    const earlier = first.get(def.name);
+    if (earlier !== undefined && def.repeatable !== true && i < directives.length) {
+      throw directive.name.fail(`this plugin can only be used once per server block (first at ${earlier.file}:${earlier.line})`);
+    }
+    if (earlier === undefined) first.set(def.name, directive);
     parsed.push({ directive, def, options: def.parse(directive, block), seq: i });
   }
   block.handOff = undefined;
@@ -77,6 +86,7 @@ async function buildBlock(block: ServerBlock, directives: readonly Directive[], 
   }
   // Create in reverse chain order; repeats of one directive keep their Corefile order.
   parsed.sort((a, b) => registry.rank(a.def.name) - registry.rank(b.def.name) || a.seq - b.seq);
+  block.enabled = [...new Set(parsed.map((p) => p.def.name))];
   const plugins: Plugin[] = [];
   for (let i = parsed.length - 1; i >= 0; i--) {
     const p = parsed[i]!;

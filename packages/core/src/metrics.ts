@@ -36,6 +36,8 @@ function addSource<S>(registry: Registry, name: string, source: S, create: (sour
 export function publishMetric(
   registry: Registry, kind: 'counter' | 'gauge', name: string, help: string,
   labelNames: readonly string[], source: SampleSource,
+  /** How `-workers N` combines the workers' values (prom-client's aggregators); default sum. */
+  aggregator: 'sum' | 'first' | 'max' | 'min' | 'average' = 'sum',
 ): () => void {
   return addSource(registry, name, source, (sources) => {
     const collect = function (this: Counter<string> | Gauge<string>) {
@@ -54,7 +56,7 @@ export function publishMetric(
         else this.set(labels, value);
       }
     };
-    const config = { name, help, labelNames: [...labelNames], registers: [registry], collect };
+    const config = { name, help, labelNames: [...labelNames], registers: [registry], collect, aggregator };
     if (kind === 'counter') new Counter(config);
     else new Gauge(config);
   });

@@ -38,6 +38,11 @@ export interface PluginDefinition<O = unknown> {
   readonly core?: string;
   /** Directives that must be in the same server block (e.g. serve_stale needs cache). */
   readonly needs?: readonly string[];
+  /**
+   * True when the directive may appear more than once in a server block (as CoreDNS allows for
+   * bind, log and forward); otherwise a second use is a Corefile error, as in CoreDNS.
+   */
+  readonly repeatable?: boolean;
   parse(directive: Directive, block: ServerBlock): O;
   create(options: O, block: ServerBlock): Plugin | undefined;
 }

@@ -197,6 +197,8 @@ export class DnsServer {
   }
 
   async stop(drainTimeout = 5000): Promise<void> {
+    // First the lameduck: every block reports shutting down while its sockets still answer.
+    await Promise.all(this.#blocks.map((b) => b.shutdown()));
     await Promise.all([...this.edges.values()].map((e) => e.drain(drainTimeout)));
     // Replies of the last queries are handed to their sockets in the next turns; let them go out.
     await new Promise((resolve) => setImmediate(resolve));

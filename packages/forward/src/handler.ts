@@ -8,6 +8,12 @@ import { Upstream, UpstreamSet } from './upstream-set.js';
 
 function noop(): void {}
 
+/** What the errors plugin logs for a query no upstream answered: the last error, and who was asked. */
+function failureText(lastError: unknown, list: readonly Upstream[]): string {
+  const why = lastError instanceof Error ? lastError.message : lastError !== undefined ? String(lastError) : `no reply within ${TIMEOUTS.query / 1000} s`;
+  return `forward: no upstream answered (${list.map((u) => u.label).join(', ')}): ${why}`;
+}
+
 /** Why the tries of a settled query are stopped (one object for every query). */
 const SETTLED = Object.freeze({ settled: true });
 
@@ -131,7 +137,7 @@ export class ForwardPlugin implements Plugin {
           return;
         }
         this.counts.servfails++;
-        ctx.log.debug({ err: lastError, upstreams: list.map((u) => u.label) }, 'forward: no upstream answered'); // the errors plugin reports failures; no log flood in an outage
+        if (!ctx.aborted) ctx.state.error = failureText(lastError, list); // the errors plugin logs it (consolidate bounds a flood)
         resolve(DnsMessage.reply(ctx.request, Rcode.SERVFAIL));
       };
       const onAbort = (): void => finish(undefined);

@@ -32,6 +32,7 @@ export function forward(input: ForwardInput): (block: ServerBlock) => Plugin {
 
 export default definePlugin<ForwardOptions>({
   name: 'forward',
+  repeatable: true,
   core: '^0.1.0',
   parse,
   create: createForward,

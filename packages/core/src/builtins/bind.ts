@@ -7,6 +7,7 @@ import { definePlugin } from '../plugin.js';
  */
 export default definePlugin<string[]>({
   name: 'bind',
+  repeatable: true,
   core: '^0.1.0',
   parse(d) {
     return d.expectArgs(1).map((t) => {

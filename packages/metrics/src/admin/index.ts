@@ -1,6 +1,7 @@
 import { definePlugin, type ServerBlock } from '@dnsmesh/core';
 import { mount, type Mounted } from '../http/listener.js';
 import { cacheRoute, flushRoute } from './http.js';
+import { reloadRoute, statsRoute, statusRoute } from './control.js';
 import { parse, resolveOptions, type AdminInput, type AdminOptions } from './setup.js';
 
 export { cacheLine, cacheRoute, flushRoute, type CacheLine } from './http.js';
@@ -13,7 +14,7 @@ export { parse as parseAdmin, type AdminOptions, type AdminInput } from './setup
 export function createAdmin(options: AdminOptions, block: ServerBlock): undefined {
   let mounted: Mounted | undefined;
   block.onStart(async () => {
-    mounted = await mount('admin', options.address, block, { '/cache': cacheRoute, '/cache/flush': flushRoute });
+    mounted = await mount('admin', options.address, block, { '/cache': cacheRoute, '/cache/flush': flushRoute, '/status': statusRoute, '/stats': statsRoute, '/reload': reloadRoute });
   });
   block.onStop(async () => { await mounted?.unmount(); });
   return undefined;
@@ -25,7 +26,10 @@ export function adminPlugin(input: AdminInput): (block: ServerBlock) => undefine
   return (block) => createAdmin(options, block);
 }
 
-/** `admin ADDRESS`: `GET /cache` (JSON lines) and `POST /cache/flush[?name=N&type=T]`. */
+/**
+ * `admin ADDRESS`: `GET /cache[?name=N&type=T]` (JSON lines), `POST /cache/flush[?name=N&type=T]`,
+ * `GET /status`, `GET /stats`, `POST /reload` (what `dnsmesh ctl` uses).
+ */
 export const admin = definePlugin<AdminOptions>({
   name: 'admin',
   core: '^0.1.0',

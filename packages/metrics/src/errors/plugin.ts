@@ -11,7 +11,8 @@ class Window {
 
 /**
  * Logs what the rest of the chain throws or rejects with, then passes the error on (the edge
- * answers SERVFAIL). As CoreDNS: `2 example.org. A: <message>`; errors that match a consolidate
+ * answers SERVFAIL); and the failures a plugin answered itself and named in `ctx.state.error`
+ * (forward: no upstream answered, and why). As CoreDNS: `2 example.org. A: <message>`; errors that match a consolidate
  * REGEXP are counted and logged once per DURATION as `N errors like 'REGEXP' occurred in last D`.
  */
 export class ErrorsPlugin implements Plugin {
@@ -31,8 +32,10 @@ export class ErrorsPlugin implements Plugin {
       throw err;
     }
     if (result instanceof Promise) {
-      // Observe the rejection on the side; the caller still gets the same promise, and its rejection.
-      result.catch((err: unknown) => this.report(ctx, err));
+      // Observe on the side; the caller still gets the same promise, and its rejection.
+      result.then(() => { if (ctx.state.error !== undefined) this.report(ctx, ctx.state.error); }, (err: unknown) => this.report(ctx, err));
+    } else if (ctx.state.error !== undefined) {
+      this.report(ctx, ctx.state.error);
     }
     return result;
   }

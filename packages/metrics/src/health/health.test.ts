@@ -4,6 +4,8 @@ import { answer } from '../../test/helpers.js';
 import { httpUrl } from '../http/listener.js';
 import { prometheusPlugin } from '../prometheus/index.js';
 import { healthPlugin } from './index.js';
+import { readyPlugin } from '../ready/index.js';
+import { query } from '@dnsmesh/testkit';
 
 let server: DnsServer | undefined;
 afterEach(async () => { await server?.stop(0); server = undefined; });
@@ -28,17 +30,23 @@ describe('health', () => {
     expect(built.blocks[0]!.plugins.map((p) => p.name)).toEqual(['answer']);
   });
 
-  it('with lameduck, holds the stop while /health still answers 200', async () => {
-    server = await createServer({ clock: manualClock(), plugins: [healthPlugin({ address: '127.0.0.1:0', lameduck: 300 }), answer()] }).start();
-    const url = httpUrl(server.blocks[0]!, 'health')!;
-    const began = Date.now();
-    const stopping = server.stop(0);
-    server = undefined;
-    await new Promise((r) => setTimeout(r, 100));
-    expect((await fetch(`${url}/health`)).status).toBe(200);
+  it('with lameduck, a stop keeps answering DNS while /health and /ready report shutting down, then closes', async () => {
+    const s = await createServer({ clock: manualClock(), plugins: [
+      healthPlugin({ address: '127.0.0.1:0', lameduck: 400 }), readyPlugin({ address: '127.0.0.1:0' }), answer()] }).start();
+    const health = httpUrl(s.blocks[0]!, 'health')!;
+    const ready = httpUrl(s.blocks[0]!, 'ready')!;
+    const dns = s.address;
+    expect((await fetch(`${ready}/ready`)).status).toBe(200);
+    const stopping = s.stop(0);
+    await new Promise((r) => setTimeout(r, 50));
+    const during = await fetch(`${health}/health`);
+    expect([during.status, await during.text()]).toEqual([503, 'shutting down']);
+    expect((await fetch(`${ready}/ready`)).status).toBe(503);
+    const reply = await query(dns, 'web.test', 'A', { timeout: 1000 }); // DNS is still answered
+    expect(reply.rcode).toBe('NOERROR');
     await stopping;
-    expect(Date.now() - began).toBeGreaterThanOrEqual(290);
-    await expect(fetch(`${url}/health`)).rejects.toThrow();
+    await expect(fetch(`${health}/health`)).rejects.toThrow();
+    await expect(query(dns, 'web.test', 'A', { timeout: 300 })).rejects.toThrow();
   });
 
   it('shares a port with prometheus when both name it', async () => {

@@ -1,31 +1,40 @@
 import { definePlugin, type ServerBlock } from '@dnsmesh/core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { methodNotAllowed, mount, text, type Mounted, type Route } from '../http/listener.js';
+import { startSelfCheck } from './self-check.js';
 import { parse, resolveOptions, type HealthInput, type HealthOptions } from './setup.js';
 
 export { parse as parseHealth, MAX_LAMEDUCK, type HealthOptions, type HealthInput } from './setup.js';
 
-/** `GET /health`: 200 `OK` while the process serves (liveness, as CoreDNS). */
-export const healthRoute: Route = (req, res) => {
+/**
+ * `GET /health`: 200 `OK` while the process serves (liveness, as CoreDNS); 503 `shutting down`
+ * once a stop has begun (through the lameduck period, while DNS is still answered).
+ */
+export const healthRoute: Route = (req, res, blocks) => {
   if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
-  text(res, 200, 'OK');
+  if (blocks.some((b) => b.shuttingDown)) text(res, 503, 'shutting down');
+  else text(res, 200, 'OK');
 };
 
 /**
- * Serves `/health` while the block runs. With `lameduck`, the block's stop waits that long
- * (still answering 200) before the endpoint closes, so a load balancer has time to notice.
- * Takes no place in the chain.
+ * Serves `/health` while the block runs. With `lameduck`, a stop first waits that long with DNS
+ * still answered and `/health` (and `/ready`) at 503, so a load balancer or kube-proxy takes the
+ * instance out before it stops reading; then the server drains and closes. Takes no place in the chain.
  */
 export function createHealth(options: HealthOptions, block: ServerBlock): undefined {
   let mounted: Mounted | undefined;
+  let stopCheck: (() => void) | undefined;
   block.onStart(async () => {
     mounted = await mount('health', options.address, block, { '/health': healthRoute });
+    stopCheck = startSelfCheck(mounted.url, block);
   });
-  block.onStop(async () => {
-    if (mounted === undefined) return;
-    if (options.lameduck > 0) await lameduck(block, options.lameduck);
-    await mounted.unmount();
+  block.onShutdown(async () => {
+    if (options.lameduck > 0) {
+      block.logger.info({ lameduck_ms: options.lameduck }, 'lameduck: still answering DNS, /health and /ready report shutting down');
+      await lameduck(block, options.lameduck);
+    }
   });
+  block.onStop(async () => { stopCheck?.(); await mounted?.unmount(); });
   return undefined;
 }
 

@@ -1,4 +1,4 @@
-import { definePlugin, type Plugin, type ServerBlock } from '@dnsmesh/core';
+import { definePlugin, logDestination, loggerOptions, type Plugin, type ServerBlock } from '@dnsmesh/core';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { LogPlugin } from './plugin.js';
 import { parse, resolveOptions, type LogInput, type LogOptions } from './setup.js';
@@ -6,21 +6,12 @@ import { parse, resolveOptions, type LogInput, type LogOptions } from './setup.j
 export { LogPlugin, classify, type QueryLine } from './plugin.js';
 export { parse as parseLog, CLASSES, type LogClass, type LogOptions, type LogInput } from './setup.js';
 
-let stdout: DestinationStream | undefined;
-
-/** The query log's stdout: one asynchronous destination for the process (pino flushes it on exit). */
-function stdoutDestination(): DestinationStream {
-  stdout ??= pino.destination({ fd: 1, sync: false });
-  return stdout;
-}
-
-/** A pino instance that writes query lines: level info, no pid or hostname, `"level":"info"`. */
-export function queryLogger(destination: DestinationStream = stdoutDestination()): Logger {
-  return pino({
-    level: 'info',
-    base: undefined,
-    formatters: { level: (label) => ({ level: label }) },
-  }, destination);
+/**
+ * A pino instance that writes query lines: level info, ISO times, `"level":"info"`, no pid or
+ * hostname; by default to the process's one log stream (stdout, in the format `-log.format` set).
+ */
+export function queryLogger(destination: DestinationStream = logDestination()): Logger {
+  return pino(loggerOptions('info'), destination);
 }
 
 /** Builds the log plugin in a server block. */
@@ -40,6 +31,7 @@ export function logPlugin(input: LogInput = {}): (block: ServerBlock) => Plugin 
 /** `log [NAMES...] [FORMAT] { class all|denial|error|success }`: one JSON line per query on stdout. */
 export const log = definePlugin<LogOptions>({
   name: 'log',
+  repeatable: true,
   core: '^0.1.0',
   parse,
   create: createLog,

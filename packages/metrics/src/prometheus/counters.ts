@@ -1,5 +1,5 @@
-import { HistogramCounts, inZone, typeFromName, type ClientInfo, type DnsMessage, type Sample } from '@dnsmesh/core';
-import { DURATION_BUCKETS } from './buckets.js';
+import { HistogramCounts, inZone, typeFromName, type ClientInfo, type DnsMessage, type HistogramSample, type Sample } from '@dnsmesh/core';
+import { DURATION_BUCKETS, SIZE_BUCKETS } from './buckets.js';
 
 /** Query types that get a series of their own (CoreDNS's monitorType, plus SVCB); the rest count as "other". */
 export const MONITORED_TYPES = [
@@ -34,6 +34,9 @@ export class ZoneCounts {
   lastCounts: number[] = [];
   /** Request durations in seconds (CoreDNS's buckets), read at scrape time. */
   readonly duration = new HistogramCounts(DURATION_BUCKETS);
+  /** Request and response sizes in bytes, by transport (udp, tcp). */
+  readonly requestSize = [new HistogramCounts(SIZE_BUCKETS), new HistogramCounts(SIZE_BUCKETS)] as const;
+  readonly responseSize = [new HistogramCounts(SIZE_BUCKETS), new HistogramCounts(SIZE_BUCKETS)] as const;
 
   constructor(readonly zone: string) {}
 }
@@ -62,10 +65,18 @@ export class QueryCounts {
     return zones[0]!;
   }
 
-  request(zone: ZoneCounts, client: ClientInfo, qtype: number): void {
+  request(zone: ZoneCounts, client: ClientInfo, qtype: number, size: number): void {
     const proto = client.transport === 'tcp' ? 1 : 0;
     const family = client.family === 6 ? 1 : 0;
     zone.requests[(proto * 2 + family) * TYPES + TYPE_SLOT[qtype]!]! += 1;
+    zone.requestSize[proto].observe(size);
+  }
+
+  /** Series of the size histograms: one per zone and transport. */
+  *sizeSamples(server: string, which: 'requestSize' | 'responseSize'): Iterable<HistogramSample> {
+    for (const z of this.zones) {
+      for (let p = 0; p < PROTO_LABELS.length; p++) yield [{ server, zone: z.zone, proto: PROTO_LABELS[p]! }, z[which][p as 0 | 1]];
+    }
   }
 
   response(zone: ZoneCounts, plugin: string, rcode: number): void {

@@ -16,7 +16,7 @@ export class PrometheusPlugin implements Plugin {
 
   handle(ctx: QueryContext, next: Next): DnsMessage | Promise<DnsMessage> {
     const zone = this.counts.zoneOf(ctx.request);
-    this.counts.request(zone, ctx.client, ctx.request.qtype);
+    this.counts.request(zone, ctx.client, ctx.request.qtype, ctx.request.bytes.length);
     let result: DnsMessage | Promise<DnsMessage>;
     try {
       result = next(ctx);
@@ -36,6 +36,8 @@ export class PrometheusPlugin implements Plugin {
   #answered(ctx: QueryContext, zone: ZoneCounts, reply: DnsMessage): DnsMessage {
     this.counts.response(zone, ctx.state.plugin ?? '', rcodeOf(reply));
     zone.duration.observe((this.clock.now() - ctx.now) / 1000);
+    // The reply as the chain made it (before the edge fits it to the client and adds its OPT).
+    zone.responseSize[ctx.client.transport === 'tcp' ? 1 : 0].observe(reply.image?.length ?? reply.bytes.length);
     return reply;
   }
 

@@ -11,10 +11,12 @@ export function notReady(blocks: readonly ServerBlock[]): string[] {
 
 /**
  * `GET /ready`: 200 `OK` once every plugin that can say (`ready()`) is ready, in every block that
- * names this address; else 503 with the names of those that are not, comma-separated (CoreDNS).
+ * names this address; else 503 with the names of those that are not, comma-separated (CoreDNS);
+ * 503 `shutting down` once a stop has begun (lameduck, as CoreDNS).
  */
 export const readyRoute: Route = (req, res, blocks) => {
   if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
+  if (blocks.some((b) => b.shuttingDown)) return text(res, 503, 'shutting down');
   const waiting = notReady(blocks);
   if (waiting.length === 0) text(res, 200, 'OK');
   else text(res, 503, waiting.join(','));

@@ -1,0 +1,76 @@
+import pino, { type DestinationStream, type LoggerOptions } from 'pino';
+
+/** How log lines look: pino's JSON (the default), or one line of text per entry for a terminal. */
+export type LogFormat = 'json' | 'text';
+
+let format: LogFormat = 'json';
+let output: (DestinationStream & { flushSync?: () => void }) | undefined;
+let raw: (DestinationStream & { flushSync?: () => void }) | undefined;
+
+/**
+ * Sets the process's log format; call before any logger is made (the `dnsmesh` binary does it from
+ * `-log.format`). Server messages and the query log share one stream and one format.
+ */
+export function setLogFormat(f: LogFormat): void {
+  format = f;
+  output = undefined;
+}
+
+/**
+ * The one stream every log line of the process goes to: stdout, asynchronous (flushed on exit), as
+ * CoreDNS writes everything to stdout. Server messages and the query log alike.
+ */
+export function logDestination(): DestinationStream {
+  if (output === undefined) {
+    raw ??= pino.destination({ fd: 1, sync: false });
+    output = format === 'text' ? textDestination(raw) : raw;
+  }
+  return output;
+}
+
+/** Writes out what is buffered (before process.exit). */
+export function flushLogs(): void {
+  try { raw?.flushSync?.(); } catch { /* stdout closed: nothing to save */ }
+}
+
+/** pino options every dnsmesh logger shares: ISO times, level names, no pid or hostname. */
+export function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
+}
+
+/**
+ * A destination that turns pino's JSON lines into text: `TIME [LEVEL] message key=value ...`, and a
+ * query line as `TIME [INFO] CLIENT:PORT - "TYPE NAME PROTO" RCODE DURATIONms cache=... upstream=...`
+ * (the shape of CoreDNS's common log format).
+ */
+export function textDestination(next: DestinationStream): DestinationStream {
+  return { write: (line: string) => { next.write(textLine(line)); } };
+}
+
+export function textLine(json: string): string {
+  let o: Record<string, unknown>;
+  try { o = JSON.parse(json) as Record<string, unknown>; } catch { return json; }
+  const { time, level, msg, ...rest } = o;
+  const head = `${String(time ?? '')} [${String(level ?? 'info').toUpperCase()}]`;
+  if (msg === undefined && 'rcode' in rest && 'duration_ms' in rest) {
+    const { name, type, client, port, proto, rcode, duration_ms: ms, ...more } = rest;
+    const shown = name === '' ? '.' : `${String(name)}.`;
+    return `${head} ${String(client)}:${String(port)} - "${String(type)} ${shown} ${String(proto)}" ${String(rcode)} ${String(ms)}ms${fields(more)}\n`;
+  }
+  return `${head} ${String(msg ?? '')}${fields(rest)}\n`;
+}
+
+function fields(o: Record<string, unknown>): string {
+  let s = '';
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined) continue;
+    const text = typeof v === 'string' ? v : JSON.stringify(v);
+    s += ` ${k}=${/[\s"=]/.test(text) ? JSON.stringify(text) : text}`;
+  }
+  return s;
+}
