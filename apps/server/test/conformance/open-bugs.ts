@@ -12,6 +12,8 @@ const tagged = (...tags: string[]) => (v: { tags: ReadonlySet<string> }) => tags
 
 export const OPEN_BUGS: readonly OpenBug[] = [
   { issue: '14.3 AA set on forwarded and cached answers', variants: 'any answer', when: () => true, field: 'flag.aa', dnsmesh: /^1$/, unbound: /^0$/ },
+  { issue: '14.4 TC set when the answer is complete (only the authority\'s NS does not fit)', variants: 'fit* TXT over UDP',
+    when: tagged('fit'), field: 'flag.tc', dnsmesh: /^1$/, unbound: /^0$/ },
   { issue: '14.2 DNSSEC proofs stripped', variants: 'DO=1 NXDOMAIN, NODATA and wildcard answers from signed zones',
     when: tagged('dnssec'), field: 'authority', dnsmesh: /^only: (-|[^N]*NS[^E].*)$/, unbound: /NSEC/ },
   { issue: '14.7 CNAME loop answered NOERROR', variants: 'CNAME loops', when: tagged('cname-loop'), field: 'rcode', dnsmesh: /^NOERROR$/, unbound: /^SERVFAIL$/ },

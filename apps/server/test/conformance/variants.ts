@@ -1,5 +1,6 @@
 // Every query variant the suite sends to Unbound and dnsmesh alike.
 import { buildRawQuery, nameToWire, optRecord, type EdnsSpec, type QuerySpec } from './wire.js';
+import { FIT_SIZES } from './zones.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -140,6 +141,11 @@ export function allVariants(): Variant[] {
     for (const qname of ['www.example', 'big600.example', 'big1300.example', 'big5000.example']) {
       out.push(variant({ qname, qtype: qname.startsWith('big') ? T.TXT : T.A, edns: { size } }, 'udp', ['edns-size', ...(qname.startsWith('big') ? ['big'] : [])]));
     }
+  }
+  // Answers that fit in 512 octets only without the authority's NS and glue (RFC 2181 §9: TC clear).
+  for (const n of FIT_SIZES) {
+    out.push(variant({ qname: `fit${n}.example`, qtype: T.TXT }, 'udp', ['fit', 'edns-size']));
+    out.push(variant({ qname: `fit${n}.example`, qtype: T.TXT, edns: { size: 512 } }, 'udp', ['fit', 'edns-size']));
   }
   out.push(variant({ qname: 'www.signed.example', qtype: T.A, edns: { size: 512, do: true } }, 'udp', ['edns-size', 'do', 'dnssec']));
   out.push(variant({ qname: 'nope.signed.example', qtype: T.A, edns: { size: 512, do: true } }, 'udp', ['edns-size', 'do', 'dnssec', 'nxdomain']));

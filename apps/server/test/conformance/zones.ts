@@ -11,6 +11,15 @@ function bigTxt(owner: string, count: number): string {
   return Array.from({ length: count }, (_, i) => `${owner} TXT "${String(i).padStart(3, '0')}${'x'.repeat(197)}"`).join('\n');
 }
 
+/**
+ * TXT RRsets of two strings each, sized so that the answer fits in 512 octets but the answer with the
+ * authority's NS and glue does not, on either side of the line (RFC 2181 §9: drop those, TC clear).
+ */
+export const FIT_SIZES = [200, 205, 210, 215, 220, 225] as const;
+function fitTxt(): string {
+  return FIT_SIZES.map((n) => [0, 1].map((i) => `fit${n} TXT "${i}${'y'.repeat(n - 1)}"`).join('\n')).join('\n');
+}
+
 export const EXAMPLE = `$ORIGIN example.
 $TTL 300
 @ SOA ns.example. host.example. 1 3600 600 86400 120
@@ -42,6 +51,7 @@ d DNAME dtarget
 x.dtarget A 192.0.2.20
 unknown TYPE65280 \\# 4 01020304
 _http._tcp SRV 0 5 80 www
+${fitTxt()}
 ${bigTxt('big600', 3)}
 ${bigTxt('big1300', 7)}
 ${bigTxt('big5000', 25)}
