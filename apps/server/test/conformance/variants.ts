@@ -88,6 +88,10 @@ const ZONE_QUESTIONS: [string, number, string[]][] = [
   ['www.nsec3.example', T.A, ['dnssec']], ['nope.nsec3.example', T.A, ['dnssec', 'nxdomain']],
   ['www.nsec3.example', T.AAAA, ['dnssec', 'nodata']], ['x.wild.nsec3.example', T.A, ['dnssec', 'wildcard']],
   ['nsec3.example', T.NSEC3PARAM, ['dnssec']],
+  // Odd octets where a cache that drops proofs or rebuilds a reply would rewrite names (issue 14 items 1, 2).
+  ['esc\\.dot.wild.signed.example', T.A, ['dnssec', 'wildcard', 'escaped']], ['\\255.wild.signed.example', T.A, ['dnssec', 'wildcard', 'non-ascii']],
+  ['sp\\032ace.wild.nsec3.example', T.A, ['dnssec', 'wildcard', 'escaped']], ['\\200x.signed.example', T.A, ['dnssec', 'non-ascii']],
+  ['zzz.signed.example', T.A, ['dnssec', 'nxdomain', 'non-ascii']], ['esc\\.dot.signed.example', T.TXT, ['dnssec', 'nodata', 'escaped']],
 ];
 
 /** Types asked at www.example: ordinary ones, DNSSEC ones, and meta-types (RFC 6895 §3.1). */
