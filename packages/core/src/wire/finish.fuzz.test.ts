@@ -20,6 +20,12 @@ function queryFor(spec: MessageSpec, edns: number | undefined): DnsMessage {
   return new DnsMessage(q);
 }
 
+/**
+ * Names compare with ASCII case folded: a compressed name may point into the question, whose bytes are
+ * the client's (its case echoed, RFC 1034 §3.1 / RFC 4343), so it takes the client's case.
+ */
+const lowerAscii = (b: Buffer) => Buffer.from(b.map((c) => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c)));
+
 /** Records as (owner octets, type, class, ttl, uncompressed RDATA), read from a message's bytes. */
 function recordsOf(buf: Buffer) {
   const l = scanLayout(buf);
@@ -29,8 +35,8 @@ function recordsOf(buf: Buffer) {
     const type = l.type[i]!;
     const rdAt = l.ttlAt[i]! + 6;
     const prefix = NAME_RDATA[type];
-    const rdata = prefix === undefined ? buf.subarray(rdAt, l.stop[i]!) : Buffer.concat([buf.subarray(rdAt, rdAt + prefix), expandName(buf, rdAt + prefix)]);
-    out.push(`${l.section[i]} ${expandName(buf, l.start[i]!).toString('hex')} ${type} ${buf.readUInt16BE(l.ttlAt[i]! - 2)} ${buf.readUInt32BE(l.ttlAt[i]!)} ${rdata.toString('hex')}`);
+    const rdata = prefix === undefined ? buf.subarray(rdAt, l.stop[i]!) : Buffer.concat([buf.subarray(rdAt, rdAt + prefix), lowerAscii(expandName(buf, rdAt + prefix))]);
+    out.push(`${l.section[i]} ${lowerAscii(expandName(buf, l.start[i]!)).toString('hex')} ${type} ${buf.readUInt16BE(l.ttlAt[i]! - 2)} ${buf.readUInt32BE(l.ttlAt[i]!)} ${rdata.toString('hex')}`);
   }
   return out;
 }
@@ -51,7 +57,12 @@ describe('finishReply (property)', () => {
       expect(out.subarray(12, request.questionEnd)).toEqual(request.bytes.subarray(12, request.questionEnd));
       const sec = (k: number) => (k < spec.answers.length ? 0 : k < spec.answers.length + spec.authorities.length ? 1 : 2);
       const records = [...spec.answers, ...spec.authorities, ...spec.additionals];
-      const want = records.map((rr, k) => `${sec(k)} ${labelsToWire(rr.owner).toString('hex')} ${rr.type} ${rr.class} ${expectedRdata(rr).toString('hex')}`);
+      const rdataOf = (rr: (typeof records)[number]) => {
+        const prefix = NAME_RDATA[rr.type];
+        const r = expectedRdata(rr);
+        return prefix === undefined ? r : Buffer.concat([r.subarray(0, prefix), lowerAscii(r.subarray(prefix))]);
+      };
+      const want = records.map((rr, k) => `${sec(k)} ${lowerAscii(labelsToWire(rr.owner)).toString('hex')} ${rr.type} ${rr.class} ${rdataOf(rr).toString('hex')}`);
       const got = recordsOf(out);
       expect(got.map(withoutTtl)).toEqual(want);
       got.forEach((line, k) => {
