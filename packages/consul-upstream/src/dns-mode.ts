@@ -1,6 +1,6 @@
 import {
-  DnsMessage, inZone, Rcode, UpstreamClient, UpstreamTimeout, type Next, type Plugin, type QueryContext,
-  type Transport, type UpstreamAddress,
+  DnsMessage, Ede, fromUpstream, inZone, Rcode, UpstreamClient, UpstreamTimeout, upstreamQuery, type Next, type Plugin,
+  type QueryContext, type Transport, type UpstreamAddress,
 } from '@dnsmesh/core';
 import type { ConsulCounts } from './metrics.js';
 import { DNS_TIMEOUT, sourceLabel, type ConsulOptions } from './options.js';
@@ -9,8 +9,10 @@ import { DNS_TIMEOUT, sourceLabel, type ConsulOptions } from './options.js';
  * DNS mode: sends the names of its zones to the agent's DNS port over UDP (with core's
  * UpstreamClient: random ID and source port, reply checks) and, when the reply is truncated, asks
  * again over TCP itself, so a cache in front stores the complete answer even without tcp_retry.
- * The agent's reply goes back as it came (wire bytes; the cache floors Consul's TTL 0 at its
- * MINTTL). No reply within 5 s in all: SERVFAIL.
+ * The agent gets dnsmesh's own query (`upstreamQuery`: never the client's bytes or OPT); its reply
+ * goes back as it came (wire bytes; the cache floors Consul's TTL 0 at its MINTTL), through
+ * `fromUpstream` (AD cleared; a question-less error is an answer). No reply within 5 s in all:
+ * SERVFAIL with an Extended DNS Error (22, or 23 when the agent's port refused).
  */
 export class ConsulDnsPlugin implements Plugin {
   readonly name = 'consul';
@@ -36,33 +38,35 @@ export class ConsulDnsPlugin implements Plugin {
     const deadline = performance.now() + DNS_TIMEOUT;
     let transport: Transport = ctx.state.forceTcp ? 'tcp' : 'udp';
     let reply: DnsMessage | undefined;
+    const query = upstreamQuery(ctx.request);
     try {
-      reply = await this.#exchange(ctx, transport, deadline);
+      reply = await this.#exchange(ctx, query, transport, deadline);
       if (reply.tc && transport === 'udp') {
         this.counts.dnsTruncated++;
         transport = 'tcp';
-        reply = await this.#exchange(ctx, transport, deadline);
+        reply = await this.#exchange(ctx, query, transport, deadline);
       }
       ctx.state.upstreamTransport = transport;
-      return reply;
+      return fromUpstream(ctx, reply, this.label);
     } catch (err) {
       this.counts.requests[err instanceof UpstreamTimeout ? 'timeout' : 'error']++;
       if (reply !== undefined) {
         // The TCP retry failed: the truncated reply still tells the client to try TCP itself.
         ctx.state.upstreamTransport = 'udp';
-        return reply;
+        return fromUpstream(ctx, reply, this.label);
       }
       this.counts.servfails++;
+      ctx.setEde(err instanceof UpstreamTimeout ? Ede.NO_REACHABLE_AUTHORITY : Ede.NETWORK_ERROR, err instanceof Error ? err.message : undefined);
       ctx.log.warn({ err, upstream: this.label }, 'consul: the agent did not answer');
       return DnsMessage.reply(ctx.request, Rcode.SERVFAIL);
     }
   }
 
-  async #exchange(ctx: QueryContext, transport: Transport, deadline: number): Promise<DnsMessage> {
+  async #exchange(ctx: QueryContext, query: Buffer, transport: Transport, deadline: number): Promise<DnsMessage> {
     if (transport === 'tcp') this.counts.dnsTcp++;
     else this.counts.dnsUdp++;
     const timeout = Math.max(1, deadline - performance.now());
-    const reply = await this.client.exchange(ctx.request.bytes, this.address, { transport, timeout, signal: ctx.signal });
+    const reply = await this.client.exchange(query, this.address, { transport, timeout, signal: ctx.signal });
     this.counts.requests.ok++;
     return reply;
   }

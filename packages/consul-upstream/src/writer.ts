@@ -91,13 +91,15 @@ export class ReplyWriter {
     return this.#rdEnd(at);
   }
 
-  /** The finished message. */
+  /** The finished message: the catalog's own data, so `authoritative` (the edge keeps AA). */
   finish(): DnsMessage {
     const out = this.#buf.subarray(0, this.#len);
     out.writeUInt16BE(this.#counts[0]!, OFF_ANCOUNT);
     out.writeUInt16BE(this.#counts[1]!, OFF_NSCOUNT);
     out.writeUInt16BE(this.#counts[2]!, OFF_ARCOUNT);
-    return new DnsMessage(out);
+    const message = new DnsMessage(out);
+    message.authoritative = true;
+    return message;
   }
 
   #header(owner: string, type: number, ttl: Ttl): void {

@@ -36,6 +36,16 @@ describe('consul catalog mode', () => {
     expect(firsts.size).toBeGreaterThan(1);
   });
 
+  it('answers with AA clear once a cache in front serves its answers (RFC 1034 §4.3.2), on the miss and on hits', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl, ttl: 7 }, { cache: true });
+    expect((await query(r.address, 'web.service.consul', 'A')).flags.aa).toBe(false);
+    expect(r.states.at(-1)).toMatchObject({ cache: 'miss', stored: 'stored' });
+    const hit = await query(r.address, 'web.service.consul', 'A');
+    expect(r.states.at(-1)?.cache).toBe('hit');
+    expect(hit.flags.aa).toBe(false);
+  });
+
   it('answers SRV with Consul\'s targets and their addresses in the additional section', async () => {
     const s = await sim();
     const r = await resolver({ http: s.httpUrl });

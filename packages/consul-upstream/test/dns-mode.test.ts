@@ -1,5 +1,5 @@
-import { query } from '@dnsmesh/testkit';
-import { describe, expect, it } from 'vitest';
+import { fakeUpstream, query } from '@dnsmesh/testkit';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ConsulDnsPlugin } from '../src/index.js';
 import { resolver, sim } from './helpers.js';
 
@@ -50,11 +50,30 @@ describe('consul DNS mode', () => {
     await s.setFailure('blackhole', { dns: true, http: false });
     const r = await resolver({ dns: s.dnsAddress });
     const started = performance.now();
-    const reply = await query(r.address, 'web.service.consul', 'A', { timeout: 8000 });
+    const reply = await query(r.address, 'web.service.consul', 'A', { timeout: 8000, edns: 1232 });
     const took = performance.now() - started;
     expect(reply.rcode).toBe('SERVFAIL');
+    expect(reply.ede.map((e) => e.code)).toEqual([22]);   // No Reachable Authority (RFC 8914)
     expect(took).toBeGreaterThan(4500);
     expect(took).toBeLessThan(6500);
     expect((r.plugin as ConsulDnsPlugin).counts.requests.timeout).toBe(1);
+  });
+
+  it("sends the agent dnsmesh's own query (no client OPT options, size or Z bits) and clears AD and AA on the way back", async () => {
+    const agent = await fakeUpstream({ 'web.service.consul A': { ttl: 0, data: ['10.1.0.1'] } }, {
+      onQuery: (_q, info) => { const r = info.reply(); r[3] = r[3]! | 0x20; return r; },   // AD, and AA as Consul sets it
+    });
+    onTestFinished(() => agent.close());
+    const r = await resolver({ dns: agent.address });
+    const reply = await query(r.address, 'Web.Service.consul', 'A', {
+      edns: 65535, do: true, ednsOptions: [{ code: 10, data: Buffer.alloc(8, 1) }, { code: 65001, data: Buffer.from([0xab, 0xcd]) }],
+    });
+    expect(reply.answers).toHaveLength(1);
+    expect(reply.flags).toMatchObject({ ad: false, aa: false, do: true });
+    const raw = agent.queries[0]!.raw;
+    expect(raw.readUInt16BE(2)).toBe(0x0100);
+    expect([raw.readUInt16BE(6), raw.readUInt16BE(8), raw.readUInt16BE(10)]).toEqual([0, 0, 1]);
+    expect(raw.subarray(raw.length - 11)).toEqual(Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 0]));
+    expect(agent.queries[0]!.name).toBe('Web.Service.consul');
   });
 });

@@ -7,6 +7,7 @@ export { skipName, readName, namesEqual, encodeName, canonicalName, inZone, lowe
 export { scanLayout, Section, type Layout } from './wire/layout.js';
 export { readEdns, ednsOptions, writeOpt, writeOptRecord, optLength, type Edns } from './wire/edns.js';
 export { fitReply, type Fit } from './wire/fit.js';
+export { upstreamQuery, ednsRejected, withoutEdns, type UpstreamQueryOptions } from './wire/upstream-query.js';
 export { finishReply, emitReply, writeReply, withOptLast, type FinishOptions } from './wire/finish.js';
 export { decodePacket, encodePacket, type DecodedMessage, type DecodedRecord } from './wire/packet.js';
 export { DnsMessage, type Question, type WireImage } from './message.js';

@@ -46,6 +46,12 @@ export class DnsMessage {
   ttlSet = -1;
   /** The same message as a WireImage (set by the cache on a hit): the edge writes the reply from it. */
   image: WireImage | undefined = undefined;
+  /**
+   * The plugin that made this message holds the data as its own (hosts, consul's catalog): the
+   * edge keeps its AA bit. Anything relayed or served from a cache goes out with AA clear
+   * (RFC 1034 §4.3.2: a cache is not an authority), whatever the bytes say.
+   */
+  authoritative = false;
 
   #layout: Layout | undefined;
   #question: Question | null | undefined;
@@ -66,8 +72,11 @@ export class DnsMessage {
     this.bytes = Buffer.from(this.bytes);
   }
 
+  /** A message a plugin builds itself; with AA in `packet.flags` it is `authoritative`. */
   static fromPacket(packet: DecodedMessage): DnsMessage {
-    return new DnsMessage(encodePacket(packet));
+    const m = new DnsMessage(encodePacket(packet));
+    m.authoritative = ((packet.flags ?? 0) & FLAG_AA) !== 0;
+    return m;
   }
 
   // ---- header, straight from the bytes ----
@@ -168,8 +177,8 @@ export class DnsMessage {
 
   /**
    * Checks a query's shape without building a layout: the question, and at most one additional
-   * record, which must be a root OPT (what a query carries). Throws WireError when malformed.
-   * Reads the EDNS on the way, so the edge and the cache find it ready.
+   * record, which must be a root OPT whose options are well formed (what a query carries). Throws
+   * WireError when malformed. Reads the EDNS on the way, so the edge and the cache find it ready.
    */
   checkQueryTail(): void {
     const end = this.questionEnd;
@@ -184,8 +193,9 @@ export class DnsMessage {
     if (nameEnd + 10 > buf.length) throw new WireError('record header runs past the end of the message');
     const rdlen = u16(buf, nameEnd + 8);
     if (nameEnd + 10 + rdlen > buf.length) throw new WireError('record data runs past the end of the message');
-    if (u16(buf, nameEnd) !== RRType.OPT) { this.#edns = null; return; }
+    if (u16(buf, nameEnd) !== RRType.OPT) throw new WireError('an additional record other than OPT in a query');
     if (buf[end] !== 0) throw new WireError('OPT owner is not the root');
+    checkOptions(buf, nameEnd + 10, nameEnd + 10 + rdlen);
     this.#edns = ednsAt(buf, nameEnd + 4, nameEnd + 10 + rdlen);
   }
 
@@ -232,6 +242,7 @@ export class DnsMessage {
     const copy = new DnsMessage(Buffer.from(this.bytes), this.#layout);
     copy.ttlAge = this.ttlAge;
     copy.ttlSet = this.ttlSet;
+    copy.authoritative = this.authoritative;
     return copy;
   }
 
@@ -248,11 +259,22 @@ export class DnsMessage {
     out.writeUInt16BE(0, OFF_ARCOUNT);
     const reply = new DnsMessage(out);
     reply.extendedRcode = rcode >> 4;
+    reply.authoritative = (extraFlags & FLAG_AA) !== 0; // a plugin that sets AA speaks for its own data
     return reply;
   }
 
   /** Upper rcode bits for a reply built here (e.g. BADVERS); written into the fresh OPT. */
   extendedRcode = 0;
+}
+
+/** EDNS options in [from, to): each a 4-byte header and the data its length says, ending exactly at `to`. */
+function checkOptions(buf: Uint8Array, from: number, to: number): void {
+  let pos = from;
+  while (pos < to) {
+    if (pos + 4 > to) throw new WireError('EDNS option header runs past the OPT data');
+    pos += 4 + ((buf[pos + 2]! << 8) | buf[pos + 3]!);
+    if (pos > to) throw new WireError('EDNS option runs past the OPT data');
+  }
 }
 
 /** The end of the question when it can be read, else the bare header. */

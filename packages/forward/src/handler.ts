@@ -1,5 +1,5 @@
 import {
-  DnsMessage, inZone, Rcode, UpstreamAborted, UpstreamClient,
+  DnsMessage, Ede, ednsRejected, fromUpstream, inZone, Rcode, UpstreamAborted, UpstreamClient, UpstreamError, UpstreamTimeout, upstreamQuery, withoutEdns,
   type Next, type Plugin, type QueryContext, type Transport,
 } from '@dnsmesh/core';
 import { HealthProbe } from './health.js';
@@ -30,7 +30,10 @@ export class ForwardCounts {
 /**
  * Sends queries in FROM (minus `except`) to the upstreams and returns their reply as it came
  * (wire bytes: nothing is decoded or re-encoded; the edge puts the client's ID and question case
- * back). Names outside go to `next`. Each query has 5 s; after 2 s without a reply from one
+ * back). What goes upstream is dnsmesh's own query (`upstreamQuery`: the client's question, RD,
+ * CD and DO, our OPT), never the client's bytes; what comes back passes `fromUpstream` (AD kept
+ * only with `trust_ad`; a question-less FORMERR/NOTIMP/REFUSED is an answer, at once). Names
+ * outside go to `next`. Each query has 5 s; after 2 s without a reply from one
  * upstream (or twice its usual reply time, when it is known to be slower), that upstream counts a
  * failure and the next one is asked too, until one answers or the time is up (SERVFAIL).
  */
@@ -40,8 +43,11 @@ export class ForwardPlugin implements Plugin {
   readonly client: UpstreamClient;
   readonly upstreams: UpstreamSet;
   #inflight = 0;
+  /** How our upstream queries look (`upstreamQuery`). */
+  readonly #queryOptions: { readonly udpSize: number; readonly ad: boolean };
 
   constructor(readonly options: ForwardOptions) {
+    this.#queryOptions = { udpSize: options.ednsBufferSize, ad: options.trustAd };
     this.client = new UpstreamClient({ expire: options.expire });
     const probeTransport: Transport = options.forceTcp ? 'tcp' : 'udp';
     this.upstreams = new UpstreamSet(options.policy, options.to.map((address) => {
@@ -63,11 +69,15 @@ export class ForwardPlugin implements Plugin {
     if (question === undefined || !this.matches(question.lname)) return next(ctx);
     const max = this.options.maxConcurrent;
     if (max > 0 && this.#inflight >= max) {
+      // REFUSED as CoreDNS: a stub moves on to its next server, and no cache stores it (a SERVFAIL
+      // would be stored for `servfail` and shared by every client of the name, after the burst).
       this.counts.maxConcurrentRejects++;
+      ctx.setEde(Ede.OTHER, `forward: max_concurrent ${max} queries in flight`);
       return DnsMessage.reply(ctx.request, Rcode.REFUSED);
     }
+    const query = upstreamQuery(ctx.request, this.#queryOptions); // throws only on a query the edge would not pass
     this.#inflight++;
-    return this.#forward(ctx).finally(() => { this.#inflight--; });
+    return this.#forward(ctx, query).finally(() => { this.#inflight--; });
   }
 
   /** True for a name (canonical, trailing dot) this forward takes: in FROM and not excepted (FROM itself always). */
@@ -88,7 +98,7 @@ export class ForwardPlugin implements Plugin {
    * refused or broken TCP connection) starts the next one at once. Tries are capped, and when
    * every upstream is down one is tried at random, once (as CoreDNS), so fast failures never spin.
    */
-  #forward(ctx: QueryContext): Promise<DnsMessage> {
+  #forward(ctx: QueryContext, query: Buffer): Promise<DnsMessage> {
     const deadline = performance.now() + TIMEOUTS.query;
     const list = this.#order(ctx);
     const maxTries = Math.max(3, 2 * list.length);
@@ -137,6 +147,7 @@ export class ForwardPlugin implements Plugin {
           return;
         }
         this.counts.servfails++;
+        noAnswer(ctx, lastError, list);
         if (!ctx.aborted) ctx.state.error = failureText(lastError, list); // the errors plugin logs it (consolidate bounds a flood)
         resolve(DnsMessage.reply(ctx.request, Rcode.SERVFAIL));
       };
@@ -153,7 +164,7 @@ export class ForwardPlugin implements Plugin {
         const attempt = { timedOut: false };
         inflight++;
         tryTimer = setTimeout(() => { attempt.timedOut = true; up.failed(); start(); }, Math.min(up.retryAfter(TIMEOUTS.read), remaining));
-        this.#ask(ctx, up, deadline, cancel).then(
+        this.#ask(ctx, query, up, deadline, cancel).then(
           ({ reply, transport }) => { inflight--; finish(reply, up, transport); },
           (err: unknown) => {
             inflight--;
@@ -173,28 +184,34 @@ export class ForwardPlugin implements Plugin {
   }
 
   /**
-   * One try at one upstream, listening until the query's deadline; with prefer_udp a truncated
-   * UDP reply is asked again over TCP.
+   * One try at one upstream, listening until the query's deadline; an upstream that rejects our
+   * OPT is asked again without it, and with prefer_udp a truncated UDP reply again over TCP.
    */
-  async #ask(ctx: QueryContext, up: Upstream, deadline: number, cancel: (stop: (reason?: unknown) => void) => void): Promise<{ reply: DnsMessage; transport: Transport }> {
+  async #ask(ctx: QueryContext, query: Buffer, up: Upstream, deadline: number, cancel: (stop: (reason?: unknown) => void) => void): Promise<{ reply: DnsMessage; transport: Transport }> {
     const { forceTcp, preferUdp } = this.options;
     let transport: Transport = forceTcp || ctx.state.forceTcp ? 'tcp' : preferUdp ? 'udp' : ctx.client.transport;
     up.requests++;
     const sentAt = performance.now();
-    let reply = await this.client.exchange(ctx.request.bytes, up.address, {
+    let reply = await this.client.exchange(query, up.address, {
       transport, timeout: Math.max(1, deadline - performance.now()), cancel,
     });
     up.measured(performance.now() - sentAt);
+    if (ednsRejected(reply)) {               // an upstream without EDNS (RFC 6891 §7): once more without our OPT
+      up.replied(reply.rcodeName);
+      up.requests++;
+      query = withoutEdns(query);
+      reply = await this.client.exchange(query, up.address, { transport, timeout: Math.max(1, deadline - performance.now()), cancel });
+    }
     if (reply.tc && transport === 'udp' && preferUdp) {
       up.replied(reply.rcodeName);
       transport = 'tcp';
       up.requests++;
-      reply = await this.client.exchange(ctx.request.bytes, up.address, {
+      reply = await this.client.exchange(query, up.address, {
         transport, timeout: Math.max(1, deadline - performance.now()), cancel,
       });
     }
-    up.replied(reply.rcodeName);
-    return { reply, transport };
+    up.replied(reply.rcodeName);          // any reply, a question-less error too: the upstream is alive
+    return { reply: fromUpstream(ctx, reply, up.label, this.options), transport };
   }
 
   /**
@@ -212,5 +229,18 @@ export class ForwardPlugin implements Plugin {
   stop(): void {
     this.upstreams.stop();
     this.client.close();
+  }
+}
+
+/**
+ * Says why a query got SERVFAIL (RFC 8914): 23 Network Error when the last try failed at the
+ * transport (a refused or reset TCP connection, a send error), else 22 No Reachable Authority
+ * (nothing answered in time).
+ */
+function noAnswer(ctx: QueryContext, lastError: unknown, list: readonly Upstream[]): void {
+  if (lastError instanceof UpstreamError && !(lastError instanceof UpstreamTimeout)) {
+    ctx.setEde(Ede.NETWORK_ERROR, lastError.message);
+  } else {
+    ctx.setEde(Ede.NO_REACHABLE_AUTHORITY, `no reply from ${list.map((u) => u.label).join(', ')}`);
   }
 }

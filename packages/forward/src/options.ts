@@ -28,6 +28,13 @@ export interface ForwardOptions {
   readonly policy: Policy;
   /** Queries in flight above which new ones get REFUSED at once. 0: no limit. */
   readonly maxConcurrent: number;
+  /**
+   * The upstreams' AD bit is believed (they validate, on a path nobody can tamper with): AD is
+   * asked for and passed on to clients that ask (AD or DO). Off: AD is cleared from every reply.
+   */
+  readonly trustAd: boolean;
+  /** The UDP payload size dnsmesh's OPT advertises to the upstreams (Unbound's edns-buffer-size). */
+  readonly ednsBufferSize: number;
 }
 
 /** Every default, as CoreDNS has them. */
@@ -42,6 +49,8 @@ export const DEFAULTS = {
   healthCheckDomain: '.',
   policy: 'random' as Policy,
   maxConcurrent: 0,
+  trustAd: false,
+  ednsBufferSize: 1232,
 } as const;
 
 /** Limits that the Corefile and the code factory both check. */
@@ -51,6 +60,7 @@ export const LIMITS = {
   expire: { min: 0, max: 3_600_000 },
   healthCheck: { min: 10, max: 3_600_000 },
   maxConcurrent: { min: 0, max: 1_000_000 },
+  ednsBufferSize: { min: 512, max: 4096 },
 } as const;
 
 /** Fixed timings (CoreDNS's): the whole query, one try at one upstream, one health probe. */
@@ -112,6 +122,8 @@ export interface ForwardInput {
   readonly healthCheckDomain?: string;
   readonly policy?: Policy;
   readonly maxConcurrent?: number;
+  readonly trustAd?: boolean;
+  readonly ednsBufferSize?: number;
 }
 
 /** Checks code input once, with the Corefile's limits; a TypeError names the option. */
@@ -141,5 +153,7 @@ export function resolveOptions(input: ForwardInput, zone: (text: string) => stri
     healthCheckDomain: zoneOf('healthCheckDomain', input.healthCheckDomain ?? DEFAULTS.healthCheckDomain),
     policy,
     maxConcurrent: intIn('maxConcurrent', input.maxConcurrent ?? DEFAULTS.maxConcurrent, LIMITS.maxConcurrent),
+    trustAd: input.trustAd ?? DEFAULTS.trustAd,
+    ednsBufferSize: intIn('ednsBufferSize', input.ednsBufferSize ?? DEFAULTS.ednsBufferSize, LIMITS.ednsBufferSize),
   };
 }

@@ -15,7 +15,7 @@ const snippet = (line: string): string => `.:1053 {\n    ${line}\n}\n`;
 
 const base: Omit<ForwardOptions, 'to'> = {
   from: '.', except: [], forceTcp: false, preferUdp: false, maxFails: 2, expire: 10_000,
-  healthCheck: 500, healthCheckDomain: '.', policy: 'random', maxConcurrent: 0,
+  healthCheck: 500, healthCheckDomain: '.', policy: 'random', maxConcurrent: 0, trustAd: false, ednsBufferSize: 1232,
 };
 
 describe('forward setup', () => {
@@ -41,6 +41,7 @@ describe('forward setup', () => {
     }],
     ['forward . 127.0.0.1 {\n prefer_udp\n policy sequential\n max_fails 0\n expire 0\n health_check 250ms\n}',
       { to: [{ host: '127.0.0.1', port: 53 }], preferUdp: true, policy: 'sequential', maxFails: 0, expire: 0, healthCheck: 250 }],
+    ['forward . 127.0.0.1 {\n trust_ad\n edns_buffer_size 4096\n}', { to: [{ host: '127.0.0.1', port: 53 }], trustAd: true, ednsBufferSize: 4096 }],
   ];
   it.each(good)('%s', (line, want) => {
     const [d] = forwards(snippet(line));
@@ -73,6 +74,9 @@ describe('forward setup', () => {
     ['forward . 127.0.0.1 {\n policy random\n policy sequential\n}', 'Corefile:4 - forward: policy is set twice'],
     ['forward . 127.0.0.1 {\n tls cert.pem key.pem\n}', "Corefile:3 - forward: 'tls' (a CoreDNS forward option) is not supported by dnsmesh"],
     ['forward . 127.0.0.1 {\n bogus\n}', "Corefile:3 - forward: unknown property 'bogus'"],
+    ['forward . 127.0.0.1 {\n trust_ad yes\n}', 'Corefile:3 - forward: trust_ad takes no arguments, got 1'],
+    ['forward . 127.0.0.1 {\n edns_buffer_size 100\n}', "Corefile:3 - forward: expected an integer between 512 and 4096, got '100'"],
+    ['forward . 127.0.0.1 {\n edns_buffer_size\n}', 'Corefile:3 - forward: edns_buffer_size takes exactly 1 argument, got 0'],
   ];
   it.each(bad)('%s', (line, message) => {
     const [d] = forwards(snippet(line));
@@ -108,6 +112,7 @@ describe('forward() in code', () => {
     [{ to: ['127.0.0.1'], maxFails: -1 }, 'forward: maxFails: expected an integer from 0 to 10000, got -1'],
     [{ to: ['127.0.0.1'], healthCheck: 1 }, 'forward: healthCheck: expected milliseconds from 10 to 3600000, got 1'],
     [{ to: ['127.0.0.1'], policy: 'fastest' as never }, "forward: policy: unknown policy 'fastest'"],
+    [{ to: ['127.0.0.1'], ednsBufferSize: 65535 }, 'forward: ednsBufferSize: expected an integer from 512 to 4096, got 65535'],
   ];
   it.each(bad)('refuses %j', (input, message) => {
     expect(() => forward(input)).toThrow(TypeError);

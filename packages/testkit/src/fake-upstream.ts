@@ -23,6 +23,8 @@ export interface ReceivedQuery {
   do: boolean;
   /** The UDP size the query's OPT record advertised; undefined without OPT. */
   edns: number | undefined;
+  /** The query exactly as it arrived (a copy): for asserting what a resolver sends upstream. */
+  raw: Buffer;
 }
 
 export interface QueryInfo {
@@ -220,7 +222,7 @@ class FakeUpstreamServer implements FakeUpstream {
     const opt = query.additionals.find(isOpt);
     this.queries.push({
       name: question.name, type: question.type, transport, id: query.id, time: Date.now(),
-      rd: query.flag_rd, cd: query.flag_cd, do: opt?.flag_do ?? false, edns: opt?.udpPayloadSize,
+      rd: query.flag_rd, cd: query.flag_cd, do: opt?.flag_do ?? false, edns: opt?.udpPayloadSize, raw: Buffer.from(raw),
     });
 
     const hooked = await this.onQuery?.(query, { transport, raw, remote, reply: () => this.#tableReply(query, raw).full });

@@ -3,9 +3,11 @@ import type { ServerBlock } from '../block.js';
 import { QueryContext, type ClientInfo } from '../context.js';
 import { DnsMessage } from '../message.js';
 import type { Clock } from '../units.js';
-import { FLAG_QR, FLAG_TC, HEADER_SIZE, MIN_UDP_SIZE, Opcode, Rcode } from '../wire/constants.js';
+import { HEADER_SIZE, Rcode } from '../wire/constants.js';
 import { finishReply, writeReply } from '../wire/finish.js';
 import { WireError } from '../wire/wire-error.js';
+import { checkQuery } from './check-query.js';
+import { errorReply } from './error-reply.js';
 import type { ZoneRouter } from './route.js';
 import { EdgeStats } from './stats.js';
 
@@ -27,7 +29,8 @@ export interface ReplySlot {
 
 /**
  * The edge: what every query and reply goes through between a socket and a chain. It checks the
- * query (FORMERR, NOTIMP, BADVERS, drop), picks the server block by zone, runs the chain, and
+ * query (`checkQuery`: FORMERR, NOTIMP, BADVERS, REFUSED, drop), picks the server block by zone
+ * (REFUSED when none covers the name), runs the chain, and
  * writes the reply for the client with `finishReply` (ID, question case, RA, fresh OPT, fit).
  */
 export class Edge {
@@ -52,20 +55,16 @@ export class Edge {
       return undefined;
     }
     const request = new DnsMessage(bytes);
-    const limit = client.transport === 'tcp' ? 65535 : MIN_UDP_SIZE;
     let block: ServerBlock | undefined;
     try {
       const problem = checkQuery(request);
-      if (problem !== undefined) return this.#error(request, problem, limit);
+      if (problem !== undefined) return this.#error(request, problem.rcode, problem.ede, problem.edeText);
       block = this.router.matchWire(request.key, request.questionEnd - 16); // the key starts with the name
     } catch (err) {
-      if (err instanceof WireError) return this.#error(request, Rcode.FORMERR, limit);
+      if (err instanceof WireError) return this.#error(request, Rcode.FORMERR);
       throw err;
     }
-    if (block === undefined) {
-      stats.refused++;
-      return this.#error(request, Rcode.REFUSED, limit);
-    }
+    if (block === undefined) return this.#error(request, Rcode.REFUSED);
     const ctx = new QueryContext(request, client, block, now);
     this.inflight++;
     let result;
@@ -105,10 +104,12 @@ export class Edge {
   }
 
   #finish(ctx: QueryContext, reply: DnsMessage, slot?: ReplySlot): Buffer | number {
+    const ede = ctx.state.ede;
+    const text = ede < 0 ? undefined : ctx.edeText;
     try {
       return slot === undefined
-        ? writeReply(ctx.request, reply, ctx.udpSize, ctx.state.ede, undefined, undefined, 0, 0) as Buffer
-        : writeReply(ctx.request, reply, ctx.udpSize, ctx.state.ede, undefined, slot.buf, slot.at, slot.max, true);
+        ? writeReply(ctx.request, reply, ctx.udpSize, ede, text, undefined, 0, 0) as Buffer
+        : writeReply(ctx.request, reply, ctx.udpSize, ede, text, slot.buf, slot.at, slot.max, true);
     } catch (err) {
       return this.#failed(ctx, err);
     }
@@ -120,48 +121,13 @@ export class Edge {
     return finishReply(ctx.request, DnsMessage.reply(ctx.request, Rcode.SERVFAIL), { limit: ctx.udpSize });
   }
 
-  #error(request: DnsMessage, rcode: number, limit: number): Buffer | undefined {
-    if (rcode === Rcode.FORMERR) this.stats.formerr++;
-    else if (rcode === Rcode.NOTIMP) this.stats.notimp++;
-    else if (rcode === Rcode.BADVERS) this.stats.badvers++;
-    let reply: DnsMessage;
-    try {
-      reply = DnsMessage.reply(request, rcode);
-      // Only echo an OPT we could read; a broken one gets a reply without.
-      let clientLimit = limit;
-      try {
-        const edns = request.edns;
-        if (edns !== undefined && limit < 65535) clientLimit = Math.max(MIN_UDP_SIZE, Math.min(edns.udpSize, 4096));
-      } catch {
-        return stripQuestionReply(request, rcode);
-      }
-      return finishReply(request, reply, { limit: clientLimit });
-    } catch {
-      return stripQuestionReply(request, rcode);
-    }
+  /** The edge's own answer to a query it does not pass on (see `errorReply`), counted by rcode. */
+  #error(request: DnsMessage, rcode: number, ede = -1, edeText?: string): Buffer {
+    const stats = this.stats;
+    if (rcode === Rcode.FORMERR) stats.formerr++;
+    else if (rcode === Rcode.NOTIMP) stats.notimp++;
+    else if (rcode === Rcode.BADVERS) stats.badvers++;
+    else if (rcode === Rcode.REFUSED) stats.refused++;
+    return errorReply(request, rcode, ede, edeText);
   }
-}
-
-/**
- * Checks a query the way Unbound does: one question, no answer or authority records, at most one
- * additional (the OPT), TC clear, opcode QUERY, EDNS version 0. Returns the rcode to answer with,
- * or undefined when the query is fine. Throws WireError when it does not parse (FORMERR).
- */
-function checkQuery(request: DnsMessage): number | undefined {
-  if (request.opcode !== Opcode.QUERY) return Rcode.NOTIMP;
-  const flags = request.flags;
-  if ((flags & FLAG_TC) !== 0) return Rcode.FORMERR;
-  if (request.qdcount !== 1 || request.ancount !== 0 || request.nscount !== 0 || request.arcount > 1) return Rcode.FORMERR;
-  request.checkQueryTail(); // the question and the OPT: throws on a bad name, label, pointer or record
-  const edns = request.edns;
-  if (edns !== undefined && edns.version !== 0) return Rcode.BADVERS;
-  return undefined;
-}
-
-/** A reply with only a header, for a query whose question cannot be read. */
-function stripQuestionReply(request: DnsMessage, rcode: number): Buffer {
-  const out = Buffer.alloc(HEADER_SIZE);
-  request.bytes.copy(out, 0, 0, 2);
-  out.writeUInt16BE(FLAG_QR | (request.flags & 0x7900) | (rcode & 0xf), 2);
-  return out;
 }

@@ -39,7 +39,7 @@ export function publishEdgeMetrics(registry: Registry, ports: () => Iterable<Por
   const offs = [
     publishMetric(registry, 'counter', EDGE_QUERIES, 'Queries read from the sockets (UDP datagrams and TCP messages), by listening port.', ['port'], per((p) => p.stats.received)),
     publishMetric(registry, 'counter', EDGE_DROPPED, 'Queries dropped unanswered: shorter than a header, QR set, or arriving during shutdown.', ['port'], per((p) => p.stats.dropped)),
-    publishMetric(registry, 'counter', EDGE_REPLIES, 'Replies the edge wrote itself, not a plugin: FORMERR (malformed), NOTIMP (opcode), BADVERS (EDNS version), REFUSED (no zone), SERVFAIL (a chain failed).', ['port', 'rcode'], function* () {
+    publishMetric(registry, 'counter', EDGE_REPLIES, 'Replies the edge wrote itself, not a plugin: FORMERR (malformed, meta-type QTYPE), NOTIMP (opcode), BADVERS (EDNS version), REFUSED (no zone, zone transfer, class not IN), SERVFAIL (a chain failed).', ['port', 'rcode'], function* () {
       for (const p of ports()) {
         const s = p.stats;
         for (const [rcode, n] of [[Rcode.FORMERR, s.formerr], [Rcode.NOTIMP, s.notimp], [Rcode.BADVERS, s.badvers], [Rcode.REFUSED, s.refused], [Rcode.SERVFAIL, s.errors]] as const) {

@@ -4,13 +4,13 @@ export class EdgeStats {
   received = 0;
   /** Datagrams or frames dropped unanswered: shorter than a header, QR set, or during shutdown. */
   dropped = 0;
-  /** Malformed queries answered with FORMERR. */
+  /** Malformed queries (and meta-type QTYPEs) answered with FORMERR. */
   formerr = 0;
   /** Opcodes other than QUERY, answered with NOTIMP. */
   notimp = 0;
   /** Queries with an EDNS version other than 0, answered with BADVERS. */
   badvers = 0;
-  /** Queries that no server block covers, answered with REFUSED. */
+  /** Queries answered REFUSED by the edge: no server block covers them, zone transfers, classes other than IN. */
   refused = 0;
   /** Chains that threw or rejected, answered with SERVFAIL. */
   errors = 0;

@@ -5,3 +5,4 @@ export type { ExchangeOptions } from './options.js';
 export { udpExchange } from './udp.js';
 export { TcpPool, TCP_POOL_DEFAULTS, type TcpPoolOptions } from './tcp.js';
 export { UpstreamClient, exchange, type UpstreamClientOptions } from './exchange.js';
+export { fromUpstream, type UpstreamTrust } from './reply.js';

@@ -1,5 +1,7 @@
 import { DnsMessage } from '../message.js';
-import { FLAG_QR, FLAG_TC, HEADER_SIZE, OFF_ANCOUNT, OFF_ARCOUNT, OFF_FLAGS, OFF_ID, OFF_NSCOUNT, OFF_QDCOUNT } from '../wire/constants.js';
+import {
+  FLAG_QR, FLAG_TC, HEADER_SIZE, OFF_ANCOUNT, OFF_ARCOUNT, OFF_FLAGS, OFF_ID, OFF_NSCOUNT, OFF_QDCOUNT, Rcode, RCODE_MASK,
+} from '../wire/constants.js';
 import { scanLayout } from '../wire/layout.js';
 import { namesEqual, skipName } from '../wire/name.js';
 
@@ -40,6 +42,10 @@ export type Rejection = 'spoofed' | 'malformed';
 /**
  * Checks a reply against the query it claims to answer. On success the reply's ID is set back to
  * the client's and the message comes with its layout scanned; otherwise says why it was dropped.
+ * A FORMERR, NOTIMP or REFUSED without a question and without records is accepted too: NSD and
+ * others answer so (RFC 1035 leaves the question out of error replies), and the ID, source address
+ * and port it matched are the same proof a reply with a question gives (the caller's
+ * `fromUpstream` turns it into an answer for the client; nothing caches it).
  * A truncated (TC) reply whose records do not parse is kept as header + question: some servers
  * cut a TC reply mid-record, and the TC bit is all the caller needs from it.
  */
@@ -52,7 +58,7 @@ export function checkReply(sent: SentQuery, msg: Buffer): DnsMessage | Rejection
   } catch {
     return salvageTruncated(sent, msg);
   }
-  if (!sameQuestion(sent, msg, layout.questionEnd)) return 'spoofed';
+  if (!sameQuestion(sent, msg, layout.questionEnd) && !questionlessError(sent, msg, layout.questionEnd, layout.an + layout.ns)) return 'spoofed';
   msg.writeUInt16BE(sent.originalId, OFF_ID);
   return new DnsMessage(msg, layout);
 }
@@ -65,6 +71,13 @@ function sameQuestion(sent: SentQuery, msg: Buffer, questionEnd: number): boolea
   return namesEqual(msg, HEADER_SIZE, q, HEADER_SIZE)
     && msg[at] === q[sent.nameEnd] && msg[at + 1] === q[sent.nameEnd + 1]
     && msg[at + 2] === q[sent.nameEnd + 2] && msg[at + 3] === q[sent.nameEnd + 3];
+}
+
+/** FORMERR, NOTIMP or REFUSED with no question and no answer or authority records, to a query that had one. */
+function questionlessError(sent: SentQuery, msg: Buffer, questionEnd: number, records: number): boolean {
+  if (sent.nameEnd < 0 || questionEnd !== HEADER_SIZE || records !== 0) return false;
+  const rcode = msg[OFF_FLAGS + 1]! & RCODE_MASK;
+  return rcode === Rcode.FORMERR || rcode === Rcode.NOTIMP || rcode === Rcode.REFUSED;
 }
 
 function salvageTruncated(sent: SentQuery, msg: Buffer): DnsMessage | Rejection {

@@ -36,7 +36,7 @@ export const Opcode = { QUERY: 0, IQUERY: 1, STATUS: 2, NOTIFY: 4, UPDATE: 5 } a
 export const RRType = {
   A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, NAPTR: 35,
   DNAME: 39, OPT: 41, DS: 43, RRSIG: 46, NSEC: 47, DNSKEY: 48, NSEC3: 50, SVCB: 64, HTTPS: 65,
-  TSIG: 250, IXFR: 251, AXFR: 252, ANY: 255, CAA: 257,
+  TKEY: 249, TSIG: 250, IXFR: 251, AXFR: 252, MAILB: 253, MAILA: 254, ANY: 255, CAA: 257,
 } as const;
 const TYPE_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(RRType).map(([k, v]) => [v, k]),
@@ -56,7 +56,9 @@ export const CLASS_IN = 1;
 /** EDNS(0) option codes we produce or skip. */
 export const EdnsOption = { COOKIE: 10, PADDING: 12, EDE: 15 } as const;
 /** Extended DNS Error info-codes (RFC 8914) that dnsmesh sets. */
-export const Ede = { STALE_ANSWER: 3, STALE_NXDOMAIN: 19, NETWORK_ERROR: 23, NO_REACHABLE_AUTHORITY: 22 } as const;
+export const Ede = {
+  OTHER: 0, STALE_ANSWER: 3, STALE_NXDOMAIN: 19, NOT_SUPPORTED: 21, NO_REACHABLE_AUTHORITY: 22, NETWORK_ERROR: 23,
+} as const;
 
 /** The UDP payload size dnsmesh advertises and answers up to (DNS flag day 2020). */
 export const DEFAULT_EDNS_SIZE = 1232;

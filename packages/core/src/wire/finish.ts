@@ -1,7 +1,7 @@
 import { DnsMessage } from '../message.js';
 import { decodePacket, encodePacket } from './packet.js';
 import {
-  DEFAULT_EDNS_SIZE, FLAG_AD, FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, FLAG_TC, HEADER_SIZE, OFF_ANCOUNT, OFF_ARCOUNT, OFF_FLAGS,
+  DEFAULT_EDNS_SIZE, FLAG_AA, FLAG_AD, FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, FLAG_TC, HEADER_SIZE, OFF_ANCOUNT, OFF_ARCOUNT, OFF_FLAGS,
   OFF_ID, OFF_NSCOUNT, OFF_QDCOUNT, OPCODE_MASK, RCODE_MASK,
 } from './constants.js';
 import { optLength, writeOptRecord } from './edns.js';
@@ -18,7 +18,7 @@ export interface FinishOptions {
 
 /**
  * Writes the reply a client gets, in one copy: the client's ID and exact question bytes, QR and RA
- * set, RD/opcode/CD echoed, AD cleared unless asked for, TTLs aged or replaced as the reply says,
+ * set, RD/opcode/CD echoed, AD cleared unless asked for, AA only on an `authoritative` message, TTLs aged or replaced as the reply says,
  * the upstream's OPT dropped and a fresh one added when the client sent EDNS, and the records fit
  * to the client's size at RRset boundaries (TC set when a required RRset does not fit).
  *
@@ -118,7 +118,8 @@ export function writeReply(
   }
 
   put16(out, at + OFF_ID, reqId);
-  put16(out, at + OFF_FLAGS, headerFlags(reqFlags, (src[2]! << 8) | src[3]!, tc, wantsAd));
+  const srcFlags = (src[2]! << 8) | src[3]!;
+  put16(out, at + OFF_FLAGS, headerFlags(reqFlags, srcFlags, tc, wantsAd) | (reply.authoritative ? srcFlags & FLAG_AA : 0));
   out[at + OFF_QDCOUNT] = src[OFF_QDCOUNT]!;
   out[at + OFF_QDCOUNT + 1] = src[OFF_QDCOUNT + 1]!;
   let an = layout.an;
@@ -152,11 +153,14 @@ export function writeReply(
 }
 
 /**
- * A reply's header flags: the client's opcode, RD and CD; QR and RA always; the reply's AA, TC and
- * rcode; its AD only when the client asked for AD or DO. TC also when the fit cut records.
+ * A reply's header flags: the client's opcode, RD and CD; QR and RA always; the reply's TC and
+ * rcode; its AD only when the client asked for AD or DO (an upstream's AD is already gone unless
+ * trusted: `fromUpstream`). TC also when the fit cut records. AA is never taken from here: a relayed
+ * or cached answer is not authoritative (RFC 1034 §4.3.2); the caller adds it for a message that
+ * says it is (`DnsMessage.authoritative`). Z is never copied.
  */
 function headerFlags(reqFlags: number, replyFlags: number, cut: boolean, wantsAd: boolean): number {
-  let flags = FLAG_QR | FLAG_RA | (reqFlags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | (replyFlags & (0x0400 | FLAG_AD | FLAG_TC | RCODE_MASK));
+  let flags = FLAG_QR | FLAG_RA | (reqFlags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | (replyFlags & (FLAG_AD | FLAG_TC | RCODE_MASK));
   if (cut) flags |= FLAG_TC;
   if (!wantsAd) flags &= ~FLAG_AD;
   return flags;
@@ -201,5 +205,6 @@ export function withOptLast(reply: DnsMessage): DnsMessage {
   copy.ttlAge = reply.ttlAge;
   copy.ttlSet = reply.ttlSet;
   copy.extendedRcode = reply.rcode >> 4;
+  copy.authoritative = reply.authoritative;
   return copy;
 }

@@ -42,6 +42,41 @@ describe('fitReply', () => {
     expect(fit.bytes).toBe(m.layout.questionEnd);
   });
 
+  it('drops authority RRsets that do not fit a positive answer, with TC clear (RFC 2181 §9)', () => {
+    const m = reply({
+      answers: aRecords('big.test', 2),
+      authorities: Array.from({ length: 30 }, (_, i) => ({ name: 'test', type: 'NS', ttl: 60, data: `ns${i}.example.net` })),
+      additionals: aRecords('glue.test', 1),
+    });
+    const fit = fitReply(m.layout, 512, 11);
+    expect(fit).toEqual({ keep: 2, bytes: m.layout.stop[1]!, tc: false });
+  });
+
+  it('keeps the authority RRsets that fit whole, in order, before any additional one', () => {
+    const m = reply({
+      answers: aRecords('big.test', 1),
+      authorities: [{ name: 'test', type: 'NS', ttl: 60, data: 'ns.test' }, ...Array.from({ length: 30 }, (_, i) => ({ name: 'test', type: 'TXT', ttl: 60, data: `t${i}`.repeat(3) }))],
+      additionals: aRecords('ns.test', 1),
+    });
+    const fit = fitReply(m.layout, m.layout.stop[1]! + 20, 0);
+    expect(fit).toMatchObject({ keep: 2, tc: false }); // the answer and the NS RRset
+  });
+
+  it('sets TC when a negative answer\'s authority (its SOA) does not fit', () => {
+    const m = reply({ rcode: 'NXDOMAIN', authorities: [{ name: 'test', type: 'SOA', ttl: 60, data: { mname: 'ns.test', rname: 'h.test', serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 60 } }] });
+    const fit = fitReply(m.layout, m.layout.questionEnd + 10, 0);
+    expect(fit).toEqual({ keep: 0, bytes: m.layout.questionEnd, tc: true });
+  });
+
+  it('sets TC when the NSEC proofs of a positive answer do not fit (RFC 4035 §3.1.1)', () => {
+    const m = reply({
+      answers: aRecords('big.test', 1),
+      authorities: [{ name: 'a.test', type: 'NSEC', ttl: 60, data: { nextDomain: 'z.test', rrtypes: ['A', 'RRSIG', 'NSEC'] } }],
+    });
+    const fit = fitReply(m.layout, m.layout.stop[0]! + 5, 0);
+    expect(fit).toEqual({ keep: 1, bytes: m.layout.stop[0]!, tc: true });
+  });
+
   it('keeps whole leading RRsets of a CNAME chain that fit', () => {
     const m = reply({ answers: [{ name: 'big.test', type: 'CNAME', ttl: 60, data: 'target.test' }, ...aRecords('target.test', 40)] });
     const fit = fitReply(m.layout, 512, 0);
@@ -105,6 +140,23 @@ describe('finishReply', () => {
   });
 });
 
+describe('AA in the reply', () => {
+  it('is cleared on what is relayed (RFC 1034 §4.3.2), kept on a message a plugin marks authoritative', () => {
+    const relayed = reply({ answers: aRecords('big.test', 1) }); // the upstream set AA (0x8400)
+    expect(finishReply(query(), relayed, { limit: 512 }).readUInt16BE(2) & 0x0400).toBe(0);
+    const own = reply({ answers: aRecords('big.test', 1) });
+    own.authoritative = true;
+    expect(finishReply(query(), own, { limit: 512 }).readUInt16BE(2) & 0x0400).toBe(0x0400);
+    expect(DnsMessage.reply(query(), 3, 0x0400).authoritative).toBe(true);
+    expect(DnsMessage.reply(query(), 3).authoritative).toBe(false);
+  });
+
+  it('never copies the header Z bit', () => {
+    const m = reply({ answers: aRecords('big.test', 1), flags: 0x8440 });
+    expect(finishReply(query(), m, { limit: 512 }).readUInt16BE(2) & 0x0040).toBe(0);
+  });
+});
+
 describe('writeReply from a wire image (a cache hit)', () => {
   /** A message as the cache stores it: no OPT; its image is the bytes then each record's TTL offset. */
   function imaged(m: DnsMessage, age: number, set = -1): DnsMessage {
@@ -150,6 +202,8 @@ describe('writeReply from a wire image (a cache hit)', () => {
     const aged = dnsPacket.decode(writeReply(query(), imaged(stored, 100), 4096, -1, undefined, undefined, 0, 0) as Buffer);
     expect(aged.answers.map((a: { ttl: number }) => a.ttl)).toEqual([200, 20, 20, 20]);
     expect(aged.flags & 0x0020).toBe(0); // AD cleared: the client asked for neither AD nor DO
+    const asked = writeReply(query({ edns: 1232, do: true }), imaged(stored, 100), 4096, -1, undefined, undefined, 0, 0) as Buffer;
+    expect(asked.readUInt16BE(2) & 0x0420).toBe(0x0020); // AD for a DO client; AA never from the cache
   });
 
   it('leaves a reply that does not fit the client to the fitting path (TC, whole RRsets)', () => {
