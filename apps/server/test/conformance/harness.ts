@@ -69,7 +69,8 @@ export async function startServers(): Promise<Servers> {
   let unbound: Daemon | undefined;
   try {
     // Unbound as it ships but for the forward (minimal-responses yes, its default; non-validating, like dnsmesh).
-    unbound = await startUnbound({ forwardTo: nsd.address, probe: 'example.' });
+    // incoming-num-tcp: Unbound's default of 10 TCP clients per thread is below the suite's concurrency.
+    unbound = await startUnbound({ forwardTo: nsd.address, probe: 'example.', options: ['incoming-num-tcp: 64'] });
     const dnsmesh = await startDnsmeshProcess(nsd.address);
     return {
       nsd, unbound, dnsmesh,
@@ -84,9 +85,24 @@ export async function startServers(): Promise<Servers> {
 /** How long to wait for a reply: past dnsmesh's and Unbound's own upstream give-up times. */
 export const REPLY_TIMEOUT = 6000;
 
+/** TCP connections open at once per server: well under Unbound's and dnsmesh's per-client caps. */
+const TCP_AT_ONCE = 12;
+const tcpOpen = new Map<string, number>();
+const tcpWaiting = new Map<string, (() => void)[]>();
+
 /** Sends a variant's query to one server; the raw reply, or undefined when none came. */
-export function exchange(address: string, v: Variant, id: number, timeout = REPLY_TIMEOUT): Promise<Buffer | undefined> {
-  return queryRaw(address, v.bytes(id), { transport: v.transport, timeout }).catch(() => undefined);
+export async function exchange(address: string, v: Variant, id: number, timeout = REPLY_TIMEOUT): Promise<Buffer | undefined> {
+  if (v.transport === 'udp') return queryRaw(address, v.bytes(id), { transport: 'udp', timeout }).catch(() => undefined);
+  while ((tcpOpen.get(address) ?? 0) >= TCP_AT_ONCE) {
+    await new Promise<void>((resolve) => tcpWaiting.set(address, [...(tcpWaiting.get(address) ?? []), resolve]));
+  }
+  tcpOpen.set(address, (tcpOpen.get(address) ?? 0) + 1);
+  try {
+    return await queryRaw(address, v.bytes(id), { transport: 'tcp', timeout }).catch(() => undefined);
+  } finally {
+    tcpOpen.set(address, tcpOpen.get(address)! - 1);
+    tcpWaiting.get(address)?.shift()?.();
+  }
 }
 
 /** Runs `tasks` with at most `bound` in flight. */
