@@ -6,5 +6,5 @@
  */
 export const ORDER: readonly string[] = [
   'plugin', 'bind', 'health', 'ready', 'admin', 'reload',
-  'prometheus', 'log', 'errors', 'serve_stale', 'prefetch', 'cache', 'tcp_retry', 'consul', 'forward',
+  'prometheus', 'log', 'errors', 'ratelimit', 'acl', 'norec', 'any', 'serve_stale', 'prefetch', 'cache', 'tcp_retry', 'consul', 'forward',
 ];

@@ -1,10 +1,14 @@
 import { createRequire } from 'node:module';
 import { bindPlugin, CORE_VERSION, PluginRegistry, type PluginDefinition } from '@dnsmesh/core';
+import acl from '@dnsmesh/acl';
+import any from '@dnsmesh/any';
 import cache from '@dnsmesh/cache';
 import forward from '@dnsmesh/forward';
 import tcpRetry from '@dnsmesh/truncation-tcp-retry';
 import { definitions as metrics } from '@dnsmesh/metrics';
+import norec from '@dnsmesh/norec';
 import prefetch from '@dnsmesh/prefetch';
+import ratelimit from '@dnsmesh/ratelimit';
 import serveStale from '@dnsmesh/serve-stale';
 import consul from '@dnsmesh/consul-upstream';
 import { ORDER } from './order.js';
@@ -17,6 +21,7 @@ const BUILTINS: readonly (readonly [PluginDefinition<any>, string])[] = [
   [bindPlugin, '@dnsmesh/core'], [pluginDirective, '@dnsmesh/server'], [reload, '@dnsmesh/server'],
   [cache, '@dnsmesh/cache'], [forward, '@dnsmesh/forward'], [tcpRetry, '@dnsmesh/truncation-tcp-retry'],
   [prefetch, '@dnsmesh/prefetch'], [serveStale, '@dnsmesh/serve-stale'], [consul, '@dnsmesh/consul-upstream'],
+  [ratelimit, '@dnsmesh/ratelimit'], [acl, '@dnsmesh/acl'], [norec, '@dnsmesh/norec'], [any, '@dnsmesh/any'],
   ...metrics.map((def) => [def, '@dnsmesh/metrics'] as const),
 ];
 

@@ -6,6 +6,7 @@ import {
 } from '@dnsmesh/core';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { applyBlockDefaults } from './defaults.js';
 import { PluginLoader } from './plugin-loader.js';
 import { ReloadSettings } from './reload/setup.js';
 import { publishServerMetrics } from './server-metrics.js';
@@ -142,6 +143,7 @@ export class Supervisor {
       registry: plugins.registry, clock: this.opts.clock, logger: this.opts.logger, metrics: this.metrics,
       defaultPort: this.opts.dnsPort, previous, resolveUnknown: plugins.resolveUnknown, services: [[SERVER_CONTROL, this.control]],
     });
+    applyBlockDefaults(blocks, plugins.registry);
     return { blocks, hash: hashFiles(files) };
   }
 

@@ -1,33 +1,66 @@
 import {
-  decodePacket, DnsMessage, encodePacket, Opcode, Rcode, readName, RRType, scanLayout, withOptLast,
+  checkRdata, DnsMessage, nameKey as ownerKey, namesEqual, Opcode, Rcode, rebuildMessage, RRType, scanLayout, WireError,
   type Layout, type Ttl,
 } from '@dnsmesh/core';
 import type { EntryKind } from './entry.js';
 import type { CacheOptions } from './options.js';
+import { scrub } from './scrub.js';
+import { isDisabled } from './zones.js';
 
 /** What the cache makes of an upstream reply. */
 export type Verdict =
   | { readonly store: true; readonly kind: EntryKind; readonly bytes: Buffer; readonly layout: Layout; readonly ttl: Ttl; readonly wholeName: boolean; readonly alias?: boolean }
-  | { readonly store: false; readonly reason: string };
+  | NotStored;
+
+/**
+ * Why a reply is not stored, and what the client gets instead: `servfail` when the reply must not
+ * reach anyone (malformed, a CNAME loop); the scrubbed copy (`bytes`, `layout`) when the reply was
+ * fine but is not kept (TTL 0, a denial without SOA, caching disabled); else the reply as it came
+ * (truncated, REFUSED and other rcodes, which carry no records the cache would serve).
+ */
+export interface NotStored {
+  readonly store: false;
+  readonly reason: string;
+  readonly servfail?: boolean;
+  readonly bytes?: Buffer;
+  readonly layout?: Layout;
+}
 
 const no = (reason: string): Verdict => ({ store: false, reason });
 
 /**
  * Decides whether and how long a reply is cached, and prepares the bytes to store:
+ * - the reply is validated first: names, pointers, counts and the RDATA of name-bearing types must
+ *   parse, else it is malformed: SERVFAIL, never stored;
  * - NOERROR with data for the question (through its CNAME chain): success, TTL = the smallest TTL;
  * - NXDOMAIN, or NOERROR without data (NODATA): denial, TTL = min(SOA TTL, SOA MINIMUM) (RFC 2308),
- *   and not cached without an SOA; the SOA's TTL becomes that TTL;
- * - SERVFAIL: for `servfail`; everything else (REFUSED, FORMERR, TC set, other opcodes, ANY): not cached.
- * Every RRset's TTLs become its smallest one (RFC 2181 §5.2), clamped to the tier's [MINTTL, TTL].
- * Records off the answer's own chain are dropped (no out-of-bailiwick data).
+ *   and not cached without an SOA;
+ * - SERVFAIL: the cache's own bare SERVFAIL for `servfail`; everything else (REFUSED, FORMERR,
+ *   NOTIMP, TC set, no question, other opcodes, ANY/AXFR/IXFR): not cached.
+ * Kept records are chosen by `scrub` (the chain, the zone's proofs, the additional data the kept
+ * records point at) and copied by `rebuildMessage` (octets kept, names never re-encoded as text).
+ * Every RRset's TTLs become its smallest one (RFC 2181 §5.2; a TTL with the top bit set counts as 0,
+ * §8), clamped to the tier's [MINTTL, TTL].
  */
 export function classify(request: DnsMessage, reply: DnsMessage, opts: CacheOptions): Verdict {
-  if (reply.tc) return no('truncated');
+  const buf = reply.bytes;
+  let layout: Layout;
+  try {
+    layout = reply.layout;
+    checkRdata(buf, layout);
+  } catch (err) {
+    if (err instanceof WireError) return { store: false, reason: 'malformed', servfail: true };
+    throw err;
+  }
+  if ((buf[2]! & 0x80) === 0) return no('not a reply');
   if (reply.opcode !== Opcode.QUERY) return no('opcode');
-  const q = request.question!;
-  if (q.type === RRType.ANY || q.type === RRType.AXFR || q.type === RRType.IXFR) return no('qtype');
-  const rq = reply.question;
-  if (rq === undefined || rq.lname !== q.lname || rq.type !== q.type || rq.class !== q.class) return no('question mismatch');
+  if (reply.tc) return no('truncated');
+  const qtype = request.qtype;
+  if (qtype === RRType.ANY || qtype === RRType.AXFR || qtype === RRType.IXFR) return no('qtype');
+  if (layout.questionEnd === 12) return no(`no question (${reply.rcodeName})`);
+  const qEnd = request.questionEnd;
+  if (layout.questionEnd !== qEnd || !namesEqual(request.bytes, 12, buf, 12)
+    || buf.readUInt32BE(qEnd - 4) !== request.bytes.readUInt32BE(qEnd - 4)) return no('question mismatch');
   const rcode = reply.rcode;
   if (rcode === Rcode.SERVFAIL) {
     if (opts.servfail <= 0) return no('servfail caching off');
@@ -36,103 +69,25 @@ export function classify(request: DnsMessage, reply: DnsMessage, opts: CacheOpti
   }
   if (rcode !== Rcode.NOERROR && rcode !== Rcode.NXDOMAIN) return no(`rcode ${reply.rcodeName}`);
 
-  let bytes = stripOpt(reply);
-  let layout = scanLayout(bytes);
-  const chain = followChain(bytes, layout, q.lname);
-  if (chain.drop.size > 0) {
-    bytes = dropRecords(bytes, chain.drop);
-    layout = scanLayout(bytes);
-  }
-  const hasData = chain.answered || q.type === RRType.CNAME && chain.names.length > 1;
-  const negative = rcode === Rcode.NXDOMAIN || !hasData;
-  const soa = findSoa(layout);
-  if (negative && soa < 0) return no('negative answer without SOA');
+  const kept = scrub(buf, layout, request.qnameKey, qtype, rcode, request.do);
+  if (kept.loop) return { store: false, reason: 'CNAME loop', servfail: true };
+  const bytes = rebuildMessage(buf, layout, kept.keep);
+  const out = scanLayout(bytes);
+  const negative = rcode === Rcode.NXDOMAIN || !kept.answered;
+  const soa = findSoa(out);
+  if (negative && soa < 0) return { store: false, reason: 'negative answer without SOA', bytes, layout: out };
   const kind: EntryKind = negative ? 'denial' : 'success';
   const tier = negative ? opts.denial : opts.success;
-  if (isDisabled(q.lname, negative ? opts.disable.denial : opts.disable.success)) return no(`${kind} disabled for this zone`);
-
-  const ttl = normaliseTtls(bytes, layout, tier.minTtl, tier.maxTtl, negative ? soa : -1);
-  if (ttl <= 0) return no('TTL 0');
+  if (isDisabled(request.qnameKey, negative ? opts.disable.denial : opts.disable.success)) {
+    return { store: false, reason: `${kind} disabled for this zone`, bytes, layout: out };
+  }
+  const ttl = normaliseTtls(bytes, out, tier.minTtl, tier.maxTtl, negative ? soa : -1);
+  if (ttl <= 0) return { store: false, reason: 'TTL 0', bytes, layout: out };
   // An NXDOMAIN with no CNAME in front covers every type of the name (RFC 2308 §5).
-  const wholeName = rcode === Rcode.NXDOMAIN && chain.names.length === 1;
+  const wholeName = rcode === Rcode.NXDOMAIN && kept.chain === 1;
   // The name is an alias when its answer starts with a CNAME at the question name.
-  const alias = chain.names.length > 1 && q.type !== RRType.CNAME;
-  return { store: true, kind, bytes, layout, ttl, wholeName, alias };
-}
-
-/** The reply's bytes without its OPT (never cached: RFC 6891 §6.1.1), in a fresh buffer. */
-function stripOpt(reply: DnsMessage): Buffer {
-  const m = withOptLast(reply);
-  const layout = m.layout;
-  if (layout.opt < 0) return Buffer.from(m.bytes.subarray(0, layout.end));
-  const out = Buffer.from(m.bytes.subarray(0, layout.start[layout.opt]!));
-  out.writeUInt16BE(layout.ar - 1, 10);
-  return out;
-}
-
-interface Chain { readonly names: string[]; readonly answered: boolean; readonly drop: Set<number> }
-
-/**
- * Follows the answer from the question name through its CNAMEs. Answer records whose owner is not
- * on the chain, authority records not above the chain, and additional records that no kept record
- * points at are marked to drop.
- */
-function followChain(bytes: Buffer, layout: Layout, qname: string): Chain {
-  const names = [qname];
-  const onChain = new Set(names);
-  const qtype = bytes.readUInt16BE(layout.questionEnd - 4);
-  const owners: string[] = [];
-  const count = layout.an + layout.ns + layout.ar;
-  for (let i = 0; i < count; i++) owners.push(lower(readName(bytes, layout.start[i]!)));
-  // CNAMEs may come in any order: repeat until the chain stops growing.
-  for (let grew = true, rounds = 0; grew && rounds < 16; rounds++) {
-    grew = false;
-    for (let i = 0; i < layout.an; i++) {
-      if (layout.type[i] !== RRType.CNAME || !onChain.has(owners[i]!)) continue;
-      const target = lower(readName(bytes, layout.ttlAt[i]! + 6));
-      if (!onChain.has(target)) { onChain.add(target); names.push(target); grew = true; }
-    }
-  }
-  const drop = new Set<number>();
-  const wanted = new Set<string>(names);
-  let answered = false;
-  for (let i = 0; i < layout.an; i++) {
-    const owner = owners[i]!;
-    const t = layout.type[i]!;
-    if (onChain.has(owner) || (t === RRType.DNAME && names.some((n) => isBelow(n, owner)))) {
-      if (t === qtype || qtype === RRType.ANY) answered = true;
-      addTargets(bytes, layout, i, wanted);
-    } else drop.add(i);
-  }
-  for (let i = layout.an; i < layout.an + layout.ns; i++) {
-    if (names.some((n) => isBelow(n, owners[i]!))) addTargets(bytes, layout, i, wanted);
-    else drop.add(i);
-  }
-  for (let i = layout.an + layout.ns; i < count; i++) {
-    if (i !== layout.opt && !wanted.has(owners[i]!)) drop.add(i);
-  }
-  return { names, answered, drop };
-}
-
-/** Names a record points at, whose addresses may sit in the additional section. */
-function addTargets(bytes: Buffer, layout: Layout, i: number, wanted: Set<string>): void {
-  const rdata = layout.ttlAt[i]! + 6;
-  switch (layout.type[i]) {
-    case RRType.NS: case RRType.CNAME: wanted.add(lower(readName(bytes, rdata))); break;
-    case RRType.MX: wanted.add(lower(readName(bytes, rdata + 2))); break;
-    case RRType.SRV: wanted.add(lower(readName(bytes, rdata + 6))); break;
-  }
-}
-
-/** Rebuilds a message without some records (rare: only for replies carrying foreign data). */
-function dropRecords(bytes: Buffer, drop: Set<number>): Buffer {
-  const packet = decodePacket(bytes);
-  const an = packet.answers?.length ?? 0;
-  const ns = packet.authorities?.length ?? 0;
-  packet.answers = packet.answers?.filter((_, i) => !drop.has(i));
-  packet.authorities = packet.authorities?.filter((_, i) => !drop.has(an + i));
-  packet.additionals = packet.additionals?.filter((_, i) => !drop.has(an + ns + i));
-  return encodePacket(packet);
+  const alias = kept.chain > 1 && qtype !== RRType.CNAME;
+  return { store: true, kind, bytes, layout: out, ttl, wholeName, alias };
 }
 
 function findSoa(layout: Layout): number {
@@ -140,39 +95,39 @@ function findSoa(layout: Layout): number {
   return -1;
 }
 
+/** A TTL as RFC 2181 §8 reads it: values with the top bit set count as 0. */
+function ttlAt(bytes: Buffer, at: number): Ttl {
+  const ttl = bytes.readUInt32BE(at);
+  return ttl >= 0x8000_0000 ? 0 : ttl;
+}
+
 /**
- * Rewrites TTLs in place: each RRset to its smallest TTL, then clamped to [min, max]; the SOA of a
- * negative answer to min(its TTL, its MINIMUM). Returns the entry's lifetime: the smallest TTL.
+ * Rewrites TTLs in place: each RRset (owner, type, class, section; for RRSIGs also the type
+ * covered, RFC 4034 §3) to its smallest TTL, then clamped to [min, max]. In a negative answer the
+ * authority section's records are capped at min(SOA TTL, SOA MINIMUM) (RFC 2308 §5; the NSEC TTL of
+ * RFC 4035 §2.3 and RFC 9077). Returns the entry's lifetime: the smallest TTL.
  */
 function normaliseTtls(bytes: Buffer, layout: Layout, min: Ttl, max: Ttl, soa: number): Ttl {
   const count = layout.an + layout.ns + layout.ar;
+  const setOf: string[] = new Array(count);
+  const least = new Map<string, Ttl>();
+  const negativeCap = soa < 0 ? Infinity : Math.min(ttlAt(bytes, layout.ttlAt[soa]!), bytes.readUInt32BE(layout.stop[soa]! - 4));
+  for (let i = 0; i < count; i++) {
+    const t = layout.ttlAt[i]!;
+    // Owners in a rebuilt message may be compressed: keyed by their expanded octets.
+    let set = `${layout.section[i]}${ownerKey(bytes, layout.start[i]!)}${bytes.toString('latin1', t - 4, t)}`;
+    if (layout.type[i] === RRType.RRSIG) set += bytes.toString('latin1', t + 6, t + 8);
+    setOf[i] = set;
+    let ttl = ttlAt(bytes, t);
+    if (layout.section[i] === 1) ttl = Math.min(ttl, negativeCap);
+    const prev = least.get(set);
+    if (prev === undefined || ttl < prev) least.set(set, ttl);
+  }
   let lifetime = Infinity;
-  let i = 0;
-  while (i < count) {
-    let j = i + 1;
-    while (j < count && layout.rrsetStart[j] === 0) j++;
-    let ttl = Infinity;
-    for (let k = i; k < j; k++) ttl = Math.min(ttl, bytes.readUInt32BE(layout.ttlAt[k]!));
-    if (i === soa) {
-      const minimum = bytes.readUInt32BE(layout.stop[soa]! - 4);
-      ttl = Math.min(ttl, minimum);
-    }
-    ttl = Math.min(Math.max(ttl, min), max);
-    for (let k = i; k < j; k++) bytes.writeUInt32BE(ttl, layout.ttlAt[k]!);
+  for (let i = 0; i < count; i++) {
+    const ttl = Math.min(Math.max(least.get(setOf[i]!)!, min), max);
+    bytes.writeUInt32BE(ttl, layout.ttlAt[i]!);
     lifetime = Math.min(lifetime, ttl);
-    i = j;
   }
   return lifetime === Infinity ? min : lifetime;
-}
-
-function isDisabled(lname: string, zones: readonly string[]): boolean {
-  return zones.some((z) => isBelow(lname, z));
-}
-
-function isBelow(name: string, zone: string): boolean {
-  return zone === '.' || name === zone || name.endsWith(`.${zone}`);
-}
-
-function lower(name: string): string {
-  return name === '' ? '.' : `${name.toLowerCase()}.`;
 }

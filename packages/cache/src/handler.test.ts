@@ -1,7 +1,7 @@
 import { createServer, manualClock, type DnsServer } from '@dnsmesh/core';
 import { query, aRecords, authority, authoritySoa as soa } from '@dnsmesh/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cache } from './index.js';
+import { cache, ENTRY_OVERHEAD } from './index.js';
 import { CacheStore } from './store.js';
 
 let server: DnsServer | undefined;
@@ -59,13 +59,13 @@ describe('cache', () => {
     expect(auth.asked).toHaveLength(2);
   });
 
-  it('caps TTLs at the tier maximum, and a high-bit TTL counts as huge, not negative', async () => {
+  it('caps TTLs at the tier maximum, and a high-bit TTL counts as 0 (RFC 2181 §8), then MINTTL', async () => {
     const { address } = await start({
       'long.test A': { answers: aRecords('long.test', 1, 86400) },
       'huge.test A': { answers: aRecords('huge.test', 1, 2 ** 31 + 5) },
     }, { success: { maxTtl: 600 } });
     expect((await query(address, 'long.test', 'A')).answers[0]!.ttl).toBe(600);
-    expect((await query(address, 'huge.test', 'A')).answers[0]!.ttl).toBe(600);
+    expect((await query(address, 'huge.test', 'A')).answers[0]!.ttl).toBe(5);
   });
 
   it('makes 1 upstream query for 200 concurrent misses, each reply with its own ID and case', async () => {
@@ -219,6 +219,8 @@ describe('cache', () => {
     for (let i = 0; i < 300; i++) await query(a2, `n${i}.flood.test`, 'A');
     expect(s2.count('success')).toBeLessThanOrEqual(50);
     expect(s2.bytes).toBeLessThanOrEqual(65536);
+    // The budget counts what an entry costs the process, not only its reply bytes.
+    expect(s2.bytes).toBeGreaterThanOrEqual(s2.size * ENTRY_OVERHEAD);
     expect(s2.counts.evictions).toBeGreaterThanOrEqual(250);
     void store;
   });

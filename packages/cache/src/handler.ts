@@ -1,8 +1,9 @@
-import { inZone, type Clock, type DnsMessage, type Next, type Plugin, type QueryContext } from '@dnsmesh/core';
-import { classify } from './classify.js';
+import { DnsMessage, Rcode, type Clock, type Next, type Plugin, type QueryContext } from '@dnsmesh/core';
+import { classify, type Verdict } from './classify.js';
 import { CacheEntry } from './entry.js';
 import type { CacheOptions } from './options.js';
 import type { CacheStore } from './store.js';
+import { inZones } from './zones.js';
 
 /**
  * The cache: a hit answers synchronously from stored bytes (no decode, no promise); a miss asks
@@ -13,16 +14,22 @@ export class CachePlugin implements Plugin {
   readonly name = 'cache';
   readonly #inflight = new Map<string, Promise<DnsMessage>>();
   readonly #everywhere: boolean;
+  /** RD=0 policy: 0 forward (as RD=1), 1 answer from cache only, 2 refuse. */
+  readonly #nonrecursive: number;
 
   constructor(readonly store: CacheStore, readonly options: CacheOptions, readonly clock: Clock, serverZones: readonly string[]) {
     this.#everywhere = options.zones.includes('.') || options.zones.every((z) => serverZones.includes(z)) && serverZones.every((z) => options.zones.includes(z));
+    this.#nonrecursive = options.nonrecursive === 'forward' ? 0 : options.nonrecursive === 'cache' ? 1 : 2;
   }
 
   handle(ctx: QueryContext, next: Next): DnsMessage | Promise<DnsMessage> {
     const request = ctx.request;
-    if (!this.#everywhere && !this.#covers(request.question!.lname)) return next(ctx);
+    if (!this.#everywhere && !inZones(request.qnameKey, this.options.zones)) return next(ctx);
     const key = request.key;
     if (!ctx.state.refresh) {
+      // RD clear: answered from the cache only, or refused (cache snooping; Unbound without allow_snoop).
+      const rdClear = (request.bytes[2]! & 1) === 0 && this.#nonrecursive !== 0;
+      if (rdClear && this.#nonrecursive === 2) return this.#refuse(ctx);
       const entry = this.store.get(key);
       if (entry !== undefined && ctx.now < entry.expiresAt) {
         entry.hits++;
@@ -33,6 +40,7 @@ export class CachePlugin implements Plugin {
         ctx.state.plugin = 'cache';
         return entry.toReply(ctx.now, this.options.keepttl);
       }
+      if (rdClear) return this.#refuse(ctx);
     }
     const shared = this.#inflight.get(key);
     if (shared !== undefined) {
@@ -41,6 +49,14 @@ export class CachePlugin implements Plugin {
       return shared;
     }
     return this.#miss(ctx, next, key);
+  }
+
+  /** REFUSED for a query with RD clear that the cache does not answer. */
+  #refuse(ctx: QueryContext): DnsMessage {
+    this.store.counts.refusedNonRecursive++;
+    ctx.state.plugin = 'cache';
+    ctx.state.stored = 'RD clear';
+    return DnsMessage.reply(ctx.request, Rcode.REFUSED);
   }
 
   /** Whether a query for this key is being asked upstream right now. */
@@ -65,31 +81,32 @@ export class CachePlugin implements Plugin {
     return pending;
   }
 
-  /** Stores the reply when it may be, and answers with the stored form (the same TTLs a later hit shows). */
+  /**
+   * Stores the reply when it may be, and answers with the stored form (the same TTLs a later hit
+   * shows); a reply that is not stored is answered scrubbed, as SERVFAIL when it is malformed.
+   */
   #store(ctx: QueryContext, key: string, reply: DnsMessage): DnsMessage {
-    let verdict;
+    let verdict: Verdict;
     try {
       verdict = classify(ctx.request, reply, this.options);
     } catch {
-      verdict = { store: false as const, reason: 'malformed' };
+      verdict = { store: false, reason: 'malformed', servfail: true };
     }
     if (!verdict.store) {
       ctx.state.stored = verdict.reason;
       const counts = this.store.counts.notStored;
       counts.set(verdict.reason, (counts.get(verdict.reason) ?? 0) + 1);
-      return reply;
+      if (verdict.servfail === true) return DnsMessage.reply(ctx.request, Rcode.SERVFAIL);
+      if (verdict.bytes === undefined) return reply;
+      const scrubbed = new DnsMessage(verdict.bytes, verdict.layout);
+      scrubbed.authoritative = reply.authoritative; // not stored: still the plugin's own answer
+      return scrubbed;
     }
     const now = this.clock.now();
-    const q = ctx.request.question!;
     const alias = verdict.alias === true;
-    const entry = new CacheEntry(key, verdict.bytes, verdict.layout, verdict.kind, now, verdict.ttl, q.name, q.type, reply.rcode, ctx.state.upstream, verdict.wholeName, !alias);
+    const entry = new CacheEntry(key, verdict.bytes, verdict.layout, verdict.kind, now, verdict.ttl, undefined, ctx.request.qtype, reply.rcode, ctx.state.upstream, verdict.wholeName, !alias);
     ctx.state.stored = this.store.put(entry) ? 'stored' : 'kept existing entry';
     if (alias) this.store.dropOtherTypes(key);
     return entry.toReply(now, this.options.keepttl);
-  }
-
-  #covers(lname: string): boolean {
-    for (const zone of this.options.zones) if (inZone(lname, zone)) return true;
-    return false;
   }
 }

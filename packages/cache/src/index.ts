@@ -7,9 +7,10 @@ import { CacheStore } from './store.js';
 
 export { CachePlugin } from './handler.js';
 export { CacheStore, CacheCounts, wholeNameKey } from './store.js';
-export { CacheEntry, type EntryKind } from './entry.js';
-export { classify, type Verdict } from './classify.js';
-export { DEFAULTS, resolveOptions, type CacheOptions, type Tier } from './options.js';
+export { CacheEntry, ENTRY_OVERHEAD, LAYOUT_OVERHEAD, type EntryKind } from './entry.js';
+export { classify, type Verdict, type NotStored } from './classify.js';
+export { scrub, type Scrubbed } from './scrub.js';
+export { DEFAULTS, resolveOptions, type CacheOptions, type Tier, type Nonrecursive } from './options.js';
 export { parse } from './setup.js';
 
 /** How often expired entries are swept (ms). */

@@ -22,6 +22,8 @@ export function registerCacheMetrics(block: ServerBlock, store: CacheStore): () 
       () => [[{ server }, c.prefetches]]),
     publishMetric(block.metrics, 'counter', 'dnsmesh_cache_served_stale_total', 'Answers served from expired entries (RFC 8767).', ['server'],
       () => [[{ server }, c.servedStale]]),
+    publishMetric(block.metrics, 'counter', 'dnsmesh_cache_nonrecursive_refused_total', 'Queries with RD clear answered REFUSED (the nonrecursive policy).', ['server'],
+      () => [[{ server }, c.refusedNonRecursive]]),
     publishMetric(block.metrics, 'counter', 'dnsmesh_cache_not_stored_total', 'Upstream replies not stored, by reason.', ['server', 'reason'],
       () => [...c.notStored].map(([reason, n]) => [{ server, reason }, n] as const)),
   ];

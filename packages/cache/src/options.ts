@@ -23,7 +23,15 @@ export interface CacheOptions {
   readonly keepttl: boolean;
   /** Memory budget for stored replies, in bytes, across both tiers. */
   readonly maxBytes: number;
+  /**
+   * What a query with RD clear gets: `refuse` (REFUSED, hit or miss: Unbound's `allow`), `cache`
+   * (a hit is answered, a miss REFUSED: Unbound's `allow_snoop`), `forward` (as if RD were set).
+   */
+  readonly nonrecursive: Nonrecursive;
 }
+
+export type Nonrecursive = 'refuse' | 'cache' | 'forward';
+export const NONRECURSIVE: readonly Nonrecursive[] = ['refuse', 'cache', 'forward'];
 
 export const MAX_TTL: Ttl = 604_800; // 7 days (RFC 8767 §4 recommends capping there)
 export const MAX_SERVFAIL: Duration = 300_000;
@@ -36,6 +44,7 @@ export const DEFAULTS: CacheOptions = {
   disable: { success: [], denial: [] },
   keepttl: false,
   maxBytes: 128 * 1024 * 1024,
+  nonrecursive: 'refuse',
 };
 
 /** Fills options given in code with the defaults, checking the same limits as the Corefile. */
@@ -51,6 +60,8 @@ export function resolveOptions(input: Partial<Omit<CacheOptions, 'success' | 'de
   };
   const servfail = input.servfail ?? DEFAULTS.servfail;
   if (!(servfail >= 0 && servfail <= MAX_SERVFAIL)) throw new TypeError(`cache: servfail must be between 0 and ${MAX_SERVFAIL} ms`);
+  const nonrecursive = input.nonrecursive ?? DEFAULTS.nonrecursive;
+  if (!NONRECURSIVE.includes(nonrecursive)) throw new TypeError(`cache: nonrecursive must be one of ${NONRECURSIVE.join(', ')}`);
   return {
     zones: input.zones ?? DEFAULTS.zones,
     success: tier(DEFAULTS.success, input.success, input.ttl, 'success'),
@@ -59,5 +70,6 @@ export function resolveOptions(input: Partial<Omit<CacheOptions, 'success' | 'de
     disable: { success: input.disable?.success ?? [], denial: input.disable?.denial ?? [] },
     keepttl: input.keepttl ?? false,
     maxBytes: input.maxBytes ?? DEFAULTS.maxBytes,
+    nonrecursive,
   };
 }

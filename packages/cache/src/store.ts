@@ -1,4 +1,4 @@
-import type { Instant } from '@dnsmesh/core';
+import { presentationKey, type Instant } from '@dnsmesh/core';
 import { CacheEntry, type EntryKind } from './entry.js';
 import type { CacheOptions, Tier } from './options.js';
 
@@ -12,19 +12,24 @@ export class CacheCounts {
   inserts = 0;
   prefetches = 0;
   servedStale = 0;
+  /** Queries with RD clear answered REFUSED (the `nonrecursive` policy). */
+  refusedNonRecursive = 0;
   /** Replies not stored, by reason ("truncated", "rcode REFUSED", ...). */
   readonly notStored = new Map<string, number>();
 }
 
+/** First character of a whole-name key: 0xff, which no name key starts with (label lengths are at most 63). */
+const WHOLE_NAME = 0xff;
+
 /**
  * Key of the NXDOMAIN that covers every type of a name: the key (name, type, class, flags; see
- * DnsMessage.key) without its 2 type bytes, marked with a leading '*'.
+ * DnsMessage.key) without its 2 type bytes, marked with a leading 0xff.
  */
 export function wholeNameKey(key: string): string {
   let nameEnd = 0;
   while (nameEnd < key.length && key.charCodeAt(nameEnd) !== 0) nameEnd += key.charCodeAt(nameEnd) + 1;
   nameEnd++; // the root byte
-  return `*${key.slice(0, nameEnd)}${key.slice(nameEnd + 2)}`;
+  return `\u00ff${key.slice(0, nameEnd)}${key.slice(nameEnd + 2)}`;
 }
 
 /** One tier's entries, oldest first: insertion order of a Map, with a second chance for those hit. */
@@ -147,13 +152,16 @@ export class CacheStore {
     return dropped;
   }
 
-  /** Drops entries by name (any case) and optionally type; returns how many. */
+  /**
+   * Drops entries by name and optionally type; returns how many. The name is in presentation form
+   * (`esc\\.dot.example`, `\\255x.test`) and compared with the stored names as octets, ASCII case folded.
+   */
   flush(name?: string, type?: number): number {
-    const lname = name === undefined ? undefined : canonical(name);
+    const wanted = name === undefined ? undefined : presentationKey(name);
     let removed = 0;
     for (const tier of [this.#success, this.#denial]) {
       for (const [key, entry] of tier.map) {
-        if (lname !== undefined && canonical(entry.name) !== lname) continue;
+        if (wanted !== undefined && keyName(key) !== wanted) continue;
         if (type !== undefined && entry.type !== type && !entry.wholeName) continue;
         this.#remove(tier, key);
         for (const fn of this.#listeners) fn(key);
@@ -220,9 +228,12 @@ export class CacheStore {
 /** The types whose entries a new alias at their name replaces (2-byte type codes as latin1). */
 const ALIASED_TYPES = [1, 28, 16, 33, 15, 2, 12, 65, 64, 257, 6].map((t) => String.fromCharCode(t >> 8, t & 0xff));
 
-function canonical(name: string): string {
-  const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower : `${lower}.`;
+/** The name part of a key (its lower-cased wire octets), whole-name keys included. */
+export function keyName(key: string): string {
+  const from = key.charCodeAt(0) === WHOLE_NAME ? 1 : 0;
+  let end = from;
+  while (end < key.length && key.charCodeAt(end) !== 0) end += key.charCodeAt(end) + 1;
+  return key.slice(from, end + 1);
 }
 
 export type { EntryKind };

@@ -43,16 +43,10 @@ export interface QueryState {
    * `upstream` (the one that truncated) when it is one of forward's upstreams.
    */
   forceTcp: boolean;
-  /**
-   * Why this query failed, when a plugin answered SERVFAIL for a reason an operator should see
-   * (no upstream answered, a network error): the errors plugin logs it, as CoreDNS logs the error
-   * a plugin returns.
-   */
-  error: string | undefined;
 }
 
 export function initialState(): QueryState {
-  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined, upstreamTransport: undefined, forceTcp: false, error: undefined };
+  return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined, upstreamTransport: undefined, forceTcp: false };
 }
 
 /** Everything a plugin knows about one query. */
@@ -139,6 +133,20 @@ export class QueryContext {
     return edeTexts.get(this);
   }
 
+  /**
+   * Why this query failed, when a plugin answered SERVFAIL for a reason an operator should see (no
+   * upstream answered, a network error): the errors plugin logs it, as CoreDNS logs the error a
+   * plugin returns. Kept beside the context, as the EDE text is (no field more per query).
+   */
+  get failure(): string | undefined {
+    return failures.get(this);
+  }
+
+  set failure(text: string | undefined) {
+    if (text === undefined) failures.delete(this);
+    else failures.set(this, text);
+  }
+
   /** A child logger with the query's name and type, created on first use. */
   get log(): Logger {
     this.#log ??= this.block.logger.child({ name: this.request.question?.name, type: this.request.qtypeName });
@@ -163,5 +171,7 @@ function noop(): void {}
 
 /** EXTRA-TEXT of Extended DNS Errors, by query (see `QueryContext.setEde`). */
 const edeTexts = new WeakMap<QueryContext, string>();
+/** Why a query failed, by query (see `QueryContext.failure`). */
+const failures = new WeakMap<QueryContext, string>();
 
 export { DEFAULT_EDNS_SIZE };

@@ -148,7 +148,7 @@ export class ForwardPlugin implements Plugin {
         }
         this.counts.servfails++;
         noAnswer(ctx, lastError, list);
-        if (!ctx.aborted) ctx.state.error = failureText(lastError, list); // the errors plugin logs it (consolidate bounds a flood)
+        if (!ctx.aborted) ctx.failure = failureText(lastError, list); // the errors plugin logs it (consolidate bounds a flood)
         resolve(DnsMessage.reply(ctx.request, Rcode.SERVFAIL));
       };
       const onAbort = (): void => finish(undefined);

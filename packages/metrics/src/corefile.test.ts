@@ -4,7 +4,7 @@ import { bindPlugin, definePlugin, DnsServer, loadBlocks, manualClock, parseCore
 import { query } from '@dnsmesh/testkit';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { answer, scrape, value } from '../test/helpers.js';
 import { definitions, DURATION, httpUrl, REQUESTS, RESPONSES } from './index.js';
 
@@ -78,6 +78,8 @@ describe('README', () => {
   const examples = [...readme.matchAll(/```corefile\n([\s\S]*?)```/g)].map((m) => m[1]!);
   it('has Corefile examples', () => { expect(examples.length).toBeGreaterThan(0); });
   it.each(examples.map((e, i) => [i + 1, e] as const))('example %i loads', async (_i, text) => {
+    process.env.DNSMESH_ADMIN_TOKEN = 'readme-example-token-0123456789'; // the admin example reads its token from the environment
+    onTestFinished(() => { delete process.env.DNSMESH_ADMIN_TOKEN; });
     const s = await load(text, 'README.md');
     expect(s.blocks.length).toBeGreaterThan(0);
   });

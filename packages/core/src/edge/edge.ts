@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ServerBlock } from '../block.js';
+import { NO_REPLY } from '../chain.js';
 import { QueryContext, type ClientInfo } from '../context.js';
 import { DnsMessage } from '../message.js';
 import type { Clock } from '../units.js';
@@ -79,7 +80,7 @@ export class Edge {
       const owner = block;
       owner.inflight++;
       return result.then(
-        (reply) => { owner.inflight--; this.#done(); return this.#finish(ctx, reply) as Buffer; },
+        (reply) => { owner.inflight--; this.#done(); return this.#finish(ctx, reply) as Buffer | undefined; },
         (err) => { owner.inflight--; this.#done(); return this.#failed(ctx, err); },
       );
     }
@@ -103,7 +104,8 @@ export class Edge {
     }
   }
 
-  #finish(ctx: QueryContext, reply: DnsMessage, slot?: ReplySlot): Buffer | number {
+  #finish(ctx: QueryContext, reply: DnsMessage, slot?: ReplySlot): Buffer | number | undefined {
+    if (reply === NO_REPLY) return undefined; // a plugin chose silence (acl drop, ratelimit) and counts it
     const ede = ctx.state.ede;
     const text = ede < 0 ? undefined : ctx.edeText;
     try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeName, inZone, namesEqual, readName, skipName } from './name.js';
+import { encodeName, inZone, keyAtOrBelow, nameKey, namesEqual, parentKey, presentationKey, readName, skipName } from './name.js';
 import { WireError } from './wire-error.js';
 
 describe('names', () => {
@@ -24,5 +24,28 @@ describe('names', () => {
     expect(inZone('aconsul.', 'consul.')).toBe(false);
     expect(inZone('consul.', 'consul.')).toBe(true);
     expect(inZone('x.', '.')).toBe(true);
+  });
+
+  it('keys names by their octets, folding A-Z only: a dot inside a label and 0xff stay what they are', () => {
+    const wire = Buffer.from([7, ...Buffer.from('Esc.Dot'), 2, 0xff, 0xc9, 7, ...Buffer.from('EXAMPLE'), 0]);
+    const key = nameKey(wire, 0);
+    expect(key).toBe('\x07esc.dot\x02\xff\xc9\x07example\x00');
+    expect(presentationKey('ESC\\.dot.\\255\\201.example.')).toBe(key);
+    // esc.dot.example (three labels) is another name.
+    expect(presentationKey('esc.dot.\\255\\201.example')).not.toBe(key);
+    expect(presentationKey('.')).toBe('\x00');
+    expect(() => presentationKey('a..b')).toThrow(WireError);
+    expect(() => presentationKey('caf\u00e9\u20ac.example')).toThrow(WireError);
+  });
+
+  it('tells zone membership of keys on label boundaries', () => {
+    const k = (n: string) => presentationKey(n);
+    expect(keyAtOrBelow(k('a.example'), k('example'))).toBe(true);
+    expect(keyAtOrBelow(k('example'), k('example'))).toBe(true);
+    expect(keyAtOrBelow(k('aexample'), k('example'))).toBe(false);
+    expect(keyAtOrBelow(k('x\\.example'), k('example'))).toBe(false); // one label "x.example"
+    expect(keyAtOrBelow(k('a.example'), k('.'))).toBe(true);
+    expect(keyAtOrBelow(k('example'), k('a.example'))).toBe(false);
+    expect(parentKey(k('a.example'))).toBe(k('example'));
   });
 });

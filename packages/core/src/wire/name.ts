@@ -109,3 +109,71 @@ export function inZone(name: string, zone: string): boolean {
   if (zone === '.') return true;
   return name === zone || (name.endsWith(zone) && name.charCodeAt(name.length - zone.length - 1) === 0x2e);
 }
+
+/**
+ * A name as a key: its uncompressed wire octets (length bytes included, root byte last) with A-Z
+ * folded to a-z and nothing else, in a latin1 string; pointers followed. The form of
+ * `DnsMessage.qnameKey` and of cache keys: names compared this way are compared as octets
+ * (RFC 2181 §11, RFC 4343), whatever bytes their labels hold. The name must have been checked
+ * (`skipName`) first.
+ */
+export function nameKey(buf: Uint8Array, off: number): string {
+  let pos = off;
+  let out = '';
+  for (let guard = 0; guard < 256; guard++) {
+    const len = buf[pos]!;
+    if ((len & 0xc0) === 0xc0) { pos = ((len & 0x3f) << 8) | buf[pos + 1]!; continue; }
+    out += String.fromCharCode(len);
+    if (len === 0) return out;
+    for (let i = pos + 1; i <= pos + len; i++) out += String.fromCharCode(lowerByte(buf[i]!));
+    pos += len + 1;
+  }
+  throw new WireError('name pointer loop');
+}
+
+/** True when the name key `name` equals `zone` or lies below it, on a label boundary (both from `nameKey`). */
+export function keyAtOrBelow(name: string, zone: string): boolean {
+  const skip = name.length - zone.length;
+  if (skip < 0) return false;
+  let p = 0;
+  while (p < skip) p += name.charCodeAt(p) + 1;
+  return p === skip && name.endsWith(zone);
+}
+
+/** The key of a name's parent ("" for the root). */
+export function parentKey(name: string): string {
+  return name.length <= 1 ? '' : name.slice(name.charCodeAt(0) + 1);
+}
+
+/**
+ * A presentation name ("esc\.dot.example.", "\255x.test"; trailing dot optional) as a name key:
+ * `\X` is the octet X and `\DDD` the octet DDD (RFC 1035 §5.1), A-Z folded. For names that
+ * operators type (zones, flushes); throws WireError on an empty or over-long label.
+ */
+export function presentationKey(name: string): string {
+  let out = '';
+  let label = '';
+  const flush = (): void => {
+    if (label.length === 0 || label.length > 63) throw new WireError(`bad label in name '${name}'`);
+    out += String.fromCharCode(label.length) + label;
+    label = '';
+  };
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c === 0x2e) {
+      if (label.length === 0 && i === name.length - 1 && out === '') break; // "." alone: the root
+      flush();
+      continue;
+    }
+    if (c === 0x5c && i + 1 < name.length) {
+      const d = name.slice(i + 1, i + 4);
+      if (/^\d{3}$/.test(d)) { c = Number(d); i += 3; } else { c = name.charCodeAt(i + 1); i += 1; }
+    }
+    if (c > 255) throw new WireError(`name '${name}' holds a character that is not one octet (use \\DDD)`);
+    label += String.fromCharCode(lowerByte(c));
+  }
+  if (label.length > 0) flush();
+  out += '\0';
+  if (out.length > 255) throw new WireError(`name longer than 255 bytes: '${name}'`);
+  return out;
+}

@@ -73,10 +73,19 @@ function writable(res: ServerResponse): Promise<boolean> {
   });
 }
 
+/** The longest the dump works without letting DNS queries in (the issue asks for no stall over 20 ms). */
+export const SLICE_MS = 5;
+/** How many entries between two looks at the clock. */
+const CHECK_EVERY = 64;
+
+/** Lets the event loop run queued I/O (DNS queries) before the dump goes on. */
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * `GET /cache[?name=N&type=T]`: one JSON line per entry of every cache store in the blocks that
  * name this address, streamed with backpressure (a store of 100k entries never sits in memory
- * as one string).
+ * as one string) and in slices of at most SLICE_MS of work, each followed by a turn of the event
+ * loop, so DNS is answered while a large store is dumped to a fast reader.
  */
 export const cacheRoute: Route = async (req, res, blocks) => {
   if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
@@ -86,22 +95,41 @@ export const cacheRoute: Route = async (req, res, blocks) => {
   if (req.method === 'HEAD') { res.end(); return; }
   const lname = sel.name === undefined ? undefined : canonical(sel.name);
   let chunk = '';
+  let sliceStart = performance.now();
+  let seen = 0;
   for (const block of blocks) {
     const store = block.find(CacheStore);
     if (store === undefined) continue;
     const now = block.clock.now();
     for (const entry of store.entries()) {
+      if (++seen % CHECK_EVERY === 0 && performance.now() - sliceStart >= SLICE_MS) {
+        if (!(await send(res, chunk))) return;
+        chunk = '';
+        sliceStart = performance.now();
+      }
       if (lname !== undefined && canonical(entry.name) !== lname) continue;
       if (sel.type !== undefined && entry.type !== sel.type) continue;
       chunk += `${JSON.stringify(cacheLine(block, entry, now))}\n`;
       if (chunk.length < CHUNK) continue;
-      const more = res.write(chunk);
+      if (!(await send(res, chunk))) return;
       chunk = '';
-      if (!more && !(await writable(res))) return;
+      sliceStart = performance.now();
     }
   }
   res.end(chunk);
 };
+
+/**
+ * Writes a chunk, waits for the socket when it is full, then always for one turn of the event
+ * loop: when the kernel takes a write at once, 'drain' comes in a nextTick, and a dump that only
+ * awaited it would run on in microtasks without letting a DNS query in. False once the client is gone.
+ */
+async function send(res: ServerResponse, chunk: string): Promise<boolean> {
+  if (res.destroyed) return false;
+  if (chunk !== '' && !res.write(chunk) && !(await writable(res))) return false;
+  await yieldToLoop();
+  return !res.destroyed;
+}
 
 /** `POST /cache/flush[?name=N&type=T]`: drops entries from every store; answers `{"flushed":N}`. */
 export const flushRoute: Route = (req, res, blocks) => {

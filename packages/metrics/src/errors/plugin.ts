@@ -11,7 +11,7 @@ class Window {
 
 /**
  * Logs what the rest of the chain throws or rejects with, then passes the error on (the edge
- * answers SERVFAIL); and the failures a plugin answered itself and named in `ctx.state.error`
+ * answers SERVFAIL); and the failures a plugin answered itself and named in `ctx.failure`
  * (forward: no upstream answered, and why). As CoreDNS: `2 example.org. A: <message>`; errors that match a consolidate
  * REGEXP are counted and logged once per DURATION as `N errors like 'REGEXP' occurred in last D`.
  */
@@ -33,9 +33,10 @@ export class ErrorsPlugin implements Plugin {
     }
     if (result instanceof Promise) {
       // Observe on the side; the caller still gets the same promise, and its rejection.
-      result.then(() => { if (ctx.state.error !== undefined) this.report(ctx, ctx.state.error); }, (err: unknown) => this.report(ctx, err));
-    } else if (ctx.state.error !== undefined) {
-      this.report(ctx, ctx.state.error);
+      result.then(() => { const failure = ctx.failure; if (failure !== undefined) this.report(ctx, failure); }, (err: unknown) => this.report(ctx, err));
+    } else {
+      const failure = ctx.failure;
+      if (failure !== undefined) this.report(ctx, failure);
     }
     return result;
   }

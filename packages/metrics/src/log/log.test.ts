@@ -27,7 +27,7 @@ describe('log', () => {
       duration_ms: 0, cache: 'miss', upstream: '127.0.0.1:5300', stored: 'stored',
     });
     expect(typeof lines[0]!.port).toBe('number');
-    expect(typeof lines[0]!.time).toBe('number');
+    expect(lines[0]!.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/); // ISO 8601, as the server's messages
     expect(lines[0]).not.toHaveProperty('pid');
     expect(lines[0]).not.toHaveProperty('hostname');
     expect(lines[1]).toMatchObject({ name: 'Web.Test', proto: 'tcp', rcode: 'NOERROR', cache: 'hit', plugin: 'cache' });
