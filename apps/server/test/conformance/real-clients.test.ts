@@ -24,6 +24,11 @@ const CASES: [string, string, string[]][] = [
   ['big5000.example', 'TXT', ['+tcp']],
   ['www.signed.example', 'A', ['+dnssec']],
   ['x.wild.nsec3.example', 'A', ['+dnssec']],
+  // Odd octets in DNSSEC answers: what a rebuilt reply got wrong (issue 14 item 1: "question section mismatch").
+  ['esc\\.dot.wild.signed.example', 'A', ['+dnssec']],
+  ['\\255.wild.signed.example', 'A', ['+dnssec']],
+  ['zzz.signed.example', 'A', ['+dnssec']],
+  ['nope.nsec3.example', 'A', ['+dnssec']],
 ];
 
 /** What a client reads, minus what caches may differ in (TTLs, AA, the order of records). */
