@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs before `npm test`: the integration tests drive the real `dig` and `kdig`, and the conformance
-// suite runs NSD (the upstream), Unbound (the reference cache) and ldns-signzone (a signed zone).
+// Runs before `npm test`: the integration tests drive the real `dig` and `kdig`; the conformance
+// suite runs NSD (the upstream), Unbound (the reference cache) and ldns-signzone (a signed zone);
+// deploy/test drives systemd-analyze, strace, iptables, ip and shellcheck.
 // Installs them with apt-get when they are missing and we are root; otherwise says what to install.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,11 @@ const tools = [
   { bin: 'ldns-signzone', pkg: 'ldnsutils' },
   { bin: 'ldns-keygen', pkg: 'ldnsutils' },
   { bin: 'prometheus', pkg: 'prometheus' }, // deploy/monitoring is tested against a real Prometheus (promtool comes with it)
+  { bin: 'systemd-analyze', pkg: 'systemd' },
+  { bin: 'strace', pkg: 'strace' },
+  { bin: 'iptables', pkg: 'iptables' },
+  { bin: 'ip', pkg: 'iproute2' },
+  { bin: 'shellcheck', pkg: 'shellcheck' },
 ];
 // nsd and unbound live in /usr/sbin, which a non-root PATH may lack.
 const PATH = `${process.env.PATH ?? ''}:/usr/sbin:/sbin`;

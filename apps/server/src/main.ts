@@ -81,6 +81,12 @@ async function main(): Promise<number> {
       const force = setTimeout(() => resolve(0), 65_000);
       supervisor.stop(4500).then(() => { clearTimeout(force); resolve(0); }, () => resolve(1));
     };
+    // A plugin that must stop the server (loop): stop now, then exit with its code.
+    void supervisor.exitRequested.then((code) => {
+      if (stopping) return;
+      stopping = true;
+      supervisor.stop(0).finally(() => resolve(code));
+    });
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });

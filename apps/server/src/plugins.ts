@@ -11,6 +11,14 @@ import prefetch from '@dnsmesh/prefetch';
 import ratelimit from '@dnsmesh/ratelimit';
 import serveStale from '@dnsmesh/serve-stale';
 import consul from '@dnsmesh/consul-upstream';
+import loadbalance from '@dnsmesh/loadbalance';
+import loop from '@dnsmesh/loop';
+import minimal from '@dnsmesh/minimal';
+import whoami from '@dnsmesh/whoami';
+import chaos from '@dnsmesh/chaos';
+import hosts from '@dnsmesh/hosts';
+import rewrite from '@dnsmesh/rewrite';
+import template from '@dnsmesh/template';
 import { ORDER } from './order.js';
 import { pluginDirective } from './plugin-loader.js';
 import reload from './reload/setup.js';
@@ -22,6 +30,9 @@ const BUILTINS: readonly (readonly [PluginDefinition<any>, string])[] = [
   [cache, '@dnsmesh/cache'], [forward, '@dnsmesh/forward'], [tcpRetry, '@dnsmesh/truncation-tcp-retry'],
   [prefetch, '@dnsmesh/prefetch'], [serveStale, '@dnsmesh/serve-stale'], [consul, '@dnsmesh/consul-upstream'],
   [ratelimit, '@dnsmesh/ratelimit'], [acl, '@dnsmesh/acl'], [norec, '@dnsmesh/norec'], [any, '@dnsmesh/any'],
+  [loadbalance, '@dnsmesh/loadbalance'], [loop, '@dnsmesh/loop'], [minimal, '@dnsmesh/minimal'], [whoami, '@dnsmesh/whoami'],
+  [chaos, '@dnsmesh/chaos'], [hosts, '@dnsmesh/hosts'], [rewrite, '@dnsmesh/rewrite'],
+  [template, '@dnsmesh/template'],
   ...metrics.map((def) => [def, '@dnsmesh/metrics'] as const),
 ];
 

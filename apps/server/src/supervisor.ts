@@ -46,7 +46,14 @@ export class Supervisor {
   readonly control: ServerControl = {
     status: () => this.status(),
     reload: async (reason) => (await this.reload(reason)) ? { ok: true } : { ok: false, error: this.lastReloadError ?? 'reload failed' },
+    exit: (code, message) => {
+      this.opts.logger.fatal(message);
+      this.#exit(code);
+    },
   };
+  #exit: (code: number) => void = () => {};
+  /** Resolves with an exit code when a plugin asks the process to end (`ServerControl.exit`). */
+  readonly exitRequested = new Promise<number>((resolve) => { this.#exit = resolve; });
 
   constructor(readonly opts: SupervisorOptions) {}
 

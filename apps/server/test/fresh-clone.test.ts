@@ -52,7 +52,8 @@ beforeAll(async () => {
   await run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], 180_000);
 }, 200_000);
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// A whole clone with node_modules: on a busy machine its removal takes longer than the default 20 s.
+afterAll(() => rmSync(work, { recursive: true, force: true }), 120_000);
 
 describe('a fresh clone', () => {
   it('links the dnsmesh bin at `npm ci`, says what to do before a build, and runs after `npm run build`', async () => {

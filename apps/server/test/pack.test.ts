@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 
 const exec = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PLUGIN_EXAMPLE = 'examples/dnsmesh-plugin-hosts';
+const PLUGIN_EXAMPLE = 'examples/dnsmesh-plugin-static';
 
 interface PackageJson {
   name: string;
@@ -178,7 +178,7 @@ async function serving(run: ReturnType<typeof dnsmesh>): Promise<void> {
 
 describe('npm pack', () => {
   it('ships dist (JavaScript and types), README and package.json, and no tests, test helpers, sources or maps', () => {
-    expect(packed.map((p) => p.pkg.name)).toEqual(expect.arrayContaining(['@dnsmesh/core', '@dnsmesh/server', '@dnsmesh/cache', '@dnsmesh/forward', 'dnsmesh-plugin-hosts']));
+    expect(packed.map((p) => p.pkg.name)).toEqual(expect.arrayContaining(['@dnsmesh/core', '@dnsmesh/server', '@dnsmesh/cache', '@dnsmesh/forward', '@dnsmesh/hosts', 'dnsmesh-plugin-static']));
     for (const p of packed) {
       const devOnly = p.files.filter((f) => /(^|\/)(test|tests|testing|__tests__)\/|\.test\.|test-util|\.map$|^src\/.*\.ts$|tsconfig|\.turbo/.test(f));
       expect(devOnly, p.pkg.name).toEqual([]);
@@ -262,20 +262,19 @@ describe('the installed dnsmesh with the example plugin', () => {
     const version = readJson<PackageJson>(join(ROOT, PLUGIN_EXAMPLE, 'package.json')).version;
     const lines = listing.out().split('\n');
     const at = (name: string) => lines.findIndex((l) => l.trim().split(/\s+/)[0] === name);
-    expect(lines[at('hosts')]).toMatch(new RegExp(`hosts\\s+dnsmesh-plugin-hosts@${version.replace(/\./g, '\\.')}\\s+before cache, from ${app}/node_modules/dnsmesh-plugin-hosts`));
-    expect(at('hosts')).toBe(at('cache') - 1);
+    expect(lines[at('static')]).toMatch(new RegExp(`static\\s+dnsmesh-plugin-static@${version.replace(/\./g, '\\.')}\\s+before cache, from ${app}/node_modules/dnsmesh-plugin-static`));
+    expect(at('static')).toBe(at('cache') - 1);
   });
 
-  it('serves a Corefile using hosts next to cache and forward, answering dig', async () => {
+  it('serves a Corefile using static next to cache and forward, answering dig', async () => {
     const upstream = await fakeUpstream({ 'api.svc.test A': { ttl: 300, data: ['10.0.0.9'] } }, { soa: { zone: 'svc.test', ttl: 60, minimum: 30 } });
     onTestFinished(() => upstream.close());
     const port = await freePort();
     writeFileSync(join(app, 'Corefile'), `svc.test.:${port} {
     bind 127.0.0.1
-    hosts {
-        10.0.0.7 web.svc.test
+    static {
+        web.svc.test 10.0.0.7
         ttl 60
-        fallthrough
     }
     cache
     forward . ${upstream.address}
@@ -285,12 +284,12 @@ describe('the installed dnsmesh with the example plugin', () => {
     await serving(server);
     const ask = async (name: string) => parseDigAnswer(await dig(['@127.0.0.1', '-p', String(port), name, 'A']));
 
-    const web = await ask('web.svc.test'); // hosts answers, authoritative; nothing goes upstream
+    const web = await ask('web.svc.test'); // static answers, authoritative; nothing goes upstream
     expect(web.flags).toContain('aa');
     expect(web.answers.map((r) => [r.ttl, r.data])).toEqual([[60, '10.0.0.7']]);
     expect(upstream.queries).toHaveLength(0);
 
-    for (let i = 0; i < 2; i++) { // fallthrough -> cache -> forward; the repeat is a cache hit
+    for (let i = 0; i < 2; i++) { // not listed: on to cache -> forward; the repeat is a cache hit
       const api = await ask('api.svc.test');
       expect(api.answers.map((r) => r.data)).toEqual(['10.0.0.9']);
     }
@@ -305,7 +304,7 @@ describe('the installed dnsmesh with the example plugin', () => {
     const port = await freePort();
     const elsewhere = mkdtempSync(join(tmpdir(), 'dnsmesh-conf-'));
     onTestFinished(() => rmSync(elsewhere, { recursive: true, force: true }));
-    writeFileSync(join(elsewhere, 'Corefile'), `svc.test.:${port} {\n    bind 127.0.0.1\n    hosts {\n        10.0.0.8 db.svc.test\n    }\n    forward . ${upstream.address}\n}\n`);
+    writeFileSync(join(elsewhere, 'Corefile'), `svc.test.:${port} {\n    bind 127.0.0.1\n    static {\n        db.svc.test 10.0.0.8\n    }\n    forward . ${upstream.address}\n}\n`);
     const server = dnsmesh(['-conf', join(elsewhere, 'Corefile')], elsewhere);
     await serving(server);
     expect((await parseDigAnswer(await dig(['@127.0.0.1', '-p', String(port), 'db.svc.test', 'A']))).answers.map((r) => r.data)).toEqual(['10.0.0.8']);

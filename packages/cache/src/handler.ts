@@ -14,12 +14,9 @@ export class CachePlugin implements Plugin {
   readonly name = 'cache';
   readonly #inflight = new Map<string, Promise<DnsMessage>>();
   readonly #everywhere: boolean;
-  /** RD=0 policy: 0 forward (as RD=1), 1 answer from cache only, 2 refuse. */
-  readonly #nonrecursive: number;
 
   constructor(readonly store: CacheStore, readonly options: CacheOptions, readonly clock: Clock, serverZones: readonly string[]) {
     this.#everywhere = options.zones.includes('.') || options.zones.every((z) => serverZones.includes(z)) && serverZones.every((z) => options.zones.includes(z));
-    this.#nonrecursive = options.nonrecursive === 'forward' ? 0 : options.nonrecursive === 'cache' ? 1 : 2;
   }
 
   handle(ctx: QueryContext, next: Next): DnsMessage | Promise<DnsMessage> {
@@ -27,9 +24,6 @@ export class CachePlugin implements Plugin {
     if (!this.#everywhere && !inZones(request.qnameKey, this.options.zones)) return next(ctx);
     const key = request.key;
     if (!ctx.state.refresh) {
-      // RD clear: answered from the cache only, or refused (cache snooping; Unbound without allow_snoop).
-      const rdClear = (request.bytes[2]! & 1) === 0 && this.#nonrecursive !== 0;
-      if (rdClear && this.#nonrecursive === 2) return this.#refuse(ctx);
       const entry = this.store.get(key);
       if (entry !== undefined && ctx.now < entry.expiresAt) {
         entry.hits++;
@@ -40,7 +34,6 @@ export class CachePlugin implements Plugin {
         ctx.state.plugin = 'cache';
         return entry.toReply(ctx.now, this.options.keepttl);
       }
-      if (rdClear) return this.#refuse(ctx);
     }
     const shared = this.#inflight.get(key);
     if (shared !== undefined) {
@@ -49,14 +42,6 @@ export class CachePlugin implements Plugin {
       return shared;
     }
     return this.#miss(ctx, next, key);
-  }
-
-  /** REFUSED for a query with RD clear that the cache does not answer. */
-  #refuse(ctx: QueryContext): DnsMessage {
-    this.store.counts.refusedNonRecursive++;
-    ctx.state.plugin = 'cache';
-    ctx.state.stored = 'RD clear';
-    return DnsMessage.reply(ctx.request, Rcode.REFUSED);
   }
 
   /** Whether a query for this key is being asked upstream right now. */

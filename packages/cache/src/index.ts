@@ -10,7 +10,7 @@ export { CacheStore, CacheCounts, wholeNameKey } from './store.js';
 export { CacheEntry, ENTRY_OVERHEAD, LAYOUT_OVERHEAD, type EntryKind } from './entry.js';
 export { classify, type Verdict, type NotStored } from './classify.js';
 export { scrub, type Scrubbed } from './scrub.js';
-export { DEFAULTS, resolveOptions, type CacheOptions, type Tier, type Nonrecursive } from './options.js';
+export { DEFAULTS, resolveOptions, type CacheOptions, type Tier } from './options.js';
 export { parse } from './setup.js';
 
 /** How often expired entries are swept (ms). */

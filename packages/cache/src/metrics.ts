@@ -1,6 +1,9 @@
 import { publishMetric, type ServerBlock } from '@dnsmesh/core';
 import type { CacheStore } from './store.js';
 
+/** The not-stored reasons that CoreDNS's `cache_drops_total` counts (a reply that fails validation). */
+const DROPS = ['question mismatch', 'malformed', 'CNAME loop'] as const;
+
 /** Publishes the store's counters (read at scrape time; the hot path only bumps fields). */
 export function registerCacheMetrics(block: ServerBlock, store: CacheStore): () => void {
   const server = block.serverLabel;
@@ -22,8 +25,12 @@ export function registerCacheMetrics(block: ServerBlock, store: CacheStore): () 
       () => [[{ server }, c.prefetches]]),
     publishMetric(block.metrics, 'counter', 'dnsmesh_cache_served_stale_total', 'Answers served from expired entries (RFC 8767).', ['server'],
       () => [[{ server }, c.servedStale]]),
-    publishMetric(block.metrics, 'counter', 'dnsmesh_cache_nonrecursive_refused_total', 'Queries with RD clear answered REFUSED (the nonrecursive policy).', ['server'],
-      () => [[{ server }, c.refusedNonRecursive]]),
+    // CoreDNS's names, for dashboards built for it: every query the cache looked at, and the replies
+    // it refused to store because they failed its checks (question mismatch, malformed, CNAME loop).
+    publishMetric(block.metrics, 'counter', 'dnsmesh_cache_requests_total', 'Queries the cache looked at (hits, misses and coalesced).', ['server'],
+      () => [[{ server }, c.hitsSuccess + c.hitsDenial + c.misses + c.coalesced]]),
+    publishMetric(block.metrics, 'counter', 'dnsmesh_cache_drops_total', 'Upstream replies not stored because they failed validation: question mismatch, malformed, CNAME loop.', ['server'],
+      () => [[{ server }, DROPS.reduce((n, reason) => n + (c.notStored.get(reason) ?? 0), 0)]]),
     publishMetric(block.metrics, 'counter', 'dnsmesh_cache_not_stored_total', 'Upstream replies not stored, by reason.', ['server', 'reason'],
       () => [...c.notStored].map(([reason, n]) => [{ server, reason }, n] as const)),
   ];

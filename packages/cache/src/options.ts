@@ -27,11 +27,8 @@ export interface CacheOptions {
    * What a query with RD clear gets: `refuse` (REFUSED, hit or miss: Unbound's `allow`), `cache`
    * (a hit is answered, a miss REFUSED: Unbound's `allow_snoop`), `forward` (as if RD were set).
    */
-  readonly nonrecursive: Nonrecursive;
 }
 
-export type Nonrecursive = 'refuse' | 'cache' | 'forward';
-export const NONRECURSIVE: readonly Nonrecursive[] = ['refuse', 'cache', 'forward'];
 
 export const MAX_TTL: Ttl = 604_800; // 7 days (RFC 8767 §4 recommends capping there)
 export const MAX_SERVFAIL: Duration = 300_000;
@@ -44,7 +41,6 @@ export const DEFAULTS: CacheOptions = {
   disable: { success: [], denial: [] },
   keepttl: false,
   maxBytes: 128 * 1024 * 1024,
-  nonrecursive: 'refuse',
 };
 
 /** Fills options given in code with the defaults, checking the same limits as the Corefile. */
@@ -60,8 +56,6 @@ export function resolveOptions(input: Partial<Omit<CacheOptions, 'success' | 'de
   };
   const servfail = input.servfail ?? DEFAULTS.servfail;
   if (!(servfail >= 0 && servfail <= MAX_SERVFAIL)) throw new TypeError(`cache: servfail must be between 0 and ${MAX_SERVFAIL} ms`);
-  const nonrecursive = input.nonrecursive ?? DEFAULTS.nonrecursive;
-  if (!NONRECURSIVE.includes(nonrecursive)) throw new TypeError(`cache: nonrecursive must be one of ${NONRECURSIVE.join(', ')}`);
   return {
     zones: input.zones ?? DEFAULTS.zones,
     success: tier(DEFAULTS.success, input.success, input.ttl, 'success'),
@@ -70,6 +64,5 @@ export function resolveOptions(input: Partial<Omit<CacheOptions, 'success' | 'de
     disable: { success: input.disable?.success ?? [], denial: input.disable?.denial ?? [] },
     keepttl: input.keepttl ?? false,
     maxBytes: input.maxBytes ?? DEFAULTS.maxBytes,
-    nonrecursive,
   };
 }

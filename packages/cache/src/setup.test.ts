@@ -8,9 +8,7 @@ const blockFor = testBlock;
 
 describe('cache setup', () => {
   const good: [string, object][] = [
-    ['cache', { zones: ['.'], success: DEFAULTS.success, denial: DEFAULTS.denial, servfail: 5000, keepttl: false, nonrecursive: 'refuse' }],
-    ['cache {\n nonrecursive cache\n}', { nonrecursive: 'cache' }],
-    ['cache {\n nonrecursive forward\n}', { nonrecursive: 'forward' }],
+    ['cache', { zones: ['.'], success: DEFAULTS.success, denial: DEFAULTS.denial, servfail: 5000, keepttl: false }],
     ['cache 30', { success: { ...DEFAULTS.success, maxTtl: 30 }, denial: { ...DEFAULTS.denial, maxTtl: 30 } }],
     ['cache 30 example.org Consul.', { zones: ['example.org.', 'consul.'] }],
     ['cache {\n success 100000 3600 0\n denial 10000 1800 5\n servfail 10s\n keepttl\n}', {
@@ -32,8 +30,6 @@ describe('cache setup', () => {
     ['cache {\n bogus 1\n}', "Corefile:3 - cache: unknown property 'bogus'"],
     ['cache {\n disable everything\n}', "Corefile:3 - cache: disable takes success or denial, got 'everything'"],
     ['cache {\n max_bytes lots\n}', "Corefile:3 - cache: expected a size such as 64M, got 'lots'"],
-    ['cache {\n nonrecursive snoop\n}', "Corefile:3 - cache: nonrecursive takes refuse, cache, forward, got 'snoop'"],
-    ['cache {\n nonrecursive\n}', 'Corefile:3 - cache: nonrecursive takes exactly 1 argument, got 0'],
   ];
   it.each(bad)('%s fails with FILE:LINE', (text, message) => {
     expect(() => parse(directive(text), blockFor())).toThrow(message);

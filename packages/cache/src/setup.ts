@@ -1,9 +1,9 @@
 import type { Directive, Property, ServerBlock, Token } from '@dnsmesh/core';
-import { DEFAULTS, MAX_SERVFAIL, MAX_TTL, NONRECURSIVE, type CacheOptions, type Nonrecursive, type Tier } from './options.js';
+import { DEFAULTS, MAX_SERVFAIL, MAX_TTL, type CacheOptions, type Tier } from './options.js';
 
 /**
  * `cache [TTL] [ZONES...] { success CAP [TTL [MINTTL]]; denial CAP [TTL [MINTTL]]; servfail DUR;
- * disable success|denial [ZONES...]; keepttl; max_bytes SIZE; nonrecursive refuse|cache|forward; prefetch ...; serve_stale ... }`
+ * disable success|denial [ZONES...]; keepttl; max_bytes SIZE; prefetch ...; serve_stale ... }`
  */
 export function parse(d: Directive, block?: ServerBlock): CacheOptions {
   const args = d.args.slice();
@@ -13,7 +13,6 @@ export function parse(d: Directive, block?: ServerBlock): CacheOptions {
   let servfail = DEFAULTS.servfail;
   let keepttl = false;
   let maxBytes = DEFAULTS.maxBytes;
-  let nonrecursive = DEFAULTS.nonrecursive;
   const disable = { success: [] as string[], denial: [] as string[] };
   for (const p of d.block) {
     switch (p.name.text) {
@@ -22,12 +21,6 @@ export function parse(d: Directive, block?: ServerBlock): CacheOptions {
       case 'servfail': servfail = p.expectArgs(1, 1)[0]!.duration({ min: 0, max: MAX_SERVFAIL }); break;
       case 'keepttl': p.expectArgs(0, 0); keepttl = true; break;
       case 'max_bytes': maxBytes = size(p.expectArgs(1, 1)[0]!); break;
-      case 'nonrecursive': {
-        const t = p.expectArgs(1, 1)[0]!;
-        if (!NONRECURSIVE.includes(t.text as Nonrecursive)) throw t.fail(`nonrecursive takes ${NONRECURSIVE.join(', ')}, got '${t.text}'`);
-        nonrecursive = t.text as Nonrecursive;
-        break;
-      }
       case 'disable': {
         const [which, ...zones] = p.expectArgs(1);
         if (which!.text !== 'success' && which!.text !== 'denial') throw which!.fail(`disable takes success or denial, got '${which!.text}'`);
@@ -44,7 +37,7 @@ export function parse(d: Directive, block?: ServerBlock): CacheOptions {
   }
   return {
     zones: args.length > 0 ? args.map((a) => a.zone()) : d.serverZones,
-    success, denial, servfail, disable, keepttl, maxBytes, nonrecursive,
+    success, denial, servfail, disable, keepttl, maxBytes,
   };
 }
 

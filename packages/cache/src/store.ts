@@ -12,8 +12,6 @@ export class CacheCounts {
   inserts = 0;
   prefetches = 0;
   servedStale = 0;
-  /** Queries with RD clear answered REFUSED (the `nonrecursive` policy). */
-  refusedNonRecursive = 0;
   /** Replies not stored, by reason ("truncated", "rcode REFUSED", ...). */
   readonly notStored = new Map<string, number>();
 }

@@ -47,6 +47,19 @@ export interface SimOptions {
   dns_variant?: 'v1' | 'v2';
   /** Reported as consul-version in node meta and in /v1/agent/self. */
   version?: string;
+  /** HTTPS instead of HTTP on the API port (PEM text), as `ports.https` with `tls.https` in Consul. */
+  tls?: TlsOptions;
+  /** Consul's `limits.http_max_conns_per_client` (200): past it, a new connection gets 429 and is closed. */
+  http_max_conns_per_client?: number;
+}
+
+export interface TlsOptions {
+  readonly cert: string;
+  readonly key: string;
+  /** CA certificates that client certificates must chain to (with verify_incoming). */
+  readonly ca?: string;
+  /** Consul's `tls.https.verify_incoming`: a client certificate is required. */
+  readonly verify_incoming?: boolean;
 }
 
 export interface SimConfig {
@@ -74,12 +87,14 @@ export interface SimConfig {
   readonly timeScale: number;
   readonly variant: 'v1' | 'v2';
   readonly version: string;
+  readonly tls: TlsOptions | undefined;
+  readonly maxConnsPerClient: number;
 }
 
 export const DEFAULTS = {
   domain: 'consul.', datacenter: 'dc1', node_name: 'consul-sim', host: '127.0.0.1', port: 0,
   udp_answer_limit: 3, a_record_limit: 0, soa: { refresh: 3600, retry: 600, expire: 86400, min_ttl: 0 },
-  max_stale: '87600h', timeScale: 1, dns_variant: 'v2', version: '1.19.2',
+  max_stale: '87600h', timeScale: 1, dns_variant: 'v2', version: '1.19.2', http_max_conns_per_client: 200,
 } as const;
 
 const bareDomain = (d: string): string => d.toLowerCase().replace(/\.$/, '');
@@ -89,6 +104,10 @@ export function resolveOptions(o: SimOptions = {}): SimConfig {
   const udpAnswerLimit = dns.udp_answer_limit ?? DEFAULTS.udp_answer_limit;
   if (!Number.isInteger(udpAnswerLimit) || udpAnswerLimit <= 0) {
     throw new TypeError(`consul-sim: dns_config.udp_answer_limit must be a positive integer, got ${udpAnswerLimit}`);
+  }
+  const maxConnsPerClient = o.http_max_conns_per_client ?? DEFAULTS.http_max_conns_per_client;
+  if (!Number.isInteger(maxConnsPerClient) || maxConnsPerClient < 0) {
+    throw new TypeError(`consul-sim: http_max_conns_per_client must be an integer >= 0 (0: no limit), got ${maxConnsPerClient}`);
   }
   const timeScale = o.timeScale ?? DEFAULTS.timeScale;
   if (!(timeScale > 0)) throw new TypeError(`consul-sim: timeScale must be > 0, got ${timeScale}`);
@@ -120,9 +139,11 @@ export function resolveOptions(o: SimOptions = {}): SimConfig {
     maxStaleMs,
     recursors: o.recursors ?? [],
     seed: o.seed,
-    acl: o.acl,
+    acl: o.acl === undefined ? undefined : { ...o.acl, tokens: { ...o.acl.tokens } },  // own copy: tokens can be revoked
     timeScale,
     variant: o.dns_variant ?? DEFAULTS.dns_variant,
     version: o.version ?? DEFAULTS.version,
+    tls: o.tls,
+    maxConnsPerClient,
   };
 }

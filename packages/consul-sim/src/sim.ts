@@ -64,7 +64,8 @@ export class ConsulSim implements Control {
   get dnsPort(): number { return this.#dnsPort; }
   get httpPort(): number { return this.#httpPort; }
   get dnsAddress(): string { return `${this.#hostForUrl()}:${this.#dnsPort}`; }
-  get httpUrl(): string { return `http://${this.#hostForUrl()}:${this.#httpPort}`; }
+  /** `https://` when the simulator serves TLS; the host is `localhost` then only if tests ask for it. */
+  get httpUrl(): string { return `${this.config.tls === undefined ? 'http' : 'https'}://${this.#hostForUrl()}:${this.#httpPort}`; }
   /** The global index, bumped by every write. */
   get index(): number { return this.#catalog.index; }
   /** The index a blocking query on this service sees. */
@@ -81,6 +82,10 @@ export class ConsulSim implements Control {
     return addBigService(this.#catalog, name, count, opts);
   }
   registerPreparedQuery(q: PreparedQueryInput): void { this.#catalog.registerPreparedQuery(q); }
+  /** ACL mode: adds (or changes) a token's grant. */
+  setToken(token: string, grant: 'all' | readonly string[]): void { this.#acl().tokens[token] = grant; }
+  /** ACL mode: deletes a token; requests carrying it get 403 "ACL not found" from now on. */
+  revokeToken(token: string): void { delete this.#acl().tokens[token]; }
   resetCounters(): void { resetCounters(this.counters); }
 
   /** Nodes with their services and checks, the indexes and the active failures. */
@@ -171,6 +176,11 @@ export class ConsulSim implements Control {
     this.#listening = false;
     this.#catalog.wakeAll('close');
     await Promise.all([this.#dns.close(), this.#http.close()]);
+  }
+
+  #acl(): NonNullable<SimConfig['acl']> {
+    if (this.config.acl === undefined) throw new Error('consul-sim: ACLs are off (start with acl: { tokens })');
+    return this.config.acl;
   }
 
   #hostForUrl(): string { return this.config.host.includes(':') ? `[${this.config.host}]` : this.config.host; }

@@ -9,6 +9,12 @@ export interface ServiceInput {
   meta?: Record<string, string>; weights?: { passing?: number; warning?: number };
   /** Initial status of the service's own check (default passing). */
   status?: CheckStatus;
+  /** A sidecar proxy (Kind `connect-proxy`) for this destination service: a `.connect` endpoint of it. */
+  proxyFor?: string;
+  /** A Connect-native service: its own `.connect` endpoint. */
+  connectNative?: boolean;
+  /** An ingress gateway (Kind `ingress-gateway`) that exposes these services: their `.ingress` endpoint. */
+  ingressFor?: readonly string[];
 }
 export interface CheckInput { node: string; serviceId?: string; status: CheckStatus; output?: string }
 export interface PreparedQueryInput {
@@ -24,6 +30,10 @@ export interface ServiceEntry {
   readonly id: string; readonly name: string; readonly node: string; tags: string[]; address: string; port: number;
   meta: Record<string, string>; weights: { Passing: number; Warning: number }; check: Check;
   createIndex: number; modifyIndex: number;
+  /** The destination of a sidecar proxy; undefined for a typical service. */
+  proxyFor?: string;
+  connectNative?: boolean;
+  ingressFor?: readonly string[];
 }
 export interface PreparedQuery {
   readonly id: string; readonly name: string; readonly service: string; readonly tags: readonly string[];
@@ -102,9 +112,15 @@ export class Catalog {
       weights: { Passing: input.weights?.passing ?? 1, Warning: input.weights?.warning ?? 1 },
       check: { status, output: '', createIndex: old?.check.createIndex ?? index, modifyIndex: index },
       createIndex: old?.createIndex ?? index, modifyIndex: index,
+      ...(input.proxyFor !== undefined ? { proxyFor: input.proxyFor } : {}),
+      ...(input.connectNative === true ? { connectNative: true } : {}),
+      ...(input.ingressFor !== undefined ? { ingressFor: [...input.ingressFor] } : {}),
     };
     this.#services.set(id, service);
-    this.#touch(old !== undefined && old.name !== service.name ? [old.name, service.name] : [service.name], index);
+    const names = old !== undefined && old.name !== service.name ? [old.name, service.name] : [service.name];
+    if (service.proxyFor !== undefined) names.push(service.proxyFor);     // the destination's .connect answers move
+    for (const n of service.ingressFor ?? []) names.push(n);
+    this.#touch(names, index);
     return service;
   }
 
@@ -195,6 +211,33 @@ export class Catalog {
     const out: Instance[] = [];
     for (const s of this.#services.values()) {
       if (lower(s.name) !== lower(name)) continue;
+      const node = this.#nodes.get(lower(s.node))!;
+      out.push({ node, service: s, status: RANK[node.serf.status] >= RANK[s.check.status] ? node.serf.status : s.check.status });
+    }
+    return out.sort((a, b) => cmp(a.node.name, b.node.name) || cmp(a.service.id, b.service.id));
+  }
+
+  /**
+   * The Connect endpoints of a service, as `/v1/health/connect/:svc` and `.connect` give them: its
+   * sidecar proxies, and its own instances when it is Connect-native.
+   */
+  connectInstances(name: string): Instance[] {
+    const out: Instance[] = [];
+    for (const s of this.#services.values()) {
+      const proxy = s.proxyFor !== undefined && lower(s.proxyFor) === lower(name);
+      const native = s.connectNative === true && lower(s.name) === lower(name);
+      if (!proxy && !native) continue;
+      const node = this.#nodes.get(lower(s.node))!;
+      out.push({ node, service: s, status: RANK[node.serf.status] >= RANK[s.check.status] ? node.serf.status : s.check.status });
+    }
+    return out.sort((a, b) => cmp(a.node.name, b.node.name) || cmp(a.service.id, b.service.id));
+  }
+
+  /** The ingress gateways that expose a service (`/v1/health/ingress/:svc`, `.ingress`). */
+  ingressInstances(name: string): Instance[] {
+    const out: Instance[] = [];
+    for (const s of this.#services.values()) {
+      if (!(s.ingressFor ?? []).some((n) => lower(n) === lower(name))) continue;
       const node = this.#nodes.get(lower(s.node))!;
       out.push({ node, service: s, status: RANK[node.serf.status] >= RANK[s.check.status] ? node.serf.status : s.check.status });
     }

@@ -1,6 +1,6 @@
 import { Rcode, RRType, type DnsMessage, type Ttl } from '@dnsmesh/core';
 import { addrLabel } from './names.js';
-import type { Instance, NodeInfo } from './view.js';
+import { isDnsName, type Instance, type NodeInfo } from './view.js';
 import { ReplyWriter } from './writer.js';
 
 /** What every reply of one query shares. */
@@ -9,6 +9,12 @@ export interface ReplyScope {
   /** The plugin zone the question is in (canonical): SOA owner and the domain of SRV targets. */
   readonly zone: string;
   readonly ttl: Ttl;
+  /** The SOA TTL and MINIMUM of negative answers, when it differs from `ttl` (service_ttl, node_ttl). */
+  readonly negativeTtl?: Ttl;
+  /** Node meta as TXT in the additional section of SRV and node A/AAAA answers (Consul's default). */
+  readonly nodeMetaTxt?: boolean;
+  /** Consul's `a_record_limit`: at most this many address records per A/AAAA/ANY answer (0: no limit). */
+  readonly aRecordLimit?: number;
 }
 
 /**
@@ -19,7 +25,7 @@ export interface ReplyScope {
  * own address, as Consul), A/AAAA glue in additional. No instance: NXDOMAIN (as Consul);
  * instances but no record of the type: NODATA. Both carry the SOA.
  */
-export function serviceReply(scope: ReplyScope, qtype: number, instances: readonly Instance[]): DnsMessage {
+export function serviceReply(scope: ReplyScope, qtype: number, instances: readonly Instance[], nodes?: ReadonlyMap<string, NodeInfo>): DnsMessage {
   if (instances.length === 0) return negativeReply(scope, Rcode.NXDOMAIN);
   const owner = scope.request.question!.lname;
   const { ttl } = scope;
@@ -28,10 +34,15 @@ export function serviceReply(scope: ReplyScope, qtype: number, instances: readon
   let n = 0;
   if (qtype === RRType.A || qtype === RRType.AAAA || qtype === RRType.ANY) {
     const seen = new Set<string>();
+    const limit = scope.aRecordLimit ?? 0;
     for (const i of list) {
+      if (limit > 0 && n >= limit) break;                            // after the shuffle, as Consul
       if (seen.has(i.address)) continue;
       if (i.family === 4 && qtype !== RRType.AAAA) { w.a(owner, ttl, i.address); n++; }
       else if (i.family === 6 && qtype !== RRType.A) { w.aaaa(owner, ttl, i.address); n++; }
+      // An instance registered with a host name: a CNAME to it, for A, AAAA and ANY alike, as
+      // Consul answers (one per distinct host name; Consul resolves it only through its recursors).
+      else if (i.family === 0 && isDnsName(i.address)) { w.nameRecord(owner, RRType.CNAME as 5, ttl, i.address); n++; }
       else continue;
       seen.add(i.address);
     }
@@ -56,8 +67,27 @@ export function serviceReply(scope: ReplyScope, qtype: number, instances: readon
       if (i.family === 4) w.a(target, ttl, i.address);
       else w.aaaa(target, ttl, i.address);
     }
+    // Consul's enable_additional_node_meta_txt: each node's meta as TXT, owned by the node's name
+    // (also for an instance whose target is its own .addr name).
+    if (scope.nodeMetaTxt === true && nodes !== undefined) {
+      const done = new Set<string>();
+      for (const i of list) {
+        const key = i.node.toLowerCase();
+        if (done.has(key)) continue;
+        done.add(key);
+        const node = nodes.get(key);
+        if (node !== undefined) metaTxt(w, `${node.name}.node.${node.datacenter}.${scope.zone === '.' ? '' : scope.zone}`, ttl, node);
+      }
+    }
   }
   if (n === 0) return negativeReply(scope, Rcode.NOERROR);
+  return w.finish();
+}
+
+/** One PTR record owned by the question name. */
+export function ptrReply(scope: ReplyScope, target: string): DnsMessage {
+  const w = new ReplyWriter(scope.request, Rcode.NOERROR);
+  w.nameRecord(scope.request.question!.lname, RRType.PTR as 12, scope.ttl, target);
   return w.finish();
 }
 
@@ -71,13 +101,22 @@ export function nodeReply(scope: ReplyScope, qtype: number, node: NodeInfo | und
   if (node.family === 4 && (qtype === RRType.A || any)) { w.a(owner, scope.ttl, node.address); n++; }
   if (node.family === 6 && (qtype === RRType.AAAA || any)) { w.aaaa(owner, scope.ttl, node.address); n++; }
   if (qtype === RRType.TXT || any) {
-    for (const [k, v] of Object.entries(node.meta)) {
-      w.txt(owner, scope.ttl, [k.startsWith('rfc1035-') ? v : `${escapeKey(k)}=${v}`]);
-      n++;
-    }
+    n += metaTxt(w, owner, scope.ttl, node);
+  } else if (n > 0 && scope.nodeMetaTxt === true) {
+    metaTxt(w.section(2), owner, scope.ttl, node);                    // as Consul: the meta beside the address
   }
   if (n === 0) return negativeReply(scope, Rcode.NOERROR);
   return w.finish();
+}
+
+/** One TXT per meta key (RFC 1464 `key=value`; `rfc1035-` keys give the bare value); returns how many. */
+function metaTxt(w: ReplyWriter, owner: string, ttl: Ttl, node: NodeInfo): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(node.meta)) {
+    w.txt(owner, ttl, [k.startsWith('rfc1035-') ? v : `${escapeKey(k)}=${v}`]);
+    n++;
+  }
+  return n;
 }
 
 /** `HEX.addr[.DC].ZONE`: the address itself (answered here; Consul is not asked). */
@@ -90,6 +129,32 @@ export function addrReply(scope: ReplyScope, qtype: number, ip: string, family: 
 }
 
 /** The zone apex: its SOA for SOA (and ANY), NODATA for anything else. */
+/**
+ * SOA or NS for any name in the zone, as Consul answers them (its v2 server takes these types
+ * before the name): NS records for up to 3 of the servers (the instances of the `consul` service,
+ * shuffled) as `NODE.node.DC.ZONE.`, owned by the zone, with their addresses as glue; for SOA the
+ * zone's SOA in the answer and the NS in authority. No server known: the SOA alone, or NODATA for NS.
+ */
+export function soaNsReply(scope: ReplyScope, qtype: number, servers: readonly Instance[], nsTtl: Ttl): DnsMessage {
+  const picked: Instance[] = [];
+  const seen = new Set<string>();
+  for (const i of shuffled(servers)) {
+    if (picked.length === 3) break;
+    if (seen.has(i.node.toLowerCase()) || i.family === 0) continue;
+    seen.add(i.node.toLowerCase());
+    picked.push(i);
+  }
+  if (qtype === RRType.NS && picked.length === 0) return negativeReply(scope, Rcode.NOERROR);
+  const w = new ReplyWriter(scope.request, Rcode.NOERROR);
+  if (qtype === RRType.SOA) w.soa(scope.zone, scope.ttl, scope.ttl).section(1);
+  const apex = scope.zone === '.' ? '' : scope.zone;
+  const names = picked.map((i) => `${i.node}.node.${i.datacenter}.${apex}`);
+  names.forEach((n) => w.nameRecord(scope.zone, RRType.NS as 2, nsTtl, n));
+  w.section(2);
+  picked.forEach((i, k) => { if (i.family === 4) w.a(names[k]!, nsTtl, i.address); else w.aaaa(names[k]!, nsTtl, i.address); });
+  return w.finish();
+}
+
 export function apexReply(scope: ReplyScope, qtype: number): DnsMessage {
   if (qtype !== RRType.SOA && qtype !== RRType.ANY) return negativeReply(scope, Rcode.NOERROR);
   return new ReplyWriter(scope.request, Rcode.NOERROR).soa(scope.zone, scope.ttl, scope.ttl).finish();
@@ -100,7 +165,8 @@ export function apexReply(scope: ReplyScope, qtype: number): DnsMessage {
  * and MINIMUM are the plugin's `ttl`, so a cache in front keeps the denial that long (RFC 2308).
  */
 export function negativeReply(scope: ReplyScope, rcode: number): DnsMessage {
-  return new ReplyWriter(scope.request, rcode).section(1).soa(scope.zone, scope.ttl, scope.ttl).finish();
+  const ttl = scope.negativeTtl ?? scope.ttl;
+  return new ReplyWriter(scope.request, rcode).section(1).soa(scope.zone, ttl, ttl).finish();
 }
 
 /** Consul's SRV target for an instance. */

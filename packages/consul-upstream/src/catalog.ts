@@ -1,11 +1,13 @@
 import type { CacheStore } from '@dnsmesh/cache';
 import type { Clock, Instant, ServerBlock } from '@dnsmesh/core';
+import { feedChanges, feedView, type FeedView } from './feed.js';
 import type { HttpGet } from './http.js';
 import type { ConsulCounts } from './metrics.js';
-import { parseName } from './names.js';
+import { ipv6Bytes, parseName } from './names.js';
 import type { ConsulOptions } from './options.js';
-import { healthView, nodeView, type NodeInfo, type View } from './view.js';
-import { realTimers, Watch, type WatchTimers } from './watch.js';
+import { ReadPool } from './pool.js';
+import { EMPTY_VIEW, healthView, nodeListView, nodeView, queryView, type NodeInfo, type View } from './view.js';
+import { realTimers, Watch, type Fingerprinted, type WatchConfig, type WatchTimers } from './watch.js';
 
 /** The block's pino logger (its type, through core). */
 type Logger = ServerBlock['logger'];
@@ -26,12 +28,24 @@ export interface CatalogDeps {
 
 /**
  * The watches of one consul plugin: one per (service, datacenter) asked for, and one per node
- * asked for that no service view knows, each fed by its own blocking query. It drops the names a
- * watch answered from the cache store of the same server block when the watch's answers change,
- * and stops watches nobody asked for in `idle`.
+ * asked for that no service view knows. The number of connections to the agent stays bounded
+ * whatever their number (`maxConnections`): a *change feed* per datacenter, one blocking query on
+ * `/v1/health/state/any`, holds one connection and says which services and nodes changed; the
+ * watches of those read their view again with a plain (non-blocking) request through a pool of
+ * the remaining connections. Every `resync`, all views are read again, for changes no check shows
+ * (a new port, node meta). It drops the names a watch answered from the cache store of the same
+ * server block when the watch's answers change, and stops watches nobody asked for in `idle`.
  */
 export class ConsulCatalog {
   readonly #watches = new Map<string, Watch>();
+  /** One change feed per datacenter key ('' for the agent's own), at most `#maxFeeds`. */
+  readonly #feeds = new Map<string, Watch<FeedView>>();
+  readonly #maxFeeds: number;
+  /** The plain reads of the views, `maxConnections - #maxFeeds` at once. */
+  readonly pool: ReadPool;
+  readonly #viewGet: HttpGet;
+  #resyncTimer: NodeJS.Timeout | undefined;
+  #everAnswered = false;
   readonly #deps: CatalogDeps;
   #store: CacheStore | undefined;
   #sweeper: NodeJS.Timeout | undefined;
@@ -41,6 +55,36 @@ export class ConsulCatalog {
 
   constructor(readonly options: ConsulOptions, deps: CatalogDeps) {
     this.#deps = deps;
+    // Two connections or more: one feed and one read. From four on, a second datacenter gets a feed too.
+    this.#maxFeeds = Math.max(1, options.maxConnections - 2);
+    this.pool = new ReadPool(Math.max(1, options.maxConnections - this.#maxFeeds));
+    this.#viewGet = this.pool.wrap(deps.get);
+  }
+
+  /** True once the agent answered any request with 200 (for /ready). */
+  get everAnswered(): boolean {
+    if (!this.#everAnswered) {
+      for (const w of [...this.#feeds.values(), ...this.#watches.values()]) if (w.answered200) { this.#everAnswered = true; break; }
+    }
+    return this.#everAnswered;
+  }
+
+  /** The change feeds running now. */
+  feeds(): IterableIterator<Watch<FeedView>> {
+    return this.#feeds.values();
+  }
+
+  /**
+   * Since when a view's data may be old: its own last read failed, or its datacenter's change feed
+   * fails (then nothing tells the view about changes, so it counts as unreachable too).
+   */
+  failingSince(w: Watch): Instant | undefined {
+    const feed = this.#feeds.get(dcOf(w.key));
+    const a = w.failingSince;
+    const b = feed?.failingSince;
+    if (a === undefined) return b;
+    if (b === undefined) return a;
+    return Math.min(a, b);
   }
 
   /** Watches running now. */
@@ -59,13 +103,23 @@ export class ConsulCatalog {
     const every = Math.min(5000, Math.max(50, Math.floor(this.options.idle / 4)));
     this.#sweeper = setInterval(() => this.sweep(this.#deps.clock.now()), every);
     this.#sweeper.unref();
+    if (this.options.resync > 0) {
+      this.#resyncTimer = setInterval(() => this.resync(), this.options.resync);
+      this.#resyncTimer.unref();
+    }
+    // The feed of the default datacenter starts at once: it is the readiness probe, and the first
+    // lookup of any service then already has its changes followed.
+    this.#feed(this.dcKey(undefined));
   }
 
   stop(): void {
     this.#stopped = true;
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+    if (this.#resyncTimer !== undefined) clearInterval(this.#resyncTimer);
     for (const w of this.#watches.values()) w.stop();
+    for (const f of this.#feeds.values()) f.stop();
     this.#watches.clear();
+    this.#feeds.clear();
     this.#deps.counts.watches = 0;
   }
 
@@ -82,17 +136,59 @@ export class ConsulCatalog {
   }
 
   /** The watch of a service, started on first use. */
-  service(name: string, dc: string | undefined, now: Instant): Watch {
+  service(name: string, dc: string | undefined, now: Instant, kind: 'service' | 'connect' | 'ingress' = 'service'): Watch {
     const dcKey = this.dcKey(dc);
-    const key = `s|${name}|${dcKey}`;
+    const key = `${kind === 'connect' ? 'c' : kind === 'ingress' ? 'i' : 's'}|${name}|${dcKey}`;
     const existing = this.#watches.get(key);
     if (existing !== undefined) { existing.lastAsked = now; return existing; }
     const params: string[] = [];
     if (this.options.onlyPassing) params.push('passing');
-    if (dcKey !== '') params.push(`dc=${encodeURIComponent(dcKey)}`);
-    const path = `/v1/health/service/${encodeURIComponent(name)}${params.length > 0 ? `?${params.join('&')}` : ''}`;
+    const path = this.#path(`/v1/health/${kind}/${encodeURIComponent(name)}`, dcKey, params);
     const onlyPassing = this.options.onlyPassing;
     return this.#add(key, path, (body) => healthView(body, onlyPassing, dcKey || 'dc1'), now);
+  }
+
+  /**
+   * A prepared query (`/v1/query/NAME/execute`): read once, then again every TTL (the query's DNS
+   * TTL, else `ttl`, at least 1 s), since prepared queries have no blocking form, and at once when
+   * the change feed shows its service changed. An unknown query (404) is an empty view: NXDOMAIN.
+   */
+  query(name: string, dc: string | undefined, now: Instant): Watch {
+    const dcKey = this.dcKey(dc);
+    const key = `q|${name}|${dcKey}`;
+    const existing = this.#watches.get(key);
+    if (existing !== undefined) { existing.lastAsked = now; return existing; }
+    const path = this.#path(`/v1/query/${encodeURIComponent(name)}/execute`, dcKey);
+    const fallback = this.options.ttl;
+    return this.#add(key, path, (body) => queryView(body, dcKey || 'dc1'), now, {
+      notFound: EMPTY_VIEW,
+      refresh: (v) => Math.max(1000, (v.ttl ?? fallback) * 1000),
+    });
+  }
+
+  /**
+   * A reverse lookup (PTR): a node with the address, from the node list (`/v1/catalog/nodes`, read
+   * again when the change feed shows any node change, and at each resync); else a watched
+   * service's instance registered with the address. `target` is undefined when none has it.
+   */
+  reverse(ip: string, now: Instant): { watch: Watch; target: { kind: 'node'; node: NodeInfo } | { kind: 'service'; service: string } | undefined } {
+    const dcKey = this.dcKey(undefined);
+    const key = `l|nodes|${dcKey}`;
+    let watch = this.#watches.get(key);
+    if (watch === undefined) {
+      watch = this.#add(key, this.#path('/v1/catalog/nodes', dcKey), (body) => nodeListView(body, dcKey || 'dc1'), now);
+    } else {
+      watch.lastAsked = now;
+    }
+    const same = (a: string): boolean => sameIp(a, ip);
+    for (const n of watch.view?.nodes.values() ?? []) if (same(n.address)) return { watch, target: { kind: 'node', node: n } };
+    if (watch.view !== undefined) {
+      for (const w of this.#watches.values()) {
+        if (!w.key.startsWith('s|') || !w.key.endsWith(`|${dcKey}`)) continue;
+        if (w.view?.instances.some((i) => i.ownAddress && same(i.address)) === true) return { watch, target: { kind: 'service', service: w.key.slice(2, -(dcKey.length + 1)) } };
+      }
+    }
+    return { watch, target: undefined };
   }
 
   /**
@@ -110,7 +206,7 @@ export class ConsulCatalog {
     const key = `n|${lname}|${dcKey}`;
     let watch = this.#watches.get(key);
     if (watch === undefined) {
-      const path = `/v1/catalog/node/${encodeURIComponent(name)}${dcKey !== '' ? `?dc=${encodeURIComponent(dcKey)}` : ''}`;
+      const path = this.#path(`/v1/catalog/node/${encodeURIComponent(name)}`, dcKey);
       watch = this.#add(key, path, (body) => nodeView(body, dcKey || 'dc1'), now);
     } else {
       watch.lastAsked = now;
@@ -146,12 +242,71 @@ export class ConsulCatalog {
     return stopped;
   }
 
-  #add(key: string, path: string, parse: (body: unknown) => View, now: Instant): Watch {
+  /** Reads every view again (through the pool): for changes that no check shows. */
+  resync(): void {
+    for (const w of this.#watches.values()) w.wake();
+  }
+
+  /** A path with Consul's consistency mode and the datacenter. */
+  #path(base: string, dcKey: string, params: string[] = []): string {
+    const all = [...params];
+    if (this.options.consistency === 'stale') all.push('stale');
+    if (this.options.consistency === 'consistent') all.push('consistent');
+    if (dcKey !== '') all.push(`dc=${encodeURIComponent(dcKey)}`);
+    return all.length > 0 ? `${base}?${all.join('&')}` : base;
+  }
+
+  #watchConfig<V extends Fingerprinted>(path: string, parse: (body: unknown) => V, blocking: boolean): WatchConfig<V> {
     const o = this.options;
-    const watch = new Watch(key, { path, parse, wait: o.wait, backoffMin: o.backoffMin, backoffMax: o.backoffMax, rateInterval: o.rateInterval }, {
-      get: this.#deps.get, clock: this.#deps.clock, timers: this.#deps.timers ?? realTimers,
+    return { path, parse, blocking, wait: o.wait, backoffMin: o.backoffMin, backoffMax: o.backoffMax, rateInterval: o.rateInterval };
+  }
+
+  #watchDeps(get: HttpGet): Watch['deps'] {
+    return {
+      get, clock: this.#deps.clock, timers: this.#deps.timers ?? realTimers,
       random: this.#deps.random ?? Math.random, counts: this.#deps.counts, logger: this.#deps.logger,
-    }, (w, before) => this.#onView(w, before));
+    };
+  }
+
+  /** The change feed of a datacenter, started when there is room for one. */
+  #feed(dcKey: string): void {
+    if (this.#feeds.has(dcKey) || this.#feeds.size >= this.#maxFeeds) return;
+    const feed = new Watch<FeedView>(`feed|${dcKey}`, this.#watchConfig(this.#path('/v1/health/state/any', dcKey), feedView, true),
+      this.#watchDeps(this.#deps.get), (f, before) => this.#onFeed(dcKey, f, before));
+    this.#feeds.set(dcKey, feed);
+    if (!this.#stopped) feed.start();
+  }
+
+  /** A feed answer: wake the watches of what changed (all of them on the feed's first answer). */
+  #onFeed(dcKey: string, feed: Watch<FeedView>, before: FeedView | undefined): void {
+    const suffix = `|${dcKey}`;
+    if (before === undefined) {
+      for (const w of this.#watches.values()) if (w.key.endsWith(suffix) && w.view !== undefined) w.wake();
+      return;
+    }
+    if (before.fingerprint === feed.view!.fingerprint) return;
+    const { services, nodes } = feedChanges(before, feed.view!);
+    for (const w of this.#watches.values()) {
+      if (!w.key.endsWith(suffix)) continue;
+      const name = w.key.slice(2, -suffix.length).toLowerCase();
+      // A Connect view: its service, the proxies it holds, or a new sidecar by Consul's default name.
+      const connectHit = (): boolean => services.has(name) || services.has(`${name}-sidecar-proxy`)
+        || [...(w.view?.serviceNames ?? [])].some((n) => services.has(n));
+      // An ingress view: its service or the gateways it holds (a new gateway shows at the resync).
+      const ingressHit = (): boolean => services.has(name) || [...(w.view?.serviceNames ?? [])].some((n) => services.has(n));
+      const hit = w.key.startsWith('s|') ? services.has(name)
+        : w.key.startsWith('c|') ? connectHit()
+        : w.key.startsWith('i|') ? ingressHit()
+        : w.key.startsWith('q|') ? w.view?.service !== undefined && services.has(w.view.service)
+          : w.key.startsWith('l|') ? nodes.size > 0
+            : nodes.has(name);
+      if (hit) { this.#deps.counts.feedRefetches++; w.wake(); }
+    }
+  }
+
+  #add(key: string, path: string, parse: (body: unknown) => View, now: Instant, extra: Partial<WatchConfig> = {}): Watch {
+    this.#feed(dcOf(key));
+    const watch = new Watch(key, { ...this.#watchConfig(path, parse, false), ...extra }, this.#watchDeps(this.#viewGet), (w, before) => this.#onView(w, before));
     watch.lastAsked = now;
     this.#watches.set(key, watch);
     this.#deps.counts.watches = this.#watches.size;
@@ -206,6 +361,18 @@ export class ConsulCatalog {
     }
     return false;
   }
+}
+
+/** Whether two address texts are the same IP (IPv6 spelled either way). */
+function sameIp(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (!a.includes(':') || !b.includes(':')) return false;
+  return ipv6Bytes(a).equals(ipv6Bytes(b));
+}
+
+/** The datacenter key of a watch key (`s|web|dc2` -> `dc2`). */
+function dcOf(key: string): string {
+  return key.slice(key.lastIndexOf('|') + 1);
 }
 
 function canonical(name: string): string {

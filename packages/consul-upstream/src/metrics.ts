@@ -1,13 +1,20 @@
 import { publishMetric, type ServerBlock } from '@dnsmesh/core';
 
 /** Outcomes of one request to the agent (HTTP in catalog mode, a DNS exchange in DNS mode). */
-export const OUTCOMES = ['ok', 'error', 'timeout', 'http_4xx', 'http_5xx', 'invalid'] as const;
+export const OUTCOMES = ['ok', 'error', 'timeout', 'forbidden', 'rate_limited', 'http_4xx', 'http_5xx', 'invalid'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** Plain counters of one consul plugin; metrics read them at scrape time. */
 export class ConsulCounts {
   /** Requests to the agent, by outcome. */
-  readonly requests: Record<Outcome, number> = { ok: 0, error: 0, timeout: 0, http_4xx: 0, http_5xx: 0, invalid: 0 };
+  readonly requests: Record<Outcome, number> = { ok: 0, error: 0, timeout: 0, forbidden: 0, rate_limited: 0, http_4xx: 0, http_5xx: 0, invalid: 0 };
+  /** Views that the agent refused (403): each time a view goes from serving to refused. */
+  forbidden = 0;
+  /** Views fetched again because the change feed saw their service or node change. */
+  feedRefetches = 0;
+  /** Connections to the agent open now (catalog mode), and the configured bound. */
+  connectionsNow: () => number = () => 0;
+  maxConnections = 0;
   /** Watches running now (catalog mode). */
   watches = 0;
   /** Watches started and stopped for being idle. */
@@ -48,6 +55,14 @@ export function registerConsulMetrics(metrics: ServerBlock['metrics'], c: Consul
       () => [[{}, c.stale]]),
     publishMetric(metrics, 'counter', 'dnsmesh_consul_servfail_total', 'Queries answered SERVFAIL by the consul plugin.', [],
       () => [[{}, c.servfails]]),
+    publishMetric(metrics, 'counter', 'dnsmesh_consul_forbidden_total', 'Views the agent refused with 403 (unknown or revoked token); their names get SERVFAIL.', [],
+      () => [[{}, c.forbidden]]),
+    publishMetric(metrics, 'counter', 'dnsmesh_consul_feed_refetches_total', 'Views read again because the change feed saw their service or node change.', [],
+      () => [[{}, c.feedRefetches]]),
+    publishMetric(metrics, 'gauge', 'dnsmesh_consul_connections', 'Connections to the agent open now (catalog mode).', [],
+      () => [[{}, c.connectionsNow()]]),
+    publishMetric(metrics, 'gauge', 'dnsmesh_consul_connections_max', 'The bound on connections to the agent (max_connections).', [],
+      () => [[{}, c.maxConnections]]),
     publishMetric(metrics, 'counter', 'dnsmesh_consul_dns_requests_total', 'DNS mode: queries sent to the agent, by transport.', ['transport'],
       () => [[{ transport: 'udp' }, c.dnsUdp], [{ transport: 'tcp' }, c.dnsTcp]]),
     publishMetric(metrics, 'counter', 'dnsmesh_consul_dns_truncated_total', 'DNS mode: truncated UDP replies asked again over TCP.', [],

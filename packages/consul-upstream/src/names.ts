@@ -5,26 +5,30 @@
  *   _NAME._TAG.service[.DC].ZONE         _NAME._TAG[.DC].ZONE (SRV only; _tcp means no tag)
  *   NODE.node[.DC].ZONE                  HEX.addr[.DC].ZONE
  *
+ *   QUERY.query[.DC].ZONE                _QUERY._X.query[.DC].ZONE (prepared queries)
+ *   NAME.connect[.DC].ZONE (Connect endpoints)       NAME.ingress[.DC].ZONE (ingress gateways)
+ *
  * DC is one label, or `DC.dc`; `default.ns` and `default.ap` (Consul CE's only namespace and
- * partition) may follow. Prepared queries, connect, ingress and virtual names are Consul names the
+ * partition) may follow. Virtual names are Consul names the
  * plugin does not answer: they pass to the next plugin. Anything else in the zone is invalid
  * (NXDOMAIN, as Consul answers). Surplus labels before a tag are invalid, as in Consul 1.19's
  * DNS server (the legacy one joined them into one dotted tag).
  */
 export type ConsulName =
   | { readonly kind: 'apex' }
-  | { readonly kind: 'service'; readonly service: string; readonly tag: string | undefined; readonly dc: string | undefined; readonly rfc2782: boolean }
+  | { readonly kind: 'service'; readonly service: string; readonly tag: string | undefined; readonly dc: string | undefined; readonly rfc2782: boolean; readonly connect?: boolean; readonly ingress?: boolean }
   | { readonly kind: 'node'; readonly node: string; readonly dc: string | undefined }
   | { readonly kind: 'addr'; readonly ip: string; readonly family: 4 | 6; readonly dc: string | undefined }
+  | { readonly kind: 'query'; readonly query: string; readonly dc: string | undefined }
   | { readonly kind: 'pass'; readonly what: string }
   | { readonly kind: 'invalid' };
 
 const INVALID: ConsulName = { kind: 'invalid' };
 const APEX: ConsulName = { kind: 'apex' };
 /** Kinds this plugin answers. */
-const ANSWERED = new Set(['service', 'node', 'addr']);
+const ANSWERED = new Set(['service', 'node', 'addr', 'query', 'connect', 'ingress']);
 /** Consul kinds it leaves to the next plugin (e.g. `forward` to the agent's DNS port). */
-const PASSED = new Set(['query', 'connect', 'ingress', 'virtual', 'workload']);
+const PASSED = new Set(['virtual', 'workload']);
 const SRV = 33;
 
 /**
@@ -74,6 +78,17 @@ export function parseName(lname: string, zone: string, qtype: number): ConsulNam
       return { kind: 'node', node: parts.join('.'), dc };
     case 'addr':
       return parts.length === 1 ? addr(parts[0]!, dc) : INVALID;
+    case 'connect':
+      // NAME.connect: the service's Connect endpoints (sidecar proxies, or itself when Connect-native).
+      return parts.length === 1 ? { kind: 'service', service: parts[0]!, tag: undefined, dc, rfc2782: false, connect: true } : INVALID;
+    case 'ingress':
+      // NAME.ingress: the ingress gateways that expose the service.
+      return parts.length === 1 ? { kind: 'service', service: parts[0]!, tag: undefined, dc, rfc2782: false, ingress: true } : INVALID;
+    case 'query':
+      // NAME.query or the RFC 2782 form _NAME._ANYTHING.query (the second label is ignored, as Consul).
+      if (parts.length === 1) return { kind: 'query', query: parts[0]!, dc };
+      if (parts.length === 2 && parts[0]!.startsWith('_') && parts[1]!.startsWith('_') && parts[0]!.length > 1) return { kind: 'query', query: parts[0]!.slice(1), dc };
+      return INVALID;
     default:
       return INVALID;
   }
@@ -105,6 +120,33 @@ function addr(hex: string, dc: string | undefined): ConsulName {
     return { kind: 'addr', ip: groups.join(':'), family: 6, dc };
   }
   return INVALID;
+}
+
+/** Whether a zone holds reverse names (`arpa.`, `in-addr.arpa.`, `ip6.arpa.` or below them). */
+export function isReverseZone(zone: string): boolean {
+  return zone === 'arpa.' || zone.endsWith('.arpa.');
+}
+
+/**
+ * The address of a reverse name: `D.C.B.A.in-addr.arpa.` or 32 nibbles `.ip6.arpa.`; undefined
+ * for any other name (a partial one included).
+ */
+export function reverseAddress(lname: string): { ip: string; family: 4 | 6 } | undefined {
+  const labels = lname.replace(/\.$/, '').split('.');
+  const n = labels.length;
+  if (n === 6 && labels[4] === 'in-addr' && labels[5] === 'arpa') {
+    const octets = labels.slice(0, 4).reverse();
+    if (!octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255)) return undefined;
+    return { ip: octets.map(Number).join('.'), family: 4 };
+  }
+  if (n === 34 && labels[32] === 'ip6' && labels[33] === 'arpa') {
+    const nibbles = labels.slice(0, 32).reverse();
+    if (!nibbles.every((x) => /^[0-9a-f]$/.test(x))) return undefined;
+    const groups: string[] = [];
+    for (let i = 0; i < 32; i += 4) groups.push(nibbles.slice(i, i + 4).join(''));
+    return { ip: groups.join(':'), family: 6 };
+  }
+  return undefined;
 }
 
 /** The `.addr` label of an IP address: 8 or 32 hex digits. */

@@ -1,18 +1,24 @@
 import { isIP } from 'node:net';
 import { optionChecks, type Duration, type Ttl, type UpstreamAddress } from '@dnsmesh/core';
+import { loadTls, TlsError, type TlsFiles, type TlsSettings } from './tls.js';
 
 /** Where the plugin reads Consul: the agent's DNS port (DNS mode) or its HTTP API (catalog mode). */
 export type ConsulSource =
   | { readonly mode: 'dns'; readonly address: UpstreamAddress }
   | { readonly mode: 'http'; readonly url: HttpBase };
 
-/** The agent's HTTP API: only `http:`, an IP literal or localhost, a port. */
+/** The agent's HTTP API: `http:` or `https:`, a host (IP literal or name), a port. */
 export interface HttpBase {
   /** `http://127.0.0.1:8500` (no trailing slash): requests append `/v1/...`. */
   readonly href: string;
   readonly host: string;
   readonly port: number;
+  readonly https: boolean;
 }
+
+/** Consul's read modes (api-docs/features/consistency): `stale` lets any server answer, with no leader too. */
+export type Consistency = 'stale' | 'default' | 'consistent';
+export const CONSISTENCIES: readonly Consistency[] = ['stale', 'default', 'consistent'];
 
 /** What consul does, from a Corefile or from code. Durations in ms, TTLs in seconds. */
 export interface ConsulOptions {
@@ -21,10 +27,28 @@ export interface ConsulOptions {
   readonly source: ConsulSource;
   /** Sent as X-Consul-Token (catalog mode). Undefined: none, the agent's default token applies. */
   readonly token: string | undefined;
+  /** A file holding the token, read again when it changes (instead of `token`). */
+  readonly tokenFile: string | undefined;
+  /** TLS to the agent (https URLs only); undefined: Node's default roots, no client certificate. */
+  readonly tls: TlsSettings | undefined;
+  /** `?stale` (default, as Consul's DNS `allow_stale`), nothing (`default`: the leader answers) or `?consistent`. */
+  readonly consistency: Consistency;
+  /** Connections to the agent at most, whatever the number of watched names: one change feed holds one, the rest fetch. */
+  readonly maxConnections: number;
+  /** Every watched view is fetched again this often, for changes the feed cannot see (0: never). */
+  readonly resync: Duration;
   /** The datacenter asked for names without one (`&dc=`); undefined: the agent's own. */
   readonly datacenter: string | undefined;
   /** TTL of answers built from the view, and the SOA TTL and MINIMUM of negative answers. */
   readonly ttl: Ttl;
+  /** Consul's `service_ttl`: by exact service name, `prefix*` or `*` (lower case); else `ttl`. */
+  readonly serviceTtl: ReadonlyMap<string, Ttl>;
+  /** Consul's `node_ttl`: node and `.addr` answers; undefined: `ttl`. */
+  readonly nodeTtl: Ttl | undefined;
+  /** Consul's `enable_additional_node_meta_txt`: node meta as TXT in the additional section (default on). */
+  readonly nodeMetaTxt: boolean;
+  /** Consul's `a_record_limit`: address records per A/AAAA/ANY answer at most, after the shuffle (0: all). */
+  readonly aRecordLimit: number;
   /** Only instances whose checks all pass (`?passing`); off: every instance without a critical check. */
   readonly onlyPassing: boolean;
   /** How long the last view keeps answering while Consul is unreachable; after that, SERVFAIL. */
@@ -46,7 +70,10 @@ export interface ConsulOptions {
 export const DEFAULTS = {
   zones: ['consul.'] as readonly string[],
   ttl: 5,
-  onlyPassing: true,
+  // Consul's DNS default: warning instances are answered, only critical ones are left out.
+  onlyPassing: false,
+  nodeMetaTxt: true,
+  aRecordLimit: 0,
   maxStale: 3_600_000,
   idle: 600_000,
   wait: 300_000,
@@ -55,6 +82,9 @@ export const DEFAULTS = {
   backoffMax: 30_000,
   rateInterval: 500,
   dnsPort: 8600,
+  consistency: 'stale' as Consistency,
+  maxConnections: 4,
+  resync: 60_000,
 } as const;
 
 /** Limits that the Corefile and the code factory both check. */
@@ -66,33 +96,40 @@ export const LIMITS = {
   firstWait: { min: 0, max: 30_000 },
   backoff: { min: 10, max: 600_000 },
   rateInterval: { min: 0, max: 60_000 },
+  aRecordLimit: { min: 0, max: 4096 },
+  maxConnections: { min: 2, max: 64 },
+  resync: { min: 0, max: 86_400_000 },
 } as const;
 
 /** DNS mode: the whole budget of one query (as forward's); SERVFAIL after it. */
 export const DNS_TIMEOUT: Duration = 5000;
 
 /**
- * `http://127.0.0.1:8500`, `http://[::1]:8500`, `http://localhost:8500`. Only `http:` (Consul's
- * agent listens on loopback; TLS is not supported), no names other than localhost (nothing is
- * looked up), no user, path, query or fragment. Throws an Error saying what is wrong.
+ * `http://127.0.0.1:8500`, `https://[::1]:8501`, `https://consul.service.internal:8501`. A host
+ * name is resolved by the system's getaddrinfo at each connect (`localhost` from /etc/hosts). No
+ * user, path, query or fragment. Throws an Error saying what is wrong.
  */
 export function parseHttpUrl(text: string): HttpBase {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new Error(`expected an http:// URL like http://127.0.0.1:8500, got '${text}'`);
+    throw new Error(`expected an http:// or https:// URL like http://127.0.0.1:8500, got '${text}'`);
   }
-  if (url.protocol !== 'http:') throw new Error(`only http: URLs are supported, got '${url.protocol}' in '${text}'`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`only http: and https: URLs are supported, got '${url.protocol}' in '${text}'`);
   if (url.username !== '' || url.password !== '') throw new Error(`the URL must not carry a user or password: '${text}'`);
   if (url.pathname !== '/' && url.pathname !== '') throw new Error(`the URL must not have a path (the plugin adds /v1/...): '${text}'`);
   if (url.search !== '' || url.hash !== '') throw new Error(`the URL must not have a query or fragment: '${text}'`);
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  if (isIP(host) === 0 && host !== 'localhost') {
-    throw new Error(`'${host}' is not an IP address or localhost: the agent address must not need a lookup`);
-  }
-  const port = url.port === '' ? 80 : Number(url.port);
-  return { href: `http://${url.host}`, host, port };
+  if (isIP(host) === 0 && !isHostName(host)) throw new Error(`'${host}' is not an IP address or a host name`);
+  const https = url.protocol === 'https:';
+  const port = url.port === '' ? (https ? 443 : 80) : Number(url.port);
+  return { href: `${url.protocol}//${url.host}`, host, port, https };
+}
+
+/** Letters, digits, hyphens and dots: what getaddrinfo is asked for. */
+export function isHostName(text: string): boolean {
+  return text.length <= 253 && /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i.test(text);
 }
 
 /** `IP[:PORT]` or `[IPv6]:PORT`, port 8600 by default. Throws an Error saying what is wrong. */
@@ -135,9 +172,22 @@ export interface ConsulInput {
   /** Catalog mode: the agent's HTTP API ('http://127.0.0.1:8500'). */
   readonly http?: string;
   readonly token?: string;
+  /** A file holding the token, read again when it changes. */
+  readonly tokenFile?: string;
+  /** TLS files for an https URL. */
+  readonly tls?: TlsFiles;
+  readonly consistency?: Consistency;
+  readonly maxConnections?: number;
+  readonly resync?: Duration;
   readonly datacenter?: string;
   /** Seconds. */
   readonly ttl?: Ttl;
+  /** Seconds, by exact service name, `prefix*` or `*`. */
+  readonly serviceTtl?: Readonly<Record<string, Ttl>>;
+  /** Seconds. */
+  readonly nodeTtl?: Ttl;
+  readonly nodeMetaTxt?: boolean;
+  readonly aRecordLimit?: number;
   readonly onlyPassing?: boolean;
   readonly maxStale?: Duration;
   readonly idle?: Duration;
@@ -163,7 +213,7 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
       if (!Number.isInteger(d.port) || d.port < 1 || d.port > 65535) bad('dns', `port must be from 1 to 65535, got ${d.port}`);
       source = { mode: 'dns', address: { host: d.host, port: d.port } };
     }
-    const catalogOnly = ['token', 'datacenter', 'ttl', 'onlyPassing', 'maxStale', 'idle', 'wait'] as const;
+    const catalogOnly = ['serviceTtl', 'nodeTtl', 'nodeMetaTxt', 'aRecordLimit', 'token', 'tokenFile', 'tls', 'consistency', 'maxConnections', 'resync', 'datacenter', 'ttl', 'onlyPassing', 'maxStale', 'idle', 'wait'] as const;
     for (const key of catalogOnly) if (input[key] !== undefined) bad(key, 'applies only to catalog mode (http)');
   } else {
     try { source = { mode: 'http', url: parseHttpUrl(String(input.http)) }; } catch (err) { return bad('http', (err as Error).message); }
@@ -174,6 +224,26 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
   if (!Number.isInteger(ttl) || ttl < LIMITS.ttl.min || ttl > LIMITS.ttl.max) bad('ttl', `expected whole seconds from ${LIMITS.ttl.min} to ${LIMITS.ttl.max}, got ${String(ttl)}`);
   if (input.datacenter !== undefined && !isLabel(input.datacenter)) bad('datacenter', `'${input.datacenter}' is not a DNS label`);
   if (input.token !== undefined && (typeof input.token !== 'string' || !isTokenText(input.token))) bad('token', 'expected printable ASCII without spaces');
+  if (input.token !== undefined && input.tokenFile !== undefined) bad('tokenFile', 'give token or tokenFile, not both');
+  const wholeSeconds = (option: string, v: unknown): Ttl => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < LIMITS.ttl.min || v > LIMITS.ttl.max) bad(option, `expected whole seconds from ${LIMITS.ttl.min} to ${LIMITS.ttl.max}, got ${String(v)}`);
+    return v as Ttl;
+  };
+  const serviceTtl = new Map<string, Ttl>();
+  for (const [name, v] of Object.entries(input.serviceTtl ?? {})) {
+    if (!isServiceTtlKey(name)) bad(`serviceTtl[${name}]`, 'expected a service name, NAME* or *');
+    serviceTtl.set(name.toLowerCase(), wholeSeconds(`serviceTtl[${name}]`, v));
+  }
+  const nodeTtl = input.nodeTtl === undefined ? undefined : wholeSeconds('nodeTtl', input.nodeTtl);
+  let tls: TlsSettings | undefined;
+  if (input.tls !== undefined) {
+    if (source.mode !== 'http' || !source.url.https) bad('tls', 'needs an https:// URL');
+    try { tls = loadTls(input.tls); } catch (err) { return bad(err instanceof TlsError ? `tls.${err.option}` : 'tls', (err as Error).message); }
+  }
+  const consistency = input.consistency ?? DEFAULTS.consistency;
+  if (!CONSISTENCIES.includes(consistency)) bad('consistency', `expected one of ${CONSISTENCIES.join(', ')}, got ${String(consistency)}`);
+  const { intIn } = optionChecks('consul', zone);
+  const maxConnections = intIn('maxConnections', input.maxConnections ?? DEFAULTS.maxConnections, LIMITS.maxConnections);
   const backoffMin = msIn('backoffMin', input.backoffMin ?? DEFAULTS.backoffMin, LIMITS.backoff);
   const backoffMax = msIn('backoffMax', input.backoffMax ?? Math.max(DEFAULTS.backoffMax, backoffMin), LIMITS.backoff);
   if (backoffMax < backoffMin) bad('backoffMax', `must be at least backoffMin (${backoffMin})`);
@@ -181,6 +251,15 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
     zones,
     source,
     token: input.token === '' ? undefined : input.token,
+    tokenFile: input.tokenFile,
+    serviceTtl,
+    nodeTtl,
+    nodeMetaTxt: input.nodeMetaTxt ?? DEFAULTS.nodeMetaTxt,
+    aRecordLimit: intIn('aRecordLimit', input.aRecordLimit ?? DEFAULTS.aRecordLimit, LIMITS.aRecordLimit),
+    tls,
+    consistency,
+    maxConnections,
+    resync: msIn('resync', input.resync ?? DEFAULTS.resync, LIMITS.resync),
     datacenter: input.datacenter?.toLowerCase(),
     ttl,
     onlyPassing: input.onlyPassing ?? DEFAULTS.onlyPassing,
@@ -192,6 +271,28 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
     backoffMax,
     rateInterval: msIn('rateInterval', input.rateInterval ?? DEFAULTS.rateInterval, LIMITS.rateInterval),
   };
+}
+
+/** A `service_ttl` key: a service name, a prefix with `*`, or `*` alone. */
+export function isServiceTtlKey(text: string): boolean {
+  return /^([a-z0-9_-][a-z0-9_.-]*\*?|\*)$/i.test(text);
+}
+
+/**
+ * The TTL of a service's answers, as Consul picks it from `service_ttl`: the exact name, else the
+ * longest matching `prefix*`, else `*`, else `fallback`.
+ */
+export function serviceTtlOf(map: ReadonlyMap<string, Ttl>, service: string, fallback: Ttl): Ttl {
+  const name = service.toLowerCase();
+  const exact = map.get(name);
+  if (exact !== undefined) return exact;
+  let best: { len: number; ttl: Ttl } | undefined;
+  for (const [key, ttl] of map) {
+    if (!key.endsWith('*')) continue;
+    const prefix = key.slice(0, -1);
+    if (name.startsWith(prefix) && (best === undefined || prefix.length > best.len)) best = { len: prefix.length, ttl };
+  }
+  return best?.ttl ?? fallback;
 }
 
 /** A datacenter name: one DNS label (Consul's datacenter names cannot contain dots). */

@@ -1,14 +1,28 @@
 import type { Directive, Property, Token } from '@dnsmesh/core';
 import {
-  DEFAULTS, isLabel, isTokenText, LIMITS, parseDnsAddress, parseHttpUrl, type ConsulOptions, type ConsulSource,
+  CONSISTENCIES, DEFAULTS, isLabel, isServiceTtlKey, isTokenText, LIMITS, parseDnsAddress, parseHttpUrl,
+  type Consistency, type ConsulOptions, type ConsulSource,
 } from './options.js';
+import { loadTls, TlsError, type TlsFiles, type TlsSettings } from './tls.js';
+import { TokenSource } from './token.js';
+
+/** The TLS properties, by the TlsFiles key they fill. */
+const TLS_PROPS: Record<string, keyof TlsFiles> = {
+  ca_file: 'caFile', ca_path: 'caPath', cert_file: 'certFile', key_file: 'keyFile',
+  tls_servername: 'serverName', insecure_skip_verify: 'insecureSkipVerify',
+};
 
 /** Properties that only mean something in catalog mode (http). */
-const CATALOG_ONLY = new Set(['token', 'datacenter', 'ttl', 'only_passing', 'max_stale', 'idle']);
+const CATALOG_ONLY = new Set([
+  'token', 'token_file', 'datacenter', 'ttl', 'only_passing', 'max_stale', 'idle', 'consistency', 'max_connections',
+  'resync', 'first_wait', 'service_ttl', 'node_ttl', 'node_meta_txt', 'a_record_limit', ...Object.keys(TLS_PROPS),
+]);
 
 /**
- * `consul [ZONES...] { dns ADDR | http URL; token TOKEN; datacenter DC; ttl DURATION;
- * only_passing [true|false]; max_stale DURATION; idle DURATION }`
+ * `consul [ZONES...] { dns ADDR | http URL; token TOKEN | token_file FILE; ca_file FILE; ca_path DIR;
+ * cert_file FILE; key_file FILE; tls_servername NAME; insecure_skip_verify; consistency MODE;
+ * max_connections N; datacenter DC; ttl DURATION; only_passing [true|false]; max_stale DURATION;
+ * idle DURATION; first_wait DURATION; resync DURATION }`
  */
 export function parse(d: Directive): ConsulOptions {
   const zones = d.args.length > 0 ? d.args.map((t) => t.zone()) : [...DEFAULTS.zones];
@@ -20,11 +34,22 @@ export function parse(d: Directive): ConsulOptions {
   let onlyPassing: boolean = DEFAULTS.onlyPassing;
   let maxStale: number = DEFAULTS.maxStale;
   let idle: number = DEFAULTS.idle;
+  let tokenFile: string | undefined;
+  let consistency: Consistency = DEFAULTS.consistency;
+  let maxConnections: number = DEFAULTS.maxConnections;
+  let resync: number = DEFAULTS.resync;
+  let firstWait: number = DEFAULTS.firstWait;
+  const serviceTtl = new Map<string, number>();
+  let nodeTtl: number | undefined;
+  let nodeMetaTxt: boolean = DEFAULTS.nodeMetaTxt;
+  let aRecordLimit: number = DEFAULTS.aRecordLimit;
+  const tlsFiles: { -readonly [K in keyof TlsFiles]: TlsFiles[K] } = {};
+  const tlsAt = new Map<keyof TlsFiles, Property>();
   const seen = new Set<string>();
   const catalogOnly: Property[] = [];
   for (const p of d.block) {
     const name = p.name.text;
-    if (seen.has(name)) throw p.fail(`${name} is set twice`);
+    if (seen.has(name) && name !== 'service_ttl') throw p.fail(`${name} is set twice`);
     seen.add(name);
     if (CATALOG_ONLY.has(name)) catalogOnly.push(p);
     switch (name) {
@@ -48,14 +73,44 @@ export function parse(d: Directive): ConsulOptions {
         datacenter = t.text.toLowerCase();
         break;
       }
-      case 'ttl': {
+      case 'ttl': ttl = seconds(p.expectArgs(1, 1)[0]!); break;
+      case 'token_file': {
         const t = p.expectArgs(1, 1)[0]!;
-        const ms = t.duration({ min: LIMITS.ttl.min * 1000, max: LIMITS.ttl.max * 1000 });
-        if (ms % 1000 !== 0) throw t.fail(`ttl must be whole seconds, got '${t.text}'`);
-        ttl = ms / 1000;
+        try { new TokenSource(undefined, t.text); } catch (err) { throw t.fail((err as Error).message); }
+        tokenFile = t.text;
         break;
       }
+      case 'ca_file': case 'ca_path': case 'cert_file': case 'key_file': case 'tls_servername': {
+        const key = TLS_PROPS[name]!;
+        (tlsFiles as Record<string, string>)[key] = p.expectArgs(1, 1)[0]!.text;
+        tlsAt.set(key, p);
+        break;
+      }
+      case 'insecure_skip_verify':
+        tlsFiles.insecureSkipVerify = flag(p);
+        tlsAt.set('insecureSkipVerify', p);
+        break;
+      case 'consistency': {
+        const t = p.expectArgs(1, 1)[0]!;
+        const v = t.text.toLowerCase();
+        if (!(CONSISTENCIES as readonly string[]).includes(v)) throw t.fail(`consistency takes ${CONSISTENCIES.join(', ')}, got '${t.text}'`);
+        consistency = v as Consistency;
+        break;
+      }
+      case 'max_connections': maxConnections = p.expectArgs(1, 1)[0]!.int(LIMITS.maxConnections); break;
+      case 'resync': resync = p.expectArgs(1, 1)[0]!.duration(LIMITS.resync); break;
+      case 'first_wait': firstWait = p.expectArgs(1, 1)[0]!.duration(LIMITS.firstWait); break;
       case 'only_passing': onlyPassing = flag(p); break;
+      case 'service_ttl': {
+        const [n, d] = p.expectArgs(2, 2) as [Token, Token];
+        if (!isServiceTtlKey(n.text)) throw n.fail(`service_ttl takes a service name, NAME* or *, got '${n.text}'`);
+        if (serviceTtl.has(n.text.toLowerCase())) throw n.fail(`service_ttl ${n.text} is set twice`);
+        serviceTtl.set(n.text.toLowerCase(), seconds(d, 'service_ttl'));
+        break;
+      }
+      case 'node_meta_txt': nodeMetaTxt = flag(p); break;
+      case 'a_record_limit': aRecordLimit = p.expectArgs(1, 1)[0]!.int(LIMITS.aRecordLimit); break;
+      case 'node_ttl': nodeTtl = seconds(p.expectArgs(1, 1)[0]!, 'node_ttl'); break;
       case 'max_stale': maxStale = p.expectArgs(1, 1)[0]!.duration(LIMITS.maxStale); break;
       case 'idle': idle = p.expectArgs(1, 1)[0]!.duration(LIMITS.idle); break;
       default: throw p.fail(`unknown property '${name}'`);
@@ -65,11 +120,30 @@ export function parse(d: Directive): ConsulOptions {
   if (source.mode === 'dns' && catalogOnly.length > 0) {
     throw catalogOnly[0]!.fail(`${catalogOnly[0]!.name.text} applies only to catalog mode (http), not to dns`);
   }
+  if (token !== undefined && tokenFile !== undefined) throw d.block.find((p) => p.name.text === 'token_file')!.fail('give token or token_file, not both');
+  let tls: TlsSettings | undefined;
+  if (tlsAt.size > 0) {
+    const first = [...tlsAt.values()].sort((a, b) => a.name.line - b.name.line)[0]!;
+    if (source.mode !== 'http' || !source.url.https) throw first.fail(`${first.name.text} needs an https:// URL in http`);
+    try {
+      tls = loadTls(tlsFiles);
+    } catch (err) {
+      if (err instanceof TlsError) throw (tlsAt.get(err.option) ?? first).fail(err.message);
+      throw err;
+    }
+  }
   return {
-    zones, source, token, datacenter, ttl, onlyPassing, maxStale, idle,
-    wait: DEFAULTS.wait, firstWait: DEFAULTS.firstWait, backoffMin: DEFAULTS.backoffMin,
+    zones, source, token, tokenFile, serviceTtl, nodeTtl, nodeMetaTxt, aRecordLimit, tls, consistency, maxConnections, resync, datacenter, ttl, onlyPassing, maxStale, idle,
+    wait: DEFAULTS.wait, firstWait, backoffMin: DEFAULTS.backoffMin,
     backoffMax: DEFAULTS.backoffMax, rateInterval: DEFAULTS.rateInterval,
   };
+}
+
+/** A TTL: a duration of whole seconds, 0 to 24h. */
+function seconds(t: Token, what = 'ttl'): number {
+  const ms = t.duration({ min: LIMITS.ttl.min * 1000, max: LIMITS.ttl.max * 1000 });
+  if (ms % 1000 !== 0) throw t.fail(`${what} must be whole seconds, got '${t.text}'`);
+  return ms / 1000;
 }
 
 function checked<T>(t: Token, fn: (text: string) => T): T {
@@ -80,12 +154,12 @@ function checked<T>(t: Token, fn: (text: string) => T): T {
   }
 }
 
-/** `only_passing` alone is on; `only_passing false` (or off, no, 0) turns it off. */
+/** A flag alone is on; `false` (or off, no, 0) turns it off. */
 function flag(p: Property): boolean {
   const [t] = p.expectArgs(0, 1);
   if (t === undefined) return true;
   const v = t.text.toLowerCase();
   if (['true', 'on', 'yes', '1'].includes(v)) return true;
   if (['false', 'off', 'no', '0'].includes(v)) return false;
-  throw t.fail(`only_passing takes true or false, got '${t.text}'`);
+  throw t.fail(`${p.name.text} takes true or false, got '${t.text}'`);
 }

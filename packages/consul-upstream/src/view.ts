@@ -37,6 +37,12 @@ export interface View {
   readonly fingerprint: string;
   /** Set when Consul said there is no such datacenter (answered NXDOMAIN, as Consul's DNS does). */
   readonly noDatacenter?: boolean;
+  /** Prepared queries: the query's `DNS.TTL` in seconds, when it sets one (else the plugin's `ttl`). */
+  readonly ttl?: number;
+  /** Prepared queries: the service the query ran on (lower case), so the change feed can wake it. */
+  readonly service?: string;
+  /** The names of the services in the body (lower case): a Connect view holds its proxies'. */
+  readonly serviceNames?: ReadonlySet<string>;
 }
 
 export const EMPTY_VIEW: View = { instances: [], nodes: new Map(), fingerprint: '' };
@@ -58,11 +64,13 @@ export function healthView(body: unknown, onlyPassing: boolean, defaultDc: strin
   const instances: Instance[] = [];
   const nodes = new Map<string, NodeInfo>();
   const prints: string[] = [];
+  const serviceNames = new Set<string>();
   for (const entry of body) {
     if (!isObject(entry) || !isObject(entry['Node']) || !isObject(entry['Service'])) throw new TypeError('expected {Node, Service, Checks} entries');
     const n = entry['Node'];
     const s = entry['Service'];
     const status = worstStatus(entry['Checks']);
+    if (str(s['Service']) !== '') serviceNames.add(str(s['Service']).toLowerCase());
     if (status === 'critical' || (onlyPassing && status !== 'passing')) continue;
     const node = nodeInfo(n, defaultDc);
     if (node === undefined) continue;
@@ -75,7 +83,8 @@ export function healthView(body: unknown, onlyPassing: boolean, defaultDc: strin
       node: node.name,
       address,
       family: isIP(address) as 0 | 4 | 6,
-      ownAddress: serviceAddress !== '',
+      // Consul's SRV target is `.addr` only when the service address differs from the node's.
+      ownAddress: serviceAddress !== '' && serviceAddress !== node.address,
       port: typeof s['Port'] === 'number' && s['Port'] >= 0 && s['Port'] <= 65535 ? s['Port'] : 0,
       tags: Array.isArray(s['Tags']) ? s['Tags'].filter((t): t is string => typeof t === 'string').map((t) => t.toLowerCase()) : [],
       weight: status === 'warning' ? weightOf(weights['Warning']) : weightOf(weights['Passing']),
@@ -85,7 +94,51 @@ export function healthView(body: unknown, onlyPassing: boolean, defaultDc: strin
     nodes.set(node.name.toLowerCase(), node);
     prints.push(`${instance.node}|${instance.address}|${instance.port}|${instance.tags.join(',')}|${instance.weight}|${instance.datacenter}|${metaPrint(node.meta)}`);
   }
-  return { instances, nodes, fingerprint: prints.join('\n') };
+  return { instances, nodes, serviceNames, fingerprint: prints.join('\n') };
+}
+
+/**
+ * The body of `GET /v1/query/NAME/execute`: `{Service, Nodes: [health entries], DNS: {TTL}}`. The
+ * query's own filters ran on the server (its OnlyPassing, tags, Near, failover); only critical
+ * instances are dropped here, as Consul's DNS does for prepared queries (dns_config.only_passing
+ * does not apply to them).
+ */
+export function queryView(body: unknown, defaultDc: string): View {
+  if (!isObject(body) || !Array.isArray(body['Nodes'])) throw new TypeError('expected {Service, Nodes, DNS}');
+  const dc = str(body['Datacenter']).toLowerCase() || defaultDc;
+  const base = healthView(body['Nodes'], false, dc);
+  const dns = isObject(body['DNS']) ? body['DNS'] : {};
+  const ttlMs = typeof dns['TTL'] === 'string' && dns['TTL'] !== '' ? goDuration(dns['TTL']) : undefined;
+  const ttl = ttlMs === undefined ? undefined : Math.min(86_400, Math.floor(ttlMs / 1000));
+  const service = str(body['Service']).toLowerCase();
+  return { ...base, ttl, service, fingerprint: `${base.fingerprint}\nttl=${ttl ?? ''}` };
+}
+
+/** Go's time.Duration text (`10s`, `1m30s`, `500ms`, `1h`) in ms; undefined when it is not one. */
+export function goDuration(text: string): number | undefined {
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let at = 0;
+  if (text === '0') return 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    total += Number(m[1]) * unit[m[2]!]!;
+    at = re.lastIndex;
+  }
+  return at === text.length && at > 0 ? total : undefined;
+}
+
+/** The body of `GET /v1/catalog/nodes` (every node of the datacenter) as a view with no instances. */
+export function nodeListView(body: unknown, defaultDc: string): View {
+  if (!Array.isArray(body)) throw new TypeError('expected a JSON array of nodes');
+  const nodes = new Map<string, NodeInfo>();
+  for (const n of body) {
+    if (!isObject(n)) throw new TypeError('expected {Node, Address, ...} entries');
+    const node = nodeInfo(n, defaultDc);
+    if (node !== undefined) nodes.set(node.name.toLowerCase(), node);
+  }
+  const fingerprint = [...nodes.values()].map((n) => `${n.name}|${n.address}|${n.datacenter}`).sort().join('\n');
+  return { instances: [], nodes, fingerprint };
 }
 
 /** The body of `GET /v1/catalog/node/NAME` (`null` for an unknown node) as a view with no instances. */

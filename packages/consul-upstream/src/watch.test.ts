@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { HttpTimeout, type HttpGet, type HttpResult } from './http.js';
 import { ConsulCounts } from './metrics.js';
 import { healthView, type View } from './view.js';
-import { Watch, type WatchConfig, type WatchTimers } from './watch.js';
+import { Watch, type WatchConfig, type WatchDeps, type WatchTimers } from './watch.js';
+
+async function until(fn: () => boolean, ms = 2000): Promise<void> {
+  const start = Date.now();
+  while (!fn()) {
+    if (Date.now() - start > ms) throw new Error('condition not met');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 type Step = HttpResult | Error;
 
@@ -41,7 +49,7 @@ const entry = (node: string, address: string, status = 'passing'): unknown => ({
   Checks: [{ Status: status }],
 });
 const ok = (index: number, nodes: string[] = ['a']): HttpResult => ({
-  status: 200, index, body: JSON.stringify(nodes.map((n, i) => entry(n, `10.0.0.${i + 1}`))),
+  status: 200, index, knownLeader: true, lastContact: 0, body: JSON.stringify(nodes.map((n, i) => entry(n, `10.0.0.${i + 1}`))),
 });
 
 const config: WatchConfig = {
@@ -90,8 +98,8 @@ describe('Watch', () => {
 
   it('backs off on errors with jitter, doubling to the cap, and keeps the last view meanwhile', async () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8500'), { code: 'ECONNREFUSED' });
-    const steps: Step[] = [ok(4), refused, new HttpTimeout('no answer'), { status: 500, index: NaN, body: 'No cluster leader' },
-      { status: 403, index: NaN, body: 'ACL not found' }, refused, refused, refused];
+    const steps: Step[] = [ok(4), refused, new HttpTimeout('no answer'), { status: 500, index: NaN, body: 'No cluster leader', knownLeader: true, lastContact: 0 },
+      { status: 403, index: NaN, body: 'ACL not found', knownLeader: true, lastContact: 0 }, refused, refused, refused];
     const { w, agent, timers, counts, clock } = watch(steps, { rateInterval: 0 });
     w.start();
     await new Promise((r) => setImmediate(r));
@@ -101,7 +109,55 @@ describe('Watch', () => {
     expect(w.view?.instances).toHaveLength(1);                        // still there
     expect(w.failingSince).toBeDefined();
     expect(w.lastError).toContain('ECONNREFUSED');
-    expect(counts.requests).toMatchObject({ ok: 1, error: 4, timeout: 1, http_5xx: 1, http_4xx: 1 });
+    expect(counts.requests).toMatchObject({ ok: 1, error: 4, timeout: 1, http_5xx: 1, forbidden: 1, http_4xx: 0 });
+    w.stop();
+  });
+
+  it('takes a 403 as a refused token, not an outage: the view is flagged, counted and logged once', async () => {
+    const logs: string[] = [];
+    const logger = { error: (_o: unknown, m: string) => logs.push(m), warn: () => {}, info: () => {}, debug: () => {} } as unknown as WatchDeps['logger'];
+    const steps: Step[] = [ok(4), { status: 403, index: NaN, body: 'ACL not found', knownLeader: true, lastContact: 0 },
+      { status: 403, index: NaN, body: 'ACL not found', knownLeader: true, lastContact: 0 }, ok(5)];
+    const agent = scriptedAgent(steps);
+    const timers = virtualTimers();
+    const counts = new ConsulCounts();
+    const flags: boolean[] = [];
+    const w = new Watch('s|web|', { ...config, rateInterval: 0 }, { get: agent.get, clock: manualClock(), timers, random: () => 1, counts, logger },
+      (self) => flags.push(self.forbidden));
+    w.start();
+    await agent.done;
+    expect(counts.requests.forbidden).toBe(2);
+    expect(counts.forbidden).toBe(1);                                 // one refusal, however many 403s
+    expect(logs).toEqual(['consul: the agent refused the token (403); answering SERVFAIL for these names']);
+    expect(w.failingSince).toBeUndefined();                           // max_stale does not apply
+    expect(flags).toEqual([false, false]);                            // the 200 after the 403s clears it
+    expect(w.forbidden).toBe(false);
+    w.stop();
+  });
+
+  it('backs off at the cap (with jitter) on a 429: the agent asks for less', async () => {
+    const steps: Step[] = [{ status: 429, index: NaN, body: '', knownLeader: true, lastContact: 0 }, ok(3)];
+    const { w, agent, timers, counts } = watch(steps, { rateInterval: 0, backoffMax: 15_000 }, 0.5);
+    w.start();
+    await agent.done;
+    expect(timers.sleeps).toEqual([11_250]);                          // 15 s * (1/2 + 0.5/2)
+    expect(counts.requests.rate_limited).toBe(1);
+    w.stop();
+  });
+
+  it('in triggered mode, reads once per wake (wakes merge) and never blocks', async () => {
+    const steps: Step[] = [ok(4), ok(9), ok(12)];
+    const { w, agent } = watch(steps, { blocking: false, rateInterval: 0 });
+    w.start();
+    await until(() => agent.calls.length === 1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(agent.calls).toHaveLength(1);                              // no wake, no read
+    w.wake();
+    w.wake();
+    await until(() => agent.calls.length === 2);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(agent.calls).toHaveLength(2);
+    expect(agent.calls.every((c) => !c.path.includes('index='))).toBe(true);
     w.stop();
   });
 
@@ -124,7 +180,7 @@ describe('Watch', () => {
   });
 
   it('settles the first result on an error too, so a first lookup does not wait for nothing', async () => {
-    const { w } = watch([{ status: 403, index: NaN, body: 'ACL not found' }]);
+    const { w } = watch([{ status: 403, index: NaN, body: 'ACL not found', knownLeader: true, lastContact: 0 }]);
     w.start();
     await w.firstResult(5000);
     expect(w.settled).toBe(true);
@@ -143,7 +199,7 @@ describe('Watch', () => {
   });
 
   it('takes a body that is not Consul\'s as a failure', async () => {
-    const { w, agent, counts } = watch([{ status: 200, index: 3, body: '{"not":"an array"}' }], { rateInterval: 0 });
+    const { w, agent, counts } = watch([{ status: 200, index: 3, body: '{"not":"an array"}', knownLeader: true, lastContact: 0 }], { rateInterval: 0 });
     w.start();
     await agent.done;
     w.stop();
@@ -152,7 +208,7 @@ describe('Watch', () => {
   });
 
   it('answers NXDOMAIN-style (an empty view) when Consul has no path to the datacenter', async () => {
-    const { w, agent } = watch([{ status: 500, index: NaN, body: 'No path to datacenter' }], { rateInterval: 0 });
+    const { w, agent } = watch([{ status: 500, index: NaN, body: 'No path to datacenter', knownLeader: true, lastContact: 0 }], { rateInterval: 0 });
     w.start();
     await agent.done;
     w.stop();

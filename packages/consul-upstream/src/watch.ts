@@ -3,6 +3,9 @@ import { HttpTimeout, type HttpGet } from './http.js';
 import type { ConsulCounts, Outcome } from './metrics.js';
 import { NO_DATACENTER, type View } from './view.js';
 
+/** What a watch keeps: anything with a fingerprint that changes only when its answers could. */
+export interface Fingerprinted { readonly fingerprint: string }
+
 /** The block's pino logger (its type, through core). */
 type Logger = ServerBlock['logger'];
 
@@ -34,11 +37,23 @@ export interface WatchDeps {
   readonly logger?: Logger;
 }
 
-export interface WatchConfig {
+export interface WatchConfig<V extends Fingerprinted = View> {
   /** The request without index and wait: `/v1/health/service/web?passing`. */
   readonly path: string;
   /** A 200 body (parsed JSON) as a view; throws when it is not Consul's shape. */
-  readonly parse: (body: unknown) => View;
+  readonly parse: (body: unknown) => V;
+  /**
+   * true (the default): a blocking-query loop of its own. false: one plain read each time it is
+   * woken (`wake()`: the first time at start, then by the change feed or the resync), and again
+   * after each failure, with backoff, until a read succeeds.
+   */
+  readonly blocking?: boolean;
+  /** The view for a 500 "No path to datacenter" (answered NXDOMAIN, as Consul's DNS does). */
+  readonly noDatacenter?: V;
+  /** The view for a 404 (a prepared query that does not exist: NXDOMAIN); without it a 404 is an error. */
+  readonly notFound?: V;
+  /** Triggered mode: read again this long after a good read even without a wake (prepared queries, which have no blocking form). */
+  readonly refresh?: (view: V) => Duration | undefined;
   readonly wait: Duration;
   readonly backoffMin: Duration;
   readonly backoffMax: Duration;
@@ -51,6 +66,8 @@ const BURST = 2;
 const SLACK: Duration = 5000;
 /** Time given to a request that does not block (index 0). */
 const PLAIN_TIMEOUT: Duration = 10_000;
+/** Log lines about a 403 at most this often per watch. */
+const FORBIDDEN_LOG_EVERY: Duration = 60_000;
 
 /**
  * One blocking-query loop (notes §3): `GET path&index=I&wait=W`, again and again, keeping the
@@ -63,9 +80,16 @@ const PLAIN_TIMEOUT: Duration = 10_000;
  * good answer (the owner decides whether the answers changed); `stop()` aborts the request in
  * flight.
  */
-export class Watch {
+export class Watch<V extends Fingerprinted = View> {
   /** The last good view; undefined until the first one. */
-  view: View | undefined;
+  view: V | undefined;
+  /**
+   * The agent refused the token (403: unknown, revoked, or not allowed): the view stops serving
+   * (its names get SERVFAIL) until a read succeeds again. Not an outage, so max_stale does not apply.
+   */
+  forbidden = false;
+  /** An HTTP answer (any status) came at least once: the agent is there. */
+  answered200 = false;
   /** When the current run of failures began (block clock); undefined while Consul answers. */
   failingSince: Instant | undefined;
   lastError: string | undefined;
@@ -87,12 +111,16 @@ export class Watch {
   #tokens = BURST;
   #tokensAt: number;
   #running = false;
+  /** Triggered mode: a wake is pending, and what resolves the loop's wait for one. */
+  #woken = true;
+  #kick: (() => void) | undefined;
+  #forbiddenLoggedAt = -Infinity;
 
   constructor(
     readonly key: string,
-    readonly config: WatchConfig,
+    readonly config: WatchConfig<V>,
     readonly deps: WatchDeps,
-    readonly onView: (watch: Watch, before: View | undefined) => void,
+    readonly onView: (watch: Watch<V>, before: V | undefined) => void,
   ) {
     this.lastAsked = deps.clock.now();
     this.#tokensAt = deps.timers.now();
@@ -118,7 +146,34 @@ export class Watch {
 
   stop(): void {
     this.#controller.abort();
+    this.#kick?.();
     this.#settle();
+  }
+
+  /** Triggered mode: read again (soon, within the rate limit). Wakes that come while one is pending merge. */
+  wake(): void {
+    this.#woken = true;
+    this.#kick?.();
+  }
+
+  get blocking(): boolean {
+    return this.config.blocking !== false;
+  }
+
+  /** Triggered mode: waits until woken (or stopped), or until the view's refresh time. */
+  async #nextWake(signal: AbortSignal): Promise<void> {
+    const every = this.view !== undefined ? this.config.refresh?.(this.view) : undefined;
+    let timer: NodeJS.Timeout | undefined;
+    if (every !== undefined && !this.#woken) {
+      timer = setTimeout(() => this.wake(), every);
+      timer.unref();
+    }
+    while (!this.#woken && !signal.aborted) {
+      await new Promise<void>((resolve) => { this.#kick = resolve; });
+      this.#kick = undefined;
+    }
+    clearTimeout(timer);
+    this.#woken = false;
   }
 
   /** Resolves at the first outcome (a view or an error), at stop, or after `ms`, whichever comes first. */
@@ -134,15 +189,16 @@ export class Watch {
     const signal = this.#controller.signal;
     let failures = 0;
     while (!signal.aborted) {
+      if (!this.blocking && failures === 0) await this.#nextWake(signal);
       await this.#takeToken(signal);
       if (signal.aborted) break;
       const { path, wait } = this.config;
       // After a failure, ask without blocking: the answer then says at once that the agent is back.
-      const blocking = this.index > 0 && failures === 0;
+      const blocking = this.blocking && this.index > 0 && failures === 0;
       const url = blocking ? `${path}${path.includes('?') ? '&' : '?'}index=${this.index}&wait=${wait}ms` : path;
       const timeout = blocking ? wait + Math.ceil(wait / 16) + SLACK : PLAIN_TIMEOUT;
       let outcome: Outcome;
-      let view: View | undefined;
+      let view: V | undefined;
       let index = NaN;
       let error = '';
       this.requests++;
@@ -158,11 +214,14 @@ export class Watch {
             error = `bad body: ${(err as Error).message}`;
           }
         } else {
-          outcome = r.status >= 500 ? 'http_5xx' : r.status >= 400 ? 'http_4xx' : 'invalid';
+          outcome = r.status === 403 ? 'forbidden' : r.status === 429 ? 'rate_limited'
+            : r.status >= 500 ? 'http_5xx' : r.status >= 400 ? 'http_4xx' : 'invalid';
           error = `HTTP ${r.status}: ${r.body.slice(0, 200).trim()}`;
           // Consul's DNS answers NXDOMAIN for a datacenter it has no path to.
-          if (r.status === 500 && /no path to datacenter/i.test(r.body)) view = NO_DATACENTER;
+          if (r.status === 500 && /no path to datacenter/i.test(r.body)) view = this.config.noDatacenter ?? (NO_DATACENTER as unknown as V);
+          if (r.status === 404 && this.config.notFound !== undefined) view = this.config.notFound;
         }
+        if (r.status === 200) this.answered200 = true;
       } catch (err) {
         if (signal.aborted) break;
         outcome = err instanceof HttpTimeout ? 'timeout' : 'error';
@@ -174,11 +233,25 @@ export class Watch {
         failures = 0;
         this.failingSince = undefined;
         this.lastError = undefined;
+        this.forbidden = false;
         this.#advance(index);
         this.#apply(view!);
         continue;
       }
-      if (view !== undefined) {
+      if (outcome === 'forbidden') {
+        // Not an outage: the token is wrong or revoked. Serving the old view would answer for a
+        // client that may no longer read it, so the names get SERVFAIL until the token works.
+        const now = this.deps.timers.now();
+        if (!this.forbidden || now - this.#forbiddenLoggedAt >= FORBIDDEN_LOG_EVERY) {
+          this.#forbiddenLoggedAt = now;
+          this.deps.logger?.error({ watch: this.key, error }, 'consul: the agent refused the token (403); answering SERVFAIL for these names');
+        }
+        if (!this.forbidden) this.deps.counts.forbidden++;
+        this.forbidden = true;
+        this.failingSince = undefined;
+        this.lastError = error;
+        this.#settle();
+      } else if (view !== undefined) {
         this.failingSince = undefined;
         this.#apply(view);
       } else {
@@ -188,7 +261,8 @@ export class Watch {
         this.#settle();
       }
       failures++;
-      await this.deps.timers.sleep(this.#backoff(failures), signal);
+      // 429: the agent asks for less; go straight to the longest delay (with jitter).
+      await this.deps.timers.sleep(this.#backoff(outcome === 'rate_limited' ? Infinity : failures), signal);
     }
   }
 
@@ -199,7 +273,7 @@ export class Watch {
     else this.index = next;
   }
 
-  #apply(view: View): void {
+  #apply(view: V): void {
     const before = this.view;
     this.view = view;
     this.#settle();
@@ -214,7 +288,7 @@ export class Watch {
 
   #backoff(failures: number): Duration {
     const { backoffMin, backoffMax } = this.config;
-    const d = Math.min(backoffMax, backoffMin * 2 ** Math.min(failures - 1, 30));
+    const d = failures === Infinity ? backoffMax : Math.min(backoffMax, backoffMin * 2 ** Math.min(failures - 1, 30));
     return d / 2 + this.deps.random() * (d / 2);
   }
 

@@ -64,6 +64,14 @@ export class ReplyWriter {
     return this.#rdEnd(at);
   }
 
+  /** NS, CNAME or PTR: a name as RDATA (compressible, RFC 1035 §4.1.4). */
+  nameRecord(owner: string, type: 2 | 5 | 12, ttl: Ttl, target: string): this {
+    this.#header(owner, type, ttl);
+    const at = this.#rdStart(256);
+    this.#name(target.endsWith('.') ? target : `${target}.`, true);
+    return this.#rdEnd(at);
+  }
+
   txt(owner: string, ttl: Ttl, strings: readonly string[]): this {
     this.#header(owner, RRType.TXT, ttl);
     const bytes = strings.map((s) => Buffer.from(s, 'utf8').subarray(0, 255));

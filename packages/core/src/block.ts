@@ -5,6 +5,7 @@ import { compose, type Next } from './chain.js';
 import type { Property } from './corefile/index.js';
 import type { Plugin } from './plugin.js';
 import type { Clock } from './units.js';
+import { CLASS_IN } from './wire/constants.js';
 
 /** A named service a plugin offers to others in its server block (e.g. the cache store). */
 export type ServiceToken<T> = InjectionToken<T>;
@@ -44,6 +45,11 @@ export class ServerBlock {
   /** The largest UDP reply sent, whatever size a client advertises. */
   maxUdpSize = 4096;
   plugins: Plugin[] = [];
+  /**
+   * Query classes other than IN that a plugin of this block answers (chaos adds CH); the edge
+   * refuses a query of any other class before the chain sees it, so none is ever forwarded.
+   */
+  readonly classes = new Set<number>();
   /** Every directive configured in the block (chain plugins and server settings), in chain order. */
   enabled: string[] = [];
   chain: Next;
@@ -76,6 +82,14 @@ export class ServerBlock {
   get serverLabel(): string {
     return `dns://${this.bind[0] ?? ''}:${this.port}`;
   }
+
+  /** Lets queries of `qclass` into this block's chain (see `classes`). */
+  acceptClass(qclass: number): void {
+    this.classes.add(qclass);
+  }
+
+  /** True when this block's chain takes queries of `qclass`: IN always, others when a plugin asked (bound: the edge passes it on). */
+  readonly accepts = (qclass: number): boolean => qclass === CLASS_IN || this.classes.has(qclass);
 
   setPlugins(plugins: Plugin[]): void {
     this.plugins = plugins;

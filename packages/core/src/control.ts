@@ -39,6 +39,11 @@ export interface ReloadResult {
 export interface ServerControl {
   status(): ServerStatus;
   reload(reason: string): Promise<ReloadResult>;
+  /**
+   * Stops the server and ends the process with `code`, after logging `message`: for a plugin that
+   * finds at run time that the server must not go on serving (loop, as CoreDNS's log.Fatal).
+   */
+  exit(code: number, message: string): void;
 }
 
 export const SERVER_CONTROL: ServiceToken<ServerControl> = Symbol.for('dnsmesh.ServerControl');

@@ -190,8 +190,7 @@ describe('prefetch', () => {
   });
 
   it('asks with RD set when the hit that starts the prefetch had RD clear', async () => {
-    // The cache answers RD=0 hits only with `nonrecursive cache` (its default refuses them).
-    const { clock, address } = await start({ 'hot.test A': { answers: [a('hot.test', 100)] } }, { amount: 1 }, { nonrecursive: 'cache' });
+    const { clock, address } = await start({ 'hot.test A': { answers: [a('hot.test', 100)] } }, { amount: 1 });
     await query(address, 'hot.test', 'A');
     clock.advance(91_000);
     expect((await query(address, 'hot.test', 'A', { rd: false })).answers[0]!.ttl).toBe(9);

@@ -31,10 +31,11 @@ export function answer(owner: string, qtype: string, lookup: Lookup, domain: str
   // Consul answers SOA and NS for any in-domain name before looking at the labels.
   if (qtype === 'SOA' || qtype === 'NS') return apex(qtype, domain, ctx);
   switch (lookup.kind) {
-    case 'service': return service(owner, qtype, lookup.service, lookup.tag, domain, ctx);
+    case 'service': return service(owner, qtype, lookup.service, lookup.tag, domain, ctx, lookup.connect === true ? 'connect' : lookup.ingress === true ? 'ingress' : 'service');
     case 'node': return node(owner, qtype, lookup.node, domain, ctx);
     case 'addr': return addr(owner, qtype, lookup.ip, domain, ctx);
     case 'query': return query(owner, qtype, lookup.query, domain, ctx);
+    case 'ptr': return ptr(owner, lookup.ip, domain, ctx);
     case 'apex': case 'nxdomain': return negative('NXDOMAIN', domain, ctx.cfg);
   }
 }
@@ -45,10 +46,11 @@ function apex(qtype: 'SOA' | 'NS', domain: string, ctx: AnswerContext): Sections
   return { rcode: 'NOERROR', answers: [soaRecord(ctx.cfg, domain)], authorities: ns, additionals: glue };
 }
 
-function service(owner: string, qtype: string, name: string, tag: string | undefined, domain: string, ctx: AnswerContext): Sections {
+function service(owner: string, qtype: string, name: string, tag: string | undefined, domain: string, ctx: AnswerContext, kind: 'service' | 'connect' | 'ingress' = 'service'): Sections {
   if (!ctx.cfg.useCache) ctx.counters.rpc_health_service_nodes++; // Health.ServiceNodes, one per lookup
   if (!ctx.cfg.useCache && ctx.rpcFails()) return { ...empty(), rcode: 'SERVFAIL' };
-  const all = canReadService(ctx.grant, name) ? ctx.catalog.instances(name) : [];
+  const all = !canReadService(ctx.grant, name) ? []
+    : kind === 'connect' ? ctx.catalog.connectInstances(name) : kind === 'ingress' ? ctx.catalog.ingressInstances(name) : ctx.catalog.instances(name);
   const healthy = all.filter((i) => (tag === undefined || hasTags(i, [tag])) && dnsHealthy(i, ctx.cfg.onlyPassing));
   return instances(owner, qtype, healthy, serviceTtl(name, ctx.cfg), domain, ctx);
 }
@@ -89,10 +91,12 @@ function srv(owner: string, i: Instance, ttl: number, domain: string, ctx: Answe
   const own = i.service.address;
   let target = nodeName;
   let glue: Answer | undefined = addressRecord(nodeName, i.node.address, ttl);
-  if (own !== '' && isIP(own) !== 0) {
+  // Consul uses the `.addr` target only when the service address differs from the node's; an
+  // address equal to the node's keeps the node target (and its meta TXT).
+  if (own !== '' && own !== i.node.address && isIP(own) !== 0) {
     target = addrFqdn(own, cfg, domain);
     glue = addressRecord(target, own, ttl);
-  } else if (own !== '') {
+  } else if (own !== '' && own !== i.node.address) {
     target = own; // a hostname: the target itself, no glue
     glue = undefined;
   }
@@ -116,6 +120,36 @@ function node(owner: string, qtype: string, name: string, domain: string, ctx: A
   if (qtype === 'TXT' || qtype === 'ANY') out.answers.push(...metaTxt(owner, n, cfg, ttl));
   else if (out.answers.length > 0 && cfg.nodeMetaTxt) out.additionals.push(...metaTxt(owner, n, cfg, ttl));
   return out.answers.length === 0 ? negative('NOERROR', domain, cfg) : out;
+}
+
+/**
+ * PTR (Catalog.ListNodes, then the services): a node with the address gives
+ * `NODE.node.DC.DOMAIN`, else a service instance registered with it gives `NAME.service.DOMAIN`;
+ * TTL 0, hard-coded in Consul (#10577). Answered whatever the question type, as Consul's v2 does.
+ */
+function ptr(owner: string, ip: string, domain: string, ctx: AnswerContext): Sections {
+  if (ctx.rpcFails()) return { ...empty(), rcode: 'SERVFAIL' };
+  const same = (a: string): boolean => isIP(a) !== 0 && normalIp(a) === normalIp(ip);
+  const readable = canReadNodes(ctx.grant);
+  const nodes = readable ? ctx.catalog.nodes().filter((n) => same(n.address)) : [];
+  const record = (target: string): Answer => ({ name: owner, type: 'PTR', class: 'IN', ttl: 0, data: target });
+  if (nodes.length > 0) return { ...empty(), answers: nodes.map((n) => record(nodeFqdn(n.name, ctx.cfg, domain))) };
+  const names = new Set<string>();
+  for (const n of readable ? ctx.catalog.nodes() : []) {
+    for (const s of ctx.catalog.servicesOn(n.name)) if (s.address !== '' && same(s.address) && canReadService(ctx.grant, s.name)) names.add(s.name);
+  }
+  if (names.size === 0) return negative('NXDOMAIN', domain, ctx.cfg);
+  return { ...empty(), answers: [...names].map((name) => record(`${name}.service.${domain}`)) };
+}
+
+/** One spelling per address (IPv6 groups without leading zeros, lower case). */
+function normalIp(ip: string): string {
+  if (isIP(ip) !== 6) return ip;
+  const [head = '', tail] = ip.toLowerCase().split('::');
+  const h = head === '' ? [] : head.split(':');
+  const t = tail === undefined || tail === '' ? [] : tail.split(':');
+  const all = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  return all.map((g) => parseInt(g, 16).toString(16)).join(':');
 }
 
 function addr(owner: string, qtype: string, ip: string, domain: string, ctx: AnswerContext): Sections {

@@ -20,8 +20,11 @@ describe('parseName', () => {
     ['ip-10-0-0-1.node.consul', 'A', { kind: 'node', node: 'ip-10-0-0-1' }],
     ['my.dotted.host.node.dc1.consul', 'A', { kind: 'node', node: 'my.dotted.host' }],
     ['0a000001.addr.dc1.consul', 'A', { kind: 'addr', ip: '10.0.0.1', family: 4 }],
+    // The datacenter of an .addr name is ignored by Consul, even one it does not know.
+    ['0a000001.addr.nowhere.consul', 'A', { kind: 'addr', ip: '10.0.0.1', family: 4 }],
     ['20010db8000000000000000000000001.addr.consul', 'AAAA', { kind: 'addr', ip: '2001:0db8:0000:0000:0000:0000:0000:0001', family: 6 }],
     ['api.query.consul', 'A', { kind: 'query', query: 'api' }],
+    ['web.connect.consul', 'A', { kind: 'service', service: 'web', tag: undefined, connect: true }],
     ['_api._x.query.consul', 'SRV', { kind: 'query', query: 'api' }],
     ['web.service.sd.example', 'A', { kind: 'service', service: 'web', tag: undefined }],
     ['consul', 'SOA', { kind: 'apex' }],
@@ -37,7 +40,8 @@ describe('parseName', () => {
     ['_web._tcp.consul', 'no query kind label'], // only SRV may leave out .service
     ['service.consul', 'empty service name'],
     ['0a0001.addr.consul', 'addr needs 8 or 32 hex digits'],
-    ['web.connect.consul', 'connect lookups need the service mesh, which the simulator does not model'],
+    ['web.virtual.consul', 'virtual lookups need the service mesh, which the simulator does not model'],
+    ['a.web.connect.consul', 'bad connect name'],
     ['whatever.consul', 'no query kind label'],
   ])('%s is NXDOMAIN (%s)', (name, why) => {
     expect(parseName(name, 'A', cfg)?.lookup).toEqual({ kind: 'nxdomain', why });

@@ -4,10 +4,11 @@ import type { SimConfig } from '../options.js';
 
 export type Lookup =
   | { kind: 'apex' }
-  | { kind: 'service'; service: string; tag: string | undefined }
+  | { kind: 'service'; service: string; tag: string | undefined; connect?: boolean; ingress?: boolean }
   | { kind: 'node'; node: string }
   | { kind: 'addr'; ip: string; family: 4 | 6 }
   | { kind: 'query'; query: string }
+  | { kind: 'ptr'; ip: string }
   | { kind: 'nxdomain'; why: string };
 
 /** `domain` is the configured domain the question used (main or alt), for names in the answer. */
@@ -20,6 +21,9 @@ const nx = (why: string): Lookup => ({ kind: 'nxdomain', why });
 export function parseName(qname: string, qtype: string, cfg: SimConfig): ParsedName | undefined {
   const labels = qname.replace(/\.$/, '').split('.').filter((l) => l !== '');
   const lowered = labels.map((l) => l.toLowerCase());
+  // Reverse lookups are Consul's too; the answer names use the primary domain.
+  const reverse = reverseIp(lowered);
+  if (reverse !== undefined) return { domain: cfg.domain, lookup: reverse };
   for (const domain of cfg.altDomain === undefined ? [cfg.domain] : [cfg.domain, cfg.altDomain]) {
     const dl = domain.split('.');
     if (lowered.length < dl.length || lowered.slice(lowered.length - dl.length).join('.') !== domain) continue;
@@ -41,7 +45,10 @@ function lookupOf(labels: string[], qtype: string, cfg: SimConfig): Lookup {
     return nx('no query kind label');
   }
   const parts = labels.slice(0, k);
-  return withLocality(labels.slice(k + 1), cfg, kindLookup(lowered[k]!, parts, cfg));
+  const lookup = kindLookup(lowered[k]!, parts, cfg);
+  // Consul answers `.addr` from the name alone: the datacenter part is ignored, known or not.
+  if (lookup.kind === 'addr') return lookup;
+  return withLocality(labels.slice(k + 1), cfg, lookup);
 }
 
 function kindLookup(kind: string, parts: string[], cfg: SimConfig): Lookup {
@@ -57,6 +64,12 @@ function kindLookup(kind: string, parts: string[], cfg: SimConfig): Lookup {
     }
     case 'node': return { kind: 'node', node: parts.join('.') };
     case 'addr': return parts.length === 1 ? addrLookup(parts[0]!) : nx('bad addr name');
+    case 'connect':
+      // NAME.connect: the service's Connect endpoints (no tag form).
+      return parts.length === 1 ? { kind: 'service', service: parts[0]!, tag: undefined, connect: true } : nx('bad connect name');
+    case 'ingress':
+      // NAME.ingress: the ingress gateways that expose the service.
+      return parts.length === 1 ? { kind: 'service', service: parts[0]!, tag: undefined, ingress: true } : nx('bad ingress name');
     case 'query':
       if (parts.length === 1) return { kind: 'query', query: parts[0]! };
       return parts.length === 2 && isUnderscored(parts[0]!) ? { kind: 'query', query: parts[0]!.slice(1) } : nx('bad query name');
@@ -92,6 +105,24 @@ function withLocality(labels: string[], cfg: SimConfig, lookup: Lookup): Lookup 
     if (!['dc', 'ns', 'ap'].includes(key)) return nx(`bad locality label ${key}`);
   }
   return lookup;
+}
+
+/** `d.c.b.a.in-addr.arpa` or 32 nibbles `.ip6.arpa`: a PTR lookup; any other arpa name is NXDOMAIN. */
+function reverseIp(l: string[]): Lookup | undefined {
+  const n = l.length;
+  if (n >= 2 && l[n - 2] === 'in-addr' && l[n - 1] === 'arpa') {
+    const octets = l.slice(0, n - 2).reverse();
+    if (octets.length !== 4 || !octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255)) return nx('not a full IPv4 reverse name');
+    return { kind: 'ptr', ip: octets.map(Number).join('.') };
+  }
+  if (n >= 2 && l[n - 2] === 'ip6' && l[n - 1] === 'arpa') {
+    const nibbles = l.slice(0, n - 2).reverse();
+    if (nibbles.length !== 32 || !nibbles.every((x) => /^[0-9a-f]$/.test(x))) return nx('not a full IPv6 reverse name');
+    const groups: string[] = [];
+    for (let i = 0; i < 32; i += 4) groups.push(String(parseInt(nibbles.slice(i, i + 4).join(''), 16).toString(16)));
+    return { kind: 'ptr', ip: groups.join(':') };
+  }
+  return undefined;
 }
 
 function isUnderscored(label: string): boolean { return label.startsWith('_') && label.length > 1; }

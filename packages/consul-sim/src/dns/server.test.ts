@@ -110,6 +110,31 @@ describe('names and record types', () => {
     const v6 = await udp(s.dnsAddress, '20010db8000000000000000000000001.addr.consul', 'AAAA');
     expect(data(v6.answers)).toEqual(['2001:db8::1']);
     expect((await udp(s.dnsAddress, '0a000105.addr.consul', 'AAAA')).answers).toEqual([]);
+    // Consul ignores the datacenter of an .addr name, even one it has no path to.
+    expect(data((await udp(s.dnsAddress, '0a000105.addr.nowhere.consul', 'A')).answers)).toEqual(['10.0.1.5']);
+  });
+
+  it('answers PTR for a node address (NODE.node.DC), else a service address (NAME.service), TTL 0; NXDOMAIN for others', async () => {
+    const s = await small();
+    const node = await udp(s.dnsAddress, '1.1.0.10.in-addr.arpa', 'PTR');
+    expect(node).toMatchObject({ rcode: 'NOERROR', flag_aa: true });
+    expect(node.answers.map((a) => [a.type, a.data, a.ttl])).toEqual([['PTR', 'n1.node.dc1.consul', 0]]);
+    const svc = await udp(s.dnsAddress, '3.0.9.10.in-addr.arpa', 'PTR');
+    expect(svc.answers.map((a) => a.data)).toEqual(['web.service.consul']);
+    expect((await udp(s.dnsAddress, '9.9.9.10.in-addr.arpa', 'PTR')).rcode).toBe('NXDOMAIN');
+    expect((await udp(s.dnsAddress, '0.10.in-addr.arpa', 'PTR')).rcode).toBe('NXDOMAIN');
+    s.registerNode({ name: 'v6', address: '2001:db8::7' });
+    const v6 = await udp(s.dnsAddress, `${'20010db8000000000000000000000007'.split('').reverse().join('.')}.ip6.arpa`, 'PTR');
+    expect(v6.answers.map((a) => a.data)).toEqual(['v6.node.dc1.consul']);
+  });
+
+  it('keeps the node target for a service whose address equals its node\'s (Consul uses .addr only for a different one)', async () => {
+    const s = await sim();
+    s.registerNode({ name: 'n1', address: '10.0.1.1' });
+    s.registerService({ id: 'api-1', name: 'api', node: 'n1', port: 9000, address: '10.0.1.1' });
+    const r = await udp(s.dnsAddress, 'api.service.consul', 'SRV', { edns: 4096 });
+    expect(r.answers.map((a) => (a.data as SrvData).target)).toEqual(['n1.node.dc1.consul']);
+    expect(r.additionals.filter((a) => a.type === 'A').map((a) => [a.name, a.data])).toEqual([['n1.node.dc1.consul', '10.0.1.1']]);
   });
 
   it('answers SOA and NS at the apex, with the server as NS and its glue', async () => {

@@ -17,7 +17,7 @@ function passingParam(url: URL): boolean | undefined {
   return undefined;
 }
 
-export async function healthService(name: string, ctx: HttpContext): Promise<Reply> {
+export async function healthService(name: string, ctx: HttpContext, kind: 'service' | 'connect' | 'ingress' = 'service'): Promise<Reply> {
   const { url, catalog, cfg } = ctx;
   if (name === '') return text(400, 'Missing service name');
   const passing = passingParam(url);
@@ -26,13 +26,13 @@ export async function healthService(name: string, ctx: HttpContext): Promise<Rep
   if (isReply(b)) return b;
   const tags = url.searchParams.getAll('tag');
   const filter = compileFilter(url.searchParams.get('filter'));
-  const meta = serverRead(ctx, `health|${name}|${tags.join(',')}|${passing}|${url.searchParams.get('filter') ?? ''}|${ctx.token ?? ''}`);
+  const meta = serverRead(ctx, `health-${kind}|${name}|${tags.join(',')}|${passing}|${url.searchParams.get('filter') ?? ''}|${ctx.token ?? ''}`);
   if (isReply(meta)) return meta;
 
   await block(ctx, b, () => catalog.serviceIndex(name));
 
   const readable = canReadService(ctx.grant, name);
-  const all = readable ? catalog.instances(name) : [];
+  const all = !readable ? [] : kind === 'connect' ? catalog.connectInstances(name) : kind === 'ingress' ? catalog.ingressInstances(name) : catalog.instances(name);
   const body = all
     .filter((i) => hasTags(i, tags) && (!passing || allPassing(i)))
     .map((i) => healthEntry(i, cfg))

@@ -3,6 +3,7 @@ import { agentSelf, statusLeader, statusPeers } from './agent.js';
 import { catalogNode, catalogNodes, catalogServices } from './catalog.js';
 import type { HttpContext } from './context.js';
 import { healthService } from './health.js';
+import { healthState } from './health-state.js';
 import { executeQuery } from './query.js';
 import { text, type Reply } from './reply.js';
 
@@ -11,6 +12,9 @@ type Handler = (ctx: HttpContext, param: string, ports: Ports) => Reply | Promis
 
 const ROUTES: ReadonlyArray<readonly [RegExp, Handler]> = [
   [/^\/v1\/health\/service\/?(.*)$/, (ctx, svc) => healthService(svc, ctx)],
+  [/^\/v1\/health\/connect\/?(.*)$/, (ctx, svc) => healthService(svc, ctx, 'connect')],
+  [/^\/v1\/health\/ingress\/?(.*)$/, (ctx, svc) => healthService(svc, ctx, 'ingress')],
+  [/^\/v1\/health\/state\/([^/]+)$/, (ctx, state) => healthState(state, ctx)],
   [/^\/v1\/catalog\/services$/, (ctx) => catalogServices(ctx)],
   [/^\/v1\/catalog\/nodes$/, (ctx) => catalogNodes(ctx)],
   [/^\/v1\/catalog\/node\/(.+)$/, (ctx, node) => catalogNode(node, ctx)],

@@ -23,6 +23,9 @@ export function serviceJson(s: ServiceEntry, node: NodeEntry): Record<string, un
     ID: s.id, Service: s.name, Tags: [...s.tags], Address: s.address, Port: s.port,
     TaggedAddresses: { [key]: { Address: address, Port: s.port } }, Meta: { ...s.meta },
     Weights: { ...s.weights }, EnableTagOverride: false, CreateIndex: s.createIndex, ModifyIndex: s.modifyIndex,
+    ...(s.proxyFor !== undefined ? { Kind: 'connect-proxy', Proxy: { DestinationServiceName: s.proxyFor } } : {}),
+    ...(s.connectNative === true ? { Connect: { Native: true } } : {}),
+    ...(s.ingressFor !== undefined ? { Kind: 'ingress-gateway' } : {}),
   };
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DnsMessage } from '../message.js';
 import { Rcode } from '../wire/constants.js';
 import { WireError } from '../wire/wire-error.js';
-import { checkQuery } from './check-query.js';
+import { anyClass, checkQuery, classProblem } from './check-query.js';
 import { errorReply } from './error-reply.js';
 
 const TYPES: Record<string, number> = { A: 1, AXFR: 252, IXFR: 251, ANY: 255 };
@@ -77,6 +77,14 @@ describe('checkQuery', () => {
     const versionBind = new DnsMessage(dnsPacket.encode({ type: 'query', id: 1, questions: [{ name: 'version.bind', type: 'TXT', class: 'CH' }] }));
     expect(versionBind.qclass).toBe(3);
     expect(checkQuery(versionBind)?.rcode).toBe(Rcode.REFUSED);
+  });
+
+  it('leaves the class to the server block when asked (a block whose chaos plugin takes CH)', () => {
+    const ch = q('A', {}, 'CH');
+    expect(checkQuery(ch, anyClass)).toBeUndefined();
+    expect(classProblem(ch, (c) => c === 3)).toBeUndefined();
+    expect(classProblem(q('A', {}, 'HS'), (c) => c === 3)).toMatchObject({ rcode: Rcode.REFUSED, ede: 21 });
+    expect(classProblem(q('A'), () => false)).toBeUndefined(); // IN always
   });
 
   it('keeps BADVERS and NOTIMP as before', () => {

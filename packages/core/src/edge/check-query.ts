@@ -35,9 +35,13 @@ const NOT_IN: QueryProblem = { rcode: Rcode.REFUSED, ede: Ede.NOT_SUPPORTED, ede
  *   strangers its version or host name (Unbound's `hide-version: yes`, `hide-identity: yes`), and
  *   never forwards them, so a client never sees an upstream's identity either.
  *
+ * A plugin may take another class in its server block (chaos takes CH: `ServerBlock.acceptClass`):
+ * the edge then passes `accepts` as "any class" here and asks the block once it has routed the
+ * query (`classProblem`).
+ *
  * Returns undefined for a query that may go on.
  */
-export function checkQuery(request: DnsMessage): QueryProblem | undefined {
+export function checkQuery(request: DnsMessage, accepts: (qclass: number) => boolean = onlyIn): QueryProblem | undefined {
   if (request.opcode !== Opcode.QUERY) return NOTIMP;
   if ((request.flags & FLAG_TC) !== 0) return FORMERR;
   if (request.qdcount !== 1 || request.ancount !== 0 || request.nscount !== 0 || request.arcount > 1) return FORMERR;
@@ -47,9 +51,19 @@ export function checkQuery(request: DnsMessage): QueryProblem | undefined {
   const qtype = request.qtype;
   if (qtype === RRType.AXFR || qtype === RRType.IXFR) return TRANSFER;
   if (isMetaQtype(qtype)) return META_TYPE;
-  if (request.qclass !== CLASS_IN) return NOT_IN;
-  return undefined;
+  return classProblem(request, accepts);
 }
+
+/** REFUSED (with its EDE) for a class that `accepts` does not take; undefined when it does. */
+export function classProblem(request: DnsMessage, accepts: (qclass: number) => boolean): QueryProblem | undefined {
+  const qclass = request.qclass;
+  return qclass === CLASS_IN || accepts(qclass) ? undefined : NOT_IN;
+}
+
+/** Only IN: what a server block takes unless a plugin asked for another class. */
+export const onlyIn = (qclass: number): boolean => qclass === CLASS_IN;
+/** Every class: the class is checked later, against the server block. */
+export const anyClass = (): boolean => true;
 
 /** QTYPEs no resolver answers (Unbound: FORMERR): OPT, TSIG, TKEY, MAILA, MAILB, and 128-248. */
 export function isMetaQtype(qtype: number): boolean {

@@ -7,7 +7,7 @@ import type { Clock } from '../units.js';
 import { HEADER_SIZE, Rcode } from '../wire/constants.js';
 import { finishReply, writeReply } from '../wire/finish.js';
 import { WireError } from '../wire/wire-error.js';
-import { checkQuery } from './check-query.js';
+import { anyClass, checkQuery, classProblem, onlyIn } from './check-query.js';
 import { errorReply } from './error-reply.js';
 import type { ZoneRouter } from './route.js';
 import { EdgeStats } from './stats.js';
@@ -58,13 +58,16 @@ export class Edge {
     const request = new DnsMessage(bytes);
     let block: ServerBlock | undefined;
     try {
-      const problem = checkQuery(request);
+      const problem = checkQuery(request, anyClass); // the class is checked against the block below
       if (problem !== undefined) return this.#error(request, problem.rcode, problem.ede, problem.edeText);
       block = this.router.matchWire(request.key, request.questionEnd - 16); // the key starts with the name
     } catch (err) {
       if (err instanceof WireError) return this.#error(request, Rcode.FORMERR);
       throw err;
     }
+    // Another class than IN only where a plugin of the block answers it (chaos: CH); never forwarded.
+    const wrongClass = classProblem(request, block?.accepts ?? onlyIn);
+    if (wrongClass !== undefined) return this.#error(request, wrongClass.rcode, wrongClass.ede, wrongClass.edeText);
     if (block === undefined) return this.#error(request, Rcode.REFUSED);
     const ctx = new QueryContext(request, client, block, now);
     this.inflight++;

@@ -34,7 +34,7 @@ export function rcodeName(rcode: number): string {
 export const Opcode = { QUERY: 0, IQUERY: 1, STATUS: 2, NOTIFY: 4, UPDATE: 5 } as const;
 
 export const RRType = {
-  A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, NAPTR: 35,
+  A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, HINFO: 13, MX: 15, TXT: 16, AAAA: 28, SRV: 33, NAPTR: 35,
   DNAME: 39, OPT: 41, DS: 43, RRSIG: 46, NSEC: 47, DNSKEY: 48, NSEC3: 50, SVCB: 64, HTTPS: 65,
   TKEY: 249, TSIG: 250, IXFR: 251, AXFR: 252, MAILB: 253, MAILA: 254, ANY: 255, CAA: 257,
 } as const;
@@ -52,6 +52,8 @@ export function typeFromName(name: string): number | undefined {
 }
 
 export const CLASS_IN = 1;
+/** CHAOS (RFC 1035): `version.bind` and friends, answered by the chaos plugin. */
+export const CLASS_CH = 3;
 
 /** EDNS(0) option codes we produce or skip. */
 export const EdnsOption = { COOKIE: 10, PADDING: 12, EDE: 15 } as const;

@@ -1,0 +1,45 @@
+import { definePlugin, publishMetric, type Plugin, type ServerBlock } from '@dnsmesh/core';
+import { RewritePlugin } from './handler.js';
+import type { Rule } from './rules.js';
+import { parse } from './setup.js';
+
+export { RewritePlugin, RewriteCounts } from './handler.js';
+export { applyName, type Rule, type NameRule, type TypeRule, type ClassRule, type TtlRule, type NameMatch, type Mode } from './rules.js';
+export { readNameText, nameTextToWire } from './name-text.js';
+export { parse } from './setup.js';
+
+/** The block's rewrite plugin, which every `rewrite` line of the block adds its rule to. */
+const RULES = Symbol.for('dnsmesh.rewrite.plugin');
+
+/**
+ * The first `rewrite` line of a block builds the plugin; the next ones add their rule to it (in
+ * line order) and take no place of their own, so `stop` and `continue` span lines as in CoreDNS.
+ */
+export function createRewrite(rule: Rule, block: ServerBlock): Plugin | undefined {
+  const existing = block.find<RewritePlugin>(RULES);
+  if (existing !== undefined) { existing.rules.push(rule); return undefined; }
+  const plugin = new RewritePlugin([rule]);
+  block.provide(RULES, plugin);
+  const server = block.serverLabel;
+  let off: (() => void) | undefined;
+  block.onStart(() => {
+    off = publishMetric(block.metrics, 'counter', 'dnsmesh_rewrite_queries_total', 'Queries a rewrite rule matched.', ['server'], () => [[{ server }, plugin.counts.rewritten]]);
+  });
+  block.onStop(() => off?.());
+  return plugin;
+}
+
+/** rewrite for code composition: the rules in order; place it after cache. */
+export function rewrite(rules: readonly Rule[]): (block: ServerBlock) => Plugin {
+  return function rewrite(): Plugin {
+    return new RewritePlugin([...rules]);
+  };
+}
+
+export default definePlugin<Rule>({
+  name: 'rewrite',
+  core: '^0.1.0',
+  repeatable: true,
+  parse,
+  create: createRewrite,
+});
