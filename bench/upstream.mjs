@@ -3,9 +3,10 @@
 // is not the harness's and it can be pinned (run.mjs pins it to the dnsperf core).
 //
 // Started by run.mjs with an IPC channel and a JSON spec in argv[2]:
-//   { names: 1000, ttl: 3600, bigTtl: 3600, bigRecords: 40, truncateUdpAt: 512 }
+//   { names: 1000, ttl: 3600, bigTtl: 3600, bigRecords: 40, truncateUdpAt: 512, blackhole: false }
 // Messages: it sends { ready: true, port } once listening; it answers { cmd: 'count' } with
-// { count, udp, tcp } (queries received since start) and { cmd: 'close' } by closing and exiting.
+// { count, udp, tcp } (queries received since start), { cmd: 'blackhole', on } by going silent (or
+// not) and { cmd: 'close' } by closing and exiting.
 import { fakeUpstream } from '@dnsmesh/testkit';
 
 const spec = JSON.parse(process.argv[2] ?? '{}');
@@ -22,6 +23,7 @@ table[`big.${zone} A`] = {
 
 const upstream = await fakeUpstream(table, {
   truncateUdpAt: spec.truncateUdpAt,
+  blackhole: spec.blackhole === true,
   soa: { zone, ttl: 60, minimum: 60 },
 });
 
@@ -39,6 +41,8 @@ process.on('message', async (msg) => {
   if (msg?.cmd === 'count') {
     fold();
     process.send({ count: udp + tcp, udp, tcp, id: msg.id });
+  } else if (msg?.cmd === 'blackhole') {
+    upstream.blackhole(msg.on !== false);
   } else if (msg?.cmd === 'close') {
     clearInterval(timer);
     await upstream.close();

@@ -41,6 +41,10 @@ describe('CoreDNS-compatible server metrics', () => {
     expect(buckets.find(([l]) => l.includes('le="0"') && l.includes('proto="udp"'))?.[1]).toBe(0);
     expect(buckets.find(([l]) => l.includes('le="100"') && l.includes('proto="udp"'))?.[1]).toBe(3);
 
+    // Each upstream's reply time, by rcode (one miss: the other queries were cache hits).
+    expect((await series(prom, 'dnsmesh_forward_request_duration_seconds_count'))).toEqual([[expect.stringMatching(/^\{to="127\.0\.0\.1:\d+",rcode="NOERROR"\}$/), 1]]);
+    expect(await series(prom, 'dnsmesh_cache_requests_total')).toEqual([[expect.any(String), 4]]);
+
     // The health endpoint checks itself once a second.
     const until = Date.now() + 4000;
     let checks = 0;

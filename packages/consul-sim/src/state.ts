@@ -3,10 +3,16 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { CheckStatus } from './options.js';
 
-export interface NodeInput { name: string; address: string; meta?: Record<string, string>; id?: string }
+export interface NodeInput {
+  name: string; address: string; meta?: Record<string, string>; id?: string;
+  /** Consul's node TaggedAddresses (`lan_ipv4`, `lan_ipv6`, `wan`, ...), over the ones made from `address`. */
+  taggedAddresses?: Record<string, string>;
+}
 export interface ServiceInput {
   id?: string; name: string; node: string; tags?: readonly string[]; address?: string; port?: number;
   meta?: Record<string, string>; weights?: { passing?: number; warning?: number };
+  /** Consul's service TaggedAddresses (`lan_ipv4`, `lan_ipv6`, `wan`, ...); the agent adds `lan_ipv4`/`wan_ipv4` (or `_ipv6`) from an IP `address`. */
+  taggedAddresses?: Record<string, { address: string; port?: number }>;
   /** Initial status of the service's own check (default passing). */
   status?: CheckStatus;
   /** A sidecar proxy (Kind `connect-proxy`) for this destination service: a `.connect` endpoint of it. */
@@ -25,11 +31,15 @@ export interface Check { status: CheckStatus; output: string; createIndex: numbe
 export interface NodeEntry {
   readonly id: string; readonly name: string; address: string;
   meta: Record<string, string>; serf: Check; createIndex: number; modifyIndex: number;
+  /** As given at registration (the JSON adds the ones made from the address). */
+  taggedAddresses: Record<string, string>;
 }
 export interface ServiceEntry {
   readonly id: string; readonly name: string; readonly node: string; tags: string[]; address: string; port: number;
   meta: Record<string, string>; weights: { Passing: number; Warning: number }; check: Check;
   createIndex: number; modifyIndex: number;
+  /** As the agent stores them: the given ones, plus lan_/wan_ipv4 (or _ipv6) from an IP address. */
+  taggedAddresses: Record<string, { Address: string; Port: number }>;
   /** The destination of a sidecar proxy; undefined for a typical service. */
   proxyFor?: string;
   connectNative?: boolean;
@@ -57,6 +67,7 @@ export class Catalog {
   readonly #serviceIndex = new Map<string, number>(); // lowercased name -> last write touching it
   readonly #nodes = new Map<string, NodeEntry>();      // lowercased name
   readonly #services = new Map<string, ServiceEntry>(); // id (unique in the simulator)
+  readonly #virtualIps = new Map<string, string>();    // lowercased service name: its virtual IP
   readonly #queries = new Map<string, PreparedQuery>();
   readonly #watchers = new Set<(reason: WakeReason) => void>();
 
@@ -74,15 +85,19 @@ export class Catalog {
 
   registerNode(input: NodeInput): NodeEntry {
     if (isIP(input.address) === 0) throw new TypeError(`consul-sim: node ${input.name}: address must be an IP`);
+    for (const [k, v] of Object.entries(input.taggedAddresses ?? {})) {
+      if (typeof v !== 'string') throw new TypeError(`consul-sim: node ${input.name}: tagged address ${k} must be a string`);
+    }
     const index = this.#next();
     const old = this.#nodes.get(lower(input.name));
     const node: NodeEntry = old ?? {
-      id: input.id ?? stableId(input.name), name: input.name, address: input.address, meta: {},
+      id: input.id ?? stableId(input.name), name: input.name, address: input.address, meta: {}, taggedAddresses: {},
       serf: { status: 'passing', output: 'Agent alive and reachable', createIndex: index, modifyIndex: index },
       createIndex: index, modifyIndex: index,
     };
     node.address = input.address;
     node.meta = { ...input.meta };
+    node.taggedAddresses = { ...input.taggedAddresses };
     node.modifyIndex = index;
     this.#nodes.set(lower(input.name), node);
     this.#touch(this.#namesOn(node.name), index);
@@ -96,6 +111,21 @@ export class Catalog {
     for (const s of this.servicesOn(node.name)) this.#services.delete(s.id);
     this.#nodes.delete(lower(name));
     this.#touch(names, index);
+  }
+
+  /** The virtual IP of a service in the mesh (one with a sidecar proxy or Connect-native), if it has one. */
+  virtualIp(name: string): string | undefined {
+    return this.#virtualIps.get(lower(name));
+  }
+
+  #virtualIpFor(name: string): string {
+    let ip = this.#virtualIps.get(lower(name));
+    if (ip === undefined) {
+      const n = this.#virtualIps.size + 1;                 // kept once given, as Consul's allocation
+      ip = `240.0.${(n >> 8) & 0xff}.${n & 0xff}`;
+      this.#virtualIps.set(lower(name), ip);
+    }
+    return ip;
   }
 
   registerService(input: ServiceInput): ServiceEntry {
@@ -112,10 +142,15 @@ export class Catalog {
       weights: { Passing: input.weights?.passing ?? 1, Warning: input.weights?.warning ?? 1 },
       check: { status, output: '', createIndex: old?.check.createIndex ?? index, modifyIndex: index },
       createIndex: old?.createIndex ?? index, modifyIndex: index,
+      taggedAddresses: serviceTagged(input),
       ...(input.proxyFor !== undefined ? { proxyFor: input.proxyFor } : {}),
       ...(input.connectNative === true ? { connectNative: true } : {}),
       ...(input.ingressFor !== undefined ? { ingressFor: [...input.ingressFor] } : {}),
     };
+    // Consul gives every service in the mesh a virtual IP (240.0.0.0/4) and tags its proxies
+    // (and a Connect-native service's instances) with it as `consul-virtual`.
+    const meshName = service.proxyFor ?? (service.connectNative === true ? service.name : undefined);
+    if (meshName !== undefined) service.taggedAddresses['consul-virtual'] = { Address: this.#virtualIpFor(meshName), Port: service.port };
     this.#services.set(id, service);
     const names = old !== undefined && old.name !== service.name ? [old.name, service.name] : [service.name];
     if (service.proxyFor !== undefined) names.push(service.proxyFor);     // the destination's .connect answers move
@@ -269,3 +304,20 @@ export class Catalog {
 }
 
 function cmp(a: string, b: string): number { return a < b ? -1 : a > b ? 1 : 0; }
+
+/** The agent's defaults (agent.AddService): lan_ipv4 and wan_ipv4 (or _ipv6) from an IP address, unless given. */
+function serviceTagged(input: ServiceInput): Record<string, { Address: string; Port: number }> {
+  for (const [k, v] of Object.entries(input.taggedAddresses ?? {})) {
+    if (typeof v?.address !== 'string') throw new TypeError(`consul-sim: service ${input.name}: tagged address ${k} must be { address, port? }`);
+  }
+  const port = input.port ?? 0;
+  const out: Record<string, { Address: string; Port: number }> = {};
+  const family = isIP(input.address ?? '');
+  if (family !== 0) {
+    const suffix = family === 4 ? 'ipv4' : 'ipv6';
+    out[`lan_${suffix}`] = { Address: input.address!, Port: port };
+    out[`wan_${suffix}`] = { Address: input.address!, Port: port };
+  }
+  for (const [k, v] of Object.entries(input.taggedAddresses ?? {})) out[k] = { Address: v.address, Port: v.port ?? port };
+  return out;
+}

@@ -8,9 +8,13 @@ function request(name: string, type: string): DnsMessage {
   return new DnsMessage(buildQuery(name, type, { id: 4242 }));
 }
 
-const inst = (n: number, over: Partial<Instance> = {}): Instance => ({
-  node: `node-${n}`, address: `10.0.0.${n}`, family: 4, ownAddress: false, port: 8000 + n, tags: [], weight: 1, datacenter: 'dc1', ...over,
-});
+const inst = (n: number, over: Partial<Instance> = {}): Instance => {
+  const address = over.address ?? `10.0.0.${n}`;
+  return {
+    node: `node-${n}`, address, family: 4, ownAddress: false, port: 8000 + n, tags: [], weight: 1, datacenter: 'dc1',
+    byType: { a: address, aaaa: address, any: address }, ...over,
+  };
+};
 
 describe('answers', () => {
   it('writes A records owned by the question name (pointers to the client\'s own bytes)', () => {
@@ -59,7 +63,7 @@ describe('answers', () => {
   });
 
   it('answers nodes (A, TXT meta), .addr names and the apex', () => {
-    const node = { name: 'db-1', address: '10.2.0.1', family: 4 as const, datacenter: 'dc1', meta: { rack: 'r7', 'a=b': 'c', 'rfc1035-x': 'raw' } };
+    const node = { name: 'db-1', address: '10.2.0.1', family: 4 as const, datacenter: 'dc1', byType: { a: '10.2.0.1', aaaa: '10.2.0.1', any: '10.2.0.1' }, meta: { rack: 'r7', 'a=b': 'c', 'rfc1035-x': 'raw' } };
     const txt = decodePacket(nodeReply({ request: request('db-1.node.consul', 'TXT'), zone: 'consul.', ttl: 5 }, RRType.TXT, node).bytes);
     expect(txt.answers!.map((a) => String(a.data))).toEqual(['rack=r7', 'a`=b=c', 'raw']);
     const any = decodePacket(nodeReply({ request: request('db-1.node.consul', 'ANY'), zone: 'consul.', ttl: 5 }, RRType.ANY, node).bytes);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Rcode, RRType, type DnsMessage, type Ttl } from '@dnsmesh/core';
 import { addrLabel } from './names.js';
 import { isDnsName, type Instance, type NodeInfo } from './view.js';
@@ -11,6 +12,8 @@ export interface ReplyScope {
   readonly ttl: Ttl;
   /** The SOA TTL and MINIMUM of negative answers, when it differs from `ttl` (service_ttl, node_ttl). */
   readonly negativeTtl?: Ttl;
+  /** Consul's `soa.min_ttl`: the TTL and MINIMUM of every SOA record, over the two above. */
+  readonly soaTtl?: Ttl;
   /** Node meta as TXT in the additional section of SRV and node A/AAAA answers (Consul's default). */
   readonly nodeMetaTxt?: boolean;
   /** Consul's `a_record_limit`: at most this many address records per A/AAAA/ANY answer (0: no limit). */
@@ -37,14 +40,17 @@ export function serviceReply(scope: ReplyScope, qtype: number, instances: readon
     const limit = scope.aRecordLimit ?? 0;
     for (const i of list) {
       if (limit > 0 && n >= limit) break;                            // after the shuffle, as Consul
-      if (seen.has(i.address)) continue;
-      if (i.family === 4 && qtype !== RRType.AAAA) { w.a(owner, ttl, i.address); n++; }
-      else if (i.family === 6 && qtype !== RRType.A) { w.aaaa(owner, ttl, i.address); n++; }
+      // The tagged lan_ipv4 / lan_ipv6 address for A / AAAA when there is one (Consul's rule).
+      const address = qtype === RRType.A ? i.byType.a : qtype === RRType.AAAA ? i.byType.aaaa : i.byType.any;
+      if (seen.has(address)) continue;
+      const family = isIP(address);
+      if (family === 4 && qtype !== RRType.AAAA) { w.a(owner, ttl, address); n++; }
+      else if (family === 6 && qtype !== RRType.A) { w.aaaa(owner, ttl, address); n++; }
       // An instance registered with a host name: a CNAME to it, for A, AAAA and ANY alike, as
       // Consul answers (one per distinct host name; Consul resolves it only through its recursors).
-      else if (i.family === 0 && isDnsName(i.address)) { w.nameRecord(owner, RRType.CNAME as 5, ttl, i.address); n++; }
+      else if (family === 0 && address !== '' && isDnsName(address)) { w.nameRecord(owner, RRType.CNAME as 5, ttl, address); n++; }
       else continue;
-      seen.add(i.address);
+      seen.add(address);
     }
   } else if (qtype === RRType.SRV) {
     const glue: { target: string; i: Instance }[] = [];
@@ -98,8 +104,11 @@ export function nodeReply(scope: ReplyScope, qtype: number, node: NodeInfo | und
   const w = new ReplyWriter(scope.request, Rcode.NOERROR);
   let n = 0;
   const any = qtype === RRType.ANY;
-  if (node.family === 4 && (qtype === RRType.A || any)) { w.a(owner, scope.ttl, node.address); n++; }
-  if (node.family === 6 && (qtype === RRType.AAAA || any)) { w.aaaa(owner, scope.ttl, node.address); n++; }
+  // The tagged lan_ipv4 / lan_ipv6 address for A / AAAA when there is one (Consul's rule).
+  const address = qtype === RRType.A ? node.byType.a : qtype === RRType.AAAA ? node.byType.aaaa : node.byType.any;
+  const family = isIP(address);
+  if (family === 4 && (qtype === RRType.A || any)) { w.a(owner, scope.ttl, address); n++; }
+  if (family === 6 && (qtype === RRType.AAAA || any)) { w.aaaa(owner, scope.ttl, address); n++; }
   if (qtype === RRType.TXT || any) {
     n += metaTxt(w, owner, scope.ttl, node);
   } else if (n > 0 && scope.nodeMetaTxt === true) {
@@ -146,7 +155,7 @@ export function soaNsReply(scope: ReplyScope, qtype: number, servers: readonly I
   }
   if (qtype === RRType.NS && picked.length === 0) return negativeReply(scope, Rcode.NOERROR);
   const w = new ReplyWriter(scope.request, Rcode.NOERROR);
-  if (qtype === RRType.SOA) w.soa(scope.zone, scope.ttl, scope.ttl).section(1);
+  if (qtype === RRType.SOA) w.soa(scope.zone, scope.soaTtl ?? scope.ttl, scope.soaTtl ?? scope.ttl).section(1);
   const apex = scope.zone === '.' ? '' : scope.zone;
   const names = picked.map((i) => `${i.node}.node.${i.datacenter}.${apex}`);
   names.forEach((n) => w.nameRecord(scope.zone, RRType.NS as 2, nsTtl, n));
@@ -157,15 +166,17 @@ export function soaNsReply(scope: ReplyScope, qtype: number, servers: readonly I
 
 export function apexReply(scope: ReplyScope, qtype: number): DnsMessage {
   if (qtype !== RRType.SOA && qtype !== RRType.ANY) return negativeReply(scope, Rcode.NOERROR);
-  return new ReplyWriter(scope.request, Rcode.NOERROR).soa(scope.zone, scope.ttl, scope.ttl).finish();
+  const soaTtl = scope.soaTtl ?? scope.ttl;
+  return new ReplyWriter(scope.request, Rcode.NOERROR).soa(scope.zone, soaTtl, soaTtl).finish();
 }
 
 /**
  * NXDOMAIN or NODATA (NOERROR, no answer), authoritative, with the zone's SOA in authority: TTL
- * and MINIMUM are the plugin's `ttl`, so a cache in front keeps the denial that long (RFC 2308).
+ * and MINIMUM are `soa_min_ttl`, else the plugin's `ttl`, so a cache in front keeps the denial that
+ * long (RFC 2308).
  */
 export function negativeReply(scope: ReplyScope, rcode: number): DnsMessage {
-  const ttl = scope.negativeTtl ?? scope.ttl;
+  const ttl = scope.soaTtl ?? scope.negativeTtl ?? scope.ttl;
   return new ReplyWriter(scope.request, rcode).section(1).soa(scope.zone, ttl, ttl).finish();
 }
 
@@ -192,4 +203,14 @@ export function shuffled<T>(items: readonly T[]): T[] {
 /** RFC 1464: `=` and backquote in a key are escaped with a backquote. */
 function escapeKey(key: string): string {
   return key.replace(/[`=]/g, (c) => `\`${c}`);
+}
+
+/** `NAME.virtual`: the service's virtual IP for A (and ANY), NODATA for other types; none: NXDOMAIN (as Consul). */
+export function virtualReply(scope: ReplyScope, qtype: number, ip: string | undefined): DnsMessage {
+  if (ip === undefined) return negativeReply(scope, Rcode.NXDOMAIN);
+  if (qtype !== RRType.A && qtype !== RRType.ANY) return negativeReply(scope, Rcode.NOERROR);
+  const w = new ReplyWriter(scope.request, Rcode.NOERROR);
+  if (isIP(ip) === 4) w.a(scope.request.question!.lname, scope.ttl, ip);
+  else w.aaaa(scope.request.question!.lname, scope.ttl, ip);
+  return w.finish();
 }

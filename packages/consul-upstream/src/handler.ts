@@ -2,7 +2,7 @@ import type { CacheStore } from '@dnsmesh/cache';
 import {
   CLASS_IN, DnsMessage, inZone, Rcode, RRType, type Clock, type Next, type Plugin, type QueryContext, type ServerBlock,
 } from '@dnsmesh/core';
-import { addrReply, apexReply, negativeReply, nodeReply, ptrReply, serviceReply, soaNsReply, type ReplyScope } from './answer.js';
+import { addrReply, apexReply, negativeReply, nodeReply, ptrReply, serviceReply, soaNsReply, virtualReply, type ReplyScope } from './answer.js';
 import { ConsulCatalog } from './catalog.js';
 import { ConsulHttp, type HttpGet } from './http.js';
 import type { ConsulCounts } from './metrics.js';
@@ -90,7 +90,7 @@ export class ConsulPlugin implements Plugin {
     if (name.kind === 'pass') return next(ctx);
     ctx.state.plugin = 'consul';
     ctx.state.upstream = this.label;
-    const scope: ReplyScope = { request: ctx.request, zone, ttl: this.options.ttl, nodeMetaTxt: this.options.nodeMetaTxt, aRecordLimit: this.options.aRecordLimit };
+    const scope: ReplyScope = { request: ctx.request, zone, ttl: this.options.ttl, soaTtl: this.options.soaMinTtl, nodeMetaTxt: this.options.nodeMetaTxt, aRecordLimit: this.options.aRecordLimit };
     if (q.type === RRType.SOA || q.type === RRType.NS) {
       // Consul answers these two types for any name in its domain, from its servers.
       const watch = this.catalog.service('consul', undefined, ctx.now);
@@ -117,6 +117,11 @@ export class ConsulPlugin implements Plugin {
           { ...scope, ttl: view.ttl ?? serviceTtlOf(this.options.serviceTtl, view.service ?? '', this.options.ttl), negativeTtl: scope.ttl },
           q.type, view.instances, view.nodes));
       }
+      case 'virtual': {
+        // The virtual IP is on the service's Connect endpoints (its proxies' `consul-virtual`).
+        const watch = this.catalog.service(name.service, undefined, ctx.now, 'connect');
+        return this.#fromWatch(ctx, scope, watch, (view) => virtualReply(this.#nodeScope(scope), q.type, view.virtualIp));
+      }
       case 'node': {
         const { watch } = this.catalog.node(name.node, name.dc, ctx.now);
         return this.#fromWatch(ctx, scope, watch, (view) => nodeReply(this.#nodeScope(scope), q.type, view.nodes.get(name.node)));
@@ -133,7 +138,7 @@ export class ConsulPlugin implements Plugin {
     ctx.state.plugin = 'consul';
     ctx.state.upstream = this.label;
     const domain = this.#zones.find((z) => !isReverseZone(z)) ?? 'consul.';
-    const scope: ReplyScope = { request: ctx.request, zone: domain, ttl: this.options.ttl };
+    const scope: ReplyScope = { request: ctx.request, zone: domain, ttl: this.options.ttl, soaTtl: this.options.soaMinTtl };
     const addr = reverseAddress(lname);
     if (addr === undefined) return negativeReply(scope, Rcode.NXDOMAIN);
     const { watch } = this.catalog.reverse(addr.ip, ctx.now);

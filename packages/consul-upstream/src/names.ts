@@ -9,8 +9,8 @@
  *   NAME.connect[.DC].ZONE (Connect endpoints)       NAME.ingress[.DC].ZONE (ingress gateways)
  *
  * DC is one label, or `DC.dc`; `default.ns` and `default.ap` (Consul CE's only namespace and
- * partition) may follow. Virtual names are Consul names the
- * plugin does not answer: they pass to the next plugin. Anything else in the zone is invalid
+ * partition) may follow. `NAME.virtual` is the service's virtual IP; `NAME.virtual.PEER`, peer
+ * and sameness-group names are Consul names the plugin does not answer: they pass to the next plugin. Anything else in the zone is invalid
  * (NXDOMAIN, as Consul answers). Surplus labels before a tag are invalid, as in Consul 1.19's
  * DNS server (the legacy one joined them into one dotted tag).
  */
@@ -20,15 +20,16 @@ export type ConsulName =
   | { readonly kind: 'node'; readonly node: string; readonly dc: string | undefined }
   | { readonly kind: 'addr'; readonly ip: string; readonly family: 4 | 6; readonly dc: string | undefined }
   | { readonly kind: 'query'; readonly query: string; readonly dc: string | undefined }
+  | { readonly kind: 'virtual'; readonly service: string }
   | { readonly kind: 'pass'; readonly what: string }
   | { readonly kind: 'invalid' };
 
 const INVALID: ConsulName = { kind: 'invalid' };
 const APEX: ConsulName = { kind: 'apex' };
 /** Kinds this plugin answers. */
-const ANSWERED = new Set(['service', 'node', 'addr', 'query', 'connect', 'ingress']);
+const ANSWERED = new Set(['service', 'node', 'addr', 'query', 'connect', 'ingress', 'virtual']);
 /** Consul kinds it leaves to the next plugin (e.g. `forward` to the agent's DNS port). */
-const PASSED = new Set(['virtual', 'workload']);
+const PASSED = new Set(['workload']);
 const SRV = 33;
 
 /**
@@ -84,6 +85,11 @@ export function parseName(lname: string, zone: string, qtype: number): ConsulNam
     case 'ingress':
       // NAME.ingress: the ingress gateways that expose the service.
       return parts.length === 1 ? { kind: 'service', service: parts[0]!, tag: undefined, dc, rfc2782: false, ingress: true } : INVALID;
+    case 'virtual':
+      // NAME.virtual: the service's virtual IP in the mesh. NAME.virtual.PEER (a peer's service)
+      // is left to the next plugin: the plugin does not follow peers.
+      if (dc !== undefined || seen.size > 0) return { kind: 'pass', what: 'virtual' };
+      return parts.length === 1 ? { kind: 'virtual', service: parts[0]! } : INVALID;
     case 'query':
       // NAME.query or the RFC 2782 form _NAME._ANYTHING.query (the second label is ignored, as Consul).
       if (parts.length === 1) return { kind: 'query', query: parts[0]!, dc };

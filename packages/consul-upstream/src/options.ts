@@ -45,6 +45,8 @@ export interface ConsulOptions {
   readonly serviceTtl: ReadonlyMap<string, Ttl>;
   /** Consul's `node_ttl`: node and `.addr` answers; undefined: `ttl`. */
   readonly nodeTtl: Ttl | undefined;
+  /** Consul's `dns_config.soa.min_ttl`: the TTL and MINIMUM of every SOA record answered (negative answers too); undefined: `ttl`. */
+  readonly soaMinTtl: Ttl | undefined;
   /** Consul's `enable_additional_node_meta_txt`: node meta as TXT in the additional section (default on). */
   readonly nodeMetaTxt: boolean;
   /** Consul's `a_record_limit`: address records per A/AAAA/ANY answer at most, after the shuffle (0: all). */
@@ -186,6 +188,8 @@ export interface ConsulInput {
   readonly serviceTtl?: Readonly<Record<string, Ttl>>;
   /** Seconds. */
   readonly nodeTtl?: Ttl;
+  /** Seconds. */
+  readonly soaMinTtl?: Ttl;
   readonly nodeMetaTxt?: boolean;
   readonly aRecordLimit?: number;
   readonly onlyPassing?: boolean;
@@ -213,7 +217,7 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
       if (!Number.isInteger(d.port) || d.port < 1 || d.port > 65535) bad('dns', `port must be from 1 to 65535, got ${d.port}`);
       source = { mode: 'dns', address: { host: d.host, port: d.port } };
     }
-    const catalogOnly = ['serviceTtl', 'nodeTtl', 'nodeMetaTxt', 'aRecordLimit', 'token', 'tokenFile', 'tls', 'consistency', 'maxConnections', 'resync', 'datacenter', 'ttl', 'onlyPassing', 'maxStale', 'idle', 'wait'] as const;
+    const catalogOnly = ['serviceTtl', 'nodeTtl', 'soaMinTtl', 'nodeMetaTxt', 'aRecordLimit', 'token', 'tokenFile', 'tls', 'consistency', 'maxConnections', 'resync', 'datacenter', 'ttl', 'onlyPassing', 'maxStale', 'idle', 'wait'] as const;
     for (const key of catalogOnly) if (input[key] !== undefined) bad(key, 'applies only to catalog mode (http)');
   } else {
     try { source = { mode: 'http', url: parseHttpUrl(String(input.http)) }; } catch (err) { return bad('http', (err as Error).message); }
@@ -235,6 +239,7 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
     serviceTtl.set(name.toLowerCase(), wholeSeconds(`serviceTtl[${name}]`, v));
   }
   const nodeTtl = input.nodeTtl === undefined ? undefined : wholeSeconds('nodeTtl', input.nodeTtl);
+  const soaMinTtl = input.soaMinTtl === undefined ? undefined : wholeSeconds('soaMinTtl', input.soaMinTtl);
   let tls: TlsSettings | undefined;
   if (input.tls !== undefined) {
     if (source.mode !== 'http' || !source.url.https) bad('tls', 'needs an https:// URL');
@@ -254,6 +259,7 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
     tokenFile: input.tokenFile,
     serviceTtl,
     nodeTtl,
+    soaMinTtl,
     nodeMetaTxt: input.nodeMetaTxt ?? DEFAULTS.nodeMetaTxt,
     aRecordLimit: intIn('aRecordLimit', input.aRecordLimit ?? DEFAULTS.aRecordLimit, LIMITS.aRecordLimit),
     tls,

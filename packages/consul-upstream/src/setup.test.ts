@@ -18,7 +18,7 @@ const snippet = (line: string): string => `consul.:1053 {\n    ${line}\n}\n`;
 const http = { mode: 'http', url: { href: 'http://127.0.0.1:8500', host: '127.0.0.1', port: 8500, https: false } } as const;
 const base: ConsulOptions = {
   zones: ['consul.'], source: http, token: undefined, tokenFile: undefined, tls: undefined, consistency: 'stale',
-  maxConnections: 4, resync: 60_000, datacenter: undefined, ttl: 5, serviceTtl: new Map(), nodeTtl: undefined, nodeMetaTxt: true, aRecordLimit: 0, onlyPassing: false,
+  maxConnections: 4, resync: 60_000, datacenter: undefined, ttl: 5, serviceTtl: new Map(), nodeTtl: undefined, soaMinTtl: undefined, nodeMetaTxt: true, aRecordLimit: 0, onlyPassing: false,
   maxStale: 3_600_000, idle: 600_000, wait: 300_000, firstWait: 2000, backoffMin: 1000, backoffMax: 30_000, rateInterval: 500,
 };
 
@@ -50,6 +50,7 @@ describe('consul setup', () => {
     ['consul {\n http http://127.0.0.1:8500\n service_ttl Web 30s\n service_ttl db-* 1m\n service_ttl * 10s\n node_ttl 1h\n}',
       { serviceTtl: new Map([['web', 30], ['db-*', 60], ['*', 10]]), nodeTtl: 3600 }],
     ['consul {\n http http://127.0.0.1:8500\n node_meta_txt false\n a_record_limit 3\n}', { nodeMetaTxt: false, aRecordLimit: 3 }],
+    ['consul {\n http http://127.0.0.1:8500\n soa_min_ttl 30s\n}', { soaMinTtl: 30 }],
     ['consul {\n http http://127.0.0.1:8500\n token {$UNSET_TOKEN}\n}', { token: undefined }],
   ];
   it.each(good)('%s', (line, want) => {
@@ -96,6 +97,8 @@ describe('consul setup', () => {
     ['consul {\n http http://127.0.0.1:8500\n service_ttl w*b 5s\n}', "Corefile:4 - consul: service_ttl takes a service name, NAME* or *, got 'w*b'"],
     ['consul {\n http http://127.0.0.1:8500\n service_ttl web\n}', 'Corefile:4 - consul: service_ttl takes exactly 2 arguments, got 1'],
     ['consul {\n http http://127.0.0.1:8500\n a_record_limit -1\n}', "Corefile:4 - consul: expected an integer between 0 and 4096, got '-1'"],
+    ['consul {\n http http://127.0.0.1:8500\n soa_min_ttl 1500ms\n}', "Corefile:4 - consul: soa_min_ttl must be whole seconds, got '1500ms'"],
+    ['consul {\n dns 127.0.0.1\n soa_min_ttl 30s\n}', 'Corefile:4 - consul: soa_min_ttl applies only to catalog mode (http), not to dns'],
     ['consul {\n http http://127.0.0.1:8500\n node_ttl 1500ms\n}', "Corefile:4 - consul: node_ttl must be whole seconds, got '1500ms'"],
     ['consul {\n http http://127.0.0.1:8500\n recursors 1.1.1.1\n}', "Corefile:4 - consul: unknown property 'recursors'"],
     ['consul a..b {\n http http://127.0.0.1:8500\n}', "Corefile:2 - consul: zone 'a..b' has an empty label"],

@@ -15,7 +15,7 @@ const TLS_PROPS: Record<string, keyof TlsFiles> = {
 /** Properties that only mean something in catalog mode (http). */
 const CATALOG_ONLY = new Set([
   'token', 'token_file', 'datacenter', 'ttl', 'only_passing', 'max_stale', 'idle', 'consistency', 'max_connections',
-  'resync', 'first_wait', 'service_ttl', 'node_ttl', 'node_meta_txt', 'a_record_limit', ...Object.keys(TLS_PROPS),
+  'resync', 'first_wait', 'service_ttl', 'node_ttl', 'soa_min_ttl', 'node_meta_txt', 'a_record_limit', ...Object.keys(TLS_PROPS),
 ]);
 
 /**
@@ -41,6 +41,7 @@ export function parse(d: Directive): ConsulOptions {
   let firstWait: number = DEFAULTS.firstWait;
   const serviceTtl = new Map<string, number>();
   let nodeTtl: number | undefined;
+  let soaMinTtl: number | undefined;
   let nodeMetaTxt: boolean = DEFAULTS.nodeMetaTxt;
   let aRecordLimit: number = DEFAULTS.aRecordLimit;
   const tlsFiles: { -readonly [K in keyof TlsFiles]: TlsFiles[K] } = {};
@@ -110,6 +111,7 @@ export function parse(d: Directive): ConsulOptions {
       }
       case 'node_meta_txt': nodeMetaTxt = flag(p); break;
       case 'a_record_limit': aRecordLimit = p.expectArgs(1, 1)[0]!.int(LIMITS.aRecordLimit); break;
+      case 'soa_min_ttl': soaMinTtl = seconds(p.expectArgs(1, 1)[0]!, 'soa_min_ttl'); break;
       case 'node_ttl': nodeTtl = seconds(p.expectArgs(1, 1)[0]!, 'node_ttl'); break;
       case 'max_stale': maxStale = p.expectArgs(1, 1)[0]!.duration(LIMITS.maxStale); break;
       case 'idle': idle = p.expectArgs(1, 1)[0]!.duration(LIMITS.idle); break;
@@ -133,7 +135,7 @@ export function parse(d: Directive): ConsulOptions {
     }
   }
   return {
-    zones, source, token, tokenFile, serviceTtl, nodeTtl, nodeMetaTxt, aRecordLimit, tls, consistency, maxConnections, resync, datacenter, ttl, onlyPassing, maxStale, idle,
+    zones, source, token, tokenFile, serviceTtl, nodeTtl, soaMinTtl, nodeMetaTxt, aRecordLimit, tls, consistency, maxConnections, resync, datacenter, ttl, onlyPassing, maxStale, idle,
     wait: DEFAULTS.wait, firstWait, backoffMin: DEFAULTS.backoffMin,
     backoffMax: DEFAULTS.backoffMax, rateInterval: DEFAULTS.rateInterval,
   };

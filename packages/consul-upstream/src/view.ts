@@ -16,6 +16,21 @@ export interface Instance {
   /** SRV weight: Weights.Passing, or Weights.Warning when a check warns. */
   readonly weight: number;
   readonly datacenter: string;
+  /** What A, AAAA and ANY queries answer for it, with its tagged addresses applied (Consul's rule). */
+  readonly byType: ByType;
+}
+
+/**
+ * The address (or host name) that A, AAAA and ANY queries answer, as Consul's agent translates
+ * it (TranslateAddress): `lan_ipv4` for A and `lan_ipv6` for AAAA when tagged, else the plain
+ * address; ANY takes `lan_ipv6`, then `lan_ipv4`, then the plain one. An instance uses its
+ * service's addresses when the service has any, else its node's. An address of the other family
+ * gives no record (Consul does not fall back to the node then).
+ */
+export interface ByType {
+  readonly a: string;
+  readonly aaaa: string;
+  readonly any: string;
 }
 
 /** A node, for NODE.node lookups and SRV targets. */
@@ -25,6 +40,7 @@ export interface NodeInfo {
   readonly family: 0 | 4 | 6;
   readonly datacenter: string;
   readonly meta: Readonly<Record<string, string>>;
+  readonly byType: ByType;
 }
 
 /**
@@ -41,6 +57,8 @@ export interface View {
   readonly ttl?: number;
   /** Prepared queries: the service the query ran on (lower case), so the change feed can wake it. */
   readonly service?: string;
+  /** Connect views: the service's virtual IP (the `consul-virtual` tagged address of its proxies), whatever their health. */
+  readonly virtualIp?: string;
   /** The names of the services in the body (lower case): a Connect view holds its proxies'. */
   readonly serviceNames?: ReadonlySet<string>;
 }
@@ -65,12 +83,15 @@ export function healthView(body: unknown, onlyPassing: boolean, defaultDc: strin
   const nodes = new Map<string, NodeInfo>();
   const prints: string[] = [];
   const serviceNames = new Set<string>();
+  let virtualIp: string | undefined;
   for (const entry of body) {
     if (!isObject(entry) || !isObject(entry['Node']) || !isObject(entry['Service'])) throw new TypeError('expected {Node, Service, Checks} entries');
     const n = entry['Node'];
     const s = entry['Service'];
     const status = worstStatus(entry['Checks']);
     if (str(s['Service']) !== '') serviceNames.add(str(s['Service']).toLowerCase());
+    const vip = isObject(s['TaggedAddresses']) && isObject(s['TaggedAddresses']['consul-virtual']) ? str(s['TaggedAddresses']['consul-virtual']['Address']) : '';
+    if (virtualIp === undefined && isIP(vip) !== 0) virtualIp = vip;
     if (status === 'critical' || (onlyPassing && status !== 'passing')) continue;
     const node = nodeInfo(n, defaultDc);
     if (node === undefined) continue;
@@ -89,12 +110,13 @@ export function healthView(body: unknown, onlyPassing: boolean, defaultDc: strin
       tags: Array.isArray(s['Tags']) ? s['Tags'].filter((t): t is string => typeof t === 'string').map((t) => t.toLowerCase()) : [],
       weight: status === 'warning' ? weightOf(weights['Warning']) : weightOf(weights['Passing']),
       datacenter: node.datacenter,
+      byType: serviceByType(s, serviceAddress, node),
     };
     instances.push(instance);
     nodes.set(node.name.toLowerCase(), node);
-    prints.push(`${instance.node}|${instance.address}|${instance.port}|${instance.tags.join(',')}|${instance.weight}|${instance.datacenter}|${metaPrint(node.meta)}`);
+    prints.push(`${instance.node}|${instance.address}|${instance.port}|${instance.tags.join(',')}|${instance.weight}|${instance.datacenter}|${metaPrint(node.meta)}|${printByType(instance.byType)}`);
   }
-  return { instances, nodes, serviceNames, fingerprint: prints.join('\n') };
+  return { instances, nodes, serviceNames, virtualIp, fingerprint: `${prints.join('\n')}\nvip=${virtualIp ?? ''}` };
 }
 
 /**
@@ -137,7 +159,7 @@ export function nodeListView(body: unknown, defaultDc: string): View {
     const node = nodeInfo(n, defaultDc);
     if (node !== undefined) nodes.set(node.name.toLowerCase(), node);
   }
-  const fingerprint = [...nodes.values()].map((n) => `${n.name}|${n.address}|${n.datacenter}`).sort().join('\n');
+  const fingerprint = [...nodes.values()].map((n) => `${n.name}|${n.address}|${n.datacenter}|${printByType(n.byType)}`).sort().join('\n');
   return { instances: [], nodes, fingerprint };
 }
 
@@ -150,7 +172,7 @@ export function nodeView(body: unknown, defaultDc: string): View {
   return {
     instances: [],
     nodes: new Map([[node.name.toLowerCase(), node]]),
-    fingerprint: `${node.name}|${node.address}|${node.datacenter}|${metaPrint(node.meta)}`,
+    fingerprint: `${node.name}|${node.address}|${node.datacenter}|${metaPrint(node.meta)}|${printByType(node.byType)}`,
   };
 }
 
@@ -161,7 +183,26 @@ function nodeInfo(n: Json, defaultDc: string): NodeInfo | undefined {
   const meta: Record<string, string> = {};
   if (isObject(n['Meta'])) for (const [k, v] of Object.entries(n['Meta'])) if (typeof v === 'string') meta[k] = v;
   const dc = str(n['Datacenter']).toLowerCase();
-  return { name, address, family: isIP(address) as 0 | 4 | 6, datacenter: dc === '' ? defaultDc : dc, meta };
+  const tagged = isObject(n['TaggedAddresses']) ? n['TaggedAddresses'] : {};
+  const byType = translate(address, str(tagged['lan_ipv4']), str(tagged['lan_ipv6']));
+  return { name, address, family: isIP(address) as 0 | 4 | 6, datacenter: dc === '' ? defaultDc : dc, meta, byType };
+}
+
+/** Consul's choice for each type from the plain address and the tagged lan_ipv4 / lan_ipv6 ('' when untagged). */
+function translate(plain: string, v4: string, v6: string): ByType {
+  return { a: v4 || plain, aaaa: v6 || plain, any: v6 || v4 || plain };
+}
+
+/** The service's own (tagged) addresses when it has any, else its node's, per type. */
+function serviceByType(s: Json, serviceAddress: string, node: NodeInfo): ByType {
+  const tagged = isObject(s['TaggedAddresses']) ? s['TaggedAddresses'] : {};
+  const at = (key: string): string => { const v = tagged[key]; return isObject(v) ? str(v['Address']) : ''; };
+  const own = translate(serviceAddress, at('lan_ipv4'), at('lan_ipv6'));
+  return { a: own.a || node.byType.a, aaaa: own.aaaa || node.byType.aaaa, any: own.any || node.byType.any };
+}
+
+function printByType(b: ByType): string {
+  return `${b.a},${b.aaaa},${b.any}`;
 }
 
 /** The worst status among the entry's checks (none: passing). */

@@ -240,7 +240,18 @@ describe('healthView', () => {
   });
   it('takes the service address over the node address, lower-cases tags, and reads weights', () => {
     const d = healthView(body, true, 'dc1').instances[1]!;
-    expect(d).toEqual({ node: 'd', address: '2001:db8::4', family: 6, ownAddress: true, port: 81, tags: ['primary'], weight: 10, datacenter: 'dc1' });
+    expect(d).toEqual({ node: 'd', address: '2001:db8::4', family: 6, ownAddress: true, port: 81, tags: ['primary'], weight: 10, datacenter: 'dc1',
+      byType: { a: '2001:db8::4', aaaa: '2001:db8::4', any: '2001:db8::4' } });
+  });
+  it('applies tagged lan_ipv4 / lan_ipv6 per query type: the service\'s when it has an address, else the node\'s', () => {
+    const dual = { ...(entry('e', '10.0.0.5') as object), Service: { Service: 'web', Port: 1, Address: '10.9.0.5', TaggedAddresses: { lan_ipv4: { Address: '10.9.0.5', Port: 1 }, lan_ipv6: { Address: 'fd00::5', Port: 1 } } } };
+    expect(healthView([dual], false, 'dc1').instances[0]!.byType).toEqual({ a: '10.9.0.5', aaaa: 'fd00::5', any: 'fd00::5' });
+    const n = entry('f', '10.0.0.6') as { Node: Record<string, unknown> };
+    const onNode = { ...n, Node: { ...n.Node, TaggedAddresses: { lan: '10.0.0.6', lan_ipv6: 'fd00::6' } }, Service: { Service: 'web', Port: 1, Address: '' } };
+    expect(healthView([onNode], false, 'dc1').instances[0]!.byType).toEqual({ a: '10.0.0.6', aaaa: 'fd00::6', any: 'fd00::6' });
+    // A service address of one family, without a tag for the other: no fallback to the node (Consul's rule).
+    const v4only = { ...n, Node: { ...n.Node, TaggedAddresses: { lan_ipv6: 'fd00::6' } }, Service: { Service: 'web', Port: 1, Address: '10.9.0.6' } };
+    expect(healthView([v4only], false, 'dc1').instances[0]!.byType.aaaa).toBe('10.9.0.6');
   });
   it('uses the warning weight for a warning instance', () => {
     expect(healthView([{ ...(entry('b', '10.0.0.2', 'warning') as object), Service: { Service: 'web', Port: 1, Weights: { Passing: 5, Warning: 2 } } }], false, 'dc1').instances[0]!.weight).toBe(2);

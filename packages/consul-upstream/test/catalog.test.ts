@@ -145,11 +145,11 @@ describe('consul catalog mode', () => {
     expect(viewPaths(s)).toEqual(['/v1/health/service/consul']);                 // the SOA's servers, for its NS
   });
 
-  it('passes names outside its zones, and virtual names, to the next plugin', async () => {
+  it('passes names outside its zones, and peers\' virtual names, to the next plugin', async () => {
     const s = await sim();
     const r = await resolver({ http: s.httpUrl });
     expect((await query(r.address, 'example.org', 'A')).rcode).toBe('REFUSED');
-    expect((await query(r.address, 'web.virtual.consul', 'A')).rcode).toBe('REFUSED');
+    expect((await query(r.address, 'web.virtual.peer1.consul', 'A')).rcode).toBe('REFUSED');
     expect(r.states.map((st) => st.plugin)).toEqual([undefined, undefined]);
     expect(viewRequests(s)).toBe(0);
   });

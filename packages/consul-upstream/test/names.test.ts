@@ -231,3 +231,69 @@ describe('consul catalog mode: SOA and NS', () => {
     expect(rrs(ns, 'additionals')).toEqual(['consul-sim.node.dc1.consul A 127.0.0.1']);
   });
 });
+
+describe('consul catalog mode: soa_min_ttl', () => {
+  const soaOf = (r: Reply): { ttl: number | undefined; minimum: number } => {
+    const rr = [...r.answers, ...r.authorities].find((a) => a.type === 'SOA')!;
+    return { ttl: rr.ttl, minimum: (rr.data as { minimum: number }).minimum };
+  };
+
+  it('puts soa_min_ttl in the SOA of negative answers and SOA answers, as the agent with dns_config.soa.min_ttl', async () => {
+    const s = await sim({ dns_config: { soa: { min_ttl: 45 } } });
+    const r = await resolver({ http: s.httpUrl, ttl: 5, soaMinTtl: 45 });
+    for (const [name, type, rcode] of [['nosuch.service.consul', 'A', 'NXDOMAIN'], ['web.service.consul', 'TXT', 'NOERROR'], ['consul', 'SOA', 'NOERROR'], ['bogus.form.of.name.consul', 'A', 'NXDOMAIN']] as const) {
+      const ours = await query(r.address, name, type);
+      const consuls = await query(s.dnsAddress, name, type);
+      expect([name, ours.rcode]).toEqual([name, rcode]);
+      expect(consuls.rcode).toBe(rcode);
+      expect(soaOf(ours)).toEqual({ ttl: 45, minimum: 45 });
+      expect(soaOf(ours)).toEqual(soaOf(consuls));
+    }
+    // Positive answers keep ttl.
+    expect((await query(r.address, 'web.service.consul', 'A')).answers.every((a) => a.ttl === 5)).toBe(true);
+  });
+
+  it('without it, negative answers carry ttl in the SOA', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl, ttl: 7 });
+    expect(soaOf(await query(r.address, 'nosuch.service.consul', 'A'))).toEqual({ ttl: 7, minimum: 7 });
+  });
+});
+
+describe('consul catalog mode: virtual IPs', () => {
+  it('answers NAME.virtual.consul with the service\'s virtual IP (its proxies\' consul-virtual address), as the agent does', async () => {
+    const s = await sim({ dns_config: { node_ttl: '30s' } });
+    s.registerNode({ name: 'n9', address: '10.1.0.9' });
+    s.registerService({ id: 'web-proxy-1', name: 'web-sidecar-proxy', node: 'n1', port: 21000, proxyFor: 'web' });
+    s.registerService({ id: 'pay-1', name: 'pay', node: 'n9', port: 9000, connectNative: true });
+    const r = await resolver({ http: s.httpUrl, nodeTtl: 30 });
+    for (const name of ['web.virtual.consul', 'pay.virtual.consul']) {
+      const ours = await query(r.address, name, 'A');
+      const consuls = await query(s.dnsAddress, name, 'A');
+      expect(ours.rcode).toBe('NOERROR');
+      expect(ours.answers.map((a) => `${a.type} ${String(a.data)} ${a.ttl}`)).toEqual(consuls.answers.map((a) => `${a.type} ${String(a.data)} ${a.ttl}`));
+      expect(String(ours.answers[0]!.data)).toMatch(/^240\./);
+    }
+    expect(String((await query(r.address, 'web.virtual.consul', 'A')).answers[0]!.data)).not.toBe(String((await query(r.address, 'pay.virtual.consul', 'A')).answers[0]!.data));
+    // A service outside the mesh has none: NXDOMAIN, as the agent; other types: NODATA.
+    expect((await query(s.dnsAddress, 'db.virtual.consul', 'A')).rcode).toBe('NXDOMAIN');
+    expect((await query(r.address, 'db.virtual.consul', 'A')).rcode).toBe('NXDOMAIN');
+    const txt = await query(r.address, 'web.virtual.consul', 'TXT');
+    expect([txt.rcode, txt.answers.length]).toEqual(['NOERROR', 0]);
+    expect((await query(s.dnsAddress, 'web.virtual.consul', 'TXT')).answers).toHaveLength(0);
+    // Read from the Connect view: later lookups cost no request.
+    const reads = s.counters.http_requests.by_path['/v1/health/connect/web'];
+    for (let i = 0; i < 10; i++) await query(r.address, 'web.virtual.consul', 'A');
+    expect(s.counters.http_requests.by_path['/v1/health/connect/web']).toBe(reads);
+  });
+
+  it('passes NAME.virtual.PEER to the next plugin (peers are not followed)', async () => {
+    const s = await sim();
+    const r = await resolver({ http: s.httpUrl });
+    expect(catalogPlugin(r).catalog.size).toBe(0);
+    const reply = await query(r.address, 'web.virtual.peer1.consul', 'A');
+    expect(reply.rcode).toBe('REFUSED');                       // no plugin after consul: the server's own answer
+    expect(r.states.at(-1)?.plugin).toBeUndefined();
+    expect(catalogPlugin(r).catalog.size).toBe(0);
+  });
+});

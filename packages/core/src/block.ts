@@ -4,6 +4,7 @@ import type { DependencyContainer, InjectionToken } from 'tsyringe';
 import { compose, type Next } from './chain.js';
 import type { Property } from './corefile/index.js';
 import type { Plugin } from './plugin.js';
+import type { TcpOptions } from './edge/tcp-options.js';
 import type { Clock } from './units.js';
 import { CLASS_IN } from './wire/constants.js';
 
@@ -42,6 +43,8 @@ export class ServerBlock {
   previous: ServerBlock | undefined;
   /** Addresses to listen on; empty means every interface. Set by `bind`. */
   bind: string[] = [];
+  /** TCP limits set by the `tcp` directive (blocks sharing a port: the lowest of each wins). */
+  tcp: Partial<TcpOptions> | undefined;
   /** The largest UDP reply sent, whatever size a client advertises. */
   maxUdpSize = 4096;
   plugins: Plugin[] = [];

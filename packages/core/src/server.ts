@@ -5,7 +5,9 @@ import { container as rootContainer } from 'tsyringe';
 import { ServerBlock } from './block.js';
 import { Edge } from './edge/edge.js';
 import { ZoneRouter } from './edge/route.js';
-import { TcpListener, TCP_DEFAULTS, type TcpOptions } from './edge/tcp-listener.js';
+import { TcpListener } from './edge/tcp-listener.js';
+import { resolveTcpOptions, TcpCounts, type TcpOptions } from './edge/tcp-options.js';
+import { publishTcpMetrics } from './edge/tcp-metrics.js';
 import { UdpListener } from './edge/udp-listener.js';
 import { BatchUdpListener, loadBatchTransport } from './edge/batch-listener.js';
 import { publishEdgeMetrics, type PortCounts } from './edge/metrics.js';
@@ -34,8 +36,13 @@ export class DnsServer {
   readonly #tcp: TcpListener[] = [];
   #started = false;
   #unpublish: (() => void) | undefined;
+  /** Each port's TCP counters (summed over its addresses; kept across reloads). */
+  readonly #tcpCounts = new Map<Edge, TcpCounts>();
+  /** TCP limits from code (`createServer({ tcp })`); a block's `tcp` directive can lower them. */
+  readonly tcpOptions: TcpOptions;
 
-  constructor(blocks: readonly ServerBlock[], readonly clock: Clock, readonly logger: Logger, readonly metrics: Registry, readonly tcpOptions: TcpOptions = TCP_DEFAULTS) {
+  constructor(blocks: readonly ServerBlock[], readonly clock: Clock, readonly logger: Logger, readonly metrics: Registry, tcpOptions: Partial<TcpOptions> = {}) {
+    this.tcpOptions = resolveTcpOptions(tcpOptions);
     this.#blocks = blocks;
     for (const block of blocks) {
       let edge = this.edges.get(block.port);
@@ -60,7 +67,9 @@ export class DnsServer {
     this.udpTransport = this.#batch !== undefined ? 'batch' : 'dgram';
     this.logger.info({ transport: this.udpTransport }, this.udpTransport === 'batch' ? 'UDP: batched transport (recvmmsg/sendmmsg)' : "UDP: Node's dgram");
     for (const block of this.#blocks) await block.start();
-    this.#unpublish = publishEdgeMetrics(this.metrics, () => this.portCounts());
+    const offEdge = publishEdgeMetrics(this.metrics, () => this.portCounts());
+    const offTcp = publishTcpMetrics(this.metrics, () => this.tcpCounts());
+    this.#unpublish = () => { offEdge(); offTcp(); };
     try {
       for (const [port, edge] of this.edges) {
         const hosts = hostsFor(edge.router.blocks);
@@ -81,7 +90,7 @@ export class DnsServer {
     for (let attempt = 1; ; attempt++) {
       const udp = this.#batch !== undefined && host !== '::' ? new BatchUdpListener(edge, host, port, this.#batch) : new UdpListener(edge, host, port);
       await udp.listen();
-      const tcp = new TcpListener(edge, host, udp.address.port, this.tcpOptions);
+      const tcp = new TcpListener(edge, host, udp.address.port, this.#tcpOptionsFor(edge.router.blocks), this.#countsFor(edge));
       try {
         await tcp.listen();
       } catch (err) {
@@ -141,6 +150,7 @@ export class DnsServer {
     // The switch: from here on, new queries go to the new blocks.
     for (const [port, router] of routers) this.edges.get(port)!.router = router;
     this.#blocks = next;
+    for (const l of this.#tcp) l.reconfigure(this.#tcpOptionsFor(l.edge.router.blocks));
     // Listeners no block wants any more.
     for (const [port, edge] of [...this.edges]) {
       const wanted = routers.has(port) ? new Set(hostsFor(routers.get(port)!.blocks)) : new Set<string>();
@@ -194,6 +204,41 @@ export class DnsServer {
       if (port >= 0) out.push({ port, stats: edge.stats, udp });
     }
     return out;
+  }
+
+  /**
+   * The TCP limits of a port: the code's, lowered by any block on it that sets `tcp` (several
+   * blocks share a port's listeners, so the strictest wins rather than the one read last).
+   */
+  #tcpOptionsFor(blocks: readonly ServerBlock[]): TcpOptions {
+    const out = { ...this.tcpOptions } as Record<keyof TcpOptions, number>;
+    for (const b of blocks) {
+      for (const [k, v] of Object.entries(b.tcp ?? {}) as [keyof TcpOptions, number | undefined][]) {
+        if (v !== undefined) out[k] = Math.min(out[k], v);
+      }
+    }
+    return out;
+  }
+
+  #countsFor(edge: Edge): TcpCounts {
+    let counts = this.#tcpCounts.get(edge);
+    if (counts === undefined) { counts = new TcpCounts(); this.#tcpCounts.set(edge, counts); }
+    return counts;
+  }
+
+  /** Each listening port's TCP counters. */
+  tcpCounts(): { port: number; tcp: TcpCounts }[] {
+    const out: { port: number; tcp: TcpCounts }[] = [];
+    for (const [edge, tcp] of this.#tcpCounts) {
+      const port = this.#tcp.find((l) => l.edge === edge)?.address.port;
+      if (port !== undefined) out.push({ port, tcp });
+    }
+    return out;
+  }
+
+  /** The TCP listeners (for tests and tools: their open connections and limits). */
+  get tcpListeners(): readonly TcpListener[] {
+    return this.#tcp;
   }
 
   async stop(drainTimeout = 5000): Promise<void> {
@@ -266,5 +311,5 @@ export function createServer(opts: CreateServerOptions): DnsServer {
     block.setPlugins(plugins);
     return block;
   });
-  return new DnsServer(blocks, clock, logger, metrics, { ...TCP_DEFAULTS, ...opts.tcp });
+  return new DnsServer(blocks, clock, logger, metrics, opts.tcp);
 }

@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { readdirSync } from 'node:fs';
 import { after, createServer, DnsMessage, QueryContext, type Plugin, type PluginInput, type QueryState } from '@dnsmesh/core';
 import { buildQuery, fakeUpstream, freePort, query, type FakeUpstream, type FakeUpstreamOptions, type RecordTable } from '@dnsmesh/testkit';
 import dnsPacket from 'dns-packet';
@@ -39,10 +40,10 @@ async function resolver(input: ForwardInput, before: PluginInput[] = []) {
 }
 
 describe('forward', () => {
-  it('asks an upstream again after 2 s at first, but not once it is known to take longer (its smoothed reply time)', async () => {
+  it('asks an upstream again after 1 s at first, but not once it is known to take longer (its RTT-based timeout)', async () => {
     const up = await upstream({ delay: 2500 });
     const { address, plugin } = await resolver({ to: [up.address] });
-    // No reply time known: the try is repeated at 2 s; the first reply (2.5 s) answers.
+    // No reply time known: the try is repeated at 1 s (RTO.initial), then backed off to 2 s; the first reply (2.5 s) answers.
     expect((await query(address, 'web.service.consul', 'A', { timeout: 5000 })).answers).toHaveLength(1);
     expect(up.count('web.service.consul')).toBe(2);
     expect(plugin.upstreams.upstreams[0]!.srtt).toBeGreaterThanOrEqual(2400);
@@ -109,8 +110,8 @@ describe('forward', () => {
     const reply = await query(address, 'web.service.consul', 'A', { timeout: 5000 });
     const took = performance.now() - started;
     expect(reply.answers[0]?.data).toBe('10.0.0.7');
-    expect(took).toBeGreaterThanOrEqual(1900);            // one 2 s try at the dead one
-    expect(took).toBeLessThan(3000);
+    expect(took).toBeGreaterThanOrEqual(900);             // one try at the dead one, for RTO.initial (1 s)
+    expect(took).toBeLessThan(2000);
     expect(dead.count('web.service.consul')).toBe(1);
     expect(states[0]!.upstream).toBe(live.address);
     expect(plugin.upstreams.upstreams[0]!.fails).toBe(1);
@@ -123,7 +124,7 @@ describe('forward', () => {
     const first = plugin.upstreams.upstreams[0]!;
     await query(address, 'web.service.consul', 'A', { timeout: 5000 });
     expect(first.down).toBe(true);
-    // Down: skipped at once, no 2 s wait.
+    // Down: skipped at once, no wait for a timeout.
     const started = performance.now();
     await query(address, 'web.service.consul', 'A');
     expect(performance.now() - started).toBeLessThan(500);
@@ -149,20 +150,21 @@ describe('forward', () => {
     expect(reply.rcode).toBe('SERVFAIL');
     expect(took).toBeGreaterThanOrEqual(4900);
     expect(took).toBeLessThan(5200);
-    expect(a.count() + b.count()).toBeGreaterThanOrEqual(3);   // 2 s tries, round and round
+    expect(a.count() + b.count()).toBeGreaterThanOrEqual(3);   // tries at 0, 1 s, then backed off, round and round
+    expect(a.count() + b.count()).toBeLessThanOrEqual(6);      // backed off: not every 500 ms
     expect(plugin.counts.servfails).toBe(1);
   }, 15_000);
 
-  it('uses a slow answer that lands within the 5 s, after asking again at 2 s', async () => {
-    const up = await upstream({ delay: 3000 });
+  it('uses a slow answer that lands within the 5 s, after asking again at 1 s', async () => {
+    const up = await upstream({ delay: 2700 });
     const { address, plugin } = await resolver({ to: [up.address] });
     const started = performance.now();
     const reply = await query(address, 'web.service.consul', 'A', { timeout: 8000 });
     const took = performance.now() - started;
     expect(reply.answers[0]?.data).toBe('10.0.0.7');
-    expect(took).toBeGreaterThanOrEqual(2900);
-    expect(took).toBeLessThan(4000);
-    expect(up.count('web.service.consul')).toBe(2);        // asked again at 2 s; the first reply won
+    expect(took).toBeGreaterThanOrEqual(2600);
+    expect(took).toBeLessThan(3000);
+    expect(up.count('web.service.consul')).toBe(2);        // asked again at 1 s (the next at 3 s, after the backoff); the first reply won
     expect(plugin.upstreams.upstreams[0]!.fails).toBe(0);  // the late reply reset its count
   }, 15_000);
 
@@ -188,20 +190,66 @@ describe('forward', () => {
     expect(plugin.upstreams.upstreams[0]!.down).toBe(false);
   }, 15_000);
 
-  it('answers REFUSED at once above max_concurrent, without counting an upstream failure', async () => {
+  it('answers REFUSED at once, with EDE 0, above max_concurrent, without counting an upstream failure', async () => {
     const up = await upstream({ delay: 300 });
     const { address, plugin } = await resolver({ to: [up.address], maxConcurrent: 2 });
     const slow = [query(address, 'web.service.consul', 'A'), query(address, 'www.example.test', 'A')];
     await vi.waitFor(() => expect(plugin.inflight).toBe(2));
     const started = performance.now();
-    const refused = await query(address, 'big.service.consul', 'A');
+    const refused = await query(address, 'big.service.consul', 'A', { edns: 1232 });
     expect(refused.rcode).toBe('REFUSED');
+    expect(refused.ede.map((e) => e.code)).toEqual([0]);
     expect(performance.now() - started).toBeLessThan(200);
     expect((await Promise.all(slow)).map((r) => r.rcode)).toEqual(['NOERROR', 'NOERROR']);
     expect(plugin.counts.maxConcurrentRejects).toBe(1);
     expect(plugin.upstreams.upstreams[0]!.fails).toBe(0);
     expect(up.count('big.service.consul')).toBe(0);
   });
+
+  it('passes over an upstream with max_concurrent tries outstanding; REFUSED at once when none has room', async () => {
+    const up = await upstream({ delay: 2500 });
+    const { address, plugin, states } = await resolver({ to: [up.address], maxConcurrent: 2 });
+    const first = query(address, 'web.service.consul', 'A', { timeout: 5000 });
+    // At 1 s its try is repeated: the upstream then has 2 outstanding, its cap.
+    await vi.waitFor(() => expect(plugin.upstreams.upstreams[0]!.inflight).toBe(2), { timeout: 2000 });
+    const started = performance.now();
+    const busy = await query(address, 'www.example.test', 'A', { edns: 1232 });
+    expect(performance.now() - started).toBeLessThan(200);
+    expect(busy.rcode).toBe('REFUSED');
+    expect(busy.ede.map((e) => e.code)).toEqual([0]);
+    expect(plugin.counts.upstreamsBusy).toBe(1);
+    expect(plugin.upstreams.upstreams[0]!.busy).toBeGreaterThanOrEqual(1);
+    expect(states.find((st) => st.ede === 0)).toMatchObject({ plugin: 'forward' });
+    expect((await first).rcode).toBe('NOERROR');
+    expect(up.count('www.example.test')).toBe(0);
+  }, 10_000);
+
+  it('under a flood of unique names at a silent upstream, holds max_concurrent queries and max_udp_sockets sockets, and turns the rest away at once', async () => {
+    const silent = await upstream({ blackhole: true });
+    const { server, plugin } = await resolver({ to: [silent.address], maxConcurrent: 100, maxUdpSockets: 8, maxFails: 0 });
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const client = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => client.close(() => resolve())));
+    const rcodes: string[] = [];
+    client.on('message', (m) => rcodes.push(dnsPacket.decode(m).rcode!));
+    const before = fds();
+    let peak = 0;
+    const sample = setInterval(() => { peak = Math.max(peak, fds() - before); }, 2);
+    for (let i = 0; i < 300; i++) {
+      client.send(buildQuery(`n${i}.flood.test`, 'A', { id: i }), server.port, '127.0.0.1');
+      if (i % 50 === 49) await new Promise((r) => setTimeout(r, 5));
+    }
+    await vi.waitFor(() => expect(rcodes.length).toBeGreaterThanOrEqual(200), { timeout: 3000 });
+    await new Promise((r) => setTimeout(r, 1200));              // past the first RTO: retries want sockets too
+    clearInterval(sample);
+    expect(plugin.inflight).toBeLessThanOrEqual(100);
+    expect(plugin.counts.maxConcurrentRejects).toBe(200);
+    expect(rcodes.slice(0, 200).every((r) => r === 'REFUSED')).toBe(true);
+    expect(plugin.client.udpPool.peak).toBe(8);
+    expect(peak).toBeLessThanOrEqual(8);
+    expect(plugin.client.udpPool.waits).toBeGreaterThan(0);
+  }, 15_000);
 
   it('force_tcp asks over TCP, reusing one connection', async () => {
     const up = await upstream();
@@ -285,6 +333,10 @@ describe('forward', () => {
     expect(text0).toContain(`dnsmesh_forward_responses_total{to="${up.address}",rcode="NOERROR"} 0`);
     expect(text0).toContain(`dnsmesh_forward_healthcheck_failures_total{to="${up.address}"} 0`);
     expect(text0).toContain('dnsmesh_forward_max_concurrent_rejects_total 0');
+    expect(text0).toContain('dnsmesh_forward_upstreams_busy_total 0');
+    expect(text0).toContain(`dnsmesh_forward_upstream_busy_total{to="${up.address}"} 0`);
+    expect(text0).toContain('dnsmesh_forward_udp_sockets 0');
+    expect(text0).toContain('dnsmesh_forward_udp_socket_waits_total 0');
     await server.start();
     cleanups.push(() => server.stop(0));
     // Both blocks share one listener (port 0 means one port); the zone picks the block.

@@ -14,13 +14,25 @@ function failureText(lastError: unknown, list: readonly Upstream[]): string {
   return `forward: no upstream answered (${list.map((u) => u.label).join(', ')}): ${why}`;
 }
 
+/**
+ * REFUSED at once for a query a cap turned away, with EDE 0 (Other: RFC 8914 has no code for a
+ * busy resolver) saying why; REFUSED, as for max_concurrent, because no cache stores it.
+ */
+function overloaded(ctx: QueryContext, why: string): DnsMessage {
+  ctx.state.plugin = 'forward';
+  ctx.setEde(Ede.OTHER, `forward: ${why}`);
+  return DnsMessage.reply(ctx.request, Rcode.REFUSED);
+}
+
 /** Why the tries of a settled query are stopped (one object for every query). */
 const SETTLED = Object.freeze({ settled: true });
 
 /** Counters of one forward that belong to no single upstream. */
 export class ForwardCounts {
-  /** Queries answered REFUSED because `max_concurrent` were already in flight. */
+  /** Queries answered REFUSED at once because `max_concurrent` were already in flight. */
   maxConcurrentRejects = 0;
+  /** Queries answered REFUSED at once because every upstream had `max_concurrent` tries outstanding. */
+  upstreamsBusy = 0;
   /** Times every upstream was down, so one was tried at random anyway. */
   healthcheckBroken = 0;
   /** Queries no upstream answered within the 5 s budget (answered SERVFAIL). */
@@ -33,9 +45,10 @@ export class ForwardCounts {
  * back). What goes upstream is dnsmesh's own query (`upstreamQuery`: the client's question, RD,
  * CD and DO, our OPT), never the client's bytes; what comes back passes `fromUpstream` (AD kept
  * only with `trust_ad`; a question-less FORMERR/NOTIMP/REFUSED is an answer, at once). Names
- * outside go to `next`. Each query has 5 s; after 2 s without a reply from one
- * upstream (or twice its usual reply time, when it is known to be slower), that upstream counts a
- * failure and the next one is asked too, until one answers or the time is up (SERVFAIL).
+ * outside go to `next`. Each query has 5 s; when a try has no reply within its upstream's
+ * retransmission timeout (from the measured RTT, `Upstream.rto`), that upstream counts a failure
+ * and the next one is asked too, until one answers or the time is up (SERVFAIL). At most
+ * `max_concurrent` queries are in flight, and tries outstanding per upstream; beyond, REFUSED at once.
  */
 export class ForwardPlugin implements Plugin {
   readonly name = 'forward';
@@ -48,7 +61,7 @@ export class ForwardPlugin implements Plugin {
 
   constructor(readonly options: ForwardOptions) {
     this.#queryOptions = { udpSize: options.ednsBufferSize, ad: options.trustAd };
-    this.client = new UpstreamClient({ expire: options.expire });
+    this.client = new UpstreamClient({ expire: options.expire, maxUdpSockets: options.maxUdpSockets });
     const probeTransport: Transport = options.forceTcp ? 'tcp' : 'udp';
     this.upstreams = new UpstreamSet(options.policy, options.to.map((address) => {
       const up = new Upstream(address, options.maxFails);
@@ -90,12 +103,12 @@ export class ForwardPlugin implements Plugin {
   }
 
   /**
-   * Tries upstreams until one answers or the query's 5 s are up. A try that has no reply after 2 s
-   * (`Upstream.retryAfter`: longer for an upstream whose replies usually take longer, so a slow
-   * upstream is not asked everything twice) counts as a failure of its upstream and the next try
-   * starts, but the earlier one keeps
-   * listening: a slow answer that lands within the 5 s is still used. A try that fails at once (a
-   * refused or broken TCP connection) starts the next one at once. Tries are capped, and when
+   * Tries upstreams until one answers or the query's 5 s are up. A try that has no reply within
+   * its upstream's `rto()` (srtt + 4 × rttvar, backed off per timeout) counts as a failure of its
+   * upstream and the next try starts, but the earlier one keeps listening: a slow answer that
+   * lands within the 5 s is still used. A try that fails at once (a refused or broken TCP
+   * connection) starts the next one at once. An upstream with `max_concurrent` tries outstanding
+   * is passed over; when every one is, the query gets REFUSED at once. Tries are capped, and when
    * every upstream is down one is tried at random, once (as CoreDNS), so fast failures never spin.
    */
   #forward(ctx: QueryContext, query: Buffer): Promise<DnsMessage> {
@@ -106,18 +119,27 @@ export class ForwardPlugin implements Plugin {
     let i = 0;
     let downSeen = 0;
     let allDownTried = false;
+    const max = this.options.maxConcurrent;
+    const full = (up: Upstream): boolean => max > 0 && up.inflight >= max;
     const pick = (): Upstream | undefined => {
       while (tries < maxTries) {
         if (i >= list.length) { i = 0; downSeen = 0; }
         const up = list[i++]!;
+        if (full(up)) {                                    // its cap of tries outstanding: the next one
+          up.busy++;
+          if (++downSeen < list.length) continue;
+          return undefined;
+        }
         if (!up.down) { tries++; return up; }
         if (++downSeen < list.length) continue;
         if (allDownTried) return undefined;
         // Every upstream is down: health checking itself may be what is broken, so try one anyway.
         allDownTried = true;
         this.counts.healthcheckBroken++;
+        const any = this.upstreams.random();
+        if (full(any)) return undefined;
         tries++;
-        return this.upstreams.random();
+        return any;
       }
       return undefined;
     };
@@ -146,6 +168,11 @@ export class ForwardPlugin implements Plugin {
           resolve(reply);
           return;
         }
+        if (tries === 0 && !ctx.aborted) {                   // every upstream at its cap: nothing was asked
+          this.counts.upstreamsBusy++;
+          resolve(overloaded(ctx, 'every upstream has max_concurrent tries outstanding'));
+          return;
+        }
         this.counts.servfails++;
         noAnswer(ctx, lastError, list);
         if (!ctx.aborted) ctx.failure = failureText(lastError, list); // the errors plugin logs it (consolidate bounds a flood)
@@ -163,7 +190,7 @@ export class ForwardPlugin implements Plugin {
         }
         const attempt = { timedOut: false };
         inflight++;
-        tryTimer = setTimeout(() => { attempt.timedOut = true; up.failed(); start(); }, Math.min(up.retryAfter(TIMEOUTS.read), remaining));
+        tryTimer = setTimeout(() => { attempt.timedOut = true; up.timedOut(); up.failed(); start(); }, Math.min(up.rto(), remaining));
         this.#ask(ctx, query, up, deadline, cancel).then(
           ({ reply, transport }) => { inflight--; finish(reply, up, transport); },
           (err: unknown) => {
@@ -192,9 +219,15 @@ export class ForwardPlugin implements Plugin {
     let transport: Transport = forceTcp || ctx.state.forceTcp ? 'tcp' : preferUdp ? 'udp' : ctx.client.transport;
     up.requests++;
     const sentAt = performance.now();
-    let reply = await this.client.exchange(query, up.address, {
-      transport, timeout: Math.max(1, deadline - performance.now()), cancel,
-    });
+    up.inflight++;
+    let reply;
+    try {
+      reply = await this.client.exchange(query, up.address, {
+        transport, timeout: Math.max(1, deadline - performance.now()), cancel,
+      });
+    } finally {
+      up.inflight--;
+    }
     up.measured(performance.now() - sentAt);
     if (ednsRejected(reply)) {               // an upstream without EDNS (RFC 6891 §7): once more without our OPT
       up.replied(reply.rcodeName);
@@ -211,6 +244,7 @@ export class ForwardPlugin implements Plugin {
       });
     }
     up.replied(reply.rcodeName);          // any reply, a question-less error too: the upstream is alive
+    up.timed(reply.rcodeName, (performance.now() - sentAt) / 1000);
     return { reply: fromUpstream(ctx, reply, up.label, this.options), transport };
   }
 

@@ -1,4 +1,5 @@
-import { publishMetric, type ServerBlock } from '@dnsmesh/core';
+import { publishHistogram, publishMetric, type ServerBlock } from '@dnsmesh/core';
+import { REQUEST_DURATION_BUCKETS } from './upstream-set.js';
 import type { ForwardPlugin } from './handler.js';
 
 /**
@@ -14,12 +15,22 @@ export function registerForwardMetrics(metrics: ServerBlock['metrics'], plugin: 
       () => ups.map((u) => [{ to: u.label }, u.requests] as const)),
     publishMetric(metrics, 'counter', 'dnsmesh_forward_responses_total', 'Replies from each upstream, by rcode.', ['to', 'rcode'],
       () => ups.flatMap((u) => [...u.responses].map(([rcode, n]) => [{ to: u.label, rcode }, n] as const))),
+    publishHistogram(metrics, 'dnsmesh_forward_request_duration_seconds', 'Time from sending a query to an upstream to the reply used (retries included), by upstream and rcode.',
+      ['to', 'rcode'], REQUEST_DURATION_BUCKETS, () => ups.flatMap((u) => [...u.durations].map(([rcode, h]) => [{ to: u.label, rcode }, h] as const))),
     publishMetric(metrics, 'counter', 'dnsmesh_forward_healthcheck_failures_total', 'Health probes that got no reply, per upstream.', ['to'],
       () => ups.map((u) => [{ to: u.label }, u.healthcheckFailures] as const)),
     publishMetric(metrics, 'counter', 'dnsmesh_forward_healthcheck_broken_total', 'Times every upstream was down and one was tried at random anyway.', [],
       () => [[{}, c.healthcheckBroken]]),
-    publishMetric(metrics, 'counter', 'dnsmesh_forward_max_concurrent_rejects_total', 'Queries refused because max_concurrent were in flight.', [],
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_max_concurrent_rejects_total', 'Queries answered REFUSED at once (EDE 0) because max_concurrent were in flight.', [],
       () => [[{}, c.maxConcurrentRejects]]),
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_upstreams_busy_total', 'Queries answered REFUSED at once (EDE 0) because every upstream had max_concurrent tries outstanding.', [],
+      () => [[{}, c.upstreamsBusy]]),
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_upstream_busy_total', 'Tries passed to another upstream (or not made) because this one had max_concurrent outstanding.', ['to'],
+      () => ups.map((u) => [{ to: u.label }, u.busy] as const)),
+    publishMetric(metrics, 'gauge', 'dnsmesh_forward_udp_sockets', 'Outgoing UDP sockets open now (at most max_udp_sockets).', [],
+      () => [[{}, plugin.client.udpPool.open]]),
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_udp_socket_waits_total', 'Tries that waited for an outgoing UDP socket (max_udp_sockets open).', [],
+      () => [[{}, plugin.client.udpPool.waits]]),
   ];
   return () => { for (const fn of off) fn(); };
 }

@@ -26,8 +26,13 @@ export interface ForwardOptions {
   /** The name the probe asks for (type NS). */
   readonly healthCheckDomain: string;
   readonly policy: Policy;
-  /** Queries in flight above which new ones get REFUSED at once. 0: no limit. */
+  /**
+   * Queries in flight at once, and tries outstanding at any one upstream; beyond, a query gets
+   * REFUSED at once (EDE 0). 0: no limit.
+   */
   readonly maxConcurrent: number;
+  /** Outgoing UDP sockets open at once (one per try in flight); tries beyond wait for one. */
+  readonly maxUdpSockets: number;
   /**
    * The upstreams' AD bit is believed (they validate, on a path nobody can tamper with): AD is
    * asked for and passed on to clients that ask (AD or DO). Off: AD is cleared from every reply.
@@ -48,7 +53,8 @@ export const DEFAULTS = {
   healthCheck: 500,
   healthCheckDomain: '.',
   policy: 'random' as Policy,
-  maxConcurrent: 0,
+  maxConcurrent: 1000,
+  maxUdpSockets: 1024,
   trustAd: false,
   ednsBufferSize: 1232,
 } as const;
@@ -60,11 +66,22 @@ export const LIMITS = {
   expire: { min: 0, max: 3_600_000 },
   healthCheck: { min: 10, max: 3_600_000 },
   maxConcurrent: { min: 0, max: 1_000_000 },
+  maxUdpSockets: { min: 1, max: 65_535 },
   ednsBufferSize: { min: 512, max: 4096 },
 } as const;
 
-/** Fixed timings (CoreDNS's): the whole query, one try at one upstream, one health probe. */
-export const TIMEOUTS = { query: 5000, read: 2000, probe: 1000 } as const;
+/** Fixed timings (CoreDNS's): the whole query, one health probe. */
+export const TIMEOUTS = { query: 5000, probe: 1000 } as const;
+
+/**
+ * The retransmission timeout of a try (ms), Unbound style: srtt + 4 × rttvar within [min, max],
+ * `initial` for an upstream not heard from yet, doubled per timer that runs out. Unbound's floor
+ * (50 ms) and first guess (376 ms) are for authoritative servers; a forward's upstream is a
+ * resolver whose cache hits take a millisecond and its misses hundreds: with a low floor every
+ * slow miss would be asked twice (and count toward `max_fails`), so the floor and first guess are
+ * higher. A lost datagram is still asked again 4 times sooner than CoreDNS's fixed 2 s. The ceiling is the query's whole budget.
+ */
+export const RTO = { initial: 1000, min: 500, max: TIMEOUTS.query } as const;
 
 /**
  * `IP`, `IP:PORT`, `[IPv6]:PORT`, optionally behind `dns://`; the port defaults to 53. Only IP
@@ -122,6 +139,7 @@ export interface ForwardInput {
   readonly healthCheckDomain?: string;
   readonly policy?: Policy;
   readonly maxConcurrent?: number;
+  readonly maxUdpSockets?: number;
   readonly trustAd?: boolean;
   readonly ednsBufferSize?: number;
 }
@@ -153,6 +171,7 @@ export function resolveOptions(input: ForwardInput, zone: (text: string) => stri
     healthCheckDomain: zoneOf('healthCheckDomain', input.healthCheckDomain ?? DEFAULTS.healthCheckDomain),
     policy,
     maxConcurrent: intIn('maxConcurrent', input.maxConcurrent ?? DEFAULTS.maxConcurrent, LIMITS.maxConcurrent),
+    maxUdpSockets: intIn('maxUdpSockets', input.maxUdpSockets ?? DEFAULTS.maxUdpSockets, LIMITS.maxUdpSockets),
     trustAd: input.trustAd ?? DEFAULTS.trustAd,
     ednsBufferSize: intIn('ednsBufferSize', input.ednsBufferSize ?? DEFAULTS.ednsBufferSize, LIMITS.ednsBufferSize),
   };

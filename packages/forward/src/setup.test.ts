@@ -15,7 +15,7 @@ const snippet = (line: string): string => `.:1053 {\n    ${line}\n}\n`;
 
 const base: Omit<ForwardOptions, 'to'> = {
   from: '.', except: [], forceTcp: false, preferUdp: false, maxFails: 2, expire: 10_000,
-  healthCheck: 500, healthCheckDomain: '.', policy: 'random', maxConcurrent: 0, trustAd: false, ednsBufferSize: 1232,
+  healthCheck: 500, healthCheckDomain: '.', policy: 'random', maxConcurrent: 1000, maxUdpSockets: 1024, trustAd: false, ednsBufferSize: 1232,
 };
 
 describe('forward setup', () => {
@@ -39,6 +39,7 @@ describe('forward setup', () => {
       except: ['internal.example.', 'corp.example.', 'lab.example.'], forceTcp: true, maxFails: 3, expire: 30_000,
       healthCheck: 1000, healthCheckDomain: 'health.example.', policy: 'round_robin', maxConcurrent: 1000,
     }],
+    ['forward . 127.0.0.1 {\n max_concurrent 0\n max_udp_sockets 64\n}', { to: [{ host: '127.0.0.1', port: 53 }], maxConcurrent: 0, maxUdpSockets: 64 }],
     ['forward . 127.0.0.1 {\n prefer_udp\n policy sequential\n max_fails 0\n expire 0\n health_check 250ms\n}',
       { to: [{ host: '127.0.0.1', port: 53 }], preferUdp: true, policy: 'sequential', maxFails: 0, expire: 0, healthCheck: 250 }],
     ['forward . 127.0.0.1 {\n trust_ad\n edns_buffer_size 4096\n}', { to: [{ host: '127.0.0.1', port: 53 }], trustAd: true, ednsBufferSize: 4096 }],
@@ -65,6 +66,8 @@ describe('forward setup', () => {
     ['forward . 127.0.0.1 {\n max_fails -1\n}', "Corefile:3 - forward: expected an integer between 0 and 10000, got '-1'"],
     ['forward . 127.0.0.1 {\n max_fails two\n}', "Corefile:3 - forward: expected an integer between 0 and 10000, got 'two'"],
     ['forward . 127.0.0.1 {\n max_concurrent lots\n}', "Corefile:3 - forward: expected an integer between 0 and 1000000, got 'lots'"],
+    ['forward . 127.0.0.1 {\n max_udp_sockets 0\n}', "Corefile:3 - forward: expected an integer between 1 and 65535, got '0'"],
+    ['forward . 127.0.0.1 {\n max_udp_sockets\n}', 'Corefile:3 - forward: max_udp_sockets takes exactly 1 argument, got 0'],
     ['forward . 127.0.0.1 {\n expire 2h\n}', "Corefile:3 - forward: expected a duration between 0s and 1h, got '2h'"],
     ['forward . 127.0.0.1 {\n health_check 5ms\n}', "Corefile:3 - forward: expected a duration between 10ms and 1h, got '5ms'"],
     ['forward . 127.0.0.1 {\n health_check 1s fast\n}', "Corefile:3 - forward: health_check: unknown option 'fast' (no_rec or domain NAME)"],
@@ -100,6 +103,8 @@ describe('forward() in code', () => {
   it('takes the Corefile options with their defaults', () => {
     expect(typeof forward({ to: ['127.0.0.1:5300'] })).toBe('function');
     expect(DEFAULTS.maxFails).toBe(2);
+    expect(DEFAULTS.maxConcurrent).toBe(1000);                  // on by default (CoreDNS's suggested value)
+    expect(DEFAULTS.maxUdpSockets).toBe(1024);
   });
 
   const bad: [Parameters<typeof forward>[0], string][] = [
@@ -112,6 +117,7 @@ describe('forward() in code', () => {
     [{ to: ['127.0.0.1'], maxFails: -1 }, 'forward: maxFails: expected an integer from 0 to 10000, got -1'],
     [{ to: ['127.0.0.1'], healthCheck: 1 }, 'forward: healthCheck: expected milliseconds from 10 to 3600000, got 1'],
     [{ to: ['127.0.0.1'], policy: 'fastest' as never }, "forward: policy: unknown policy 'fastest'"],
+    [{ to: ['127.0.0.1'], maxUdpSockets: 0 }, 'forward: maxUdpSockets: expected an integer from 1 to 65535, got 0'],
     [{ to: ['127.0.0.1'], ednsBufferSize: 65535 }, 'forward: ednsBufferSize: expected an integer from 512 to 4096, got 65535'],
   ];
   it.each(bad)('refuses %j', (input, message) => {

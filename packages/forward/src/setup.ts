@@ -10,7 +10,7 @@ const UNSUPPORTED = new Set([
 /**
  * `forward FROM TO... { except NAMES... | force_tcp | prefer_udp | max_fails N | expire D |
  * health_check D [no_rec] [domain NAME] | policy random|round_robin|sequential | max_concurrent N |
- * trust_ad | edns_buffer_size N }` (the last two are dnsmesh's own)
+ * max_udp_sockets N | trust_ad | edns_buffer_size N }` (the last three are dnsmesh's own)
  */
 export function parse(d: Directive): ForwardOptions {
   const args = d.expectArgs(2);
@@ -30,6 +30,7 @@ export function parse(d: Directive): ForwardOptions {
   let healthCheckDomain: string = DEFAULTS.healthCheckDomain;
   let policy: Policy = DEFAULTS.policy;
   let maxConcurrent: number = DEFAULTS.maxConcurrent;
+  let maxUdpSockets: number = DEFAULTS.maxUdpSockets;
   let trustAd: boolean = DEFAULTS.trustAd;
   let ednsBufferSize: number = DEFAULTS.ednsBufferSize;
   const seen = new Set<string>();
@@ -46,6 +47,7 @@ export function parse(d: Directive): ForwardOptions {
       case 'health_check': ({ healthCheck, healthCheckDomain } = parseHealthCheck(p)); break;
       case 'policy': policy = parsePolicy(p.expectArgs(1, 1)[0]!); break;
       case 'max_concurrent': maxConcurrent = p.expectArgs(1, 1)[0]!.int(LIMITS.maxConcurrent); break;
+      case 'max_udp_sockets': maxUdpSockets = p.expectArgs(1, 1)[0]!.int(LIMITS.maxUdpSockets); break;
       case 'trust_ad': p.expectArgs(0, 0); trustAd = true; break;
       case 'edns_buffer_size': ednsBufferSize = p.expectArgs(1, 1)[0]!.int(LIMITS.ednsBufferSize); break;
       default:
@@ -53,7 +55,7 @@ export function parse(d: Directive): ForwardOptions {
         throw p.fail(`unknown property '${name}'`);
     }
   }
-  return { from, to, except, forceTcp, preferUdp, maxFails, expire, healthCheck, healthCheckDomain, policy, maxConcurrent, trustAd, ednsBufferSize };
+  return { from, to, except, forceTcp, preferUdp, maxFails, expire, healthCheck, healthCheckDomain, policy, maxConcurrent, maxUdpSockets, trustAd, ednsBufferSize };
 }
 
 function upstream(t: Token): ForwardOptions['to'][number] {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RTO } from './options.js';
 import { Upstream, UpstreamSet } from './upstream-set.js';
 
 const ups = (n: number, maxFails = 2) => Array.from({ length: n }, (_, i) => new Upstream({ host: `127.0.0.${i + 1}`, port: 53 }, maxFails));
@@ -56,5 +57,37 @@ describe('Upstream', () => {
     const [u] = ups(1, 0);
     for (let i = 0; i < 10; i++) u!.failed();
     expect(u!.down).toBe(false);
+  });
+});
+
+describe('Upstream retransmission timeout (RTO)', () => {
+  const fresh = () => new Upstream({ host: '127.0.0.1', port: 53 }, 2);
+
+  it('starts at RTO.initial, then follows srtt + 4 × rttvar (RFC 6298) within the floor and the ceiling', () => {
+    const up = fresh();
+    expect(up.rto()).toBe(RTO.initial);
+    up.measured(200);                                   // srtt 200, rttvar 100
+    expect(up.rto()).toBe(600);
+    for (let i = 0; i < 50; i++) up.measured(10);       // a steady fast upstream: variance decays
+    expect(up.rto()).toBe(RTO.min);
+    up.measured(3000);                                  // turned slow: the variance jumps, so does the timer (not to 1/8 of the step)
+    expect(up.rto()).toBeGreaterThan(3000);
+    for (let i = 0; i < 100; i++) up.measured(3000);    // steadily slow: just over its reply time
+    expect(up.rto()).toBeGreaterThan(3000);
+    expect(up.rto()).toBeLessThan(3100);
+  });
+
+  it('doubles per timer that ran out, up to the ceiling, and drops back at the next reply', () => {
+    const up = fresh();
+    for (let i = 0; i < 20; i++) up.measured(50);
+    const base = up.rto();
+    up.timedOut();
+    expect(up.rto()).toBe(2 * base);
+    up.timedOut();
+    expect(up.rto()).toBe(4 * base);
+    for (let i = 0; i < 10; i++) up.timedOut();
+    expect(up.rto()).toBe(RTO.max);
+    up.measured(50);
+    expect(up.rto()).toBeLessThan(2 * base);
   });
 });

@@ -1,12 +1,15 @@
 import { randomInt } from 'node:crypto';
-import { formatAddress, type UpstreamAddress } from '@dnsmesh/core';
+import { formatAddress, HistogramCounts, type UpstreamAddress } from '@dnsmesh/core';
 import type { HealthProbe } from './health.js';
-import type { Policy } from './options.js';
+import { RTO, type Policy } from './options.js';
 
 /**
  * One upstream of a forward: its address, its health, and its counters (plain fields that the
  * metrics read at scrape time).
  */
+/** CoreDNS's request-duration buckets: 0.25 ms doubling, 16 buckets (to about 8 s). */
+export const REQUEST_DURATION_BUCKETS: readonly number[] = Array.from({ length: 16 }, (_, n) => 0.00025 * 2 ** n);
+
 export class Upstream {
   /** "HOST:PORT", as in `ctx.state.upstream` and the `to` label. */
   readonly label: string;
@@ -14,6 +17,8 @@ export class Upstream {
   requests = 0;
   /** Replies from it, by rcode name. */
   readonly responses = new Map<string, number>([['NOERROR', 0]]);
+  /** Tries sent elsewhere (or not at all) because it had `max_concurrent` outstanding. */
+  busy = 0;
   /** Health probes that got no reply. */
   healthcheckFailures = 0;
   /** Consecutive failures: queries with no reply, then failed probes. Any reply resets it. */
@@ -22,6 +27,12 @@ export class Upstream {
   probe: HealthProbe | undefined;
   /** Smoothed time its replies take (ms, RFC 6298's 1/8 weight); undefined before the first. */
   srtt: number | undefined;
+  /** How much its reply times vary (ms, RFC 6298's 1/4 weight). */
+  rttvar = 0;
+  /** Doubles each time a try's timer runs out without a reply, back to 1 at the next reply (Unbound's backoff). */
+  backoff = 1;
+  /** Tries sent to it and not yet over (capped by `max_concurrent`). */
+  inflight = 0;
 
   constructor(readonly address: UpstreamAddress, readonly maxFails: number) {
     this.label = formatAddress(address);
@@ -32,24 +43,51 @@ export class Upstream {
     return this.maxFails > 0 && this.fails >= this.maxFails;
   }
 
+  /** Time from the first send to the reply used, in seconds, by rcode (`forward_request_duration_seconds`). */
+  readonly durations = new Map<string, HistogramCounts>();
+
+  /** Counts how long a query's exchange with this upstream took, by the rcode it got. */
+  timed(rcode: string, seconds: number): void {
+    let h = this.durations.get(rcode);
+    if (h === undefined) { h = new HistogramCounts(REQUEST_DURATION_BUCKETS); this.durations.set(rcode, h); }
+    h.observe(seconds);
+  }
+
   /** A reply came back (any rcode: the upstream is alive). */
   replied(rcode: string): void {
     this.responses.set(rcode, (this.responses.get(rcode) ?? 0) + 1);
     this.fails = 0;
   }
 
-  /** How long one reply took (ms): feeds `srtt`. */
+  /**
+   * How long one reply took (ms): feeds `srtt` and `rttvar` (RFC 6298 §2). Each try has its own
+   * ID and socket, so even the reply to a try that was asked again is a clean sample.
+   */
   measured(rtt: number): void {
-    this.srtt = this.srtt === undefined ? rtt : this.srtt + (rtt - this.srtt) / 8;
+    if (this.srtt === undefined) {
+      this.srtt = rtt;
+      this.rttvar = rtt / 2;
+    } else {
+      this.rttvar += (Math.abs(this.srtt - rtt) - this.rttvar) / 4;
+      this.srtt += (rtt - this.srtt) / 8;
+    }
+    this.backoff = 1;
   }
 
   /**
-   * How long a try waits before the query asks again: `base` (CoreDNS's 2 s), or twice the
-   * smoothed reply time when this upstream is known to be slower than that, so an upstream that
-   * always takes 3 s is not asked everything twice (Unbound's timeouts follow the RTT too).
+   * How long a try waits for its reply before the query asks again (its retransmission timeout,
+   * Unbound's way): srtt + 4 × rttvar, within [RTO.min, RTO.max], `RTO.initial` before the first
+   * reply, doubled for each timer that ran out since the last reply. A fast upstream is asked again
+   * soon when a reply is lost; a slow one is not asked everything twice.
    */
-  retryAfter(base: number): number {
-    return this.srtt === undefined ? base : Math.max(base, 2 * this.srtt);
+  rto(): number {
+    const base = this.srtt === undefined ? RTO.initial : Math.max(RTO.min, this.srtt + 4 * this.rttvar);
+    return Math.min(RTO.max, base * this.backoff);
+  }
+
+  /** A try's timer ran out without a reply: wait longer next time, until a reply comes. */
+  timedOut(): void {
+    if (this.rto() < RTO.max) this.backoff *= 2;
   }
 
   /** A query got no reply (timeout, transport error). */

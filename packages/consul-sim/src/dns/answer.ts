@@ -8,6 +8,7 @@ import type { SimConfig } from '../options.js';
 import { shuffled } from '../shuffle.js';
 import type { Catalog, Instance, NodeEntry } from '../state.js';
 import type { Lookup } from './names.js';
+import { instanceAddressFor, nodeAddressFor } from './tagged.js';
 import { addrFqdn, addressFits, addressRecord, metaTxt, nameservers, nodeFqdn, soaRecord } from './records.js';
 import { serviceTtl } from './ttl.js';
 
@@ -35,6 +36,7 @@ export function answer(owner: string, qtype: string, lookup: Lookup, domain: str
     case 'node': return node(owner, qtype, lookup.node, domain, ctx);
     case 'addr': return addr(owner, qtype, lookup.ip, domain, ctx);
     case 'query': return query(owner, qtype, lookup.query, domain, ctx);
+    case 'virtual': return virtual(owner, qtype, lookup.service, domain, ctx);
     case 'ptr': return ptr(owner, lookup.ip, domain, ctx);
     case 'apex': case 'nxdomain': return negative('NXDOMAIN', domain, ctx.cfg);
   }
@@ -73,7 +75,7 @@ function instances(owner: string, qtype: string, found: Instance[], ttl: number,
   if (qtype === 'A' || qtype === 'AAAA' || qtype === 'ANY') {
     const seen = new Set<string>();
     for (const i of order) {
-      const address = i.service.address || i.node.address;
+      const address = instanceAddressFor(i, qtype);
       if (!addressFits(address, qtype) || seen.has(address)) continue;
       if (ctx.cfg.aRecordLimit > 0 && out.answers.length >= ctx.cfg.aRecordLimit) break;
       seen.add(address);
@@ -114,8 +116,9 @@ function node(owner: string, qtype: string, name: string, domain: string, ctx: A
   if (n === undefined || !canReadNodes(ctx.grant)) return negative('NXDOMAIN', domain, cfg);
   const out = empty();
   const ttl = cfg.nodeTtl;
-  if ((qtype === 'A' || qtype === 'AAAA' || qtype === 'ANY') && addressFits(n.address, qtype)) {
-    out.answers.push(addressRecord(owner, n.address, ttl));
+  const address = nodeAddressFor(n, qtype);
+  if ((qtype === 'A' || qtype === 'AAAA' || qtype === 'ANY') && addressFits(address, qtype)) {
+    out.answers.push(addressRecord(owner, address, ttl));
   }
   if (qtype === 'TXT' || qtype === 'ANY') out.answers.push(...metaTxt(owner, n, cfg, ttl));
   else if (out.answers.length > 0 && cfg.nodeMetaTxt) out.additionals.push(...metaTxt(owner, n, cfg, ttl));
@@ -163,3 +166,15 @@ export function negative(rcode: 'NXDOMAIN' | 'NOERROR', domain: string, cfg: Sim
 }
 
 function empty(): Sections { return { rcode: 'NOERROR', answers: [], authorities: [], additionals: [] }; }
+
+/**
+ * `NAME.virtual`: the service's virtual IP (Catalog.VirtualIPForService), an A record with the
+ * node TTL for A and ANY; NODATA for other types; NXDOMAIN when the service has none.
+ */
+function virtual(owner: string, qtype: string, name: string, domain: string, ctx: AnswerContext): Sections {
+  if (ctx.rpcFails()) return { ...empty(), rcode: 'SERVFAIL' };
+  const ip = canReadService(ctx.grant, name) ? ctx.catalog.virtualIp(name) : undefined;
+  if (ip === undefined) return negative('NXDOMAIN', domain, ctx.cfg);
+  if (qtype !== 'A' && qtype !== 'ANY') return negative('NOERROR', domain, ctx.cfg);
+  return { ...empty(), answers: [addressRecord(owner, ip, ctx.cfg.nodeTtl)] };
+}

@@ -40,7 +40,8 @@ describe('parseName', () => {
     ['_web._tcp.consul', 'no query kind label'], // only SRV may leave out .service
     ['service.consul', 'empty service name'],
     ['0a0001.addr.consul', 'addr needs 8 or 32 hex digits'],
-    ['web.virtual.consul', 'virtual lookups need the service mesh, which the simulator does not model'],
+    ['a.web.virtual.consul', 'bad virtual name'],
+    ['web.virtual.peer1.consul', 'unknown peer peer1'],
     ['a.web.connect.consul', 'bad connect name'],
     ['whatever.consul', 'no query kind label'],
   ])('%s is NXDOMAIN (%s)', (name, why) => {

@@ -8,6 +8,7 @@ export type Lookup =
   | { kind: 'node'; node: string }
   | { kind: 'addr'; ip: string; family: 4 | 6 }
   | { kind: 'query'; query: string }
+  | { kind: 'virtual'; service: string }
   | { kind: 'ptr'; ip: string }
   | { kind: 'nxdomain'; why: string };
 
@@ -48,6 +49,8 @@ function lookupOf(labels: string[], qtype: string, cfg: SimConfig): Lookup {
   const lookup = kindLookup(lowered[k]!, parts, cfg);
   // Consul answers `.addr` from the name alone: the datacenter part is ignored, known or not.
   if (lookup.kind === 'addr') return lookup;
+  // NAME.virtual.PEER: the label after `virtual` names a peer, and the simulator has none.
+  if (lookup.kind === 'virtual' && labels.length > k + 1) return nx(`unknown peer ${labels[k + 1]}`);
   return withLocality(labels.slice(k + 1), cfg, lookup);
 }
 
@@ -73,6 +76,9 @@ function kindLookup(kind: string, parts: string[], cfg: SimConfig): Lookup {
     case 'query':
       if (parts.length === 1) return { kind: 'query', query: parts[0]! };
       return parts.length === 2 && isUnderscored(parts[0]!) ? { kind: 'query', query: parts[0]!.slice(1) } : nx('bad query name');
+    case 'virtual':
+      // NAME.virtual: the virtual IP Consul gave the service in the mesh (a peer may follow).
+      return parts.length === 1 ? { kind: 'virtual', service: parts[0]! } : nx('bad virtual name');
     default: return nx(`${kind} lookups need the service mesh, which the simulator does not model`);
   }
 }

@@ -219,3 +219,26 @@ async function until(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   expect(cond()).toBe(true);
 }
+
+describe('tagged addresses in the JSON', () => {
+  it('gives a service the agent\'s defaults from an IP address plus the given ones, and none without an address', async () => {
+    const s = await startConsulSim();
+    try {
+      s.registerNode({ name: 'n1', address: '10.0.0.1', taggedAddresses: { lan_ipv6: 'fd00::1' } });
+      s.registerService({ id: 'a', name: 'a', node: 'n1', port: 80, address: '10.0.0.9', taggedAddresses: { lan_ipv6: { address: 'fd00::9' } } });
+      s.registerService({ id: 'b', name: 'b', node: 'n1', port: 81 });
+      const get = async (name: string): Promise<Array<{ Node: { TaggedAddresses: unknown }; Service: { TaggedAddresses?: unknown } }>> =>
+        (await fetch(`${s.httpUrl}/v1/health/service/${name}`)).json() as never;
+      const [a] = await get('a');
+      expect(a!.Service.TaggedAddresses).toEqual({
+        lan_ipv4: { Address: '10.0.0.9', Port: 80 }, wan_ipv4: { Address: '10.0.0.9', Port: 80 }, lan_ipv6: { Address: 'fd00::9', Port: 80 },
+      });
+      expect(a!.Node.TaggedAddresses).toMatchObject({ lan: '10.0.0.1', lan_ipv4: '10.0.0.1', lan_ipv6: 'fd00::1' });
+      const [b] = await get('b');
+      expect(b!.Service.TaggedAddresses).toBeUndefined();
+      expect(() => s.registerNode({ name: 'n2', address: '10.0.0.2', taggedAddresses: { wan: 7 as unknown as string } })).toThrow('tagged address wan must be a string');
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -8,20 +8,22 @@ export function nodeJson(n: NodeEntry, cfg: SimConfig): Record<string, unknown> 
   const v6 = isIP(n.address) === 6;
   return {
     ID: n.id, Node: n.name, Address: n.address, Datacenter: cfg.datacenter,
-    TaggedAddresses: v6
+    TaggedAddresses: {
+      ...(v6
       ? { lan: n.address, lan_ipv6: n.address, wan: n.address, wan_ipv6: n.address }
-      : { lan: n.address, lan_ipv4: n.address, wan: n.address, wan_ipv4: n.address },
+      : { lan: n.address, lan_ipv4: n.address, wan: n.address, wan_ipv4: n.address }),
+      ...n.taggedAddresses,
+    },
     Meta: nodeMeta(n, cfg), CreateIndex: n.createIndex, ModifyIndex: n.modifyIndex,
   };
 }
 
-/** Address stays "" when the node address is used; TaggedAddresses carries the effective one. */
-export function serviceJson(s: ServiceEntry, node: NodeEntry): Record<string, unknown> {
-  const address = s.address || node.address;
-  const key = isIP(address) === 6 ? 'lan_ipv6' : 'lan_ipv4';
+/** Address stays "" when the node address is used; TaggedAddresses as the agent stored them (none then). */
+export function serviceJson(s: ServiceEntry): Record<string, unknown> {
+  const tagged = Object.keys(s.taggedAddresses).length > 0;
   return {
     ID: s.id, Service: s.name, Tags: [...s.tags], Address: s.address, Port: s.port,
-    TaggedAddresses: { [key]: { Address: address, Port: s.port } }, Meta: { ...s.meta },
+    ...(tagged ? { TaggedAddresses: structuredClone(s.taggedAddresses) } : {}), Meta: { ...s.meta },
     Weights: { ...s.weights }, EnableTagOverride: false, CreateIndex: s.createIndex, ModifyIndex: s.modifyIndex,
     ...(s.proxyFor !== undefined ? { Kind: 'connect-proxy', Proxy: { DestinationServiceName: s.proxyFor } } : {}),
     ...(s.connectNative === true ? { Connect: { Native: true } } : {}),
@@ -45,5 +47,5 @@ export function checksJson(i: Instance): Array<Record<string, unknown>> {
 
 /** One element of /v1/health/service/:svc. */
 export function healthEntry(i: Instance, cfg: SimConfig): Record<string, unknown> {
-  return { Node: nodeJson(i.node, cfg), Service: serviceJson(i.service, i.node), Checks: checksJson(i) };
+  return { Node: nodeJson(i.node, cfg), Service: serviceJson(i.service), Checks: checksJson(i) };
 }

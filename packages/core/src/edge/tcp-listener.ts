@@ -1,32 +1,34 @@
 import cluster from 'node:cluster';
 import net from 'node:net';
 import type { ClientInfo } from '../context.js';
-import type { Duration } from '../units.js';
 import type { Edge } from './edge.js';
+import { clientKey } from './client-key.js';
+import { TcpConnection, type ConnectionHost } from './tcp-connection.js';
+import { TCP_DEFAULTS, TcpCounts, type TcpOptions } from './tcp-options.js';
 
-export interface TcpOptions {
-  /** Close a connection with nothing in flight after this long idle (RFC 7766 §6.2.3: seconds). */
-  readonly idleTimeout: Duration;
-  /** Queries in flight per connection; reading pauses beyond it. */
-  readonly maxPipelined: number;
-  readonly maxConnections: number;
-}
-
-export const TCP_DEFAULTS: TcpOptions = { idleTimeout: 10_000, maxPipelined: 128, maxConnections: 1000 };
+export { TCP_DEFAULTS, type TcpOptions } from './tcp-options.js';
 
 /**
- * A TCP listener (RFC 7766): 2-byte length framing, several queries per connection processed
- * concurrently and answered as each is ready (out of order is allowed), idle connections closed.
+ * A TCP listener (RFC 7766) and the bounds on what its clients hold: at most `maxPerClient`
+ * connections per client address and `maxConnections` in all. When full, a new connection does
+ * not wait and is not refused: the connection that has gone longest without sending a whole query
+ * is closed to make room. Slow-sending clients (slowloris) thus lose their places to clients that
+ * ask, instead of locking everyone out; a client that asks keeps its place by asking. (Unbound
+ * shortens its timeouts as its TCP slots fill; eviction gives the same outcome at once.)
  */
-export class TcpListener {
+export class TcpListener implements ConnectionHost {
   #server: net.Server | undefined;
-  readonly #conns = new Set<net.Socket>();
+  /** Open connections, the one with the oldest complete query first (re-inserted on each). */
+  readonly #conns = new Map<net.Socket, TcpConnection>();
+  readonly #perClient = new Map<string, number>();
+  opts: TcpOptions;
 
-  constructor(readonly edge: Edge, readonly host: string, readonly port: number, readonly opts: TcpOptions = TCP_DEFAULTS) {}
+  constructor(readonly edge: Edge, readonly host: string, readonly port: number, opts: TcpOptions = TCP_DEFAULTS, readonly counts: TcpCounts = new TcpCounts()) {
+    this.opts = opts;
+  }
 
   async listen(): Promise<void> {
     const server = net.createServer((socket) => this.#accept(socket));
-    server.maxConnections = this.opts.maxConnections;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       // In a worker of `-workers N` the primary holds the socket and hands connections round.
@@ -40,44 +42,50 @@ export class TcpListener {
     return { host: a.address, port: a.port };
   }
 
+  /** Open connections now. */
+  get connections(): number {
+    return this.#conns.size;
+  }
+
+  /** New limits (a reload): open connections keep going under them. */
+  reconfigure(opts: TcpOptions): void {
+    this.opts = opts;
+    for (const conn of this.#conns.values()) conn.reconfigure();
+  }
+
   #accept(socket: net.Socket): void {
-    this.#conns.add(socket);
-    socket.setNoDelay(true);
-    const client: ClientInfo = {
-      address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, transport: 'tcp',
-      family: socket.remoteFamily === 'IPv6' ? 6 : 4,
-    };
-    let pending: Buffer = Buffer.alloc(0);
-    let inflight = 0;
-    const idle = this.opts.idleTimeout;
-    socket.setTimeout(idle, () => { if (inflight === 0) socket.destroy(); });
-    const write = (reply: Buffer | undefined) => {
-      inflight--;
-      if (reply !== undefined && !socket.destroyed) {
-        const framed = Buffer.allocUnsafe(reply.length + 2);
-        framed.writeUInt16BE(reply.length, 0);
-        reply.copy(framed, 2);
-        socket.write(framed); // length and message in one write (RFC 7766 §8)
-      }
-      if (socket.isPaused() && inflight < this.opts.maxPipelined) socket.resume();
-      if (this.edge.closing && inflight === 0) socket.end();
-    };
-    socket.on('data', (chunk) => {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      while (pending.length >= 2) {
-        const len = pending.readUInt16BE(0);
-        if (pending.length < len + 2) break;
-        const msg = pending.subarray(2, len + 2);
-        pending = pending.subarray(len + 2);
-        inflight++;
-        const result = this.edge.handle(Buffer.from(msg), client);
-        if (result instanceof Promise) result.then(write, () => write(undefined));
-        else write(result as Buffer | undefined); // no slot lent: never a length
-      }
-      if (inflight >= this.opts.maxPipelined) socket.pause();
-    });
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.#conns.delete(socket));
+    const counts = this.counts;
+    const address = socket.remoteAddress ?? '';
+    const key = clientKey(address);
+    const mine = this.#perClient.get(key) ?? 0;
+    if (mine >= this.opts.maxPerClient) {
+      counts.refusedPerClient++;
+      socket.destroy();
+      return;
+    }
+    while (this.#conns.size >= this.opts.maxConnections) {
+      const stalest = this.#conns.values().next().value!;
+      counts.evicted++;
+      stalest.destroy();
+    }
+    counts.accepted++;
+    counts.open++;
+    this.#perClient.set(key, mine + 1);
+    const client: ClientInfo = { address, port: socket.remotePort ?? 0, transport: 'tcp', family: socket.remoteFamily === 'IPv6' ? 6 : 4 };
+    this.#conns.set(socket, new TcpConnection(socket, client, key, this));
+  }
+
+  progressed(conn: TcpConnection): void {
+    const conns = this.#conns;
+    if (conns.delete(conn.socket)) conns.set(conn.socket, conn);
+  }
+
+  released(conn: TcpConnection): void {
+    if (!this.#conns.delete(conn.socket)) return;
+    this.counts.open--;
+    const n = (this.#perClient.get(conn.key) ?? 1) - 1;
+    if (n <= 0) this.#perClient.delete(conn.key);
+    else this.#perClient.set(conn.key, n);
   }
 
   /** Stops accepting; open connections finish what is in flight, then close. */
@@ -86,8 +94,8 @@ export class TcpListener {
     this.#server = undefined;
     if (server === undefined) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const socket of this.#conns) socket.end();
-    const timer = setTimeout(() => { for (const socket of this.#conns) socket.destroy(); }, 1000);
+    for (const conn of this.#conns.values()) conn.socket.end();
+    const timer = setTimeout(() => { for (const conn of [...this.#conns.values()]) conn.destroy(); }, 1000);
     await closed;
     clearTimeout(timer);
   }

@@ -5,12 +5,15 @@ import type { ExchangeOptions } from './options.js';
 import { UpstreamStats } from './stats.js';
 import { TCP_POOL_DEFAULTS, TcpPool } from './tcp.js';
 import { udpExchange } from './udp.js';
+import { UDP_POOL_DEFAULT, UdpSocketPool } from './udp-pool.js';
 
 export interface UpstreamClientOptions {
   /** Close a TCP connection after this long idle (ms). Default 10 s, as CoreDNS's `expire`. */
   readonly expire?: number;
   /** Queries in flight on one TCP connection before another is opened. Default 1024. */
   readonly maxPipeline?: number;
+  /** UDP sockets open at once (one per query in flight); queries beyond wait for one. Default 1024. */
+  readonly maxUdpSockets?: number;
   /** Counters to add to (shared between clients, or read by metrics). Default: a fresh UpstreamStats. */
   readonly stats?: UpstreamStats;
 }
@@ -28,6 +31,8 @@ export interface UpstreamClientOptions {
  */
 export class UpstreamClient {
   readonly stats: UpstreamStats;
+  /** The outgoing UDP sockets, bounded (`maxUdpSockets`). */
+  readonly udpPool: UdpSocketPool;
   readonly #pools = new Map<string, TcpPool>();
   readonly #expire: number;
   readonly #maxPipeline: number;
@@ -35,6 +40,9 @@ export class UpstreamClient {
 
   constructor(opts: UpstreamClientOptions = {}) {
     this.stats = opts.stats ?? new UpstreamStats();
+    const maxUdp = opts.maxUdpSockets ?? UDP_POOL_DEFAULT;
+    if (!Number.isInteger(maxUdp) || maxUdp < 1 || maxUdp > 65_535) throw new TypeError(`UpstreamClient: maxUdpSockets must be an integer from 1 to 65535, got ${maxUdp}`);
+    this.udpPool = new UdpSocketPool(maxUdp);
     this.#expire = opts.expire ?? TCP_POOL_DEFAULTS.expire;
     this.#maxPipeline = opts.maxPipeline ?? TCP_POOL_DEFAULTS.maxPipeline;
     if (!(this.#expire >= 0)) throw new TypeError(`UpstreamClient: expire must be >= 0 ms, got ${this.#expire}`);
@@ -46,7 +54,7 @@ export class UpstreamClient {
   exchange(query: Buffer, upstream: UpstreamAddress, opts: ExchangeOptions): Promise<DnsMessage> {
     if (this.#closed) return Promise.reject(new UpstreamError('client is closed', formatAddress(upstream)));
     if (opts.transport === 'tcp') return this.pool(upstream).exchange(query, opts);
-    return udpExchange(query, upstream, opts, this.stats);
+    return udpExchange(query, upstream, opts, this.stats, this.udpPool);
   }
 
   /** The TCP pool of an upstream, created on first use. */
