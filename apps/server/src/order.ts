@@ -1,6 +1,6 @@
 /**
  * The chain order (CoreDNS's plugin.cfg): a query meets these first to last, whatever the order
- * of lines in the Corefile. Directives that configure the server (plugin, bind, tcp, health, ready,
+ * of lines in the Corefile. Directives that configure the server (plugin, bind, tcp, tls, health, ready,
  * admin, reload) take no place in the chain; they are listed so the registry knows them.
  * Plugins from packages are placed by their `before`/`after`.
  *
@@ -9,7 +9,7 @@
  * before forward (see packages/loop/README.md: the cache merges a looping probe with itself).
  */
 export const ORDER: readonly string[] = [
-  'plugin', 'bind', 'tcp', 'health', 'ready', 'admin', 'reload',
+  'plugin', 'bind', 'tcp', 'tls', 'health', 'ready', 'admin', 'reload',
   'prometheus', 'log', 'errors', 'ratelimit', 'acl', 'norec', 'any', 'chaos', 'loadbalance', 'loop',
   'serve_stale', 'prefetch', 'cache', 'rewrite', 'minimal', 'template', 'hosts', 'tcp_retry', 'consul', 'forward', 'whoami',
 ];

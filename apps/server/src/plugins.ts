@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { bindPlugin, tcpPlugin, CORE_VERSION, PluginRegistry, type PluginDefinition } from '@dnsmesh/core';
+import { bindPlugin, tcpPlugin, tlsPlugin, CORE_VERSION, PluginRegistry, type PluginDefinition } from '@dnsmesh/core';
 import acl from '@dnsmesh/acl';
 import any from '@dnsmesh/any';
 import cache from '@dnsmesh/cache';
@@ -26,7 +26,7 @@ import { VERSION } from './version.js';
 
 /** Every built-in plugin and the package it comes from. */
 const BUILTINS: readonly (readonly [PluginDefinition<any>, string])[] = [
-  [bindPlugin, '@dnsmesh/core'], [tcpPlugin, '@dnsmesh/core'], [pluginDirective, '@dnsmesh/server'], [reload, '@dnsmesh/server'],
+  [bindPlugin, '@dnsmesh/core'], [tcpPlugin, '@dnsmesh/core'], [tlsPlugin, '@dnsmesh/core'], [pluginDirective, '@dnsmesh/server'], [reload, '@dnsmesh/server'],
   [cache, '@dnsmesh/cache'], [forward, '@dnsmesh/forward'], [tcpRetry, '@dnsmesh/truncation-tcp-retry'],
   [prefetch, '@dnsmesh/prefetch'], [serveStale, '@dnsmesh/serve-stale'], [consul, '@dnsmesh/consul-upstream'],
   [ratelimit, '@dnsmesh/ratelimit'], [acl, '@dnsmesh/acl'], [norec, '@dnsmesh/norec'], [any, '@dnsmesh/any'],

@@ -1,6 +1,6 @@
 import {
   DnsMessage, Ede, fromUpstream, inZone, Rcode, UpstreamClient, UpstreamTimeout, upstreamQuery, type Next, type Plugin,
-  type QueryContext, type Transport, type UpstreamAddress,
+  type QueryContext, type UpstreamAddress, type UpstreamTransport,
 } from '@dnsmesh/core';
 import type { ConsulCounts } from './metrics.js';
 import { DNS_TIMEOUT, sourceLabel, type ConsulOptions } from './options.js';
@@ -36,7 +36,8 @@ export class ConsulDnsPlugin implements Plugin {
     ctx.state.plugin = 'consul';
     ctx.state.upstream = this.label;
     const deadline = performance.now() + DNS_TIMEOUT;
-    let transport: Transport = ctx.state.forceTcp ? 'tcp' : 'udp';
+    // Over TLS the answers are whole: no truncation, no second ask.
+    let transport: UpstreamTransport = this.address.tls !== undefined ? 'tls' : ctx.state.forceTcp ? 'tcp' : 'udp';
     let reply: DnsMessage | undefined;
     const query = upstreamQuery(ctx.request);
     try {
@@ -62,8 +63,8 @@ export class ConsulDnsPlugin implements Plugin {
     }
   }
 
-  async #exchange(ctx: QueryContext, query: Buffer, transport: Transport, deadline: number): Promise<DnsMessage> {
-    if (transport === 'tcp') this.counts.dnsTcp++;
+  async #exchange(ctx: QueryContext, query: Buffer, transport: UpstreamTransport, deadline: number): Promise<DnsMessage> {
+    if (transport !== 'udp') this.counts.dnsTcp++;
     else this.counts.dnsUdp++;
     const timeout = Math.max(1, deadline - performance.now());
     const reply = await this.client.exchange(query, this.address, { transport, timeout, signal: ctx.signal });

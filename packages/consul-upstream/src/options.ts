@@ -138,7 +138,9 @@ export function isHostName(text: string): boolean {
 export function parseDnsAddress(text: string): UpstreamAddress {
   let host: string;
   let port = String(DEFAULTS.dnsPort);
-  const rest = text.replace(/^dns:\/\//i, '');
+  const secure = /^tls:\/\//i.test(text);
+  if (secure) port = '853';
+  const rest = text.replace(/^(dns|tls):\/\//i, '');
   if (rest.startsWith('[')) {
     const close = rest.indexOf(']');
     if (close < 0) throw new Error(`expected IP[:PORT] or [IPv6]:PORT, got '${text}'`);
@@ -156,7 +158,7 @@ export function parseDnsAddress(text: string): UpstreamAddress {
   if (isIP(host) === 0) throw new Error(`'${host}' is not an IP address: the agent's DNS address must be an IP literal`);
   const n = /^\d{1,5}$/.test(port) ? Number(port) : NaN;
   if (!(n >= 1 && n <= 65535)) throw new Error(`port '${port}' of '${text}' is not between 1 and 65535`);
-  return { host, port: n };
+  return secure ? { host, port: n, tls: {} } : { host, port: n };
 }
 
 /** The address ctx.state.upstream and logs show: "127.0.0.1:8500", "[::1]:8600". */
@@ -215,7 +217,7 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
     } else {
       if (isIP(d?.host ?? '') === 0) bad('dns', `'${d?.host}' is not an IP address`);
       if (!Number.isInteger(d.port) || d.port < 1 || d.port > 65535) bad('dns', `port must be from 1 to 65535, got ${d.port}`);
-      source = { mode: 'dns', address: { host: d.host, port: d.port } };
+      source = { mode: 'dns', address: d.tls === undefined ? { host: d.host, port: d.port } : { host: d.host, port: d.port, tls: d.tls } };
     }
     const catalogOnly = ['serviceTtl', 'nodeTtl', 'soaMinTtl', 'nodeMetaTxt', 'aRecordLimit', 'token', 'tokenFile', 'tls', 'consistency', 'maxConnections', 'resync', 'datacenter', 'ttl', 'onlyPassing', 'maxStale', 'idle', 'wait'] as const;
     for (const key of catalogOnly) if (input[key] !== undefined) bad(key, 'applies only to catalog mode (http)');

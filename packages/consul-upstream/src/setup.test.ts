@@ -26,6 +26,7 @@ describe('consul setup', () => {
   const good: [string, Partial<ConsulOptions>][] = [
     ['consul {\n http http://127.0.0.1:8500\n}', {}],
     ['consul {\n dns 127.0.0.1\n}', { source: { mode: 'dns', address: { host: '127.0.0.1', port: 8600 } } }],
+    ['consul {\n dns tls://127.0.0.1\n tls_servername consul.test\n}', { source: { mode: 'dns', address: { host: '127.0.0.1', port: 853, tls: { servername: 'consul.test' } } } }],
     ['consul {\n dns [::1]:5300\n}', { source: { mode: 'dns', address: { host: '::1', port: 5300 } } }],
     ['consul Consul. Service.Example {\n http http://localhost:8500\n}',
       { zones: ['consul.', 'service.example.'], source: { mode: 'http', url: { href: 'http://localhost:8500', host: 'localhost', port: 8500, https: false } } }],
@@ -81,6 +82,7 @@ describe('consul setup', () => {
     ['consul {\n http\n}', 'Corefile:3 - consul: http takes exactly 1 argument, got 0'],
     ['consul {\n dns agent.local:8600\n}', "Corefile:3 - consul: 'agent.local' is not an IP address: the agent's DNS address must be an IP literal"],
     ['consul {\n dns 127.0.0.1:0\n}', "Corefile:3 - consul: port '0' of '127.0.0.1:0' is not between 1 and 65535"],
+    ['consul {\n dns 127.0.0.1\n tls_servername consul.test\n}', 'Corefile:4 - consul: tls_servername applies only to catalog mode (http), not to dns'],
     ['consul {\n dns 127.0.0.1\n token x\n}', 'Corefile:4 - consul: token applies only to catalog mode (http), not to dns'],
     ['consul {\n dns 127.0.0.1\n ttl 5\n}', 'Corefile:4 - consul: ttl applies only to catalog mode (http), not to dns'],
     ['consul {\n http http://127.0.0.1:8500\n ttl 1500ms\n}', "Corefile:4 - consul: ttl must be whole seconds, got '1500ms'"],

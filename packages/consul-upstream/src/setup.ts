@@ -1,4 +1,4 @@
-import type { Directive, Property, Token } from '@dnsmesh/core';
+import type { Directive, Property, Token, UpstreamTls } from '@dnsmesh/core';
 import {
   CONSISTENCIES, DEFAULTS, isLabel, isServiceTtlKey, isTokenText, LIMITS, parseDnsAddress, parseHttpUrl,
   type Consistency, type ConsulOptions, type ConsulSource,
@@ -23,6 +23,7 @@ const CATALOG_ONLY = new Set([
  * cert_file FILE; key_file FILE; tls_servername NAME; insecure_skip_verify; consistency MODE;
  * max_connections N; datacenter DC; ttl DURATION; only_passing [true|false]; max_stale DURATION;
  * idle DURATION; first_wait DURATION; resync DURATION }`
+ * (ADDR may be `tls://IP[:853]`: DNS over TLS; the TLS file options then apply to it)
  */
 export function parse(d: Directive): ConsulOptions {
   const zones = d.args.length > 0 ? d.args.map((t) => t.zone()) : [...DEFAULTS.zones];
@@ -119,19 +120,28 @@ export function parse(d: Directive): ConsulOptions {
     }
   }
   if (source === undefined) throw d.fail('needs dns ADDR (DNS mode) or http URL (catalog mode) in its block');
-  if (source.mode === 'dns' && catalogOnly.length > 0) {
-    throw catalogOnly[0]!.fail(`${catalogOnly[0]!.name.text} applies only to catalog mode (http), not to dns`);
+  // Over dns tls:// the TLS file options apply to the DNS connection too.
+  const dnsTls = source.mode === 'dns' && source.address.tls !== undefined;
+  const wrong = dnsTls ? catalogOnly.filter((p) => !(p.name.text in TLS_PROPS) || p.name.text === 'insecure_skip_verify') : catalogOnly;
+  if (source.mode === 'dns' && wrong.length > 0) {
+    throw wrong[0]!.fail(`${wrong[0]!.name.text} applies only to catalog mode (http), not to dns`);
   }
   if (token !== undefined && tokenFile !== undefined) throw d.block.find((p) => p.name.text === 'token_file')!.fail('give token or token_file, not both');
   let tls: TlsSettings | undefined;
   if (tlsAt.size > 0) {
     const first = [...tlsAt.values()].sort((a, b) => a.name.line - b.name.line)[0]!;
-    if (source.mode !== 'http' || !source.url.https) throw first.fail(`${first.name.text} needs an https:// URL in http`);
+    const dot = source.mode === 'dns' && source.address.tls !== undefined;
+    if (!dot && (source.mode !== 'http' || !source.url.https)) throw first.fail(`${first.name.text} needs an https:// URL in http`);
     try {
       tls = loadTls(tlsFiles);
     } catch (err) {
       if (err instanceof TlsError) throw (tlsAt.get(err.option) ?? first).fail(err.message);
       throw err;
+    }
+    if (dot && source.mode === 'dns') {
+      // DNS over TLS to the agent: the same files, as the upstream transport takes them.
+      source = { mode: 'dns', address: { ...source.address, tls: dotSettings(tls) } };
+      tls = undefined;
     }
   }
   return {
@@ -164,4 +174,14 @@ function flag(p: Property): boolean {
   if (['true', 'on', 'yes', '1'].includes(v)) return true;
   if (['false', 'off', 'no', '0'].includes(v)) return false;
   throw t.fail(`${p.name.text} takes true or false, got '${t.text}'`);
+}
+
+/** The consul TLS files as DNS-over-TLS settings for core's upstream transport. */
+function dotSettings(t: TlsSettings): UpstreamTls {
+  return {
+    ...(t.ca !== undefined ? { ca: t.ca.map((pem) => Buffer.from(pem)) } : {}),
+    ...(t.cert !== undefined ? { cert: Buffer.from(t.cert) } : {}),
+    ...(t.key !== undefined ? { key: Buffer.from(t.key) } : {}),
+    ...(t.serverName !== undefined ? { servername: t.serverName } : {}),
+  };
 }

@@ -1,4 +1,6 @@
-import { fakeUpstream, query } from '@dnsmesh/testkit';
+import net from 'node:net';
+import tls from 'node:tls';
+import { fakeUpstream, makeCertificates, query } from '@dnsmesh/testkit';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ConsulDnsPlugin } from '../src/index.js';
 import { resolver, sim } from './helpers.js';
@@ -75,5 +77,38 @@ describe('consul DNS mode', () => {
     expect([raw.readUInt16BE(6), raw.readUInt16BE(8), raw.readUInt16BE(10)]).toEqual([0, 0, 1]);
     expect(raw.subarray(raw.length - 11)).toEqual(Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 0]));
     expect(agent.queries[0]!.name).toBe('Web.Service.consul');
+  });
+
+  it('asks the agent over DNS over TLS (dns tls://...): one connection, whole answers, no UDP', async () => {
+    const certs = makeCertificates();
+    onTestFinished(() => certs.remove());
+    const s = await sim({ dns_config: { enable_truncate: true } }, false);
+    s.addBigService('web', 40);
+    // Consul has no DoT of its own: a TLS front (as stunnel would be) relays to its DNS TCP port.
+    const at = s.dnsAddress.lastIndexOf(':');
+    const agent = { host: s.dnsAddress.slice(0, at), port: Number(s.dnsAddress.slice(at + 1)) };
+    let connections = 0;
+    const sockets = new Set<net.Socket>();
+    const front = tls.createServer({ cert: certs.read('server.pem'), key: certs.read('server.key') }, (secure) => {
+      connections++;
+      const plain = net.connect(agent.port, agent.host);
+      sockets.add(secure); sockets.add(plain);
+      secure.pipe(plain).pipe(secure);
+      secure.on('error', () => plain.destroy());
+      plain.on('error', () => secure.destroy());
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => { for (const x of sockets) x.destroy(); front.close(() => resolve()); }));
+    const port = (front.address() as net.AddressInfo).port;
+    const r = await resolver({ dns: { host: '127.0.0.1', port, tls: { ca: certs.read('ca.pem'), servername: certs.hostname } } });
+    for (let i = 0; i < 5; i++) {
+      const reply = await query(r.address, 'web.service.consul', 'A', { transport: 'tcp' });
+      expect(reply.answers).toHaveLength(40);
+    }
+    expect(r.states.at(-1)).toMatchObject({ plugin: 'consul', upstreamTransport: 'tls' });
+    expect(s.counters.dns_queries_udp).toBe(0);
+    expect(s.counters.dns_queries_tcp).toBe(5);
+    expect(connections).toBe(1);
+    expect((r.plugin as ConsulDnsPlugin).counts.dnsTruncated).toBe(0);
   });
 });

@@ -5,6 +5,8 @@ import { compose, type Next } from './chain.js';
 import type { Property } from './corefile/index.js';
 import type { Plugin } from './plugin.js';
 import type { TcpOptions } from './edge/tcp-options.js';
+import type { TlsSettings } from './edge/tls-settings.js';
+import type { Scheme } from './corefile/index.js';
 import type { Clock } from './units.js';
 import { CLASS_IN } from './wire/constants.js';
 
@@ -14,6 +16,8 @@ export type ServiceToken<T> = InjectionToken<T>;
 export interface ServerBlockInit {
   readonly zones: readonly string[];
   readonly port: number;
+  /** How clients reach the block (default dns: UDP and TCP). */
+  readonly scheme?: Scheme;
   readonly container: DependencyContainer;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -29,11 +33,15 @@ export interface ServerBlockInit {
 export class ServerBlock {
   readonly zones: readonly string[];
   readonly port: number;
+  /** dns (UDP and TCP), tls (DNS over TLS) or https (DNS over HTTPS). */
+  readonly scheme: Scheme;
   readonly container: DependencyContainer;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Registry;
   readonly origin: string;
+  /** The listener's certificate for tls:// and https:// blocks (the `tls` directive). */
+  tls: TlsSettings | undefined;
   /** Queries of this block inside its chain right now (a replaced block stops once they are done). */
   inflight = 0;
   /**
@@ -73,6 +81,7 @@ export class ServerBlock {
   constructor(init: ServerBlockInit) {
     this.zones = init.zones;
     this.port = init.port;
+    this.scheme = init.scheme ?? 'dns';
     this.container = init.container;
     this.clock = init.clock;
     this.logger = init.logger;
@@ -83,7 +92,7 @@ export class ServerBlock {
 
   /** The label value for metrics, as CoreDNS writes it: "dns://:1053". */
   get serverLabel(): string {
-    return `dns://${this.bind[0] ?? ''}:${this.port}`;
+    return `${this.scheme}://${this.bind[0] ?? ''}:${this.port}`;
   }
 
   /** Lets queries of `qclass` into this block's chain (see `classes`). */
@@ -151,7 +160,7 @@ export class ServerBlock {
 
   /** Zones and port, the identity a reload matches blocks by. */
   get identity(): string {
-    return `${[...this.zones].sort().join(',')}:${this.port}`;
+    return `${this.scheme === 'dns' ? '' : `${this.scheme}://`}${[...this.zones].sort().join(',')}:${this.port}`;
   }
 
   /** True when every plugin that can say is ready. Names the ones that are not. */

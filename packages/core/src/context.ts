@@ -1,3 +1,4 @@
+import type { UpstreamTransport } from './upstream/options.js';
 import type { Logger } from 'pino';
 import { DnsMessage } from './message.js';
 import type { ServerBlock } from './block.js';
@@ -37,7 +38,7 @@ export interface QueryState {
   /** Why a reply was or was not stored by the cache. */
   stored: string | undefined;
   /** The transport the upstream was asked over, set by forward. */
-  upstreamTransport: Transport | undefined;
+  upstreamTransport: UpstreamTransport | undefined;
   /**
    * Set by tcp_retry before it passes a truncated query on again: ask over TCP, and ask
    * `upstream` (the one that truncated) when it is one of forward's upstreams.

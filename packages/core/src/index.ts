@@ -34,6 +34,8 @@ export * from './corefile/index.js';
 export { publishMetric, publishHistogram, HistogramCounts, setMetricsSource, metricsText, type Sample, type SampleSource, type HistogramSample, type HistogramSource } from './metrics.js';
 export { default as bindPlugin } from './builtins/bind.js';
 export { default as tcpPlugin } from './builtins/tcp.js';
+export { default as tlsPlugin, readTlsFiles, readPemFile, parseClientTls, type PemKind } from './builtins/tls.js';
+export { serverTlsOptions, type TlsSettings } from './edge/tls-settings.js';
 export * from './upstream/index.js';
 export { optionChecks, type OptionChecks, type Range } from './option-checks.js';
 export { setLogFormat, logDestination, flushLogs, loggerOptions, textDestination, textLine, type LogFormat } from './log-output.js';

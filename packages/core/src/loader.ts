@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { container as rootContainer } from 'tsyringe';
 import { ServerBlock, type ServiceToken } from './block.js';
-import { CorefileError, type Directive, type Property, type ServerBlockConfig } from './corefile/index.js';
+import { CorefileError, type Directive, type Property, type Scheme, type ServerBlockConfig } from './corefile/index.js';
 import type { Plugin, PluginDefinition } from './plugin.js';
 import type { PluginRegistry } from './registry.js';
 import type { Clock } from './units.js';
@@ -31,22 +31,29 @@ export interface LoadOptions {
 export async function loadBlocks(configs: readonly ServerBlockConfig[], opts: LoadOptions): Promise<ServerBlock[]> {
   const out: ServerBlock[] = [];
   for (const config of configs) {
-    // One ServerBlock per port among the keys: `a.:53 b.:53` is one block with two zones.
-    const byPort = new Map<number, string[]>();
+    // One ServerBlock per port (and scheme) among the keys: `a.:53 b.:53` is one block with two zones.
+    const byPort = new Map<string, { port: number; scheme: Scheme; zones: string[] }>();
     for (const key of config.keys) {
       const port = key.port ?? opts.defaultPort;
-      const zones = byPort.get(port) ?? [];
-      zones.push(key.zone);
-      byPort.set(port, zones);
+      const id = `${key.scheme} ${port}`;
+      const group = byPort.get(id) ?? { port, scheme: key.scheme, zones: [] };
+      group.zones.push(key.zone);
+      byPort.set(id, group);
     }
-    for (const [port, zones] of byPort) {
+    for (const { port, scheme, zones } of byPort.values()) {
       const block = new ServerBlock({
-        zones, port, container: rootContainer.createChildContainer(), clock: opts.clock,
+        zones, port, scheme, container: rootContainer.createChildContainer(), clock: opts.clock,
         logger: opts.logger, metrics: opts.metrics, origin: `${config.file}:${config.line}`,
       });
       block.previous = opts.previous?.find((b) => b.identity === block.identity);
       for (const [token, value] of opts.services ?? []) block.provide(token, value);
       await buildBlock(block, config.directives, opts);
+      if (scheme !== 'dns' && block.tls === undefined) {
+        throw new CorefileError(`${scheme}:// needs a certificate: add 'tls CERT KEY' to the block`, config.file, config.line);
+      }
+      if (scheme === 'dns' && block.tls !== undefined) {
+        throw new CorefileError(`tls is set but the block is served over dns://: write its key as tls://ZONE or https://ZONE`, config.file, config.line);
+      }
       out.push(block);
     }
   }
@@ -118,7 +125,15 @@ function propertyAsDirective(name: string, property: Property, zones: readonly s
 
 function checkDuplicates(blocks: ServerBlock[], configs: readonly ServerBlockConfig[]): void {
   const seen = new Map<string, ServerBlock>();
+  const schemes = new Map<number, ServerBlock>();
   for (const block of blocks) {
+    // One port speaks one protocol: a plain DNS listener and a TLS one cannot share it.
+    const other = schemes.get(block.port);
+    if (other !== undefined && other.scheme !== block.scheme && block.port !== 0) {
+      const file = configs[0]?.file ?? 'Corefile';
+      throw new CorefileError(`port ${block.port} is served as ${other.scheme}:// (${other.origin}) and as ${block.scheme}:// (${block.origin}): one port, one protocol`, file, Number(block.origin.split(':').pop()) || 0);
+    }
+    schemes.set(block.port, block);
     for (const zone of block.zones) {
       const key = `${zone}:${block.port}`;
       const other = seen.get(key);

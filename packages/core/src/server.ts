@@ -6,6 +6,8 @@ import { ServerBlock } from './block.js';
 import { Edge } from './edge/edge.js';
 import { ZoneRouter } from './edge/route.js';
 import { TcpListener } from './edge/tcp-listener.js';
+import { DohListener } from './edge/doh-listener.js';
+import type { TlsSettings } from './edge/tls-settings.js';
 import { resolveTcpOptions, TcpCounts, type TcpOptions } from './edge/tcp-options.js';
 import { publishTcpMetrics } from './edge/tcp-metrics.js';
 import { UdpListener } from './edge/udp-listener.js';
@@ -16,7 +18,12 @@ import { systemClock, type Clock } from './units.js';
 import { canonicalName } from './wire/name.js';
 
 /** A listening address of a running server. */
-export interface ListenAddress { readonly host: string; readonly port: number; readonly transport: 'udp' | 'tcp' }
+export interface ListenAddress { readonly host: string; readonly port: number; readonly transport: 'udp' | 'tcp' | 'tls' | 'https' }
+
+/** Where blocks share listeners: one edge per scheme and port (`dns 53`, `tls 853`). */
+function edgeKey(block: ServerBlock): string {
+  return `${block.scheme} ${block.port}`;
+}
 
 /**
  * A DNS server: listeners for every (address, port) its blocks bind, the edge, and the blocks.
@@ -27,13 +34,16 @@ export interface ListenAddress { readonly host: string; readonly port: number; r
 export type UdpTransport = 'auto' | 'batch' | 'dgram';
 
 export class DnsServer {
-  readonly edges = new Map<number, Edge>();
+  /** One edge per scheme and port (see `edgeKey`). */
+  readonly edges = new Map<string, Edge>();
   #blocks: readonly ServerBlock[];
   readonly #udp: (UdpListener | BatchUdpListener)[] = [];
   /** The UDP transport in use once started: 'batch' or 'dgram'. */
   udpTransport: 'batch' | 'dgram' = 'dgram';
   #batch: Awaited<ReturnType<typeof loadBatchTransport>>;
+  /** TCP listeners, DoT ones (`tls://` blocks) among them. */
   readonly #tcp: TcpListener[] = [];
+  readonly #https: DohListener[] = [];
   #started = false;
   #unpublish: (() => void) | undefined;
   /** Each port's TCP counters (summed over its addresses; kept across reloads). */
@@ -45,10 +55,10 @@ export class DnsServer {
     this.tcpOptions = resolveTcpOptions(tcpOptions);
     this.#blocks = blocks;
     for (const block of blocks) {
-      let edge = this.edges.get(block.port);
+      let edge = this.edges.get(edgeKey(block));
       if (edge === undefined) {
         edge = new Edge(new ZoneRouter(), clock, logger);
-        this.edges.set(block.port, edge);
+        this.edges.set(edgeKey(block), edge);
       }
       edge.router.add(block);
     }
@@ -71,15 +81,39 @@ export class DnsServer {
     const offTcp = publishTcpMetrics(this.metrics, () => this.tcpCounts());
     this.#unpublish = () => { offEdge(); offTcp(); };
     try {
-      for (const [port, edge] of this.edges) {
+      for (const edge of this.edges.values()) {
+        const port = edge.router.blocks[0]!.port;
         const hosts = hostsFor(edge.router.blocks);
-        for (const host of hosts) await this.#listenBoth(edge, host, port);
+        for (const host of hosts) await this.#listen(edge, host, port);
       }
     } catch (err) {
       await this.stop(0);
       throw err;
     }
     return this;
+  }
+
+  /** The listeners a scheme needs on one address: UDP and TCP, DoT, or DoH. */
+  async #listen(edge: Edge, host: string, port: number): Promise<void> {
+    const blocks = edge.router.blocks;
+    const scheme = blocks[0]!.scheme;
+    if (scheme === 'dns') return this.#listenBoth(edge, host, port);
+    const opts = this.#tcpOptionsFor(blocks);
+    const settings = tlsFor(blocks);
+    if (scheme === 'tls') {
+      const l = new TcpListener(edge, host, port, opts, this.#countsFor(edge), settings);
+      await l.listen();
+      this.#tcp.push(l);
+    } else {
+      const l = new DohListener(edge, host, port, opts, this.#countsFor(edge), settings);
+      await l.listen();
+      this.#https.push(l);
+    }
+  }
+
+  /** Every listener, of every kind. */
+  get #listeners(): (UdpListener | BatchUdpListener | TcpListener | DohListener)[] {
+    return [...this.#udp, ...this.#tcp, ...this.#https];
   }
 
   /**
@@ -104,6 +138,15 @@ export class DnsServer {
     }
   }
 
+  /** Closes a listener and forgets it. */
+  async #drop(l: UdpListener | BatchUdpListener | TcpListener | DohListener): Promise<void> {
+    for (const list of [this.#udp, this.#tcp, this.#https] as unknown[][]) {
+      const i = list.indexOf(l);
+      if (i >= 0) list.splice(i, 1);
+    }
+    await l.close();
+  }
+
   get blocks(): readonly ServerBlock[] {
     return this.#blocks;
   }
@@ -117,50 +160,45 @@ export class DnsServer {
   async replaceBlocks(next: readonly ServerBlock[], drainTimeout = 5000): Promise<void> {
     const old = this.#blocks;
     for (const block of next) await block.start();
-    const routers = new Map<number, ZoneRouter>();
+    const routers = new Map<string, ZoneRouter>();
     for (const block of next) {
-      let router = routers.get(block.port);
-      if (router === undefined) { router = new ZoneRouter(); routers.set(block.port, router); }
+      let router = routers.get(edgeKey(block));
+      if (router === undefined) { router = new ZoneRouter(); routers.set(edgeKey(block), router); }
       router.add(block);
     }
     // Bind what is new before anything changes, so a failure leaves the old configuration whole.
-    const added: { edge: Edge; port: number; udp: UdpListener | BatchUdpListener; tcp: TcpListener }[] = [];
+    const before = new Set(this.#listeners);
+    const newEdges: string[] = [];
     try {
-      for (const [port, router] of routers) {
-        const edge = this.edges.get(port) ?? new Edge(router, this.clock, this.logger);
-        const bound = new Set(this.#udp.filter((l) => l.edge === edge).map((l) => l.host));
+      for (const [key, router] of routers) {
+        const edge = this.edges.get(key) ?? new Edge(router, this.clock, this.logger);
+        if (!this.edges.has(key)) { this.edges.set(key, edge); newEdges.push(key); }
+        const bound = new Set(this.#listeners.filter((l) => l.edge === edge).map((l) => l.host));
+        const port = router.blocks[0]!.port;
         for (const host of hostsFor(router.blocks)) {
           if (bound.has(host)) continue;
-          const before = this.#udp.length;
-          await this.#listenBoth(edge, host, port);
-          added.push({ edge, port, udp: this.#udp[before]!, tcp: this.#tcp[before]! });
+          // A new edge listens with its new router; a kept one gets it at the switch below.
+          const saved = edge.router;
+          edge.router = router;
+          try { await this.#listen(edge, host, port); } finally { if (!newEdges.includes(key)) edge.router = saved; }
         }
-        if (!this.edges.has(port)) this.edges.set(port, edge);
       }
     } catch (err) {
-      for (const a of added) {
-        await Promise.all([a.udp.close(), a.tcp.close()]);
-        this.#udp.splice(this.#udp.indexOf(a.udp), 1);
-        this.#tcp.splice(this.#tcp.indexOf(a.tcp), 1);
-        if (!routers.has(a.port) || ![...this.#udp].some((l) => l.edge === a.edge)) this.edges.delete(a.port);
-      }
+      for (const l of this.#listeners.filter((l) => !before.has(l))) await this.#drop(l);
+      for (const key of newEdges) this.edges.delete(key);
       for (const block of next) await block.stop();
       throw err;
     }
     // The switch: from here on, new queries go to the new blocks.
-    for (const [port, router] of routers) this.edges.get(port)!.router = router;
+    for (const [key, router] of routers) this.edges.get(key)!.router = router;
     this.#blocks = next;
-    for (const l of this.#tcp) l.reconfigure(this.#tcpOptionsFor(l.edge.router.blocks));
+    // New limits, and the certificates the load read again.
+    for (const l of [...this.#tcp, ...this.#https]) l.reconfigure(this.#tcpOptionsFor(l.edge.router.blocks), tlsFor(l.edge.router.blocks));
     // Listeners no block wants any more.
-    for (const [port, edge] of [...this.edges]) {
-      const wanted = routers.has(port) ? new Set(hostsFor(routers.get(port)!.blocks)) : new Set<string>();
-      for (const list of [this.#udp, this.#tcp] as (UdpListener | BatchUdpListener | TcpListener)[][]) {
-        for (const l of list.filter((l) => l.edge === edge && !wanted.has(l.host))) {
-          list.splice(list.indexOf(l), 1);
-          await l.close();
-        }
-      }
-      if (!routers.has(port)) this.edges.delete(port);
+    for (const [key, edge] of [...this.edges]) {
+      const wanted = routers.has(key) ? new Set(hostsFor(routers.get(key)!.blocks)) : new Set<string>();
+      for (const l of this.#listeners.filter((l) => l.edge === edge && !wanted.has(l.host))) await this.#drop(l);
+      if (!routers.has(key)) this.edges.delete(key);
     }
     for (const block of old) {
       await block.drain(drainTimeout);
@@ -172,7 +210,8 @@ export class DnsServer {
   get addresses(): ListenAddress[] {
     return [
       ...this.#udp.map((l) => ({ ...l.address, transport: 'udp' as const })),
-      ...this.#tcp.map((l) => ({ ...l.address, transport: 'tcp' as const })),
+      ...this.#tcp.map((l) => ({ ...l.address, transport: l.tls === undefined ? 'tcp' as const : 'tls' as const })),
+      ...this.#https.map((l) => ({ ...l.address, transport: 'https' as const })),
     ];
   }
 
@@ -201,6 +240,7 @@ export class DnsServer {
         udp.batches += c.batches;
         udp.datagrams += c.datagrams;
       }
+      if (port < 0) port = [...this.#tcp, ...this.#https].find((l) => l.edge === edge)?.address.port ?? -1; // DoT, DoH: no UDP
       if (port >= 0) out.push({ port, stats: edge.stats, udp });
     }
     return out;
@@ -230,7 +270,7 @@ export class DnsServer {
   tcpCounts(): { port: number; tcp: TcpCounts }[] {
     const out: { port: number; tcp: TcpCounts }[] = [];
     for (const [edge, tcp] of this.#tcpCounts) {
-      const port = this.#tcp.find((l) => l.edge === edge)?.address.port;
+      const port = [...this.#tcp, ...this.#https].find((l) => l.edge === edge)?.address.port;
       if (port !== undefined) out.push({ port, tcp });
     }
     return out;
@@ -241,6 +281,11 @@ export class DnsServer {
     return this.#tcp;
   }
 
+  /** The DNS-over-HTTPS listeners. */
+  get httpsListeners(): readonly DohListener[] {
+    return this.#https;
+  }
+
   async stop(drainTimeout = 5000): Promise<void> {
     // First the lameduck: every block reports shutting down while its sockets still answer.
     await Promise.all(this.#blocks.map((b) => b.shutdown()));
@@ -248,7 +293,7 @@ export class DnsServer {
     // Replies of the last queries are handed to their sockets in the next turns; let them go out.
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setTimeout(resolve, 10));
-    await Promise.all([...this.#udp.splice(0), ...this.#tcp.splice(0)].map((l) => l.close()));
+    await Promise.all([...this.#udp.splice(0), ...this.#tcp.splice(0), ...this.#https.splice(0)].map((l) => l.close()));
     this.#unpublish?.();
     this.#unpublish = undefined;
     for (const block of this.#blocks) await block.stop();
@@ -258,6 +303,11 @@ export class DnsServer {
   notReady(): string[] {
     return this.blocks.flatMap((b) => b.notReady());
   }
+}
+
+/** The certificate of the blocks sharing a TLS port: the first block's that has one. */
+function tlsFor(blocks: readonly ServerBlock[]): TlsSettings | undefined {
+  return blocks.find((b) => b.tls !== undefined)?.tls;
 }
 
 /** Hosts to listen on for the blocks sharing a port (all interfaces when none binds). */
@@ -273,6 +323,10 @@ export interface BlockSpec {
   readonly port?: number;
   /** Addresses to listen on (default 127.0.0.1 for code-built servers). */
   readonly bind?: readonly string[];
+  /** 'tls' (DNS over TLS) or 'https' (DNS over HTTPS) with `tls`; default 'dns' (UDP and TCP). */
+  readonly scheme?: 'dns' | 'tls' | 'https';
+  /** The listener's certificate, for 'tls' and 'https' (PEM bytes; `ca` asks clients for theirs). */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly ca?: Buffer };
   readonly plugins: readonly PluginInput[];
 }
 
@@ -294,12 +348,14 @@ export function createServer(opts: CreateServerOptions): DnsServer {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? pino({ level: 'silent' });
   const metrics = opts.metrics ?? new Registry();
-  const specs = opts.blocks ?? [{ zones: opts.zones, port: opts.port, bind: opts.bind, plugins: opts.plugins ?? [] }];
+  const specs = opts.blocks ?? [{ zones: opts.zones, port: opts.port, bind: opts.bind, scheme: opts.scheme, tls: opts.tls, plugins: opts.plugins ?? [] }];
   const blocks = specs.map((spec) => {
     const block = new ServerBlock({
-      zones: (spec.zones ?? ['.']).map(canonicalName), port: spec.port ?? 0,
+      zones: (spec.zones ?? ['.']).map(canonicalName), port: spec.port ?? 0, scheme: spec.scheme,
       container: rootContainer.createChildContainer(), clock, logger, metrics,
     });
+    if ((spec.scheme ?? 'dns') !== 'dns' && spec.tls === undefined) throw new TypeError(`createServer: a ${spec.scheme} block needs tls: { cert, key }`);
+    if (spec.tls !== undefined) block.tls = { cert: spec.tls.cert, key: spec.tls.key, ca: spec.tls.ca, files: [] };
     block.bind = [...(spec.bind ?? ['127.0.0.1'])];
     // Factories run last to first, so a plugin can reach services of the plugins after it.
     const plugins = [];

@@ -1,6 +1,6 @@
 import {
   DnsMessage, Ede, ednsRejected, fromUpstream, inZone, Rcode, UpstreamAborted, UpstreamClient, UpstreamError, UpstreamTimeout, upstreamQuery, withoutEdns,
-  type Next, type Plugin, type QueryContext, type Transport,
+  type Next, type Plugin, type QueryContext, type Transport, type UpstreamTransport,
 } from '@dnsmesh/core';
 import { HealthProbe } from './health.js';
 import { TIMEOUTS, type ForwardOptions } from './options.js';
@@ -153,7 +153,7 @@ export class ForwardPlugin implements Plugin {
       let exhausted = false;
       let tryTimer: NodeJS.Timeout | undefined;
       let lastError: unknown;
-      const finish = (reply: DnsMessage | undefined, up?: Upstream, transport?: Transport): void => {
+      const finish = (reply: DnsMessage | undefined, up?: Upstream, transport?: UpstreamTransport): void => {
         if (settled) return;
         settled = true;
         clearTimeout(tryTimer);
@@ -214,9 +214,10 @@ export class ForwardPlugin implements Plugin {
    * One try at one upstream, listening until the query's deadline; an upstream that rejects our
    * OPT is asked again without it, and with prefer_udp a truncated UDP reply again over TCP.
    */
-  async #ask(ctx: QueryContext, query: Buffer, up: Upstream, deadline: number, cancel: (stop: (reason?: unknown) => void) => void): Promise<{ reply: DnsMessage; transport: Transport }> {
+  async #ask(ctx: QueryContext, query: Buffer, up: Upstream, deadline: number, cancel: (stop: (reason?: unknown) => void) => void): Promise<{ reply: DnsMessage; transport: UpstreamTransport }> {
     const { forceTcp, preferUdp } = this.options;
-    let transport: Transport = forceTcp || ctx.state.forceTcp ? 'tcp' : preferUdp ? 'udp' : ctx.client.transport;
+    // A tls:// upstream is always asked over TLS: its answers are whole (no TC, no tcp_retry).
+    let transport: UpstreamTransport = up.address.tls !== undefined ? 'tls' : forceTcp || ctx.state.forceTcp ? 'tcp' : preferUdp ? 'udp' : ctx.client.transport;
     up.requests++;
     const sentAt = performance.now();
     up.inflight++;

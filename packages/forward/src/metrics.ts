@@ -29,6 +29,12 @@ export function registerForwardMetrics(metrics: ServerBlock['metrics'], plugin: 
       () => ups.map((u) => [{ to: u.label }, u.busy] as const)),
     publishMetric(metrics, 'gauge', 'dnsmesh_forward_udp_sockets', 'Outgoing UDP sockets open now (at most max_udp_sockets).', [],
       () => [[{}, plugin.client.udpPool.open]]),
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_tls_handshakes_total', 'TLS handshakes with tls:// upstreams, by whether a session was resumed (no full handshake).', ['resumed'],
+      () => { const s = plugin.client.stats; return [[{ resumed: 'true' }, s.tlsResumed], [{ resumed: 'false' }, s.tlsHandshakes - s.tlsResumed]]; }),
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_tls_errors_total', 'TLS failures with tls:// upstreams: handshake, certificate, alerts.', [],
+      () => [[{}, plugin.client.stats.tlsErrors]]),
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_tls_backoff_rejects_total', 'Tries not made at a tls:// upstream while its reconnect backoff ran (the next upstream was asked).', [],
+      () => [[{}, plugin.client.stats.tlsBackoffRejects]]),
     publishMetric(metrics, 'counter', 'dnsmesh_forward_udp_socket_waits_total', 'Tries that waited for an outgoing UDP socket (max_udp_sockets open).', [],
       () => [[{}, plugin.client.udpPool.waits]]),
   ];

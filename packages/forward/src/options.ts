@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { optionChecks, type Duration, type UpstreamAddress } from '@dnsmesh/core';
+import { optionChecks, type Duration, type UpstreamAddress, type UpstreamTls } from '@dnsmesh/core';
 
 /** How the next upstream is picked for each query. */
 export type Policy = 'random' | 'round_robin' | 'sequential';
@@ -31,8 +31,6 @@ export interface ForwardOptions {
    * REFUSED at once (EDE 0). 0: no limit.
    */
   readonly maxConcurrent: number;
-  /** Outgoing UDP sockets open at once (one per try in flight); tries beyond wait for one. */
-  readonly maxUdpSockets: number;
   /**
    * The upstreams' AD bit is believed (they validate, on a path nobody can tamper with): AD is
    * asked for and passed on to clients that ask (AD or DO). Off: AD is cleared from every reply.
@@ -40,6 +38,8 @@ export interface ForwardOptions {
   readonly trustAd: boolean;
   /** The UDP payload size dnsmesh's OPT advertises to the upstreams (Unbound's edns-buffer-size). */
   readonly ednsBufferSize: number;
+  /** Outgoing UDP sockets open at once (one per try in flight); tries beyond wait for one. */
+  readonly maxUdpSockets: number;
 }
 
 /** Every default, as CoreDNS has them. */
@@ -53,10 +53,10 @@ export const DEFAULTS = {
   healthCheck: 500,
   healthCheckDomain: '.',
   policy: 'random' as Policy,
-  maxConcurrent: 1000,
-  maxUdpSockets: 1024,
   trustAd: false,
   ednsBufferSize: 1232,
+  maxConcurrent: 1000,
+  maxUdpSockets: 1024,
 } as const;
 
 /** Limits that the Corefile and the code factory both check. */
@@ -66,8 +66,8 @@ export const LIMITS = {
   expire: { min: 0, max: 3_600_000 },
   healthCheck: { min: 10, max: 3_600_000 },
   maxConcurrent: { min: 0, max: 1_000_000 },
-  maxUdpSockets: { min: 1, max: 65_535 },
   ednsBufferSize: { min: 512, max: 4096 },
+  maxUdpSockets: { min: 1, max: 65_535 },
 } as const;
 
 /** Fixed timings (CoreDNS's): the whole query, one health probe. */
@@ -90,18 +90,21 @@ export const RTO = { initial: 1000, min: 500, max: TIMEOUTS.query } as const;
  */
 export function parseUpstream(text: string): UpstreamAddress {
   let rest = text;
+  let secure = false;
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(rest);
   if (scheme !== null) {
-    if (scheme[1]!.toLowerCase() !== 'dns') {
-      throw new Error(`'${scheme[1]}' is not supported as a destination protocol (only dns://): ${text}`);
+    const name = scheme[1]!.toLowerCase();
+    if (name !== 'dns' && name !== 'tls') {
+      throw new Error(`'${scheme[1]}' is not supported as a destination protocol (dns:// or tls://): ${text}`);
     }
+    secure = name === 'tls';
     rest = rest.slice(scheme[0].length);
   }
   if (rest.includes('/')) {
     throw new Error(`'${text}' looks like a file: reading upstreams from a resolv.conf file is not supported; give IP addresses`);
   }
   let host: string;
-  let port = '53';
+  let port = secure ? '853' : '53';
   if (rest.startsWith('[')) {
     const close = rest.indexOf(']');
     host = close < 0 ? rest : rest.slice(1, close);
@@ -121,14 +124,14 @@ export function parseUpstream(text: string): UpstreamAddress {
   if (rest.startsWith('[') && isIP(host) !== 6) throw new Error(`'${host}' in brackets is not an IPv6 address`);
   const n = /^\d{1,5}$/.test(port) ? Number(port) : NaN;
   if (!(n >= 1 && n <= 65535)) throw new Error(`port '${port}' of '${text}' is not between 1 and 65535`);
-  return { host, port: n };
+  return secure ? { host, port: n, tls: {} } : { host, port: n };
 }
 
 /** What the code factory `forward(input)` takes: the Corefile's options, in code. Durations in ms. */
 export interface ForwardInput {
   /** Default '.' (every name). */
   readonly from?: string;
-  /** 'IP', 'IP:PORT', '[IPv6]:PORT', 'dns://IP:PORT', or { host, port }: 1 to 15. */
+  /** 'IP', 'IP:PORT', '[IPv6]:PORT', 'dns://IP:PORT', 'tls://IP[:PORT]' (DNS over TLS, port 853), or { host, port, tls? }: 1 to 15. */
   readonly to: readonly (string | UpstreamAddress)[];
   readonly except?: readonly string[];
   readonly forceTcp?: boolean;
@@ -139,9 +142,11 @@ export interface ForwardInput {
   readonly healthCheckDomain?: string;
   readonly policy?: Policy;
   readonly maxConcurrent?: number;
-  readonly maxUdpSockets?: number;
+  /** For the tls:// upstreams: the name their certificate must be valid for, a CA, a client certificate. */
+  readonly tls?: UpstreamTls;
   readonly trustAd?: boolean;
   readonly ednsBufferSize?: number;
+  readonly maxUdpSockets?: number;
 }
 
 /** Checks code input once, with the Corefile's limits; a TypeError names the option. */
@@ -156,7 +161,7 @@ export function resolveOptions(input: ForwardInput, zone: (text: string) => stri
       return { host: t.host, port: intIn(`to[${i}].port`, t.port, { min: 1, max: 65535 }) };
     }
     try { return parseUpstream(t); } catch (err) { return bad(`to[${i}]`, (err as Error).message); }
-  });
+  }).map((u) => withTls(u, input.tls));
   const policy = input.policy ?? DEFAULTS.policy;
   if (!POLICIES.includes(policy)) bad('policy', `unknown policy '${String(policy)}' (random, round_robin or sequential)`);
   return {
@@ -171,8 +176,13 @@ export function resolveOptions(input: ForwardInput, zone: (text: string) => stri
     healthCheckDomain: zoneOf('healthCheckDomain', input.healthCheckDomain ?? DEFAULTS.healthCheckDomain),
     policy,
     maxConcurrent: intIn('maxConcurrent', input.maxConcurrent ?? DEFAULTS.maxConcurrent, LIMITS.maxConcurrent),
-    maxUdpSockets: intIn('maxUdpSockets', input.maxUdpSockets ?? DEFAULTS.maxUdpSockets, LIMITS.maxUdpSockets),
     trustAd: input.trustAd ?? DEFAULTS.trustAd,
     ednsBufferSize: intIn('ednsBufferSize', input.ednsBufferSize ?? DEFAULTS.ednsBufferSize, LIMITS.ednsBufferSize),
+    maxUdpSockets: intIn('maxUdpSockets', input.maxUdpSockets ?? DEFAULTS.maxUdpSockets, LIMITS.maxUdpSockets),
   };
+}
+
+/** A tls:// upstream with the forward's `tls` and `tls_servername` settings; others unchanged. */
+export function withTls(u: UpstreamAddress, settings: UpstreamTls | undefined): UpstreamAddress {
+  return u.tls === undefined || settings === undefined ? u : { ...u, tls: { ...u.tls, ...settings } };
 }

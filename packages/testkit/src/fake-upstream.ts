@@ -89,6 +89,8 @@ export interface FakeUpstream {
   removeRecord(key: string): void;
   /** Closes both sockets and every open TCP connection; idempotent. */
   close(): Promise<void>;
+  /** Serves DNS (RFC 7766 framing) on a stream it did not accept itself: a TLS server's sockets (`tlsUpstream`). */
+  accept(socket: net.Socket): void;
 }
 
 /**

@@ -38,3 +38,5 @@ export { signZone } from './sign-zone.js';
 export type { SignedZone, SignZoneOptions } from './sign-zone.js';
 export { fuzzServer, fuzzQuery, prng } from './socket-fuzz.js';
 export type { SocketFuzzOptions, SocketFuzzStats } from './socket-fuzz.js';
+export { makeCertificates, type TestCertificates } from './certs.js';
+export { tlsUpstream, type TlsUpstream, type TlsUpstreamOptions } from './tls-upstream.js';

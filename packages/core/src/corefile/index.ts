@@ -3,6 +3,6 @@
 export { CorefileError } from './errors.js';
 export { Token, type Range } from './token.js';
 export type { Directive, Property } from './directive.js';
-export type { ServerKey } from './keys.js';
+export { SCHEME_PORTS, type Scheme, type ServerKey } from './keys.js';
 export { parseCorefile, loadCorefile, type ParseOptions, type ServerBlockConfig } from './parser.js';
 export { parseDuration, formatDuration } from './duration.js';

@@ -3,7 +3,7 @@ import { parseKeys } from './keys.js';
 import { Token } from './token.js';
 
 function keys(...texts: string[]): { zone: string; port: number | undefined; text: string }[] {
-  return parseKeys(texts.map((t) => new Token(t, 'Corefile', 3))).map((k) => k.key);
+  return parseKeys(texts.map((t) => new Token(t, 'Corefile', 3))).map(({ key: { scheme: _scheme, ...rest } }) => rest);
 }
 
 describe('server block keys', () => {
@@ -27,10 +27,8 @@ describe('server block keys', () => {
   });
 
   const bad: [string, string][] = [
-    ['tls://example.org', "server block key 'tls://example.org': tls:// is not supported (only dns://)"],
-    ['https://.:443', "server block key 'https://.:443': https:// is not supported (only dns://)"],
-    ['grpc://.', "server block key 'grpc://.': grpc:// is not supported (only dns://)"],
-    ['quic://.', "server block key 'quic://.': quic:// is not supported (only dns://)"],
+    ['grpc://.', "server block key 'grpc://.': grpc:// is not supported (dns://, tls:// or https://)"],
+    ['quic://.', "server block key 'quic://.': quic:// is not supported (dns://, tls:// or https://)"],
     ['.:65536', "server block key '.:65536': port 65536 is not between 0 and 65535"],
     ['.:99999999', "server block key '.:99999999': port 99999999 is not between 0 and 65535"],
     ['example.org:dns', "server block key 'example.org:dns': bad port 'dns'"],
@@ -42,6 +40,18 @@ describe('server block keys', () => {
   ];
   it.each(bad)('%s fails', (text, message) => {
     expect(() => keys(text)).toThrow(`Corefile:3 - Error during parsing: ${message}`);
+  });
+
+  const schemes: [string, string, number | undefined, string][] = [
+    ['.', 'dns', undefined, '.'],
+    ['tls://example.org', 'tls', 853, 'example.org.'],
+    ['TLS://.:8853', 'tls', 8853, '.'],
+    ['https://.', 'https', 443, '.'],
+    ['https://consul.:0', 'https', 0, 'consul.'],
+  ];
+  it.each(schemes)('%s is %s on port %s', (text, scheme, port, zone) => {
+    const [k] = parseKeys([new Token(text, 'Corefile', 3)]);
+    expect(k!.key).toEqual({ zone, port, text, scheme });
   });
 
   it('an empty quoted key fails', () => {

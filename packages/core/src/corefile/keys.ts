@@ -2,11 +2,21 @@ import type { Token } from './token.js';
 import { parsePort } from './token.js';
 import { toZone } from './zone.js';
 
+/**
+ * How a server block's clients reach it: `dns` (UDP and TCP), `tls` (DNS over TLS, RFC 7858) or
+ * `https` (DNS over HTTPS, RFC 8484).
+ */
+export type Scheme = 'dns' | 'tls' | 'https';
+
+/** The port a key without one gets, by scheme (`dns` takes -dns.port). */
+export const SCHEME_PORTS: Readonly<Record<Exclude<Scheme, 'dns'>, number>> = { tls: 853, https: 443 };
+
 /** One zone a server block serves. `text` is the key as written; `port` is undefined when none was given. */
 export interface ServerKey {
   readonly zone: string;
   readonly port: number | undefined;
   readonly text: string;
+  readonly scheme: Scheme;
 }
 
 /** A key and the token it came from, for messages that point at it. */
@@ -33,14 +43,17 @@ export function parseKeys(tokens: readonly Token[]): KeyAt[] {
   return keys;
 }
 
-/** `[dns://]ZONE[:PORT]`, where ZONE may be a CIDR. */
+/** `[dns://|tls://|https://]ZONE[:PORT]`, where ZONE may be a CIDR. */
 export function parseKey(text: string, at: Token): ServerKey {
   let rest = text;
+  let kind: Scheme = 'dns';
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(rest);
   if (scheme) {
-    if (scheme[1]!.toLowerCase() !== 'dns') {
-      throw at.fail(`server block key '${text}': ${scheme[1]!.toLowerCase()}:// is not supported (only dns://)`);
+    const name = scheme[1]!.toLowerCase();
+    if (name !== 'dns' && name !== 'tls' && name !== 'https') {
+      throw at.fail(`server block key '${text}': ${name}:// is not supported (dns://, tls:// or https://)`);
     }
+    kind = name;
     rest = rest.slice(scheme[0].length);
   }
   // The port is what follows the last colon when that is a number (CoreDNS's rule): an IPv6
@@ -58,7 +71,7 @@ export function parseKey(text: string, at: Token): ServerKey {
     }
   }
   try {
-    return { zone: toZone(rest), port, text };
+    return { zone: toZone(rest), port: port ?? (kind === 'dns' ? undefined : SCHEME_PORTS[kind]), text, scheme: kind };
   } catch (err) {
     throw at.fail(`server block key '${text}': ${(err as Error).message}`);
   }

@@ -186,7 +186,7 @@ describe('parseCorefile: bad input', () => {
     },
     { name: 'port too big', input: '.:65536 {\n}', want: "Corefile:1 - Error during parsing: server block key '.:65536': port 65536 is not between 0 and 65535" },
     { name: 'port not a number', input: 'a.org:x {\n}', want: "Corefile:1 - Error during parsing: server block key 'a.org:x': bad port 'x'" },
-    { name: 'tls:// key', input: '. {\n}\ntls://.:853 {\n}', want: "Corefile:3 - Error during parsing: server block key 'tls://.:853': tls:// is not supported (only dns://)" },
+    { name: 'quic:// key', input: '. {\n}\nquic://.:853 {\n}', want: "Corefile:3 - Error during parsing: server block key 'quic://.:853': quic:// is not supported (dns://, tls:// or https://)" },
     { name: 'empty quoted key', input: '"" {\n}', want: "Corefile:1 - Error during parsing: empty server block key in ''" },
     { name: 'key from a missing variable', input: '{$NOPE} {\n}', want: "Corefile:1 - Error during parsing: empty server block key in ''" },
     { name: 'a trailing comma and no key', input: 'a.org, {\n}', want: "Corefile:1 - Error during parsing: expected another server block key after ','" },

@@ -1,10 +1,12 @@
 import cluster from 'node:cluster';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { ClientInfo } from '../context.js';
 import type { Edge } from './edge.js';
 import { clientKey } from './client-key.js';
 import { TcpConnection, type ConnectionHost } from './tcp-connection.js';
 import { TCP_DEFAULTS, TcpCounts, type TcpOptions } from './tcp-options.js';
+import { serverTlsOptions, type TlsSettings } from './tls-settings.js';
 
 export { TCP_DEFAULTS, type TcpOptions } from './tcp-options.js';
 
@@ -15,6 +17,10 @@ export { TCP_DEFAULTS, type TcpOptions } from './tcp-options.js';
  * is closed to make room. Slow-sending clients (slowloris) thus lose their places to clients that
  * ask, instead of locking everyone out; a client that asks keeps its place by asking. (Unbound
  * shortens its timeouts as its TCP slots fill; eviction gives the same outcome at once.)
+ *
+ * With `tls` it is a DNS-over-TLS listener (RFC 7858): the same framing, caps and timeouts, on
+ * the sockets a TLS server hands over once their handshake is done. A handshake must end within
+ * `frameTimeout`, and the caps count a connection from its first byte, handshake included.
  */
 export class TcpListener implements ConnectionHost {
   #server: net.Server | undefined;
@@ -23,12 +29,29 @@ export class TcpListener implements ConnectionHost {
   readonly #perClient = new Map<string, number>();
   opts: TcpOptions;
 
-  constructor(readonly edge: Edge, readonly host: string, readonly port: number, opts: TcpOptions = TCP_DEFAULTS, readonly counts: TcpCounts = new TcpCounts()) {
+  constructor(readonly edge: Edge, readonly host: string, readonly port: number, opts: TcpOptions = TCP_DEFAULTS, readonly counts: TcpCounts = new TcpCounts(), readonly tls?: TlsSettings) {
     this.opts = opts;
   }
 
   async listen(): Promise<void> {
-    const server = net.createServer((socket) => this.#accept(socket));
+    const settings = this.tls;
+    let server: net.Server;
+    if (settings === undefined) {
+      server = net.createServer((socket) => this.#accept(socket));
+    } else {
+      const secure = tls.createServer({ ...serverTlsOptions(settings), handshakeTimeout: this.opts.frameTimeout });
+      // Caps apply from the TCP accept, so a flood of handshakes that never finish holds no more
+      // than a flood of plain connections would; the DNS side starts once the handshake is done.
+      secure.on('connection', (raw: net.Socket) => this.#accept(raw, true));
+      secure.on('secureConnection', (socket: tls.TLSSocket) => this.#secured(socket));
+      secure.on('tlsClientError', (err: Error & { code?: string }, socket: tls.TLSSocket) => {
+        this.counts.tlsErrors++;
+        const raw = rawOf(socket);
+        if (raw !== undefined) this.#handshaking.get(raw)?.onClose();
+        this.edge.logger.debug({ err: err.message, code: err.code, client: socket.remoteAddress }, 'TLS handshake failed');
+      });
+      server = secure;
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       // In a worker of `-workers N` the primary holds the socket and hands connections round.
@@ -48,12 +71,34 @@ export class TcpListener implements ConnectionHost {
   }
 
   /** New limits (a reload): open connections keep going under them. */
-  reconfigure(opts: TcpOptions): void {
+  reconfigure(opts: TcpOptions, tlsSettings?: TlsSettings): void {
     this.opts = opts;
+    if (tlsSettings !== undefined && this.#server instanceof tls.Server) {
+      // A reload read the certificate files again: new handshakes use them, open connections go on.
+      this.#server.setSecureContext(serverTlsOptions(tlsSettings));
+    }
     for (const conn of this.#conns.values()) conn.reconfigure();
   }
 
-  #accept(socket: net.Socket): void {
+  /**
+   * A TLS connection's handshake is done: its clear-text side takes the place the raw socket held.
+   * The raw socket may have been evicted or closed meanwhile; then so is this one.
+   */
+  #secured(socket: tls.TLSSocket): void {
+    const raw = rawOf(socket);
+    const waiting = raw === undefined ? undefined : this.#handshaking.get(raw);
+    if (raw === undefined || waiting === undefined) { socket.destroy(); return; }
+    this.#handshaking.delete(raw);
+    const conn = new TcpConnection(socket, waiting.client, waiting.key, this);
+    this.#conns.delete(raw);
+    this.#conns.set(socket, conn);
+    raw.off('close', waiting.onClose);
+  }
+
+  /** Raw TLS sockets in their handshake: what their place is held for. */
+  readonly #handshaking = new Map<net.Socket, { client: ClientInfo; key: string; onClose: () => void }>();
+
+  #accept(socket: net.Socket, handshake = false): void {
     const counts = this.counts;
     const address = socket.remoteAddress ?? '';
     const key = clientKey(address);
@@ -72,7 +117,16 @@ export class TcpListener implements ConnectionHost {
     counts.open++;
     this.#perClient.set(key, mine + 1);
     const client: ClientInfo = { address, port: socket.remotePort ?? 0, transport: 'tcp', family: socket.remoteFamily === 'IPv6' ? 6 : 4 };
-    this.#conns.set(socket, new TcpConnection(socket, client, key, this));
+    if (!handshake) {
+      this.#conns.set(socket, new TcpConnection(socket, client, key, this));
+      return;
+    }
+    // Held by a placeholder until the handshake ends: it counts, and can be evicted, like any other.
+    const holder = new HandshakeHolder(socket, key, this);
+    const onClose = (): void => { this.#handshaking.delete(socket); holder.destroy(); };
+    socket.once('close', onClose);
+    this.#handshaking.set(socket, { client, key, onClose });
+    this.#conns.set(socket, holder as unknown as TcpConnection);
   }
 
   progressed(conn: TcpConnection): void {
@@ -99,4 +153,22 @@ export class TcpListener implements ConnectionHost {
     await closed;
     clearTimeout(timer);
   }
+}
+
+/** The TCP socket a TLS server wrapped (Node keeps it as `_parent`). */
+function rawOf(socket: tls.TLSSocket): net.Socket | undefined {
+  return (socket as unknown as { _parent?: net.Socket })._parent;
+}
+
+/** A connection in its TLS handshake: it holds a place (counts, eviction) with no DNS on it yet. */
+class HandshakeHolder {
+  constructor(readonly socket: net.Socket, readonly key: string, readonly host: TcpListener) {}
+  destroy(): void {
+    this.socket.destroy();
+    this.release();
+  }
+  release(): void {
+    this.host.released(this as unknown as TcpConnection);
+  }
+  reconfigure(): void {}
 }

@@ -7,6 +7,7 @@ export const TCP_UNSENT_BYTES = 'dnsmesh_tcp_unsent_bytes';
 export const TCP_ACCEPTED = 'dnsmesh_tcp_accepted_total';
 export const TCP_CLOSED = 'dnsmesh_tcp_closed_total';
 export const TCP_PAUSED = 'dnsmesh_tcp_paused_total';
+export const TLS_HANDSHAKE_FAILURES = 'dnsmesh_tls_handshake_failures_total';
 
 /** The reasons a connection is closed by the server, as the `reason` label writes them. */
 const CLOSE_REASONS = [
@@ -39,6 +40,7 @@ export function publishTcpMetrics(registry: Registry, ports: () => Iterable<{ re
         yield [{ port: String(p.port), reason: 'max_unsent' }, p.tcp.pausedUnsent];
       }
     }),
+    publishMetric(registry, 'counter', TLS_HANDSHAKE_FAILURES, 'TLS handshakes with clients that failed on the DoT and DoH listeners (bad certificate, protocol error, timeout).', ['port'], per((c) => c.tlsErrors)),
   ];
   return () => { for (const off of offs) off(); };
 }

@@ -64,6 +64,8 @@ export class TcpCounts {
   /** Times reading paused on a connection: `maxInflight` queries in flight, or `maxUnsent` bytes unsent. */
   pausedInflight = 0;
   pausedUnsent = 0;
+  /** TLS handshakes that failed (DoT and DoH listeners): a bad or untrusted client certificate, a protocol error, a timeout. */
+  tlsErrors = 0;
   /** Now: open connections, and reply bytes not yet written out. */
   open = 0;
   unsent = 0;
@@ -71,7 +73,7 @@ export class TcpCounts {
   add(o: TcpCounts): void {
     this.accepted += o.accepted; this.refusedPerClient += o.refusedPerClient; this.evicted += o.evicted;
     this.idleTimeouts += o.idleTimeouts; this.frameTimeouts += o.frameTimeouts; this.unsentCloses += o.unsentCloses;
-    this.pausedInflight += o.pausedInflight; this.pausedUnsent += o.pausedUnsent; this.open += o.open; this.unsent += o.unsent;
+    this.pausedInflight += o.pausedInflight; this.pausedUnsent += o.pausedUnsent; this.tlsErrors += o.tlsErrors; this.open += o.open; this.unsent += o.unsent;
   }
 }
 

@@ -5,6 +5,21 @@ import { isIP } from 'node:net';
 export interface UpstreamAddress {
   readonly host: string;
   readonly port: number;
+  /** Set for a DNS-over-TLS upstream (RFC 7858): how its certificate is checked, and ours. */
+  readonly tls?: UpstreamTls;
+}
+
+/**
+ * A DNS-over-TLS upstream's settings (CoreDNS's forward `tls CERT KEY CA` and `tls_servername`):
+ * the certificate must be valid for `servername` (else for the IP address) and signed by `ca`
+ * (else by a system CA); `cert` and `key` are a client certificate, for upstreams that ask one.
+ */
+export interface UpstreamTls {
+  readonly servername?: string;
+  /** One CA certificate (PEM), or several. */
+  readonly ca?: Buffer | readonly Buffer[];
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
 }
 
 /** "127.0.0.1:53", "[::1]:53": the form used in messages, logs and metric labels. */

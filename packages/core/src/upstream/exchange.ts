@@ -14,6 +14,8 @@ export interface UpstreamClientOptions {
   readonly maxPipeline?: number;
   /** UDP sockets open at once (one per query in flight); queries beyond wait for one. Default 1024. */
   readonly maxUdpSockets?: number;
+  /** TCP (and TLS) connections open at once per upstream; beyond, queries pipeline deeper. Default 8. */
+  readonly maxConnections?: number;
   /** Counters to add to (shared between clients, or read by metrics). Default: a fresh UpstreamStats. */
   readonly stats?: UpstreamStats;
 }
@@ -36,6 +38,7 @@ export class UpstreamClient {
   readonly #pools = new Map<string, TcpPool>();
   readonly #expire: number;
   readonly #maxPipeline: number;
+  readonly #maxConnections: number;
   #closed = false;
 
   constructor(opts: UpstreamClientOptions = {}) {
@@ -45,6 +48,10 @@ export class UpstreamClient {
     this.udpPool = new UdpSocketPool(maxUdp);
     this.#expire = opts.expire ?? TCP_POOL_DEFAULTS.expire;
     this.#maxPipeline = opts.maxPipeline ?? TCP_POOL_DEFAULTS.maxPipeline;
+    this.#maxConnections = opts.maxConnections ?? TCP_POOL_DEFAULTS.maxConnections!;
+    if (!Number.isInteger(this.#maxConnections) || this.#maxConnections < 1 || this.#maxConnections > 1024) {
+      throw new TypeError(`UpstreamClient: maxConnections must be an integer from 1 to 1024, got ${this.#maxConnections}`);
+    }
     if (!(this.#expire >= 0)) throw new TypeError(`UpstreamClient: expire must be >= 0 ms, got ${this.#expire}`);
     if (!Number.isInteger(this.#maxPipeline) || this.#maxPipeline < 1 || this.#maxPipeline > 32768) {
       throw new TypeError(`UpstreamClient: maxPipeline must be an integer from 1 to 32768, got ${this.#maxPipeline}`);
@@ -53,16 +60,16 @@ export class UpstreamClient {
 
   exchange(query: Buffer, upstream: UpstreamAddress, opts: ExchangeOptions): Promise<DnsMessage> {
     if (this.#closed) return Promise.reject(new UpstreamError('client is closed', formatAddress(upstream)));
-    if (opts.transport === 'tcp') return this.pool(upstream).exchange(query, opts);
+    if (opts.transport === 'tcp' || opts.transport === 'tls' || upstream.tls !== undefined) return this.pool(upstream).exchange(query, opts);
     return udpExchange(query, upstream, opts, this.stats, this.udpPool);
   }
 
   /** The TCP pool of an upstream, created on first use. */
   pool(upstream: UpstreamAddress): TcpPool {
-    const key = formatAddress(upstream);
+    const key = upstream.tls === undefined ? formatAddress(upstream) : `tls://${formatAddress(upstream)}`;
     let pool = this.#pools.get(key);
     if (pool === undefined) {
-      pool = new TcpPool(upstream, { expire: this.#expire, maxPipeline: this.#maxPipeline }, this.stats);
+      pool = new TcpPool(upstream, { expire: this.#expire, maxPipeline: this.#maxPipeline, maxConnections: this.#maxConnections, tls: upstream.tls }, this.stats);
       this.#pools.set(key, pool);
     }
     return pool;
@@ -82,6 +89,6 @@ export class UpstreamClient {
  */
 export function exchange(query: Buffer, upstream: UpstreamAddress, opts: ExchangeOptions & { readonly stats?: UpstreamStats }): Promise<DnsMessage> {
   const stats = opts.stats ?? new UpstreamStats();
-  if (opts.transport === 'tcp') return new TcpPool(upstream, { expire: 0, maxPipeline: 1 }, stats).exchange(query, opts);
+  if (opts.transport === 'tcp' || upstream.tls !== undefined) return new TcpPool(upstream, { expire: 0, maxPipeline: 1, tls: upstream.tls }, stats).exchange(query, opts);
   return udpExchange(query, upstream, opts, stats);
 }

@@ -1,10 +1,13 @@
 import type { Transport } from '../context.js';
 import type { Duration } from '../units.js';
 
+/** How an upstream was asked: UDP, TCP, or TLS (an upstream with `tls` settings is always asked over TLS). */
+export type UpstreamTransport = Transport | 'tls';
+
 /** How one exchange runs. */
 export interface ExchangeOptions {
-  /** 'udp' (the default) or 'tcp'. */
-  readonly transport?: Transport;
+  /** 'udp' (the default) or 'tcp'; an upstream with `tls` settings is asked over TLS whatever this says. */
+  readonly transport?: UpstreamTransport;
   /** How long to wait for an acceptable reply, in ms. */
   readonly timeout: Duration;
   /** Aborting rejects the exchange with UpstreamAborted and frees its socket at once. */

@@ -23,4 +23,11 @@ export class UpstreamStats {
   tcpReused = 0;
   /** TCP connections closed after `expire` with nothing in flight. */
   tcpIdleCloses = 0;
+  /** DNS-over-TLS: exchanges started, handshakes done, those that resumed a session (no full handshake), and TLS failures (handshake, certificate, alert). */
+  tlsQueries = 0;
+  tlsHandshakes = 0;
+  tlsResumed = 0;
+  tlsErrors = 0;
+  /** DNS-over-TLS exchanges refused at once while the upstream's reconnect backoff runs. */
+  tlsBackoffRejects = 0;
 }

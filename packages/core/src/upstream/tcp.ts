@@ -1,7 +1,8 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import type { DnsMessage } from '../message.js';
 import type { Duration } from '../units.js';
-import { addressFamily, formatAddress, randomId, type UpstreamAddress } from './address.js';
+import { addressFamily, formatAddress, randomId, type UpstreamAddress, type UpstreamTls } from './address.js';
 import { UpstreamAborted, UpstreamError, UpstreamTimeout } from './errors.js';
 import { checkReply, SentQuery } from './match.js';
 import type { ExchangeOptions } from './options.js';
@@ -13,9 +14,24 @@ export interface TcpPoolOptions {
   readonly expire: Duration;
   /** Queries in flight on one connection before another is opened. */
   readonly maxPipeline: number;
+  /**
+   * Connections open at once to this upstream; when all are at `maxPipeline`, queries go on the
+   * least loaded one anyway (IDs are per connection, so up to 65536 fit). Default 8.
+   */
+  readonly maxConnections?: number;
+  /** DNS over TLS (RFC 7858): every connection is a TLS one, checked with these settings. */
+  readonly tls?: UpstreamTls;
 }
 
-export const TCP_POOL_DEFAULTS: TcpPoolOptions = { expire: 10_000, maxPipeline: 1024 };
+export const TCP_POOL_DEFAULTS: TcpPoolOptions = { expire: 10_000, maxPipeline: 1024, maxConnections: 8 };
+
+/**
+ * After a TLS upstream's connection fails before its handshake is done, queries are refused at
+ * once (the caller moves on to another upstream) for `min` ms, doubling per failure in a row up
+ * to `max`; the first success ends it. A broken upstream thus costs one handshake per backoff
+ * period, not one per query.
+ */
+export const TLS_BACKOFF = { min: 250, max: 30_000 } as const;
 
 /** One exchange waiting for its reply, possibly moved once to a fresh connection. */
 interface Pending {
@@ -41,9 +57,33 @@ export class TcpPool {
   readonly label: string;
   readonly #conns: TcpConnection[] = [];
   #closed = false;
+  /** The last TLS session the upstream gave us: the next connection resumes it (RFC 8446 tickets). */
+  session: Buffer | undefined;
+  /** TLS connect failures in a row, and until when new queries are refused (see TLS_BACKOFF). */
+  #failures = 0;
+  #backoffUntil = 0;
+  #lastError = '';
 
   constructor(readonly upstream: UpstreamAddress, readonly options: TcpPoolOptions, readonly stats: UpstreamStats) {
     this.label = formatAddress(upstream);
+  }
+
+  /** The TLS settings when this pool speaks DNS over TLS. */
+  get tls(): UpstreamTls | undefined {
+    return this.options.tls;
+  }
+
+  /** @internal A TLS connection could not be set up: back off (doubling) before the next try. */
+  connectFailed(why: string): void {
+    this.#failures++;
+    this.#lastError = why;
+    this.#backoffUntil = performance.now() + Math.min(TLS_BACKOFF.max, TLS_BACKOFF.min * 2 ** (this.#failures - 1));
+  }
+
+  /** @internal A connection is up: the backoff ends. */
+  connected(): void {
+    this.#failures = 0;
+    this.#backoffUntil = 0;
   }
 
   /** Open connections (for tests and metrics). */
@@ -67,7 +107,15 @@ export class TcpPool {
       return Promise.reject(new UpstreamError('query does not parse', label, { cause: err }));
     }
     if (sent.bytes.length > 65535) return Promise.reject(new UpstreamError('query longer than 65535 bytes', label));
-    stats.tcpQueries++;
+    if (this.options.tls !== undefined) {
+      if (this.#backoffUntil > 0 && this.#conns.length === 0 && performance.now() < this.#backoffUntil) {
+        stats.tlsBackoffRejects++;
+        return Promise.reject(new UpstreamError(`tls: reconnecting after ${this.#failures} failure(s), last: ${this.#lastError}`, label));
+      }
+      stats.tlsQueries++;
+    } else {
+      stats.tcpQueries++;
+    }
 
     return new Promise<DnsMessage>((resolve, reject) => {
       let settled = false;
@@ -94,6 +142,12 @@ export class TcpPool {
     for (const c of this.#conns) {
       if (c.load < this.options.maxPipeline) { conn = c; break; }
     }
+    const max = this.options.maxConnections ?? TCP_POOL_DEFAULTS.maxConnections!;
+    if (conn === undefined && this.#conns.length >= max) {
+      // The pool is full: pipeline deeper on the least loaded connection (bounded by its ID space).
+      conn = this.#conns.reduce((a, b) => (b.load < a.load ? b : a));
+      if (conn.load >= 65_000) { p.done(new UpstreamError(`${max} connections with 65000 queries each in flight`, this.label)); return; }
+    }
     if (conn === undefined) {
       conn = new TcpConnection(this);
       this.#conns.push(conn);
@@ -118,7 +172,7 @@ export class TcpPool {
 /** One TCP connection: framing, the in-flight table, the idle timer. */
 class TcpConnection {
   readonly #pool: TcpPool;
-  readonly #socket: net.Socket;
+  readonly #socket: net.Socket | tls.TLSSocket;
   readonly #pending = new Map<number, Pending>();
   /** IDs of queries that gave up waiting: not reused until their late reply comes or the connection ends. */
   readonly #abandoned = new Set<number>();
@@ -131,11 +185,39 @@ class TcpConnection {
   constructor(pool: TcpPool) {
     this.#pool = pool;
     const { host, port } = pool.upstream;
-    const socket = net.connect({ host, port, noDelay: true });
-    this.#socket = socket;
-    socket.on('connect', () => { this.#connected = true; });
+    const t = pool.tls;
+    if (t === undefined) {
+      const socket = net.connect({ host, port, noDelay: true });
+      this.#socket = socket;
+      socket.on('connect', () => { this.#connected = true; });
+    } else {
+      const socket = tls.connect({
+        host, port, servername: t.servername, ca: t.ca as Buffer | Buffer[] | undefined, cert: t.cert, key: t.key, session: pool.session,
+        minVersion: 'TLSv1.2', ALPNProtocols: ['dot'], // RFC 7858 §3.2 and its ALPN id (RFC 9461's registry)
+      });
+      socket.setNoDelay(true);
+      this.#socket = socket;
+      socket.on('secureConnect', () => {
+        this.#connected = true;
+        pool.stats.tlsHandshakes++;
+        if (socket.isSessionReused()) pool.stats.tlsResumed++;
+        pool.connected();
+      });
+      socket.on('session', (session: Buffer) => { pool.session = session; });
+    }
+    const socket = this.#socket;
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('error', (err) => this.#broken(new UpstreamError(`tcp: ${err.message}`, pool.label, { cause: err })));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (t === undefined) { this.#broken(new UpstreamError(`tcp: ${err.message}`, pool.label, { cause: err })); return; }
+      // A failure before the handshake is done, or a TLS alert: named (its code) and counted.
+      const why = `${err.code ?? 'error'}: ${err.message}`;
+      if (!this.#connected || /SSL|TLS|CERT|ALERT/i.test(err.code ?? '')) {
+        pool.stats.tlsErrors++;
+        if (!this.#connected) pool.connectFailed(why);
+        if (pool.session !== undefined && !this.#connected) pool.session = undefined; // a stale ticket may be why
+      }
+      this.#broken(new UpstreamError(`tls: ${why}`, pool.label, { cause: err }));
+    });
     socket.on('close', () => this.#broken(new UpstreamError('tcp connection closed by the upstream', pool.label)));
   }
 
