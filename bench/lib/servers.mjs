@@ -93,8 +93,8 @@ export async function startDnsmesh(template, upstreamPort, { nodeArgs = [], labe
   const env = dgram ? { ...process.env, DNSMESH_UDP_BATCH: '0' } : process.env;
   const child = spawnPinned(SERVER_CPU, process.execPath, [...nodeArgs, main, '-conf', 'Corefile'], { cwd: dir, label, env });
   await waitForOutput(child, /dnsmesh-\d/);
-  // Older builds log no transport: they only had dgram.
-  const transport = /"transport":"(\w+)"/.exec(child.err)?.[1] ?? 'dgram';
+  // The server's log is on stdout since the one-stream change (stderr before); older builds log no transport: they only had dgram.
+  const transport = /"transport":"(\w+)"/.exec(child.out + child.err)?.[1] ?? 'dgram';
   return { ...server(`${label} (${transport})`, child, port), dir, transport, metricsPort };
 }
 

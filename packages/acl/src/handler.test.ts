@@ -3,6 +3,8 @@ import { buildQuery, query, queryRaw, tcpSession } from '@dnsmesh/testkit';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { acl, type AclInput } from './index.js';
+import { AclCounts, AclPlugin } from './handler.js';
+import { parseCidr, type Cidr } from './ip.js';
 
 let server: DnsServer | undefined;
 afterEach(async () => { await server?.stop(0); server = undefined; });
@@ -78,5 +80,21 @@ describe('acl', () => {
     const text = await metrics.metrics();
     expect(text).toContain('zone="x.b.test."} 1');
     expect(text).toContain('zone="b.test."} 1');
+  });
+});
+
+describe('acl verdict memo', () => {
+  it('decides again when the client or the type changes (the last verdict is kept only for the same pair)', () => {
+    const rules = [{ zones: ['.'], blockZones: true, policies: [
+      { action: 'block' as const, types: new Set([28]), nets: [parseCidr('127.0.0.0/8') as Cidr] },
+      { action: 'block' as const, types: undefined, nets: [parseCidr('10.0.0.0/8') as Cidr] },
+    ] }];
+    const plugin = new AclPlugin(rules, new AclCounts(['.']));
+    const ctxFor = (address: string, type: string) =>
+      ({ request: new DnsMessage(buildQuery('a.test', type)), client: { address }, state: { plugin: undefined, ede: -1 } }) as unknown as Parameters<Plugin['handle']>[0];
+    const next = (ctx: Parameters<Plugin['handle']>[0]) => DnsMessage.reply(ctx.request, Rcode.NOERROR);
+    const rcode = (address: string, type: string) => (plugin.handle(ctxFor(address, type), next) as DnsMessage).rcode;
+    expect([rcode('127.0.0.1', 'A'), rcode('127.0.0.1', 'A'), rcode('127.0.0.1', 'AAAA'), rcode('127.0.0.1', 'A'),
+      rcode('10.1.2.3', 'A'), rcode('10.1.2.3', 'A'), rcode('127.0.0.2', 'A')]).toEqual([0, 0, 5, 0, 5, 5, 0]);
   });
 });
