@@ -230,8 +230,9 @@ class FakeUpstreamServer implements FakeUpstream {
     const hooked = await this.onQuery?.(query, { transport, raw, remote, reply: () => this.#tableReply(query, raw).full });
     if (hooked === 'drop' || (hooked === undefined && this.#blackhole)) return;
     const reply = hooked ?? this.#reply(query, raw, transport);
-    const ms = this.#delays.get(delayKey(`${question.name} ${question.type}`))
-      ?? this.#delays.get(delayKey(question.name)) ?? this.#delay;
+    // Keys made here, not parsed: a query name may hold any octet (spaces included).
+    const ms = this.#delays.get(`${normalizeName(question.name)} ${question.type.toUpperCase()}`)
+      ?? this.#delays.get(normalizeName(question.name)) ?? this.#delay;
     if (ms > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => { this.#timers.delete(timer); resolve(); }, ms);

@@ -27,5 +27,16 @@ export type {
 } from './message.js';
 export { authority, soa as authoritySoa, a as authorityA, cname as authorityCname, aRecords, type Authority, type AuthorityAnswer } from './authority.js';
 export { directiveOf, testBlock, loadWith } from './setup-helpers.js';
+export { hostileUpstream, misbehave, HOSTILITIES } from './hostile-upstream.js';
+export type { Hostility, HostileUpstream } from './hostile-upstream.js';
+export { startNsd } from './nsd.js';
+export type { Nsd, NsdOptions } from './nsd.js';
+export { startUnbound } from './unbound.js';
+export type { UnboundOptions } from './unbound.js';
+export type { Daemon } from './daemon.js';
+export { signZone } from './sign-zone.js';
+export type { SignedZone, SignZoneOptions } from './sign-zone.js';
+export { fuzzServer, fuzzQuery, prng } from './socket-fuzz.js';
+export type { SocketFuzzOptions, SocketFuzzStats } from './socket-fuzz.js';
 export { makeCertificates, type TestCertificates } from './certs.js';
 export { tlsUpstream, type TlsUpstream, type TlsUpstreamOptions } from './tls-upstream.js';
