@@ -49,3 +49,18 @@ describe('names', () => {
     expect(parentKey(k('a.example'))).toBe(k('example'));
   });
 });
+
+describe('names that run past their buffer (unchecked bytes)', () => {
+  it('throw WireError or compare unequal, never spin', () => {
+    const cut = Buffer.from([5, 97]);                       // a 5-byte label with one byte present
+    const ptrOut = Buffer.from([0xc0]);                      // a pointer missing its second byte
+    expect(() => readName(cut, 0)).toThrow(WireError);
+    expect(() => readName(ptrOut, 0)).toThrow(WireError);
+    expect(() => readName(Buffer.from([]), 0)).toThrow(WireError);
+    expect(() => nameKey(cut, 0)).toThrow(WireError);
+    expect(namesEqual(cut, 0, cut, 0)).toBe(false);
+    expect(namesEqual(ptrOut, 0, Buffer.from([0]), 0)).toBe(false);
+    expect(readName(Buffer.from([1, 97, 0]), 0)).toBe('a');  // a whole name still reads
+    expect(namesEqual(Buffer.from([1, 65, 0]), 0, Buffer.from([1, 97, 0]), 0)).toBe(true);
+  });
+});

@@ -37,13 +37,18 @@ export function readName(buf: Uint8Array, off: number): string {
   let out = '';
   let guard = 0;
   for (;;) {
+    // Bounds first: on unchecked bytes a truncated name must throw, never read undefined and spin.
+    if (pos >= buf.length) throw new WireError('name runs past the end of the message');
     const len = buf[pos]!;
     if (len === 0) return out;
+    if (++guard > 255) throw new WireError('name pointer loop');
     if ((len & 0xc0) === 0xc0) {
+      if (pos + 1 >= buf.length) throw new WireError('name pointer runs past the end of the message');
       pos = ((len & 0x3f) << 8) | buf[pos + 1]!;
-      if (++guard > 127) throw new WireError('name pointer loop');
       continue;
     }
+    if ((len & 0xc0) !== 0) throw new WireError('reserved label type');
+    if (pos + len >= buf.length) throw new WireError('label runs past the end of the message');
     if (out.length > 0) out += '.';
     for (let i = pos + 1; i <= pos + len; i++) {
       const c = buf[i]!;
@@ -68,11 +73,13 @@ export function namesEqual(a: Uint8Array, aOff: number, b: Uint8Array, bOff: num
   let pb = bOff;
   let guard = 0;
   for (;;) {
+    // A name that runs past its buffer compares unequal (never reads undefined and spins).
+    if (pa >= a.length || pb >= b.length || ++guard > 512) return false;
     let la = a[pa]!;
-    while ((la & 0xc0) === 0xc0) { pa = ((la & 0x3f) << 8) | a[pa + 1]!; la = a[pa]!; if (++guard > 255) return false; }
+    while ((la & 0xc0) === 0xc0) { if (pa + 1 >= a.length) return false; pa = ((la & 0x3f) << 8) | a[pa + 1]!; la = a[pa]!; if (la === undefined || ++guard > 512) return false; }
     let lb = b[pb]!;
-    while ((lb & 0xc0) === 0xc0) { pb = ((lb & 0x3f) << 8) | b[pb + 1]!; lb = b[pb]!; if (++guard > 255) return false; }
-    if (la !== lb) return false;
+    while ((lb & 0xc0) === 0xc0) { if (pb + 1 >= b.length) return false; pb = ((lb & 0x3f) << 8) | b[pb + 1]!; lb = b[pb]!; if (lb === undefined || ++guard > 512) return false; }
+    if (la !== lb || (la & 0xc0) !== 0 || pa + la >= a.length || pb + lb >= b.length) return false;
     if (la === 0) return true;
     for (let i = 1; i <= la; i++) {
       if (lowerByte(a[pa + i]!) !== lowerByte(b[pb + i]!)) return false;
@@ -121,8 +128,10 @@ export function nameKey(buf: Uint8Array, off: number): string {
   let pos = off;
   let out = '';
   for (let guard = 0; guard < 256; guard++) {
+    if (pos >= buf.length) throw new WireError('name runs past the end of the message');
     const len = buf[pos]!;
     if ((len & 0xc0) === 0xc0) { pos = ((len & 0x3f) << 8) | buf[pos + 1]!; continue; }
+    if (pos + len >= buf.length) throw new WireError('label runs past the end of the message');
     out += String.fromCharCode(len);
     if (len === 0) return out;
     for (let i = pos + 1; i <= pos + len; i++) out += String.fromCharCode(lowerByte(buf[i]!));
