@@ -16,6 +16,8 @@ export interface Scrubbed {
 export const MAX_CHAIN = 16;
 
 const DNSSEC_TYPES = new Set<number>([RRType.RRSIG, RRType.NSEC, RRType.NSEC3]);
+/** The root's name key (`nameKey` of the root name). */
+const ROOT = '\0';
 
 /**
  * Chooses the records of a NOERROR or NXDOMAIN reply that the cache may keep and serve, comparing
@@ -27,7 +29,8 @@ const DNSSEC_TYPES = new Set<number>([RRType.RRSIG, RRType.NSEC, RRType.NSEC3]);
  *   (the client's DO), NSEC/NSEC3 records and RRSIGs owned at or below the answer's zone (the SOA's
  *   owner, else the signer of the answer's RRSIGs), an NSEC only when its next name is in the zone
  *   too (Unbound drops overreaching NSECs). NS sets are dropped in every answer (Unbound's
- *   `scrub-promiscuous`): so `. NS ns.evil` never reaches a client;
+ *   `scrub-promiscuous`): so `. NS ns.evil` never reaches a client; a referral (no answer, no SOA)
+ *   keeps the NS set of its delegation and the glue, as Unbound passes it on;
  * - additional: records owned by names the kept records point at (NS, MX, SRV, KX, NAPTR targets),
  *   never NS, CNAME or DNAME there (Unbound drops those too);
  * - DNSSEC records (RRSIG, NSEC, NSEC3) only for a DO client, unless asked for by type (RFC 4035 §3.2.1).
@@ -94,6 +97,23 @@ export function scrub(buf: Uint8Array, layout: Layout, qname: string, qtype: num
     if (negative && layout.type[i] === RRType.SOA && keyAtOrBelow(last, owners[i]!)) {
       if (zone === undefined) zone = owners[i]!;
       if (owners[i] === zone) keep[i] = 1;
+    }
+  }
+  // A referral (NOERROR, no answer for the name, no SOA: the upstream is an authoritative server
+  // that delegates) goes on as Unbound passes it: the NS set of the deepest delegation at or above
+  // the chain's last name, and its glue. Never the root's (an upward referral is lame, and
+  // `. NS ns.evil` stays out); never stored (a denial without SOA is not cached).
+  if (rcode === Rcode.NOERROR && !answered && zone === undefined) {
+    let cut: string | undefined;
+    for (let i = layout.an; i < layout.an + layout.ns; i++) {
+      const owner = owners[i]!;
+      if (layout.type[i] !== RRType.NS || owner === ROOT || !keyAtOrBelow(last, owner)) continue;
+      if (cut === undefined || owner.length > cut.length) cut = owner;
+    }
+    if (cut !== undefined) {
+      for (let i = layout.an; i < layout.an + layout.ns; i++) {
+        if (layout.type[i] === RRType.NS && owners[i] === cut) { keep[i] = 1; addTargets(buf, layout, i, wanted); }
+      }
     }
   }
   if (zone === undefined && signer !== undefined && names.some((n) => keyAtOrBelow(n, signer!))) zone = signer;

@@ -60,8 +60,9 @@ function queryOpt(request: DnsMessage, qEnd: number): { do: boolean } | undefine
   try {
     for (let i = 0; i < records; i++) {
       const nameEnd = skipName(buf, pos);
+      // An OPT whose record is cut short still says the client tried EDNS (Unbound answers with an OPT).
+      if (i >= firstAdditional && nameEnd + 2 <= buf.length && ((buf[nameEnd]! << 8) | buf[nameEnd + 1]!) === RRType.OPT) return { do: false };
       if (nameEnd + 10 > buf.length) return undefined;
-      if (i >= firstAdditional && ((buf[nameEnd]! << 8) | buf[nameEnd + 1]!) === RRType.OPT) return { do: false };
       pos = nameEnd + 10 + ((buf[nameEnd + 8]! << 8) | buf[nameEnd + 9]!);
     }
   } catch {

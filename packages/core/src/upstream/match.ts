@@ -42,7 +42,7 @@ export type Rejection = 'spoofed' | 'malformed';
 /**
  * Checks a reply against the query it claims to answer. On success the reply's ID is set back to
  * the client's and the message comes with its layout scanned; otherwise says why it was dropped.
- * A FORMERR, NOTIMP or REFUSED without a question and without records is accepted too: NSD and
+ * A FORMERR, NOTIMP, REFUSED or SERVFAIL without a question and without records is accepted too: NSD and
  * others answer so (RFC 1035 leaves the question out of error replies), and the ID, source address
  * and port it matched are the same proof a reply with a question gives (the caller's
  * `fromUpstream` turns it into an answer for the client; nothing caches it).
@@ -73,11 +73,11 @@ function sameQuestion(sent: SentQuery, msg: Buffer, questionEnd: number): boolea
     && msg[at + 2] === q[sent.nameEnd + 2] && msg[at + 3] === q[sent.nameEnd + 3];
 }
 
-/** FORMERR, NOTIMP or REFUSED with no question and no answer or authority records, to a query that had one. */
+/** FORMERR, NOTIMP, REFUSED or SERVFAIL with no question and no answer or authority records, to a query that had one. */
 function questionlessError(sent: SentQuery, msg: Buffer, questionEnd: number, records: number): boolean {
   if (sent.nameEnd < 0 || questionEnd !== HEADER_SIZE || records !== 0) return false;
   const rcode = msg[OFF_FLAGS + 1]! & RCODE_MASK;
-  return rcode === Rcode.FORMERR || rcode === Rcode.NOTIMP || rcode === Rcode.REFUSED;
+  return rcode === Rcode.FORMERR || rcode === Rcode.NOTIMP || rcode === Rcode.REFUSED || rcode === Rcode.SERVFAIL;
 }
 
 function salvageTruncated(sent: SentQuery, msg: Buffer): DnsMessage | Rejection {

@@ -15,7 +15,7 @@ export interface UpstreamTrust {
  * What an upstream's reply (accepted by `checkReply`) becomes before it goes back up the chain,
  * for every plugin that asks an upstream (forward, consul's DNS mode):
  *
- * - an error without a question (FORMERR, NOTIMP or REFUSED with QDCOUNT 0, as NSD sends) is the
+ * - an error without a question (FORMERR, NOTIMP, REFUSED or SERVFAIL with QDCOUNT 0, as NSD sends) is the
  *   upstream's answer, not a spoof: the client gets that rcode at once, with its own question
  *   and an Extended DNS Error 22 (No Reachable Authority) that names the upstream. The cache
  *   never stores these rcodes, so no other client sees it; SERVFAIL (Unbound's answer) would be
