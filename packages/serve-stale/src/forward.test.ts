@@ -41,7 +41,10 @@ describe('serve_stale in front of forward', () => {
     const fresh = await query(address, 'web.svc.test', 'A', { edns: 1232 });
     expect(fresh.answers[0]).toMatchObject({ data: '10.0.0.2', ttl: 60 });
     expect(fresh.ede).toEqual([]);
-    expect(upstream.count('web.svc.test', 'A')).toBe(2);
+    // The first query, then the refresh; forward may ask the slow upstream once more when its
+    // retransmission timer (RTT-based, 500 ms floor) runs out before the 1 s reply, as Unbound would.
+    expect(upstream.count('web.svc.test', 'A')).toBeGreaterThanOrEqual(2);
+    expect(upstream.count('web.svc.test', 'A')).toBeLessThanOrEqual(3);
   });
 
   it('answers stale through a blackholed upstream until max_stale, then SERVFAIL', async () => {
