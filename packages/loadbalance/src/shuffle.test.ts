@@ -1,17 +1,12 @@
 import { DnsMessage, scanLayout, type WireImage } from '@dnsmesh/core';
+import { prng } from '@dnsmesh/testkit';
 import { describe, expect, it } from 'vitest';
 import { hasShufflable, permutation, shuffleReply, type Pick } from './shuffle.js';
 
-/** A seeded pick (mulberry32), so a test sees the same orders every run. */
+/** A seeded pick (testkit's mulberry32), so a test sees the same orders every run. */
 function seeded(seed: number): Pick {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
+  const random = prng(seed);
+  return (n) => Math.floor(random() * n);
 }
 
 const name = (text: string): number[] => [...text.split('.').flatMap((l) => [l.length, ...Buffer.from(l)]), 0];
