@@ -1,5 +1,5 @@
-import cluster from 'node:cluster';
 import http2 from 'node:http2';
+import { listenOn } from './listen.js';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { ClientInfo } from '../context.js';
@@ -51,10 +51,7 @@ export class DohListener {
       this.counts.tlsErrors++;
       this.edge.logger.debug({ err: err.message, code: err.code, client: socket.remoteAddress }, 'TLS handshake failed');
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: this.port, host: this.host, exclusive: !cluster.isWorker }, () => { server.off('error', reject); resolve(); });
-    });
+    await listenOn(server, this.port, this.host);
     this.#server = server;
   }
 

@@ -1,5 +1,5 @@
-import cluster from 'node:cluster';
 import net from 'node:net';
+import { listenOn } from './listen.js';
 import tls from 'node:tls';
 import type { ClientInfo } from '../context.js';
 import type { Edge } from './edge.js';
@@ -52,11 +52,7 @@ export class TcpListener implements ConnectionHost {
       });
       server = secure;
     }
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      // In a worker of `-workers N` the primary holds the socket and hands connections round.
-      server.listen({ port: this.port, host: this.host, exclusive: !cluster.isWorker }, () => { server.off('error', reject); resolve(); });
-    });
+    await listenOn(server, this.port, this.host);
     this.#server = server;
   }
 
