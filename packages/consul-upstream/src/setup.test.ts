@@ -18,7 +18,7 @@ const snippet = (line: string): string => `consul.:1053 {\n    ${line}\n}\n`;
 const http = { mode: 'http', url: { href: 'http://127.0.0.1:8500', host: '127.0.0.1', port: 8500, https: false } } as const;
 const base: ConsulOptions = {
   zones: ['consul.'], source: http, token: undefined, tokenFile: undefined, tls: undefined, consistency: 'stale',
-  maxConnections: 4, resync: 60_000, datacenter: undefined, ttl: 5, serviceTtl: new Map(), nodeTtl: undefined, soaMinTtl: undefined, nodeMetaTxt: true, aRecordLimit: 0, onlyPassing: false,
+  maxConnections: 4, resync: 60_000, datacenter: undefined, namespace: 'default', partition: 'default', translateWanAddrs: false, catalogFeed: true, ttl: 5, serviceTtl: new Map(), nodeTtl: undefined, soaMinTtl: undefined, nodeMetaTxt: true, aRecordLimit: 0, onlyPassing: false,
   maxStale: 3_600_000, idle: 600_000, wait: 300_000, firstWait: 2000, backoffMin: 1000, backoffMax: 30_000, rateInterval: 500,
 };
 
