@@ -22,7 +22,7 @@ export function serverRead(ctx: HttpContext, cacheKey: string): ReadMeta | Reply
   if (stale && consistent) return text(400, 'Cannot specify ?stale with ?consistent, conflicting semantics.');
   if (cached && consistent) return text(400, 'Cannot specify ?cached with ?consistent, conflicting semantics.');
   const dc = url.searchParams.get('dc');
-  if (dc !== null && dc !== '' && dc.toLowerCase() !== cfg.datacenter) return text(500, 'No path to datacenter');
+  if (dc !== null && dc !== '' && dc.toLowerCase() !== cfg.datacenter && !ctx.catalog.otherDatacenters().has(dc.toLowerCase())) return text(500, 'No path to datacenter');
 
   const seen = cached && ctx.cached.has(cacheKey);
   if (cached) ctx.cached.add(cacheKey);
