@@ -94,6 +94,11 @@ export class ConsulCatalog {
     return this.#everAnswered;
   }
 
+  /** Probe sweeps running now (tests wait for them to end before counting requests). */
+  get sweepsRunning(): number {
+    return this.#sweeping.size;
+  }
+
   /** The change feeds running now. */
   feeds(): IterableIterator<Watch<FeedView>> {
     return this.#feeds.values();
