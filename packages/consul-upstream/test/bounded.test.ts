@@ -1,6 +1,6 @@
 import { query, type Reply } from '@dnsmesh/testkit';
 import { describe, expect, it } from 'vitest';
-import { catalogPlugin, resolver, sim, sleep, until } from './helpers.js';
+import { catalogPlugin, resolver, sim, until } from './helpers.js';
 
 const addresses = (r: Reply): string[] => r.answers.map((a) => String(a.data)).sort();
 
@@ -38,8 +38,7 @@ describe('consul catalog mode: bounded connections', () => {
     // The service that changed was read again. The registration also moved the catalog feed, whose
     // sweep sent each other watched service one index probe (an empty body) and read none again.
     const p2 = catalogPlugin(r);
-    await until(() => s.counters.http_requests.by_path['/v1/health/service/svc-0'] === 2, 3000);   // its read, one probe
-    await sleep(200);
+    await until(() => p2.counts.probes >= 249 && p2.catalog.sweepsRunning === 0 && p2.catalog.pool.waiting === 0, 5000);
     expect(s.counters.http_requests.by_path['/v1/health/service/svc-137']).toBeGreaterThanOrEqual(2);
     expect(s.counters.http_requests.by_path['/v1/health/service/svc-136']).toBe(2);
     expect(p2.counts.probes).toBeLessThanOrEqual(250);
