@@ -69,6 +69,8 @@ export class ConsulCatalog {
   /** The plain reads of the views, `maxConnections - #maxFeeds` at once. */
   readonly pool: ReadPool;
   readonly #viewGet: HttpGet;
+  /** The same pool, behind every view read: index probes and other background requests. */
+  readonly #probeGet: HttpGet;
   #resyncTimer: NodeJS.Timeout | undefined;
   #everAnswered = false;
   readonly #deps: CatalogDeps;
@@ -84,6 +86,7 @@ export class ConsulCatalog {
     this.#maxFeeds = Math.max(1, options.maxConnections - 2);
     this.pool = new ReadPool(Math.max(1, options.maxConnections - this.#maxFeeds));
     this.#viewGet = this.pool.wrap(deps.get);
+    this.#probeGet = this.pool.wrap(deps.get, true);
   }
 
   /** True once the agent answered any request with 200 (for /ready). */
@@ -310,7 +313,7 @@ export class ConsulCatalog {
    */
   async #learnAgentDc(): Promise<void> {
     try {
-      const r = await this.#viewGet('/v1/agent/self', { timeout: PROBE_TIMEOUT, signal: this.#probeAbort.signal });
+      const r = await this.#probeGet('/v1/agent/self', { timeout: PROBE_TIMEOUT, signal: this.#probeAbort.signal });
       this.#deps.counts.requests[r.status === 200 ? 'ok' : r.status === 403 ? 'forbidden' : r.status >= 500 ? 'http_5xx' : 'http_4xx']++;
       if (r.status !== 200) return;
       const body = JSON.parse(r.body) as { Config?: { Datacenter?: unknown } };
@@ -398,7 +401,8 @@ export class ConsulCatalog {
   /**
    * Index probes of the scope's watched service views not already woken: `GET` of the same path with
    * a filter that matches nothing (a body of `[]`), whose X-Consul-Index is the service's own index;
-   * a view whose index moved is read again. One sweep per scope at a time, through the read pool;
+   * a view whose index moved is read again. One sweep per scope at a time, through the read pool
+ * behind every view read (a probe never delays a read of a view that changed);
    * a catalog change during a sweep asks for one more after it.
    */
   #sweep(scope: string, skip: ReadonlySet<Watch>): void {
@@ -411,7 +415,7 @@ export class ConsulCatalog {
       const path = `${w.config.path}${w.config.path.includes('?') ? '&' : '?'}${PROBE_FILTER}`;
       this.#deps.counts.probes++;
       try {
-        const r = await this.#viewGet(path, { timeout: PROBE_TIMEOUT, signal });
+        const r = await this.#probeGet(path, { timeout: PROBE_TIMEOUT, signal });
         this.#deps.counts.requests[r.status === 200 ? 'ok' : r.status >= 500 ? 'http_5xx' : 'http_4xx']++;
         // Another index than the view's (higher, or lower after a restore): read the view again.
         if (r.status === 200 && Number.isFinite(r.index) && r.index !== w.index && !w.stopped) { this.#deps.counts.feedRefetches++; w.wake(); }
