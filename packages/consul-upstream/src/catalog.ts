@@ -359,13 +359,13 @@ export class ConsulCatalog {
     const slots = (): number => this.#maxFeeds - this.#feeds.size - this.#catalogFeeds.size;
     if (!this.#feeds.has(scope)) {
       if (slots() <= 0) { this.#deps.counts.feedsRefused++; return; }
-      const feed = new Watch<FeedView>(`feed|${scope}`, this.#watchConfig(this.#path('/v1/health/state/any', scope), feedView, true),
+      const feed = new Watch<FeedView>(`feed|${scope}`, { ...this.#watchConfig(this.#path('/v1/health/state/any', scope), feedView, true), noDatacenter: feedView([]) },
         this.#watchDeps(this.#deps.get), (f, before) => this.#onFeed(scope, f, before));
       this.#feeds.set(scope, feed);
       if (!this.#stopped) feed.start();
     }
     if (this.options.catalogFeed && !this.#catalogFeeds.has(scope) && slots() > 0) {
-      const feed = new Watch<ServicesView>(`catalog|${scope}`, this.#watchConfig(this.#path('/v1/catalog/services', scope), servicesView, true),
+      const feed = new Watch<ServicesView>(`catalog|${scope}`, { ...this.#watchConfig(this.#path('/v1/catalog/services', scope), servicesView, true), noDatacenter: servicesView({}) },
         this.#watchDeps(this.#deps.get), (f, before) => this.#onCatalogFeed(scope, f, before));
       this.#catalogFeeds.set(scope, feed);
       if (!this.#stopped) feed.start();

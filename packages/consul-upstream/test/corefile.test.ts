@@ -52,7 +52,7 @@ describe('consul from a Corefile', () => {
   });
 
   it('takes namespace, partition, translate_wan_addrs and catalog_feed from the Corefile (dig reads the answers)', async () => {
-    const s = await sim({}, false);
+    const s = await sim({ enterprise: true }, false);
     s.registerNode({ name: 'n1', address: '10.1.0.1' });
     s.registerNode({ name: 'b1', address: '10.2.0.1', datacenter: 'dc2', taggedAddresses: { wan: '198.51.100.1', wan_ipv4: '198.51.100.1' } });
     s.registerService({ id: 'api-team', name: 'api', node: 'n1', port: 80, namespace: 'team', partition: 'eu' });

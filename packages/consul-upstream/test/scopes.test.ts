@@ -6,8 +6,8 @@ const addresses = (r: Reply): string[] => r.answers.map((a) => String(a.data)).s
 const srvs = (r: Reply): string[] => r.answers.map((a) => { const d = a.data as { port: number; target: string }; return `${d.port} ${d.target}`; }).sort();
 
 /** web in the default namespace, in `team`, and in `team` of partition `eu`; and in a second datacenter, dc2. */
-async function scoped() {
-  const s = await sim({}, false);
+async function scoped(enterprise = true) {
+  const s = await sim({ enterprise }, false);
   s.registerNode({ name: 'n1', address: '10.1.0.1' });
   s.registerNode({ name: 'n2', address: '10.1.0.2' });
   s.registerNode({ name: 'n3', address: '10.1.0.3' });
@@ -67,6 +67,14 @@ describe('consul catalog mode: namespaces and partitions', () => {
     // The bound holds: the configured scope took both feed slots, the default scope waits for resync (counted).
     expect(s.counters.http_connections_max).toBeLessThanOrEqual(4);
     expect(p.counts.feedsRefused).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers NXDOMAIN for a namespace when the agent is Consul CE (400, an Enterprise feature), as its own DNS does', async () => {
+    const s = await scoped(false);
+    const r = await resolver({ http: s.httpUrl });
+    expect(addresses(await query(r.address, 'web.service.consul', 'A'))).toEqual(['10.1.0.1']);
+    expect((await query(r.address, 'web.service.team.ns.consul', 'A')).rcode).toBe('NXDOMAIN');
+    expect(catalogPlugin(r).counts.requests.http_4xx).toBeGreaterThan(0);
   });
 });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startConsulSim } from '../sim.js';
 
-async function sim() {
-  const s = await startConsulSim({ seed: 1 });
+async function sim(enterprise = true) {
+  const s = await startConsulSim({ seed: 1, enterprise });
   onTestFinished(() => s.close());
   s.registerNode({ name: 'a1', address: '10.0.1.1' });
   s.registerNode({ name: 'b1', address: '10.2.0.1', datacenter: 'dc2', taggedAddresses: { wan: '198.51.100.1', wan_ipv4: '198.51.100.1' } });
@@ -38,6 +38,15 @@ describe('datacenters, namespaces and partitions', () => {
     expect((await entries(s, '/v1/health/service/web?ns=other')).map((e) => e.Service.ID)).toEqual([]);
     const state = (await (await get(s, '/v1/health/state/any?ns=team')).json()) as Array<{ ServiceID: string }>;
     expect(state.map((c) => c.ServiceID).filter((id) => id !== '')).toEqual(['web-team']);
+  });
+
+  it('refuses ?ns= and ?partition= as Consul CE does, unless enterprise', async () => {
+    const s = await sim(false);
+    const ns = await get(s, '/v1/health/service/web?ns=default');
+    expect(ns.status).toBe(400);
+    expect(await ns.text()).toBe('Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature');
+    expect((await get(s, '/v1/catalog/services?partition=eu')).status).toBe(400);
+    expect((await get(s, '/v1/health/service/web')).status).toBe(200);
   });
 
   it('moves /v1/catalog/services\'s index on service writes only, and serves services without a check of their own', async () => {
