@@ -229,9 +229,9 @@ for (const f of figures) {
       figure: spec.label, goal: spec.goal,
       dm: list(dm, spec.digits), dmMed: fmt(dmMed, spec.digits),
       ub: list(ub, spec.digits), ubMed: fmt(ubMed, spec.digits),
-      ratios: perRun.every((v) => Number.isFinite(v)) ? perRun.map((v) => ratio(v, 1)).join(', ') : '-',
+      ratios: perRun.length > 0 && perRun.every((v) => Number.isFinite(v)) ? perRun.map((v) => ratio(v, 1)).join(', ') : '-',
       ratio: Number.isFinite(x) ? `${x.toFixed(2)}×` : '-',
-      met: met === undefined ? `not measured${res.error ? ` (${res.error})` : ''}`
+      met: met === undefined ? `not measured (${res.error ?? 'time bound'})`
         : `${met ? '**met**' : '**not met**'}${missing > 0 ? ` (${res.runs.length} of ${runs} runs${res.error ? `: ${res.error}` : ', time bound'})` : ''}`,
     });
   }
