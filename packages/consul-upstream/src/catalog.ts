@@ -6,6 +6,7 @@ import type { ConsulCounts } from './metrics.js';
 import { ipv6Bytes, parseName } from './names.js';
 import type { ConsulOptions } from './options.js';
 import { ReadPool } from './pool.js';
+import { SweepGate } from './sweep-gate.js';
 import { EMPTY_VIEW, healthView, nodeListView, nodeView, queryView, type NodeInfo, type View } from './view.js';
 import { realTimers, Watch, type Fingerprinted, type WatchConfig, type WatchTimers } from './watch.js';
 
@@ -20,6 +21,11 @@ const EMPTY_IDLE = 60_000;
 const PROBE_FILTER = `filter=${encodeURIComponent('Node.Node == ""')}`;
 /** Time given to one probe. */
 const PROBE_TIMEOUT = 10_000;
+/**
+ * How long a catalog move waits for the change feed before deciding on a sweep: a registration
+ * with checks moves both feeds at the same index, and either may answer first.
+ */
+const SETTLE: number = 100;
 
 /** A watch's scope: datacenter ('' for the agent's own), namespace and partition. */
 export interface Scope { readonly dc: string; readonly ns: string; readonly ap: string }
@@ -61,9 +67,16 @@ export class ConsulCatalog {
   readonly #catalogFeeds = new Map<string, Watch<ServicesView>>();
   /** The catalog feeds' last X-Consul-Index, per scope key. */
   readonly #catalogIndex = new Map<string, number>();
-  /** Scopes whose probe sweep runs now, and those that need one more after it. */
+  /** Scopes whose probe sweep is scheduled or runs now. */
   readonly #sweeping = new Set<string>();
-  readonly #sweepAgain = new Set<string>();
+  readonly #deferred = new Set<string>();
+  /** Per scope, the highest catalog index not yet covered by a sweep, the change feed or fresh reads. */
+  readonly #owed = new Map<string, number>();
+  /** Per scope, the change feed's last index at which it named changed services. */
+  readonly #healthNamed = new Map<string, number>();
+  /** Per watch, the highest index the agent had shown when its last read (or probe) was sent: its view is at least that fresh. */
+  readonly #fresh = new WeakMap<Watch, number>();
+  readonly #gate: SweepGate;
   readonly #probeAbort = new AbortController();
   readonly #maxFeeds: number;
   /** The plain reads of the views, `maxConnections - #maxFeeds` at once. */
@@ -87,6 +100,8 @@ export class ConsulCatalog {
     this.pool = new ReadPool(Math.max(1, options.maxConnections - this.#maxFeeds));
     this.#viewGet = this.pool.wrap(deps.get);
     this.#probeGet = this.pool.wrap(deps.get, true);
+    const timers = deps.timers ?? realTimers;
+    this.#gate = new SweepGate(options.probeInterval, options.probeRate, () => timers.now());
   }
 
   /** True once the agent answered any request with 200 (for /ready). */
@@ -97,9 +112,14 @@ export class ConsulCatalog {
     return this.#everAnswered;
   }
 
-  /** Probe sweeps running now (tests wait for them to end before counting requests). */
+  /** Probe sweeps settling or probing now, not those waiting for probe_interval (tests wait for them to end before counting requests). */
   get sweepsRunning(): number {
-    return this.#sweeping.size;
+    return this.#sweeping.size - this.#deferred.size;
+  }
+
+  /** Probe sweeps waiting for probe_interval. */
+  get sweepsDeferred(): number {
+    return this.#deferred.size;
   }
 
   /** The change feeds running now. */
@@ -303,7 +323,7 @@ export class ConsulCatalog {
 
   /** Reads every view again (through the pool): for changes that no check shows. */
   resync(): void {
-    for (const w of this.#watches.values()) w.wake();
+    for (const w of this.#watches.values()) this.#wake(w);
     if (this.options.translateWanAddrs && this.#agentDc === undefined) void this.#learnAgentDc();
   }
 
@@ -387,59 +407,112 @@ export class ConsulCatalog {
     if (before === undefined || last === undefined) return;     // the first answer: the views are fresh
     if (index === last && before.fingerprint === feed.view!.fingerprint) return;   // a timeout: nothing moved
     const named = servicesChanges(before, feed.view!);
-    const woken = new Set<Watch>();
     for (const w of this.#watches.values()) {
       if (scopeOf(w.key) !== scope || w.view === undefined) continue;
       const name = nameOf(w.key);
       const hit = w.key.startsWith('q|') ? w.view.service !== undefined && named.has(w.view.service)
         : (w.key.startsWith('s|') || w.key.startsWith('c|') || w.key.startsWith('i|')) && (named.has(name) || [...(w.view.serviceNames ?? [])].some((n) => named.has(n)));
-      if (hit) { this.#deps.counts.feedRefetches++; w.wake(); woken.add(w); }
+      if (hit) { this.#deps.counts.feedRefetches++; this.#wake(w); }
     }
-    this.#sweep(scope, woken);
+    if (this.options.probeInterval === 0) { this.#deps.counts.sweeps.off++; return; }
+    this.#owed.set(scope, Math.max(this.#owed.get(scope) ?? 0, index));
+    if (!this.#sweeping.has(scope)) void this.#sweep(scope);
+  }
+
+  /** The highest index the agent has shown for a scope (raft indexes are one sequence per datacenter). */
+  #known(scope: string): number {
+    return Math.max(this.#catalogIndex.get(scope) ?? 0, this.#feeds.get(scope)?.index ?? 0);
+  }
+
+  /** Wakes a view for a read, which sees at least what the agent has shown so far. */
+  #wake(w: Watch): void {
+    this.#fresh.set(w, Math.max(this.#fresh.get(w) ?? 0, this.#known(scopeOf(w.key))));
+    w.wake();
   }
 
   /**
-   * Index probes of the scope's watched service views not already woken: `GET` of the same path with
-   * a filter that matches nothing (a body of `[]`), whose X-Consul-Index is the service's own index;
-   * a view whose index moved is read again. One sweep per scope at a time, through the read pool
- * behind every view read (a probe never delays a read of a view that changed);
-   * a catalog change during a sweep asks for one more after it.
+   * The probe sweep of a scope, for the catalog moves up to index C = `#owed` (one sweep per scope
+   * at a time; moves during it are owed to the next). After SETTLE, nothing to do when
+   *  - the change feed named services at exactly C: the write at C touched checks (an instance with
+   *    checks came or went, or its tags moved), and the views it named are read already (`accounted`);
+   *  - every watched service view was read (or probed) after the agent showed C (`fresh`).
+   * Else the services not read since C are probed: `GET` of the view's path with a filter that
+   * matches nothing (a body of `[]`), whose X-Consul-Index is the service's own index; a view whose
+   * index moved is read again. A sweep starts at most once per `probe_interval` per scope (the
+   * first after a quiet period at once; a later one waits, `deferred`), and probes go out at most
+   * `probe_rate` per second, through the read pool behind every view read.
    */
-  #sweep(scope: string, skip: ReadonlySet<Watch>): void {
-    if (this.#sweeping.has(scope)) { this.#sweepAgain.add(scope); return; }
+  async #sweep(scope: string): Promise<void> {
     this.#sweeping.add(scope);
-    const targets = [...this.#watches.values()].filter((w) => scopeOf(w.key) === scope && !skip.has(w) && w.view !== undefined && w.index > 0
-      && (w.key.startsWith('s|') || w.key.startsWith('c|') || w.key.startsWith('i|')));
+    const timers = this.#deps.timers ?? realTimers;
     const signal = this.#probeAbort.signal;
-    const probe = async (w: Watch): Promise<void> => {
-      const path = `${w.config.path}${w.config.path.includes('?') ? '&' : '?'}${PROBE_FILTER}`;
-      this.#deps.counts.probes++;
-      try {
-        const r = await this.#probeGet(path, { timeout: PROBE_TIMEOUT, signal });
-        this.#deps.counts.requests[r.status === 200 ? 'ok' : r.status >= 500 ? 'http_5xx' : 'http_4xx']++;
-        // Another index than the view's (higher, or lower after a restore): read the view again.
-        if (r.status === 200 && Number.isFinite(r.index) && r.index !== w.index && !w.stopped) { this.#deps.counts.feedRefetches++; w.wake(); }
-        if (r.status !== 200 && !w.stopped) w.wake();        // unsure: let the view's own read decide
-      } catch (err) {
-        if (signal.aborted) return;
-        this.#deps.counts.requests[err instanceof HttpTimeout ? 'timeout' : 'error']++;
+    const counts = this.#deps.counts;
+    try {
+      while (!this.#stopped && this.#owed.has(scope)) {
+        await timers.sleep(SETTLE, signal);
+        if (this.#stopped) return;
+        const owed = this.#owed.get(scope)!;
+        if (this.#healthNamed.get(scope) === owed) { this.#owed.delete(scope); counts.sweeps.accounted++; continue; }
+        const stale = (): Watch[] => [...this.#watches.values()].filter((w) => scopeOf(w.key) === scope && w.view !== undefined && w.index > 0 && !w.stopped
+          && (w.key.startsWith('s|') || w.key.startsWith('c|') || w.key.startsWith('i|')) && (this.#fresh.get(w) ?? 0) < owed);
+        if (stale().length === 0) { this.#owed.delete(scope); counts.sweeps.fresh++; continue; }
+        const delay = this.#gate.delay(scope);
+        if (delay > 0) {
+          counts.sweeps.deferred++;
+          this.#deferred.add(scope);
+          await timers.sleep(delay, signal).finally(() => this.#deferred.delete(scope));
+          if (this.#stopped) return;
+        }
+        // What is owed now (moves while deferred included); views read meanwhile are left out.
+        const upTo = this.#owed.get(scope)!;
+        this.#owed.delete(scope);
+        this.#gate.started(scope);
+        counts.sweeps.run++;
+        const probes: Array<Promise<void>> = [];
+        for (const w of stale()) {
+          const wait = this.#gate.take();
+          if (wait > 0) await timers.sleep(wait, signal);
+          if (this.#stopped) return;
+          if (w.stopped || (this.#fresh.get(w) ?? 0) >= upTo) continue;
+          probes.push(this.#probe(w));
+        }
+        await Promise.all(probes);
       }
-    };
-    void Promise.all(targets.map(probe)).finally(() => {
+    } finally {
       this.#sweeping.delete(scope);
-      if (this.#sweepAgain.delete(scope) && !this.#stopped) this.#sweep(scope, new Set());
-    });
+    }
+  }
+
+  /** One index probe: the view is read again when the service's index is not the view's. */
+  async #probe(w: Watch): Promise<void> {
+    const signal = this.#probeAbort.signal;
+    const sentAt = this.#known(scopeOf(w.key));
+    const path = `${w.config.path}${w.config.path.includes('?') ? '&' : '?'}${PROBE_FILTER}`;
+    this.#deps.counts.probes++;
+    try {
+      const r = await this.#probeGet(path, { timeout: PROBE_TIMEOUT, signal });
+      this.#deps.counts.requests[r.status === 200 ? 'ok' : r.status >= 500 ? 'http_5xx' : 'http_4xx']++;
+      if (w.stopped) return;
+      if (r.status !== 200) { this.#wake(w); return; }          // unsure: let the view's own read decide
+      // Another index than the view's (higher, or lower after a restore): read the view again.
+      if (Number.isFinite(r.index) && r.index !== w.index) { this.#deps.counts.feedRefetches++; this.#wake(w); return; }
+      this.#fresh.set(w, Math.max(this.#fresh.get(w) ?? 0, sentAt));   // unchanged as of the probe
+    } catch (err) {
+      if (signal.aborted) return;
+      this.#deps.counts.requests[err instanceof HttpTimeout ? 'timeout' : 'error']++;
+    }
   }
 
   /** A feed answer: wake the watches of what changed (all of them on the feed's first answer). */
   #onFeed(scope: string, feed: Watch<FeedView>, before: FeedView | undefined): void {
     const suffix = `|${scope}`;
     if (before === undefined) {
-      for (const w of this.#watches.values()) if (w.key.endsWith(suffix) && w.view !== undefined) w.wake();
+      for (const w of this.#watches.values()) if (w.key.endsWith(suffix) && w.view !== undefined) this.#wake(w);
       return;
     }
     if (before.fingerprint === feed.view!.fingerprint) return;
     const { services, nodes } = feedChanges(before, feed.view!);
+    if (services.size > 0) this.#healthNamed.set(scope, feed.index);
     for (const w of this.#watches.values()) {
       if (!w.key.endsWith(suffix)) continue;
       const name = w.key.slice(2, -suffix.length).toLowerCase();
@@ -454,7 +527,7 @@ export class ConsulCatalog {
         : w.key.startsWith('q|') ? w.view?.service !== undefined && services.has(w.view.service)
           : w.key.startsWith('l|') ? nodes.size > 0
             : nodes.has(name);
-      if (hit) { this.#deps.counts.feedRefetches++; w.wake(); }
+      if (hit) { this.#deps.counts.feedRefetches++; this.#wake(w); }
     }
   }
 
@@ -463,6 +536,7 @@ export class ConsulCatalog {
     const watch = new Watch(key, { ...this.#watchConfig(path, parse, false), ...extra }, this.#watchDeps(this.#viewGet), (w, before) => this.#onView(w, before));
     watch.lastAsked = now;
     this.#watches.set(key, watch);
+    this.#fresh.set(watch, this.#known(scopeOf(key)));
     this.#deps.counts.watches = this.#watches.size;
     this.#deps.counts.watchesStarted++;
     if (!this.#stopped) watch.start();

@@ -14,6 +14,12 @@ export class ConsulCounts {
   feedRefetches = 0;
   /** Index probes of watched services after the catalog feed moved (one small read each). */
   probes = 0;
+  /**
+   * Catalog feed moves by what became of their probe sweep: `run` (started), `deferred` (waited
+   * for probe_interval), `accounted` (the change feed named the change: no sweep), `fresh` (every
+   * watched service already read since), `off` (probe_interval 0: left to the resync).
+   */
+  readonly sweeps = { run: 0, deferred: 0, accounted: 0, fresh: 0, off: 0 };
   /** Change feeds not started because every feed slot of max_connections was taken (that scope waits for resync). */
   feedsRefused = 0;
   /** Connections to the agent open now (catalog mode), and the configured bound. */
@@ -65,6 +71,8 @@ export function registerConsulMetrics(metrics: ServerBlock['metrics'], c: Consul
       () => [[{}, c.feedRefetches]]),
     publishMetric(metrics, 'counter', 'dnsmesh_consul_probes_total', 'Index probes of watched services after the catalog feed showed a change it could not name.', [],
       () => [[{}, c.probes]]),
+    publishMetric(metrics, 'counter', 'dnsmesh_consul_sweeps_total', 'Catalog feed moves by what became of their probe sweep (run, deferred by probe_interval, accounted for by the change feed, fresh, off).', ['outcome'],
+      () => Object.entries(c.sweeps).map(([outcome, n]) => [{ outcome }, n])),
     publishMetric(metrics, 'counter', 'dnsmesh_consul_feeds_refused_total', 'Change feeds not started because max_connections left no slot for them (the scope is followed by resync only).', [],
       () => [[{}, c.feedsRefused]]),
     publishMetric(metrics, 'gauge', 'dnsmesh_consul_connections', 'Connections to the agent open now (catalog mode).', [],

@@ -47,6 +47,10 @@ export interface ConsulOptions {
   readonly translateWanAddrs: boolean;
   /** A second blocking query per scope, on `/v1/catalog/services`, for changes that no check shows. */
   readonly catalogFeed: boolean;
+  /** Index-probe sweeps of a scope start at most this often (the first after a quiet period at once; 0: no sweeps, the resync finds such changes). */
+  readonly probeInterval: Duration;
+  /** Index probes per second at most (a token bucket of one second's worth): a sweep of many services is spread over time. */
+  readonly probeRate: number;
   /** TTL of answers built from the view, and the SOA TTL and MINIMUM of negative answers. */
   readonly ttl: Ttl;
   /** Consul's `service_ttl`: by exact service name, `prefix*` or `*` (lower case); else `ttl`. */
@@ -99,6 +103,8 @@ export const DEFAULTS = {
   partition: 'default',
   translateWanAddrs: false,
   catalogFeed: true,
+  probeInterval: 15_000,
+  probeRate: 50,
 } as const;
 
 /** Limits that the Corefile and the code factory both check. */
@@ -113,6 +119,8 @@ export const LIMITS = {
   aRecordLimit: { min: 0, max: 4096 },
   maxConnections: { min: 2, max: 64 },
   resync: { min: 0, max: 86_400_000 },
+  probeInterval: { min: 0, max: 86_400_000 },
+  probeRate: { min: 1, max: 10_000 },
 } as const;
 
 /** DNS mode: the whole budget of one query (as forward's); SERVFAIL after it. */
@@ -200,6 +208,9 @@ export interface ConsulInput {
   readonly partition?: string;
   readonly translateWanAddrs?: boolean;
   readonly catalogFeed?: boolean;
+  readonly probeInterval?: Duration;
+  /** Probes per second. */
+  readonly probeRate?: number;
   /** Seconds. */
   readonly ttl?: Ttl;
   /** Seconds, by exact service name, `prefix*` or `*`. */
@@ -235,7 +246,7 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
       if (!Number.isInteger(d.port) || d.port < 1 || d.port > 65535) bad('dns', `port must be from 1 to 65535, got ${d.port}`);
       source = { mode: 'dns', address: d.tls === undefined ? { host: d.host, port: d.port } : { host: d.host, port: d.port, tls: d.tls } };
     }
-    const catalogOnly = ['serviceTtl', 'nodeTtl', 'soaMinTtl', 'nodeMetaTxt', 'aRecordLimit', 'token', 'tokenFile', 'tls', 'consistency', 'maxConnections', 'resync', 'datacenter', 'namespace', 'partition', 'translateWanAddrs', 'catalogFeed', 'ttl', 'onlyPassing', 'maxStale', 'idle', 'wait'] as const;
+    const catalogOnly = ['serviceTtl', 'nodeTtl', 'soaMinTtl', 'nodeMetaTxt', 'aRecordLimit', 'token', 'tokenFile', 'tls', 'consistency', 'maxConnections', 'resync', 'datacenter', 'namespace', 'partition', 'translateWanAddrs', 'catalogFeed', 'probeInterval', 'probeRate', 'ttl', 'onlyPassing', 'maxStale', 'idle', 'wait'] as const;
     for (const key of catalogOnly) if (input[key] !== undefined) bad(key, 'applies only to catalog mode (http)');
   } else {
     try { source = { mode: 'http', url: parseHttpUrl(String(input.http)) }; } catch (err) { return bad('http', (err as Error).message); }
@@ -291,6 +302,8 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
     partition: (input.partition ?? DEFAULTS.partition).toLowerCase(),
     translateWanAddrs: input.translateWanAddrs ?? DEFAULTS.translateWanAddrs,
     catalogFeed: input.catalogFeed ?? DEFAULTS.catalogFeed,
+    probeInterval: msIn('probeInterval', input.probeInterval ?? DEFAULTS.probeInterval, LIMITS.probeInterval),
+    probeRate: intIn('probeRate', input.probeRate ?? DEFAULTS.probeRate, LIMITS.probeRate),
     ttl,
     onlyPassing: input.onlyPassing ?? DEFAULTS.onlyPassing,
     maxStale: msIn('maxStale', input.maxStale ?? DEFAULTS.maxStale, LIMITS.maxStale),

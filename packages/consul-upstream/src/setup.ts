@@ -15,13 +15,13 @@ const TLS_PROPS: Record<string, keyof TlsFiles> = {
 /** Properties that only mean something in catalog mode (http). */
 const CATALOG_ONLY = new Set([
   'token', 'token_file', 'datacenter', 'ttl', 'only_passing', 'max_stale', 'idle', 'consistency', 'max_connections',
-  'resync', 'first_wait', 'namespace', 'partition', 'translate_wan_addrs', 'catalog_feed', 'service_ttl', 'node_ttl', 'soa_min_ttl', 'node_meta_txt', 'a_record_limit', ...Object.keys(TLS_PROPS),
+  'resync', 'first_wait', 'namespace', 'partition', 'translate_wan_addrs', 'catalog_feed', 'probe_interval', 'probe_rate', 'service_ttl', 'node_ttl', 'soa_min_ttl', 'node_meta_txt', 'a_record_limit', ...Object.keys(TLS_PROPS),
 ]);
 
 /**
  * `consul [ZONES...] { dns ADDR | http URL; token TOKEN | token_file FILE; ca_file FILE; ca_path DIR;
  * cert_file FILE; key_file FILE; tls_servername NAME; insecure_skip_verify; consistency MODE;
- * max_connections N; datacenter DC; namespace NS; partition AP; translate_wan_addrs; catalog_feed; ttl DURATION; only_passing [true|false]; max_stale DURATION;
+ * max_connections N; datacenter DC; namespace NS; partition AP; translate_wan_addrs; catalog_feed; probe_interval DURATION; probe_rate N; ttl DURATION; only_passing [true|false]; max_stale DURATION;
  * idle DURATION; first_wait DURATION; resync DURATION }`
  * (ADDR may be `tls://IP[:853]`: DNS over TLS; the TLS file options then apply to it)
  */
@@ -43,6 +43,8 @@ export function parse(d: Directive): ConsulOptions {
   let consistency: Consistency = DEFAULTS.consistency;
   let maxConnections: number = DEFAULTS.maxConnections;
   let resync: number = DEFAULTS.resync;
+  let probeInterval: number = DEFAULTS.probeInterval;
+  let probeRate: number = DEFAULTS.probeRate;
   let firstWait: number = DEFAULTS.firstWait;
   const serviceTtl = new Map<string, number>();
   let nodeTtl: number | undefined;
@@ -114,6 +116,8 @@ export function parse(d: Directive): ConsulOptions {
       }
       case 'max_connections': maxConnections = p.expectArgs(1, 1)[0]!.int(LIMITS.maxConnections); break;
       case 'resync': resync = p.expectArgs(1, 1)[0]!.duration(LIMITS.resync); break;
+      case 'probe_interval': probeInterval = p.expectArgs(1, 1)[0]!.duration(LIMITS.probeInterval); break;
+      case 'probe_rate': probeRate = p.expectArgs(1, 1)[0]!.int(LIMITS.probeRate); break;
       case 'first_wait': firstWait = p.expectArgs(1, 1)[0]!.duration(LIMITS.firstWait); break;
       case 'only_passing': onlyPassing = flag(p); break;
       case 'service_ttl': {
@@ -158,7 +162,7 @@ export function parse(d: Directive): ConsulOptions {
     }
   }
   return {
-    zones, source, token, tokenFile, serviceTtl, nodeTtl, soaMinTtl, nodeMetaTxt, aRecordLimit, tls, consistency, maxConnections, resync, datacenter, namespace, partition, translateWanAddrs, catalogFeed, ttl, onlyPassing, maxStale, idle,
+    zones, source, token, tokenFile, serviceTtl, nodeTtl, soaMinTtl, nodeMetaTxt, aRecordLimit, tls, consistency, maxConnections, resync, datacenter, namespace, partition, translateWanAddrs, catalogFeed, probeInterval, probeRate, ttl, onlyPassing, maxStale, idle,
     wait: DEFAULTS.wait, firstWait, backoffMin: DEFAULTS.backoffMin,
     backoffMax: DEFAULTS.backoffMax, rateInterval: DEFAULTS.rateInterval,
   };
