@@ -18,7 +18,7 @@ const snippet = (line: string): string => `consul.:1053 {\n    ${line}\n}\n`;
 const http = { mode: 'http', url: { href: 'http://127.0.0.1:8500', host: '127.0.0.1', port: 8500, https: false } } as const;
 const base: ConsulOptions = {
   zones: ['consul.'], source: http, token: undefined, tokenFile: undefined, tls: undefined, consistency: 'stale',
-  maxConnections: 4, resync: 60_000, datacenter: undefined, namespace: 'default', partition: 'default', translateWanAddrs: false, catalogFeed: true, ttl: 5, serviceTtl: new Map(), nodeTtl: undefined, soaMinTtl: undefined, nodeMetaTxt: true, aRecordLimit: 0, onlyPassing: false,
+  maxConnections: 4, resync: 60_000, datacenter: undefined, namespace: 'default', partition: 'default', translateWanAddrs: false, catalogFeed: true, probeInterval: 15_000, probeRate: 50, ttl: 5, serviceTtl: new Map(), nodeTtl: undefined, soaMinTtl: undefined, nodeMetaTxt: true, aRecordLimit: 0, onlyPassing: false,
   maxStale: 3_600_000, idle: 600_000, wait: 300_000, firstWait: 2000, backoffMin: 1000, backoffMax: 30_000, rateInterval: 500,
 };
 
@@ -36,6 +36,8 @@ describe('consul setup', () => {
     ['consul {\n http https://consul.internal\n consistency consistent\n max_connections 8\n resync 0\n first_wait 10s\n}',
       { source: { mode: 'http', url: { href: 'https://consul.internal', host: 'consul.internal', port: 443, https: true } },
         consistency: 'consistent', maxConnections: 8, resync: 0, firstWait: 10_000 }],
+    ['consul {\n http http://127.0.0.1:8500\n probe_interval 0\n probe_rate 500\n}', { probeInterval: 0, probeRate: 500 }],
+    ['consul {\n http http://127.0.0.1:8500\n probe_interval 1m\n}', { probeInterval: 60_000 }],
     ['consul {\n http https://127.0.0.1:8501\n insecure_skip_verify\n tls_servername server.dc1.consul\n consistency DEFAULT\n}',
       { source: { mode: 'http', url: { href: 'https://127.0.0.1:8501', host: '127.0.0.1', port: 8501, https: true } }, consistency: 'default',
         tls: { ca: undefined, cert: undefined, key: undefined, serverName: 'server.dc1.consul', insecureSkipVerify: true } }],
@@ -62,6 +64,9 @@ describe('consul setup', () => {
   });
 
   const bad: [string, string][] = [
+    ['consul {\n http http://127.0.0.1:8500\n probe_rate 0\n}', "Corefile:4 - consul: expected an integer between 1 and 10000, got '0'"],
+    ['consul {\n http http://127.0.0.1:8500\n probe_interval -1s\n}', "Corefile:4 - consul: expected a duration between 0s and 24h (like 500ms, 30s, 5m, 1h), got '-1s'"],
+    ['consul {\n http http://127.0.0.1:8500\n\n probe_interval 25h\n}', "Corefile:5 - consul: expected a duration between 0s and 24h (like 500ms, 30s, 5m, 1h), got '25h'"],
     ['consul', 'Corefile:2 - consul: needs dns ADDR (DNS mode) or http URL (catalog mode) in its block'],
     ['consul {\n token x\n}', 'Corefile:2 - consul: needs dns ADDR (DNS mode) or http URL (catalog mode) in its block'],
     ['consul {\n http http://127.0.0.1:8500\n dns 127.0.0.1\n}', 'Corefile:4 - consul: give either dns or http, not both (http is at line 3)'],
@@ -179,6 +184,9 @@ describe('consul() in code', () => {
   });
 
   const bad: [Parameters<typeof consul>[0], string][] = [
+    [{ http: 'http://127.0.0.1:8500', probeRate: 0 }, 'consul: probeRate:'],
+    [{ http: 'http://127.0.0.1:8500', probeInterval: -5 }, 'consul: probeInterval:'],
+    [{ dns: '127.0.0.1', probeInterval: 1000 }, 'consul: probeInterval: applies only to catalog mode (http)'],
     [{}, 'consul: dns/http: give exactly one of dns (DNS mode) and http (catalog mode)'],
     [{ http: 'http://127.0.0.1:8500', dns: '127.0.0.1' }, 'consul: dns/http: give exactly one'],
     [{ http: 'ftp://127.0.0.1' }, "consul: http: only http: and https: URLs are supported, got 'ftp:'"],
