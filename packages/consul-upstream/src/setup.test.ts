@@ -66,7 +66,7 @@ describe('consul setup', () => {
   const bad: [string, string][] = [
     ['consul {\n http http://127.0.0.1:8500\n probe_rate 0\n}', "Corefile:4 - consul: expected an integer between 1 and 10000, got '0'"],
     ['consul {\n http http://127.0.0.1:8500\n probe_interval -1s\n}', "Corefile:4 - consul: expected a duration between 0s and 24h (like 500ms, 30s, 5m, 1h), got '-1s'"],
-    ['consul {\n http http://127.0.0.1:8500\n\n probe_interval 25h\n}', "Corefile:5 - consul: expected a duration between 0s and 24h (like 500ms, 30s, 5m, 1h), got '25h'"],
+    ['consul {\n http http://127.0.0.1:8500\n\n probe_interval 25h\n}', "Corefile:5 - consul: expected a duration between 0s and 24h, got '25h'"],
     ['consul', 'Corefile:2 - consul: needs dns ADDR (DNS mode) or http URL (catalog mode) in its block'],
     ['consul {\n token x\n}', 'Corefile:2 - consul: needs dns ADDR (DNS mode) or http URL (catalog mode) in its block'],
     ['consul {\n http http://127.0.0.1:8500\n dns 127.0.0.1\n}', 'Corefile:4 - consul: give either dns or http, not both (http is at line 3)'],
