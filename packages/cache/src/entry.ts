@@ -1,4 +1,5 @@
 import { DnsMessage, readName, scanLayout, type Instant, type Layout, type Ttl, type WireImage } from '@dnsmesh/core';
+import { LARGEST_IN_SLAB, type Slab, type SlabPool } from './slab.js';
 
 export type EntryKind = 'success' | 'denial' | 'servfail';
 
@@ -11,73 +12,178 @@ const LAYOUT_KEPT_ABOVE = 400;
 /**
  * Bytes of process memory an entry costs beyond its wire image and key. Measured with
  * `node bench/memory.mjs` (RSS growth of a real server filled through its UDP port, divided by the
- * entries): 935-1,120 bytes per entry of a one-record answer (wire 54, key 22 bytes) at 100k-315k
- * entries; in-process after a full GC, 890. The budget takes the upper end, rounded.
+ * entries) and `node --expose-gc bench/entry-cost.mjs` (the same fill in process, after a full GC).
+ * The budget takes the upper end of the RSS figures, rounded up. See bench/README.md, "Memory per entry".
  */
 export const ENTRY_OVERHEAD = 1024;
 /** A kept layout (the object and six typed arrays), measured the same way, plus 16 bytes a record. */
 export const LAYOUT_OVERHEAD = 1200;
 
+const KINDS: readonly EntryKind[] = ['success', 'denial', 'servfail'];
+// #bits: the question type, the kind, two flags and the second-chance bit, in one small integer.
+const TYPE_MASK = 0xffff;
+const KIND_SHIFT = 16;
+const WHOLE_NAME = 1 << 18;
+const DIRECT = 1 << 19;
+const REF = 1 << 20;
+/** TTLs up to this fit #life beside the milliseconds (MAX_TTL, 7 days, is far below). */
+const TTL_LIMIT = 1 << 20;
+
+/** What few entries need: their own presentation name, a kept layout, prefetch and serve_stale bookkeeping. */
+class Extra {
+  name: string | undefined = undefined;
+  layout: Layout | undefined = undefined;
+  /** The rcode when the header's four bits do not say it all (not for anything the cache stores itself). */
+  rcode = -1;
+  windowHits = 0;
+  windowStart: Instant = 0;
+  failedAt: Instant = -Infinity;
+}
+
 /**
  * A stored reply: wire bytes with no OPT, TTLs normalised per RRset and clamped, and where every
  * record sits. A hit hands out a view on these bytes with an age; the edge copies them once while
  * it writes the client's ID, question case and the aged TTLs.
+ *
+ * Memory is what the store holds most of, so an entry is small: its image is a view on a slab
+ * shared with other entries (slab.ts), its flags and times are packed into small integers (no
+ * boxed doubles), and what few entries need lives in an `Extra` made on first use. Times are kept
+ * to the millisecond.
  */
 export class CacheEntry implements WireImage {
-  readonly expiresAt: Instant;
   /** The bytes, then each record's TTL offset (u16): what a hit is written from (`WireImage`). */
-  readonly wire: Buffer;
+  wire: Buffer;
   readonly length: number;
   readonly questionEnd: number;
   readonly records: number;
-  /** Served since the last eviction pass looked (second-chance eviction). */
-  ref = 0;
   hits = 0;
-  /** Prefetch bookkeeping: hits inside the current window, and when the window began. */
-  windowHits = 0;
-  windowStart: Instant = 0;
-  /** When a background refresh of this entry last failed (serve_stale's failure recheck, prefetch spacing). */
-  failedAt: Instant = -Infinity;
+  #bits: number;
+  /** storedAt = #sec * 1000 + the low 10 bits of #life; the TTL is the rest of #life. */
+  #sec: number;
+  #life: number;
+  /** The slab holding `wire` once a store has the entry (undefined before, and for large images). */
+  #slab: Slab | undefined = undefined;
+  #extra: Extra | undefined = undefined;
 
   constructor(
     readonly key: string,
     bytes: Buffer,
     layout: Layout,
-    readonly kind: EntryKind,
-    readonly storedAt: Instant,
+    kind: EntryKind,
+    storedAt: Instant,
     /** Lifetime in seconds: the smallest TTL after clamping. */
-    readonly ttl: Ttl,
+    ttl: Ttl,
     /** Presentation name for dumps, when it should differ from the stored question's (else made from the bytes on demand). */
     name: string | undefined,
-    readonly type: number,
-    readonly rcode: number,
+    type: number,
+    rcode: number,
     readonly upstream: string | undefined,
     /** True for an NXDOMAIN that covers every type of the name (RFC 2308 §5). */
-    readonly wholeName: boolean,
+    wholeName: boolean,
     /** True when the answer is the name's own data, false when the name is an alias (a CNAME first). */
-    readonly answersDirectly = true,
+    answersDirectly = true,
   ) {
-    this.expiresAt = storedAt + ttl * 1000;
     // Stored replies carry no OPT (classify drops it), so every record has a TTL to age.
     const records = layout.an + layout.ns + layout.ar;
     if (layout.opt >= 0) throw new Error('a cache entry holds no OPT record');
-    // Memory of its own: a stored entry never pins a slab of Node's shared pool (which also holds
-    // the garbage of the miss that made it).
-    const wire = Buffer.allocUnsafeSlow(bytes.length + 2 * records);
+    if (!(Number.isInteger(ttl) && ttl >= 0 && ttl < TTL_LIMIT)) throw new RangeError(`cache entry TTL out of range: ${ttl}`);
+    const size = bytes.length + 2 * records;
+    // Small images wait in Node's shared pool until a store copies them into its slab (`place`);
+    // large ones get memory of their own and keep it.
+    const wire = size > LARGEST_IN_SLAB ? Buffer.allocUnsafeSlow(size) : Buffer.allocUnsafe(size);
     bytes.copy(wire, 0);
     for (let i = 0; i < records; i++) wire.writeUInt16BE(layout.ttlAt[i]!, bytes.length + 2 * i);
     this.wire = wire;
     this.length = bytes.length;
     this.questionEnd = layout.questionEnd;
     this.records = records;
-    if (name !== undefined) this.#name = name;
+    this.#bits = (type & TYPE_MASK) | (KINDS.indexOf(kind) << KIND_SHIFT) | (wholeName ? WHOLE_NAME : 0) | (answersDirectly ? DIRECT : 0);
+    const ms = Math.floor(storedAt);
+    this.#sec = Math.floor(ms / 1000);
+    this.#life = ttl * 1024 + (ms - this.#sec * 1000);
+    if (name !== undefined) this.#more().name = name;
+    if (rcode !== (bytes[3]! & 0xf)) this.#more().rcode = rcode;
     // A small reply fits every client whole, so the edge writes it from `wire` alone and its layout
     // (six typed arrays: most of an entry's memory) would go unread; it is made again if ever needed.
-    if (bytes.length > LAYOUT_KEPT_ABOVE) this.#layout = layout;
+    if (bytes.length > LAYOUT_KEPT_ABOVE) this.#more().layout = layout;
   }
 
-  #name: string | undefined;
-  #layout: Layout | undefined;
+  #more(): Extra {
+    return (this.#extra ??= new Extra());
+  }
+
+  get kind(): EntryKind {
+    return KINDS[(this.#bits >> KIND_SHIFT) & 3]!;
+  }
+
+  /** The question type. */
+  get type(): number {
+    return this.#bits & TYPE_MASK;
+  }
+
+  get rcode(): number {
+    const extra = this.#extra;
+    return extra !== undefined && extra.rcode >= 0 ? extra.rcode : this.wire[3]! & 0xf;
+  }
+
+  /** True for an NXDOMAIN that covers every type of the name (RFC 2308 §5). */
+  get wholeName(): boolean {
+    return (this.#bits & WHOLE_NAME) !== 0;
+  }
+
+  /** True when the answer is the name's own data, false when the name is an alias (a CNAME first). */
+  get answersDirectly(): boolean {
+    return (this.#bits & DIRECT) !== 0;
+  }
+
+  /** Served since the last eviction pass looked (second-chance eviction): 1 or 0. */
+  get ref(): number {
+    return (this.#bits & REF) === 0 ? 0 : 1;
+  }
+
+  set ref(v: number) {
+    this.#bits = v === 0 ? this.#bits & ~REF : this.#bits | REF;
+  }
+
+  get storedAt(): Instant {
+    return this.#sec * 1000 + (this.#life & 1023);
+  }
+
+  /** Lifetime in seconds: the smallest TTL after clamping. */
+  get ttl(): Ttl {
+    return this.#life >>> 10;
+  }
+
+  get expiresAt(): Instant {
+    const life = this.#life;
+    return (this.#sec + (life >>> 10)) * 1000 + (life & 1023);
+  }
+
+  /** Prefetch bookkeeping: hits inside the current window, and when the window began. */
+  get windowHits(): number {
+    return this.#extra?.windowHits ?? 0;
+  }
+
+  set windowHits(n: number) {
+    this.#more().windowHits = n;
+  }
+
+  get windowStart(): Instant {
+    return this.#extra?.windowStart ?? 0;
+  }
+
+  set windowStart(t: Instant) {
+    this.#more().windowStart = t;
+  }
+
+  /** When a background refresh of this entry last failed (serve_stale's failure recheck, prefetch spacing). */
+  get failedAt(): Instant {
+    return this.#extra?.failedAt ?? -Infinity;
+  }
+
+  set failedAt(t: Instant) {
+    this.#more().failedAt = t;
+  }
 
   /** The stored message (a view on `wire`: the message without the TTL offsets after it). */
   get bytes(): Buffer {
@@ -86,20 +192,21 @@ export class CacheEntry implements WireImage {
 
   /** Where every record sits (kept for large replies, made again for small ones). */
   get layout(): Layout {
-    return this.#layout ?? scanLayout(this.bytes);
+    return this.#extra?.layout ?? scanLayout(this.bytes);
   }
 
   /** The question name in presentation form (escapes for dots and odd octets), for dumps and logs only: never compared. */
   get name(): string {
-    return this.#name ?? readName(this.wire, 12);
+    return this.#extra?.name ?? readName(this.wire, 12);
   }
 
   /**
    * What the entry costs the process, for the byte budget: its wire image and key, the measured
-   * overhead of an entry (object, Buffer and its own memory, map slot), and its layout when kept.
+   * overhead of an entry (object, view, key string, map slot), and its layout when kept.
    */
   get size(): number {
-    return this.wire.length + this.key.length + ENTRY_OVERHEAD + (this.#layout === undefined ? 0 : LAYOUT_OVERHEAD + 16 * this.records);
+    const layout = this.#extra?.layout;
+    return this.wire.length + this.key.length + ENTRY_OVERHEAD + (layout === undefined ? 0 : LAYOUT_OVERHEAD + 16 * this.records);
   }
 
   freshAt(now: Instant): boolean {
@@ -115,7 +222,7 @@ export class CacheEntry implements WireImage {
   toReply(now: Instant, keepttl = false): DnsMessage {
     // The message's bytes are `wire` itself: every reader stops at the last record, so the TTL
     // offsets after it are never read as the message, and a hit makes no Buffer view.
-    const reply = new DnsMessage(this.wire, this.#layout);
+    const reply = new DnsMessage(this.wire, this.#extra?.layout);
     reply.image = this;
     if (!keepttl) reply.ttlAge = Math.floor((now - this.storedAt) / 1000);
     return reply;
@@ -123,9 +230,51 @@ export class CacheEntry implements WireImage {
 
   /** The reply for a stale answer: every TTL set to `replyTtl` (RFC 8767 §4). */
   staleReply(replyTtl: Ttl): DnsMessage {
-    const reply = new DnsMessage(this.wire, this.#layout);
+    const reply = new DnsMessage(this.wire, this.#extra?.layout);
     reply.image = this;
     reply.ttlSet = replyTtl;
     return reply;
+  }
+
+  /** Takes over what an entry it replaces had counted (hits, the prefetch window). */
+  inherit(old: CacheEntry): void {
+    this.hits = old.hits;
+    const extra = old.#extra;
+    if (extra !== undefined && (extra.windowHits !== 0 || extra.windowStart !== 0)) {
+      const mine = this.#more();
+      mine.windowHits = extra.windowHits;
+      mine.windowStart = extra.windowStart;
+    }
+  }
+
+  /**
+   * Moves the image into the pool's current slab (the store calls it when it takes the entry, and
+   * to empty a sparse slab). The old view stays valid for any reply still holding it.
+   */
+  place(pool: SlabPool): void {
+    const wire = this.wire;
+    if (wire.length > LARGEST_IN_SLAB) return;
+    const old = this.#slab;
+    this.wire = pool.copy(wire);
+    this.#slab = pool.last;
+    if (old !== undefined) pool.free(old, wire.length);
+  }
+
+  /** The store let go of the entry: its bytes in the slab are free (the view stays valid). */
+  release(pool: SlabPool): void {
+    const slab = this.#slab;
+    if (slab === undefined) return;
+    this.#slab = undefined;
+    pool.free(slab, this.wire.length);
+  }
+
+  /** True when the entry's slab is mostly free: `place` it again so that slab can go. */
+  inSparseSlab(pool: SlabPool): boolean {
+    return this.#slab !== undefined && pool.sparse(this.#slab);
+  }
+
+  /** True when the entry is in the slab being filled. */
+  inCurrentSlab(pool: SlabPool): boolean {
+    return this.#slab !== undefined && pool.isCurrent(this.#slab);
   }
 }
