@@ -52,7 +52,8 @@ function answerTo(q, i) {
 
 const options = { ...resolveOptions({ success: { capacity: n + 1000 }, maxBytes: 64 * 1024 ** 3 }), zones: ['.'] };
 const store = new CacheStore(options);
-const now = 1_700_000_000_000;
+// An hour into the process, on its clock (performance.now(): ms since the process started).
+const now = 3_600_000.25;
 const clock = { now: () => now };
 const plugin = new CachePlugin(store, options, clock, ['.']);
 

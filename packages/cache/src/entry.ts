@@ -1,5 +1,5 @@
 import { DnsMessage, readName, scanLayout, type Instant, type Layout, type Ttl, type WireImage } from '@dnsmesh/core';
-import { LARGEST_IN_SLAB, type Slab, type SlabPool } from './slab.js';
+import { LARGEST_IN_SLAB, type SlabPool } from './slab.js';
 
 export type EntryKind = 'success' | 'denial' | 'servfail';
 
@@ -20,14 +20,36 @@ export const ENTRY_OVERHEAD = 1024;
 export const LAYOUT_OVERHEAD = 1200;
 
 const KINDS: readonly EntryKind[] = ['success', 'denial', 'servfail'];
-// #bits: the question type, the kind, two flags and the second-chance bit, in one small integer.
+// #bits, one small integer (31 bits): the question type, the kind, two flags, whether the image
+// is in a slab of the store's, and the upstream (an index in `upstreams`).
 const TYPE_MASK = 0xffff;
 const KIND_SHIFT = 16;
 const WHOLE_NAME = 1 << 18;
 const DIRECT = 1 << 19;
-const REF = 1 << 20;
-/** TTLs up to this fit #life beside the milliseconds (MAX_TTL, 7 days, is far below). */
+const IN_SLAB = 1 << 21;
+const UPSTREAM_SHIFT = 22;
+const UPSTREAM_LIMIT = 1 << 9;
+/** TTLs up to this are accepted (MAX_TTL, 7 days, is far below). */
 const TTL_LIMIT = 1 << 20;
+
+/**
+ * The upstreams entries came from ("127.0.0.1:53"): a handful per process, so an entry keeps an
+ * index (0: none). Past the limit, an entry keeps the string in its Extra.
+ */
+const upstreams: (string | undefined)[] = [undefined];
+const upstreamIds = new Map<string, number>();
+
+function upstreamId(upstream: string | undefined): number {
+  if (upstream === undefined) return 0;
+  let id = upstreamIds.get(upstream);
+  if (id === undefined) {
+    if (upstreams.length >= UPSTREAM_LIMIT) return -1;
+    id = upstreams.length;
+    upstreams.push(upstream);
+    upstreamIds.set(upstream, id);
+  }
+  return id;
+}
 
 /** What few entries need: their own presentation name, a kept layout, prefetch and serve_stale bookkeeping. */
 class Extra {
@@ -35,8 +57,7 @@ class Extra {
   layout: Layout | undefined = undefined;
   /** The rcode when the header's four bits do not say it all (not for anything the cache stores itself). */
   rcode = -1;
-  windowHits = 0;
-  windowStart: Instant = 0;
+  upstream: string | undefined = undefined;
   failedAt: Instant = -Infinity;
 }
 
@@ -45,28 +66,34 @@ class Extra {
  * record sits. A hit hands out a view on these bytes with an age; the edge copies them once while
  * it writes the client's ID, question case and the aged TTLs.
  *
- * Memory is what the store holds most of, so an entry is small: its image is a view on a slab
- * shared with other entries (slab.ts), its flags and times are packed into small integers (no
- * boxed doubles), and what few entries need lives in an `Extra` made on first use. Times are kept
- * to the millisecond.
+ * Memory is what the store holds most of, so an entry is small. Its image is a view on a slab
+ * shared with other entries (slab.ts); its flags are packed into one small integer; times are
+ * whole milliseconds (small integers, not boxed doubles, for the first 24 days of a process's
+ * clock); what few entries need lives in an `Extra` made on first use. What every hit reads or
+ * writes (expiry, the WireImage fields, the second-chance bit, prefetch's window) stays a plain
+ * field: as getters they cost the hit path about 4% (bench/README.md, "Memory per entry").
  */
 export class CacheEntry implements WireImage {
   /** The bytes, then each record's TTL offset (u16): what a hit is written from (`WireImage`). */
   wire: Buffer;
+  readonly key: string;
   readonly length: number;
   readonly questionEnd: number;
   readonly records: number;
+  readonly expiresAt: Instant;
+  /** Served since the last eviction pass looked (second-chance eviction). */
+  ref = 0;
   hits = 0;
+  /** Prefetch bookkeeping: hits inside the current window, and when the window began. */
+  windowHits = 0;
+  windowStart: Instant = 0;
+  /** Lifetime in seconds: the smallest TTL after clamping. */
+  readonly ttl: Ttl;
   #bits: number;
-  /** storedAt = #sec * 1000 + the low 10 bits of #life; the TTL is the rest of #life. */
-  #sec: number;
-  #life: number;
-  /** The slab holding `wire` once a store has the entry (undefined before, and for large images). */
-  #slab: Slab | undefined = undefined;
   #extra: Extra | undefined = undefined;
 
   constructor(
-    readonly key: string,
+    key: string,
     bytes: Buffer,
     layout: Layout,
     kind: EntryKind,
@@ -77,7 +104,7 @@ export class CacheEntry implements WireImage {
     name: string | undefined,
     type: number,
     rcode: number,
-    readonly upstream: string | undefined,
+    upstream: string | undefined,
     /** True for an NXDOMAIN that covers every type of the name (RFC 2308 §5). */
     wholeName: boolean,
     /** True when the answer is the name's own data, false when the name is an alias (a CNAME first). */
@@ -94,13 +121,16 @@ export class CacheEntry implements WireImage {
     bytes.copy(wire, 0);
     for (let i = 0; i < records; i++) wire.writeUInt16BE(layout.ttlAt[i]!, bytes.length + 2 * i);
     this.wire = wire;
+    this.key = key;
     this.length = bytes.length;
     this.questionEnd = layout.questionEnd;
     this.records = records;
-    this.#bits = (type & TYPE_MASK) | (KINDS.indexOf(kind) << KIND_SHIFT) | (wholeName ? WHOLE_NAME : 0) | (answersDirectly ? DIRECT : 0);
-    const ms = Math.floor(storedAt);
-    this.#sec = Math.floor(ms / 1000);
-    this.#life = ttl * 1024 + (ms - this.#sec * 1000);
+    this.expiresAt = Math.floor(storedAt) + ttl * 1000;
+    this.ttl = ttl;
+    const up = upstreamId(upstream);
+    this.#bits = (type & TYPE_MASK) | (KINDS.indexOf(kind) << KIND_SHIFT) | (wholeName ? WHOLE_NAME : 0) | (answersDirectly ? DIRECT : 0)
+      | (up > 0 ? up << UPSTREAM_SHIFT : 0);
+    if (up < 0) this.#more().upstream = upstream;
     if (name !== undefined) this.#more().name = name;
     if (rcode !== (bytes[3]! & 0xf)) this.#more().rcode = rcode;
     // A small reply fits every client whole, so the edge writes it from `wire` alone and its layout
@@ -110,6 +140,12 @@ export class CacheEntry implements WireImage {
 
   #more(): Extra {
     return (this.#extra ??= new Extra());
+  }
+
+  /** The upstream that answered ("127.0.0.1:53"), when one was asked. */
+  get upstream(): string | undefined {
+    const id = (this.#bits >>> UPSTREAM_SHIFT) & (UPSTREAM_LIMIT - 1);
+    return id !== 0 ? upstreams[id] : this.#extra?.upstream;
   }
 
   get kind(): EntryKind {
@@ -136,44 +172,9 @@ export class CacheEntry implements WireImage {
     return (this.#bits & DIRECT) !== 0;
   }
 
-  /** Served since the last eviction pass looked (second-chance eviction): 1 or 0. */
-  get ref(): number {
-    return (this.#bits & REF) === 0 ? 0 : 1;
-  }
-
-  set ref(v: number) {
-    this.#bits = v === 0 ? this.#bits & ~REF : this.#bits | REF;
-  }
-
+  /** When the reply was stored (whole milliseconds). */
   get storedAt(): Instant {
-    return this.#sec * 1000 + (this.#life & 1023);
-  }
-
-  /** Lifetime in seconds: the smallest TTL after clamping. */
-  get ttl(): Ttl {
-    return this.#life >>> 10;
-  }
-
-  get expiresAt(): Instant {
-    const life = this.#life;
-    return (this.#sec + (life >>> 10)) * 1000 + (life & 1023);
-  }
-
-  /** Prefetch bookkeeping: hits inside the current window, and when the window began. */
-  get windowHits(): number {
-    return this.#extra?.windowHits ?? 0;
-  }
-
-  set windowHits(n: number) {
-    this.#more().windowHits = n;
-  }
-
-  get windowStart(): Instant {
-    return this.#extra?.windowStart ?? 0;
-  }
-
-  set windowStart(t: Instant) {
-    this.#more().windowStart = t;
+    return this.expiresAt - this.ttl * 1000;
   }
 
   /** When a background refresh of this entry last failed (serve_stale's failure recheck, prefetch spacing). */
@@ -239,12 +240,8 @@ export class CacheEntry implements WireImage {
   /** Takes over what an entry it replaces had counted (hits, the prefetch window). */
   inherit(old: CacheEntry): void {
     this.hits = old.hits;
-    const extra = old.#extra;
-    if (extra !== undefined && (extra.windowHits !== 0 || extra.windowStart !== 0)) {
-      const mine = this.#more();
-      mine.windowHits = extra.windowHits;
-      mine.windowStart = extra.windowStart;
-    }
+    this.windowHits = old.windowHits;
+    this.windowStart = old.windowStart;
   }
 
   /**
@@ -254,27 +251,25 @@ export class CacheEntry implements WireImage {
   place(pool: SlabPool): void {
     const wire = this.wire;
     if (wire.length > LARGEST_IN_SLAB) return;
-    const old = this.#slab;
     this.wire = pool.copy(wire);
-    this.#slab = pool.last;
-    if (old !== undefined) pool.free(old, wire.length);
+    if ((this.#bits & IN_SLAB) !== 0) pool.free(wire);
+    this.#bits |= IN_SLAB;
   }
 
   /** The store let go of the entry: its bytes in the slab are free (the view stays valid). */
   release(pool: SlabPool): void {
-    const slab = this.#slab;
-    if (slab === undefined) return;
-    this.#slab = undefined;
-    pool.free(slab, this.wire.length);
+    if ((this.#bits & IN_SLAB) === 0) return;
+    this.#bits &= ~IN_SLAB;
+    pool.free(this.wire);
   }
 
   /** True when the entry's slab is mostly free: `place` it again so that slab can go. */
   inSparseSlab(pool: SlabPool): boolean {
-    return this.#slab !== undefined && pool.sparse(this.#slab);
+    return (this.#bits & IN_SLAB) !== 0 && pool.sparse(this.wire);
   }
 
   /** True when the entry is in the slab being filled. */
   inCurrentSlab(pool: SlabPool): boolean {
-    return this.#slab !== undefined && pool.isCurrent(this.#slab);
+    return (this.#bits & IN_SLAB) !== 0 && pool.isCurrent(this.wire);
   }
 }

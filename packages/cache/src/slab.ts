@@ -27,7 +27,8 @@ export const LARGEST_IN_SLAB = 4096;
 /** The slabs of one store. */
 export class SlabPool {
   #current: Slab | undefined;
-  #slabs = 0;
+  /** Every slab holding an entry, by its memory (an entry finds its slab from its view). */
+  readonly #slabs = new Map<ArrayBufferLike, Slab>();
   #waste = 0;
 
   /**
@@ -40,15 +41,12 @@ export class SlabPool {
     return current === undefined ? this.#waste : this.#waste - (current.used - current.live);
   }
 
-  /** Slabs holding at least one entry. */
+  /** Slabs holding at least one entry, and the one being filled. */
   get slabs(): number {
-    return this.#slabs;
+    return this.#slabs.size;
   }
 
-  /** The slab the last `copy` went into. */
-  last: Slab | undefined;
-
-  /** A view on a copy of `src` in the current slab (a new one when it is full), counted as live; its slab is `last`. */
+  /** A view on a copy of `src` in the current slab (a new one when it is full), counted as live. */
   copy(src: Uint8Array): Buffer {
     const n = src.length;
     let slab = this.#current;
@@ -56,36 +54,38 @@ export class SlabPool {
       if (slab !== undefined && slab.live === 0) this.#drop(slab);
       slab = new Slab(SLAB_SIZE);
       this.#current = slab;
-      this.#slabs++;
+      this.#slabs.set(slab.memory.buffer, slab);
     }
     const at = slab.used;
     slab.memory.set(src, at);
     slab.used = at + n;
     slab.live += n;
-    this.last = slab;
     return slab.memory.subarray(at, at + n);
   }
 
-  /** `n` bytes of `slab` are no longer used by any entry. */
-  free(slab: Slab, n: number): void {
-    slab.live -= n;
-    this.#waste += n;
+  /** The bytes of `view` (from `copy`) are no longer used by any entry. */
+  free(view: Buffer): void {
+    const slab = this.#slabs.get(view.buffer);
+    if (slab === undefined) throw new Error('cache: freeing bytes of no slab of this store');
+    slab.live -= view.length;
+    this.#waste += view.length;
     // The slab being filled stays (an entry replaced again and again would otherwise make a slab each time).
     if (slab.live === 0 && slab !== this.#current) this.#drop(slab);
   }
 
-  /** True when fewer than half of the slab's bytes are in use (and it is not the one being filled): its entries should move. */
-  sparse(slab: Slab): boolean {
-    return slab !== this.#current && slab.live * 2 < slab.used;
+  /** True when the slab of `view` is less than half used (and not the one being filled): its entries should move. */
+  sparse(view: Buffer): boolean {
+    const slab = this.#slabs.get(view.buffer);
+    return slab !== undefined && slab !== this.#current && slab.live * 2 < slab.used;
   }
 
-  /** True when the slab is the one being filled. */
-  isCurrent(slab: Slab): boolean {
-    return slab === this.#current;
+  /** True when `view` is in the slab being filled. */
+  isCurrent(view: Buffer): boolean {
+    return this.#current !== undefined && view.buffer === this.#current.memory.buffer;
   }
 
   #drop(slab: Slab): void {
     this.#waste -= slab.used;
-    this.#slabs--;
+    this.#slabs.delete(slab.memory.buffer);
   }
 }
