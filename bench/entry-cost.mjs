@@ -7,7 +7,9 @@
 // objects that hold them. bench/memory.mjs measures the same thing through a real server's UDP
 // port beside Unbound; this is for working on the store between those runs.
 //
-//   node --expose-gc bench/entry-cost.mjs [--entries 100000] [--snapshot]
+// --records N answers with N A records instead of one (past 400 bytes an entry keeps its layout).
+//
+//   node --expose-gc bench/entry-cost.mjs [--entries 100000] [--records 1] [--snapshot]
 import { writeHeapSnapshot } from 'node:v8';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,8 +18,9 @@ import { parseArgs } from 'node:util';
 import { DnsMessage } from '@dnsmesh/core';
 import { CachePlugin, CacheStore, resolveOptions } from '@dnsmesh/cache';
 
-const { values } = parseArgs({ options: { entries: { type: 'string', default: '100000' }, snapshot: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { entries: { type: 'string', default: '100000' }, records: { type: 'string', default: '1' }, snapshot: { type: 'boolean', default: false } } });
 const n = Number(values.entries);
+const records = Number(values.records);
 if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc');
 
 /** A query for `n<i>.bench.example A`, as dnsperf sends it (no EDNS). */
@@ -34,19 +37,21 @@ function queryFor(i) {
   return q;
 }
 
-/** bench/lib/echo-upstream.mjs's answer to a query. */
+/** bench/lib/echo-upstream.mjs's answer to a query (with --records, that many A records). */
 function answerTo(q, i) {
   const qEnd = q.length;
-  const out = Buffer.alloc(qEnd + 16);
+  const out = Buffer.alloc(qEnd + 16 * records);
   q.copy(out, 0, 0, qEnd);
   out.writeUInt16BE(0x8500, 2);
-  out.writeUInt16BE(1, 6);
-  out.writeUInt16BE(0xc00c, qEnd);
-  out.writeUInt16BE(1, qEnd + 2);
-  out.writeUInt16BE(1, qEnd + 4);
-  out.writeUInt32BE(3600, qEnd + 6);
-  out.writeUInt16BE(4, qEnd + 10);
-  out.writeUInt32BE((10 << 24) | (i & 0xffffff), qEnd + 12);
+  out.writeUInt16BE(records, 6);
+  for (let r = 0, at = qEnd; r < records; r++, at += 16) {
+    out.writeUInt16BE(0xc00c, at);
+    out.writeUInt16BE(1, at + 2);
+    out.writeUInt16BE(1, at + 4);
+    out.writeUInt32BE(3600, at + 6);
+    out.writeUInt16BE(4, at + 10);
+    out.writeUInt32BE((10 << 24) | ((i + r) & 0xffffff), at + 12);
+  }
   return out;
 }
 
@@ -84,8 +89,9 @@ await fill(200, 200 + n);
 const after = sample();
 if (store.size !== 200 + n) throw new Error(`store holds ${store.size}`);
 const per = (k) => ((after[k] - before[k]) / n).toFixed(0);
-console.log(`node --expose-gc bench/entry-cost.mjs --entries ${n}`);
-console.log(`entries ${n}: JS heap ${per('heap')} B, outside the heap ${per('external')} B, RSS ${per('rss')} B per entry; budget ${(store.bytes / store.size).toFixed(0)} B per entry`);
+const wire = store.get(new DnsMessage(queryFor(200)).key).wire.length;
+console.log(`node --expose-gc bench/entry-cost.mjs --entries ${n} --records ${records}`);
+console.log(`entries ${n} (${wire} bytes of wire image each): JS heap ${per('heap')} B, outside the heap ${per('external')} B, RSS ${per('rss')} B per entry; budget ${(store.bytes / store.size).toFixed(0)} B per entry`);
 
 if (values.snapshot) {
   const file = writeHeapSnapshot(join(tmpdir(), `entry-cost-${process.pid}.heapsnapshot`));

@@ -12,12 +12,18 @@ const LAYOUT_KEPT_ABOVE = 400;
 /**
  * Bytes of process memory an entry costs beyond its wire image and key. Measured with
  * `node bench/memory.mjs` (RSS growth of a real server filled through its UDP port, divided by the
- * entries) and `node --expose-gc bench/entry-cost.mjs` (the same fill in process, after a full GC).
- * The budget takes the upper end of the RSS figures, rounded up. See bench/README.md, "Memory per entry".
+ * entries): 670 bytes per entry of a one-record answer (wire 57 bytes with its TTL offset, key
+ * 27) at 100k entries, 430 at 1M; in process after a full GC (`bench/entry-cost.mjs`), 373. The
+ * budget takes the upper end less the image and key, rounded up: at small sizes most of it is
+ * the young generation V8 grows while a cache fills. See bench/README.md, "Memory per entry".
  */
-export const ENTRY_OVERHEAD = 1024;
-/** A kept layout (the object and six typed arrays), measured the same way, plus 16 bytes a record. */
-export const LAYOUT_OVERHEAD = 1200;
+export const ENTRY_OVERHEAD = 640;
+/**
+ * A kept layout (six typed arrays, three of them with backing stores, and the Extra holding it),
+ * plus 16 bytes a record: `bench/entry-cost.mjs --records 30` measures 1,836 bytes more than a
+ * small entry beyond the larger image.
+ */
+export const LAYOUT_OVERHEAD = 1400;
 
 const KINDS: readonly EntryKind[] = ['success', 'denial', 'servfail'];
 // #bits, one small integer (31 bits): the question type, the kind, two flags, whether the image
