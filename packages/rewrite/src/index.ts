@@ -4,7 +4,8 @@ import type { Rule } from './rules.js';
 import { parse } from './setup.js';
 
 export { RewritePlugin, RewriteCounts } from './handler.js';
-export { applyName, type Rule, type NameRule, type TypeRule, type ClassRule, type TtlRule, type NameMatch, type Mode } from './rules.js';
+export { applyName, type Rule, type NameRule, type TypeRule, type ClassRule, type TtlRule, type EdnsRule, type EdnsAction, type EdnsData, type EdnsVariable, type CnameRule, type RcodeRule, type NameMatch, type Mode } from './rules.js';
+export { EdnsPlan, clientSubnet } from './edns.js';
 export { readNameText, nameTextToWire } from './name-text.js';
 export { parse } from './setup.js';
 
