@@ -18,7 +18,9 @@ const RULES = Symbol.for('dnsmesh.rewrite.plugin');
  */
 export function createRewrite(rule: Rule, block: ServerBlock): Plugin | undefined {
   const existing = block.find<RewritePlugin>(RULES);
-  if (existing !== undefined) { existing.rules.push(rule); return undefined; }
+  // The loader creates a block's plugins in reverse chain order, so repeats of a directive come
+  // last line first: each earlier line's rule goes in front (the binary tests check the order).
+  if (existing !== undefined) { existing.rules.unshift(rule); return undefined; }
   const plugin = new RewritePlugin([rule]);
   block.provide(RULES, plugin);
   const server = block.serverLabel;

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseCorefile } from '@dnsmesh/core';
 import { describe, expect, it } from 'vitest';
+import { loadWith } from '@dnsmesh/testkit';
+import definition, { type RewritePlugin } from './index.js';
 import { parse } from './setup.js';
 
 const rule = (line: string) => parse(parseCorefile(`.:53 {\n  rewrite ${line}\n}\n`, 'Corefile')[0]!.directives[0]!);
@@ -76,6 +78,12 @@ describe('rewrite setup', () => {
     ['frob a b', `Corefile:2 - rewrite: unknown field 'frob' (name, type, class, ttl, edns0, cname or rcode)`],
   ])('fails on %j with FILE:LINE', (line, message) => {
     expect(() => rule(line)).toThrow(message);
+  });
+  it('keeps the rules of a block in line order in its one plugin (stop and continue span lines)', async () => {
+    const [block] = await loadWith('.:53 {\n  rewrite continue name exact a.test b.test\n  rewrite rcode b.test 2 3\n  rewrite cname x.test y.test\n}\n', [definition], ['rewrite']);
+    const plugins = block!.plugins as RewritePlugin[];
+    expect(plugins).toHaveLength(1);
+    expect(plugins[0]!.rules.map((r) => r.field)).toEqual(['name', 'rcode', 'cname']);
   });
   it("parses every Corefile of the README's Examples", () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
