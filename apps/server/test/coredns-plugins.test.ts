@@ -115,9 +115,10 @@ describe('rewrite in the binary', () => {
       'www.other.cdn.com A': { ttl: 60, data: ['30.3.1.2'] },
     });
     onTestFinished(() => upstream.close());
-    const port = await freePort();
+    const [port, metrics] = [await freePort(), await freePort()];
     await startDnsmesh(`.:${port} {
   bind 127.0.0.1
+  prometheus 127.0.0.1:${metrics}
   rewrite continue edns0 local set 0xffee abcd
   rewrite continue rcode suffix .svc.test SERVFAIL NXDOMAIN
   rewrite cname suffix .cdn.example.net. .other.cdn.com.
@@ -133,6 +134,9 @@ describe('rewrite in the binary', () => {
     expect(upstream.queries.map((q) => [q.name, localOption(q.raw)])).toEqual([
       ['broken.svc.test', 'abcd'], ['www.svc.test', 'abcd'], ['www.other.cdn.com', 'abcd'],
     ]);
+    const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
+    expect(text).toMatch(/^dnsmesh_rewrite_edns0_total\{server="[^"]+"\} 2$/m);
+    expect(text).toMatch(/^dnsmesh_rewrite_cname_lookups_total\{server="[^"]+"\} 1$/m);
   });
 });
 

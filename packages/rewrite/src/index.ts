@@ -24,11 +24,16 @@ export function createRewrite(rule: Rule, block: ServerBlock): Plugin | undefine
   const plugin = new RewritePlugin([rule]);
   block.provide(RULES, plugin);
   const server = block.serverLabel;
-  let off: (() => void) | undefined;
+  let offs: (() => void)[] = [];
   block.onStart(() => {
-    off = publishMetric(block.metrics, 'counter', 'dnsmesh_rewrite_queries_total', 'Queries a rewrite rule matched.', ['server'], () => [[{ server }, plugin.counts.rewritten]]);
+    const counter = (name: string, help: string, read: () => number) => publishMetric(block.metrics, 'counter', name, help, ['server'], () => [[{ server }, read()]]);
+    offs = [
+      counter('dnsmesh_rewrite_queries_total', 'Queries a rewrite rule matched.', () => plugin.counts.rewritten),
+      counter('dnsmesh_rewrite_edns0_total', 'Queries sent on with EDNS options a rewrite edns0 rule set.', () => plugin.counts.ednsSet),
+      counter('dnsmesh_rewrite_cname_lookups_total', 'Lookups of a CNAME target a rewrite cname rule rewrote.', () => plugin.counts.cnameLookups),
+    ];
   });
-  block.onStop(() => off?.());
+  block.onStop(() => { for (const off of offs) off(); });
   return plugin;
 }
 
