@@ -168,4 +168,28 @@ describe('template in the binary', () => {
     expect(parseDigAnswer(await dig([...at(port), 'up.example', 'A'])).answers.map((r) => r.data)).toEqual(['10.9.9.9']);
     expect(upstream.queries.map((q) => q.name)).toEqual(['up.example']);
   });
+
+  it('ederror: a blocklist template answers NXDOMAIN with EDE 15 and its reason, as dig and kdig show', async () => {
+    const upstream = await fakeUpstream({});
+    onTestFinished(() => upstream.close());
+    const port = await freePort();
+    await startDnsmesh(`.:${port} {
+  bind 127.0.0.1
+  template IN ANY ads.example {
+    rcode NXDOMAIN
+    ederror 15 "blocked by policy"
+  }
+  forward . ${upstream.address}
+}
+`);
+    const viaDig = await dig([...at(port), 'tracker.ads.example', 'A']);
+    expect(parseDigAnswer(viaDig).status).toBe('NXDOMAIN');
+    expect(viaDig).toMatch(/EDE: 15 \(Blocked\): \(blocked by policy\)/);
+    const viaKdig = await kdig([...at(port), '+edns', 'tracker.ads.example', 'AAAA']);
+    expect(parseDigAnswer(viaKdig).status).toBe('NXDOMAIN');
+    expect(viaKdig).toMatch(/EDE: 15 \(Blocked\): 'blocked by policy'/);
+    const noEdns = await kdig([...at(port), 'tracker.ads.example', 'AAAA']); // kdig sends no OPT by default: none comes back
+    expect([parseDigAnswer(noEdns).status, /EDE|OPT PSEUDOSECTION/.test(noEdns)]).toEqual(['NXDOMAIN', false]);
+    expect(upstream.queries).toHaveLength(0);
+  });
 });

@@ -12,7 +12,9 @@ describe('template setup', () => {
     expect(o).toMatchObject({ qclass: 1, qtype: 1, zones: ['a.example.', 'b.example.'], rcode: 0, fallthrough: ['.'] });
     expect(o.regex.map((r) => r.source)).toEqual(['^x', '^y']);
     expect(o.answer).toHaveLength(1);
-    expect(parse(directive('template ANY ANY'))).toMatchObject({ qclass: 255, qtype: 255, zones: ['example.'] });
+    expect(parse(directive('template ANY ANY'))).toMatchObject({ qclass: 255, qtype: 255, zones: ['example.'], ede: undefined });
+    expect(parse(directive('template IN A {\n  ederror 15 "blocked by policy"\n}')).ede).toEqual({ code: 15, reason: 'blocked by policy' });
+    expect(parse(directive('template IN A {\n  ederror 24\n}')).ede).toEqual({ code: 24, reason: undefined });
   });
   it.each([
     ['template IN', 'Corefile:2 - template: takes at least 2 arguments, got 1'],
@@ -21,6 +23,10 @@ describe('template setup', () => {
     ['template IN A {\n  match (\n}', `Corefile:3 - template: bad regular expression '('`],
     ['template IN A {\n  rcode WHAT\n}', `Corefile:3 - template: unknown rcode 'WHAT'`],
     ['template IN A {\n  frob\n}', `Corefile:3 - template: unknown property 'frob'`],
+    ['template IN A {\n  ederror\n}', 'Corefile:3 - template: ederror takes 1 to 2 arguments, got 0'],
+    ['template IN A {\n  ederror 15 a b\n}', 'Corefile:3 - template: ederror takes 1 to 2 arguments, got 3'],
+    ['template IN A {\n  ederror blocked\n}', `Corefile:3 - template: bad extended DNS error code 'blocked' (0 to 65535, RFC 8914)`],
+    ['template IN A {\n  ederror 70000\n}', `Corefile:3 - template: bad extended DNS error code '70000' (0 to 65535, RFC 8914)`],
   ])('fails on %j with FILE:LINE', (body, message) => {
     expect(() => parse(directive(body))).toThrow(message);
   });
