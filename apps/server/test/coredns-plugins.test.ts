@@ -140,6 +140,17 @@ describe('rewrite in the binary', () => {
   });
 });
 
+describe('rewrite edns0 with the consul plugin in DNS mode', () => {
+  it("the agent gets the options the rules set, in dnsmesh's own OPT", async () => {
+    const agent = await fakeUpstream({ 'web.service.consul A': { ttl: 0, data: ['10.0.0.7'] } });
+    onTestFinished(() => agent.close());
+    const port = await freePort();
+    await startDnsmesh(`consul.:${port} {\n  bind 127.0.0.1\n  rewrite edns0 local set 0xffee {qtype}\n  consul {\n    dns ${agent.address}\n  }\n}\n`);
+    expect(parseDigAnswer(await dig([...at(port), 'web.service.consul', 'A'])).answers.map((r) => r.data)).toEqual(['10.0.0.7']);
+    expect(agent.queries.map((q) => optionOf(q.raw, 0xffee)?.toString('hex'))).toEqual(['0001']);
+  });
+});
+
 /** The data of EDNS option `code` in a query the upstream received. */
 function optionOf(raw: Buffer, code: number): Buffer | undefined {
   const msg = new DnsMessage(raw);
