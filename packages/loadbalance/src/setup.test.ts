@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCorefile } from '@dnsmesh/core';
 import { describe, expect, it } from 'vitest';
+import { loadReadmeExamples, loadWith } from '@dnsmesh/testkit';
+import definition from './index.js';
 import { parse } from './setup.js';
 
 const directive = (body: string) => parseCorefile(`.:53 {\n${body}\n}\n`, 'Corefile')[0]!.directives[0]!;
@@ -36,17 +38,14 @@ describe('loadbalance setup', () => {
   ])('fails on %s with FILE:LINE', (body, message) => {
     expect(() => parse(directive(body))).toThrow(message);
   });
-  it("parses every Corefile of the README's Examples", () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const examples = [...readme.matchAll(/~~~ corefile\n([\s\S]*?)~~~/g)].map((m) => m[1]!);
-    expect(examples.length).toBeGreaterThanOrEqual(1);
+  it("loads every Corefile of the README's Examples (the weight file of its weighted example beside them)", async () => {
+    const readme = new URL('../README.md', import.meta.url);
     const dir = mkdtempSync(join(tmpdir(), 'dnsmesh-lb-readme-'));
-    writeFileSync(join(dir, 'weights.txt'), [...readme.matchAll(/~~~ txt\n(# [\s\S]*?)~~~/g)][0]![1]!);
+    writeFileSync(join(dir, 'weights.txt'), [...readFileSync(readme, 'utf8').matchAll(/~~~ txt\n(# [\s\S]*?)~~~/g)][0]![1]!);
     try {
-      for (const text of examples) {
-        const d = parseCorefile(text, join(dir, 'Corefile'))[0]!.directives.find((x) => x.name.text === 'loadbalance')!;
-        expect(['round_robin', 'weighted']).toContain(parse(d).policy);
-      }
+      const examples = await loadReadmeExamples(readme, (text) => loadWith(text, [definition], ['loadbalance', 'cache', 'forward']), (text) => text.replace(/weights\.txt/g, join(dir, 'weights.txt')));
+      expect(examples.length).toBeGreaterThanOrEqual(2);
+      for (const plugins of examples) expect(plugins).toContain('loadbalance');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
