@@ -120,6 +120,7 @@ describe('rewrite in the binary', () => {
   bind 127.0.0.1
   prometheus 127.0.0.1:${metrics}
   rewrite continue edns0 local set 0xffee abcd
+  rewrite continue edns0 local set 65004 {server_port}
   rewrite continue rcode suffix .svc.test SERVFAIL NXDOMAIN
   rewrite cname suffix .cdn.example.net. .other.cdn.com.
   forward . ${upstream.address}
@@ -134,6 +135,7 @@ describe('rewrite in the binary', () => {
     expect(upstream.queries.map((q) => [q.name, localOption(q.raw)])).toEqual([
       ['broken.svc.test', 'abcd'], ['www.svc.test', 'abcd'], ['www.other.cdn.com', 'abcd'],
     ]);
+    expect(upstream.queries.map((q) => optionOf(q.raw, 65004)?.readUInt16BE(0))).toEqual([port, port, port]); // {server_port}
     const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
     expect(text).toMatch(/^dnsmesh_rewrite_edns0_total\{server="[^"]+"\} 2$/m);
     expect(text).toMatch(/^dnsmesh_rewrite_cname_lookups_total\{server="[^"]+"\} 1$/m);

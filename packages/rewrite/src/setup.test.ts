@@ -40,13 +40,13 @@ describe('rewrite setup', () => {
   it('reads regex rules with answer name and value', () => {
     const r = rule('name regex (.*)\\.sd\\.$ {1}.query.consul answer name (.*)\\.query\\.consul\\.$ {1}.sd answer value x y');
     expect(r).toMatchObject({ match: 'regex', to: '{1}.query.consul' });
-    expect((r as { answerName: unknown[] }).answerName).toHaveLength(1);
+    expect((r as unknown as { answerName: unknown[] }).answerName).toHaveLength(1);
   });
   it('reads the block form, as CoreDNS', () => {
     const d = parseCorefile('.:53 {\n  rewrite stop {\n    name regex (.*)\\.sd\\.$ {1}.query.consul\n    answer name (.*)\\.query\\.consul\\.$ {1}.sd\n  }\n}\n', 'Corefile')[0]!.directives[0]!;
     const r = parse(d);
     expect(r).toMatchObject({ field: 'name', mode: 'stop', match: 'regex', to: '{1}.query.consul' });
-    expect((r as { answerName: [RegExp, string][] }).answerName.map(([re, to]) => [re.source, to])).toEqual([['(.*)\\.query\\.consul\\.$', '{1}.sd']]);
+    expect((r as unknown as { answerName: [RegExp, string][] }).answerName.map(([re, to]) => [re.source, to])).toEqual([['(.*)\\.query\\.consul\\.$', '{1}.sd']]);
     const bad = parseCorefile('.:53 {\n  rewrite {\n    name a.test b.test\n    frob x\n  }\n}\n', 'Corefile')[0]!.directives[0]!;
     expect(() => parse(bad)).toThrow(`Corefile:4 - rewrite: expected 'answer' after the rule in the block, got 'frob'`);
   });
