@@ -57,7 +57,7 @@ function upstreamId(upstream: string | undefined): number {
   return id;
 }
 
-/** What few entries need: their own presentation name, a kept layout, prefetch and serve_stale bookkeeping. */
+/** What few entries need: their own presentation name, a kept layout, an extended rcode, an upstream past the table, serve_stale's failure time. */
 class Extra {
   name: string | undefined = undefined;
   layout: Layout | undefined = undefined;

@@ -66,7 +66,7 @@ export class SlabPool {
   /** The bytes of `view` (from `copy`) are no longer used by any entry. */
   free(view: Buffer): void {
     const slab = this.#slabs.get(view.buffer);
-    if (slab === undefined) throw new Error('cache: freeing bytes of no slab of this store');
+    if (slab === undefined) return; // not one of ours (never happens: an entry frees only what it placed)
     slab.live -= view.length;
     this.#waste += view.length;
     // The slab being filled stays (an entry replaced again and again would otherwise make a slab each time).
