@@ -69,6 +69,10 @@ export function classify(request: DnsMessage, reply: DnsMessage, opts: CacheOpti
   }
   if (rcode !== Rcode.NOERROR && rcode !== Rcode.NXDOMAIN) return no(`rcode ${reply.rcodeName}`);
 
+  if (rcode === Rcode.NOERROR && simpleAnswer(buf, layout, qtype)) {
+    if (isDisabled(request.qnameKey, opts.disable.success)) return storeSimple(buf, layout, opts.success, 'success disabled for this zone');
+    return storeSimple(buf, layout, opts.success);
+  }
   const kept = scrub(buf, layout, request.qnameKey, qtype, rcode, request.do);
   if (kept.loop) return { store: false, reason: 'CNAME loop', servfail: true };
   const bytes = rebuildMessage(buf, layout, kept.keep);
@@ -88,6 +92,46 @@ export function classify(request: DnsMessage, reply: DnsMessage, opts: CacheOpti
   // The name is an alias when its answer starts with a CNAME at the question name.
   const alias = kept.chain > 1 && qtype !== RRType.CNAME;
   return { store: true, kind, bytes, layout: out, ttl, wholeName, alias };
+}
+
+/** Types whose answers `scrub` treats specially (chains, DNSSEC): never the simple path. */
+const NOT_SIMPLE = new Set<number>([RRType.CNAME, RRType.DNAME, RRType.RRSIG, RRType.NSEC, RRType.NSEC3]);
+
+/**
+ * The usual reply, told apart without scrub's general walk: one RRset of the question's type owned
+ * by the question's name (every owner a pointer to it, in the question's class), no authority
+ * records, and no additional record but the OPT, last. Scrub keeps all of it (answered, no chain),
+ * so the copy is the reply up to its OPT, and its layout the reply's without the OPT.
+ */
+function simpleAnswer(buf: Buffer, layout: Layout, qtype: number): boolean {
+  const an = layout.an;
+  if (an === 0 || layout.ns !== 0 || layout.ar > 1 || (layout.ar === 1 && layout.opt !== an) || NOT_SIMPLE.has(qtype)) return false;
+  const qclass = buf.readUInt16BE(layout.questionEnd - 2);
+  for (let i = 0; i < an; i++) {
+    const at = layout.start[i]!;
+    if (layout.type[i] !== qtype || buf[at] !== 0xc0 || buf[at + 1] !== 12 || buf.readUInt16BE(layout.ttlAt[i]! - 2) !== qclass) return false;
+  }
+  return true;
+}
+
+/** The verdict on a `simpleAnswer`: stored (unless `notStored` says why not), its TTLs made one. */
+function storeSimple(buf: Buffer, layout: Layout, tier: { readonly minTtl: Ttl; readonly maxTtl: Ttl }, notStored?: string): Verdict {
+  const an = layout.an;
+  const bytes = Buffer.from(buf.subarray(0, layout.opt >= 0 ? layout.start[layout.opt]! : layout.end));
+  const out: Layout = layout.opt < 0 ? layout : {
+    questionEnd: layout.questionEnd, end: bytes.length, an, ns: 0, ar: 0, opt: -1,
+    start: layout.start.subarray(0, an), ttlAt: layout.ttlAt.subarray(0, an), stop: layout.stop.subarray(0, an),
+    type: layout.type.subarray(0, an), section: layout.section.subarray(0, an), rrsetStart: layout.rrsetStart.subarray(0, an),
+  };
+  if (layout.opt >= 0) bytes.writeUInt16BE(0, 10); // ARCOUNT: the OPT stays behind
+  if (notStored !== undefined) return { store: false, reason: notStored, bytes, layout: out };
+  // One RRset: every TTL becomes the smallest, clamped to the tier (as normaliseTtls does).
+  let least = Infinity;
+  for (let i = 0; i < an; i++) least = Math.min(least, ttlAt(bytes, out.ttlAt[i]!));
+  const ttl = Math.min(Math.max(least, tier.minTtl), tier.maxTtl);
+  for (let i = 0; i < an; i++) bytes.writeUInt32BE(ttl, out.ttlAt[i]!);
+  if (ttl <= 0) return { store: false, reason: 'TTL 0', bytes, layout: out };
+  return { store: true, kind: 'success', bytes, layout: out, ttl, wholeName: false, alias: false };
 }
 
 function findSoa(layout: Layout): number {
