@@ -179,10 +179,12 @@ describe('classify: validation (malformed upstream replies are never stored)', (
   it('stores the usual reply (one RRset at the question name, then an OPT) as the general scrub does, layout and TTLs alike', () => {
     const q = query(dn('a.example'), T.A, { dnssec: false });
     const answers = (owner: Buffer) => [rr(owner, T.A, 300, ip('192.0.2.1')), rr(owner, T.A, 60, ip('192.0.2.2')), rr(owner, T.A, 0x8000_0001, ip('192.0.2.3'))];
+    const glue = rr(dn('x.example'), T.A, 300, ip('6.6.6.6'));
     for (const o of [opts, resolveOptions({ success: { minTtl: 30, maxTtl: 45 } }), resolveOptions({ success: { minTtl: 0 } })]) {
-      for (const ar of [[], [opt(false)]]) {
-        const simple = run(q, reply(q, { an: answers(ptr(12)), ar }), o);    // owners point at the question: the simple path
-        const general = run(q, reply(q, { an: answers(dn('a.example')), ar }), o); // owners written out: scrub and rebuild
+      for (const [owner, ar] of [[ptr(12), []], [ptr(12), [opt(false)]], [dn('A.example'), [opt(false)]]] as const) {
+        const simple = run(q, reply(q, { an: answers(owner), ar: [...ar] }), o);
+        // A stray additional record makes it not simple: scrub (which drops it) and rebuild.
+        const general = run(q, reply(q, { an: answers(owner), ar: [glue, ...ar] }), o);
         expect(simple.store).toBe(general.store);
         const gist = (v: Verdict) => ({ store: v.store, reason: (v as { reason?: string }).reason, ttl: (v as { ttl?: number }).ttl, kind: (v as { kind?: string }).kind });
         expect(gist(simple)).toEqual(gist(general));

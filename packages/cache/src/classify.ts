@@ -99,7 +99,7 @@ const NOT_SIMPLE = new Set<number>([RRType.CNAME, RRType.DNAME, RRType.RRSIG, RR
 
 /**
  * The usual reply, told apart without scrub's general walk: one RRset of the question's type owned
- * by the question's name (every owner a pointer to it, in the question's class), no authority
+ * by the question's name (every owner a pointer to it or the name itself, in the question's class), no authority
  * records, and no additional record but the OPT, last. Scrub keeps all of it (answered, no chain),
  * so the copy is the reply up to its OPT, and its layout the reply's without the OPT.
  */
@@ -109,7 +109,8 @@ function simpleAnswer(buf: Buffer, layout: Layout, qtype: number): boolean {
   const qclass = buf.readUInt16BE(layout.questionEnd - 2);
   for (let i = 0; i < an; i++) {
     const at = layout.start[i]!;
-    if (layout.type[i] !== qtype || buf[at] !== 0xc0 || buf[at + 1] !== 12 || buf.readUInt16BE(layout.ttlAt[i]! - 2) !== qclass) return false;
+    if (layout.type[i] !== qtype || buf.readUInt16BE(layout.ttlAt[i]! - 2) !== qclass) return false;
+    if ((buf[at] !== 0xc0 || buf[at + 1] !== 12) && !namesEqual(buf, at, buf, 12)) return false; // a pointer to the question name, or the name
   }
   return true;
 }
@@ -117,21 +118,56 @@ function simpleAnswer(buf: Buffer, layout: Layout, qtype: number): boolean {
 /** The verdict on a `simpleAnswer`: stored (unless `notStored` says why not), its TTLs made one. */
 function storeSimple(buf: Buffer, layout: Layout, tier: { readonly minTtl: Ttl; readonly maxTtl: Ttl }, notStored?: string): Verdict {
   const an = layout.an;
+  // A copy (the reply may be a plugin's own, served again), up to the OPT.
   const bytes = Buffer.from(buf.subarray(0, layout.opt >= 0 ? layout.start[layout.opt]! : layout.end));
-  const out: Layout = layout.opt < 0 ? layout : {
-    questionEnd: layout.questionEnd, end: bytes.length, an, ns: 0, ar: 0, opt: -1,
-    start: layout.start.subarray(0, an), ttlAt: layout.ttlAt.subarray(0, an), stop: layout.stop.subarray(0, an),
-    type: layout.type.subarray(0, an), section: layout.section.subarray(0, an), rrsetStart: layout.rrsetStart.subarray(0, an),
-  };
+  const out: Layout = layout.opt < 0 ? layout : new WithoutOpt(layout, bytes.length);
   if (layout.opt >= 0) bytes.writeUInt16BE(0, 10); // ARCOUNT: the OPT stays behind
   if (notStored !== undefined) return { store: false, reason: notStored, bytes, layout: out };
   // One RRset: every TTL becomes the smallest, clamped to the tier (as normaliseTtls does).
+  const at = layout.ttlAt;
   let least = Infinity;
-  for (let i = 0; i < an; i++) least = Math.min(least, ttlAt(bytes, out.ttlAt[i]!));
+  for (let i = 0; i < an; i++) least = Math.min(least, ttlAt(bytes, at[i]!));
   const ttl = Math.min(Math.max(least, tier.minTtl), tier.maxTtl);
-  for (let i = 0; i < an; i++) bytes.writeUInt32BE(ttl, out.ttlAt[i]!);
+  for (let i = 0; i < an; i++) bytes.writeUInt32BE(ttl, at[i]!);
   if (ttl <= 0) return { store: false, reason: 'TTL 0', bytes, layout: out };
   return { store: true, kind: 'success', bytes, layout: out, ttl, wholeName: false, alias: false };
+}
+
+/**
+ * The layout of a reply cut short before its OPT (the last record, in the additional section):
+ * the same offsets, one record fewer. Each array is cut on first use (most are never read: a
+ * cache entry reads `ttlAt` alone), as `subarray` costs about half a microsecond each.
+ */
+class WithoutOpt implements Layout {
+  readonly questionEnd: number;
+  readonly an: number;
+  readonly ns: number;
+  readonly ar: number;
+  readonly opt = -1;
+  #start: Uint32Array | undefined;
+  #ttlAt: Uint32Array | undefined;
+  #stop: Uint32Array | undefined;
+  #type: Uint16Array | undefined;
+  #section: Uint8Array | undefined;
+  #rrsetStart: Uint8Array | undefined;
+
+  readonly #whole: Layout;
+
+  constructor(whole: Layout, readonly end: number) {
+    this.#whole = whole;
+    this.questionEnd = whole.questionEnd;
+    this.an = whole.an;
+    this.ns = whole.ns;
+    this.ar = whole.ar - 1;
+  }
+
+  get #records(): number { return this.an + this.ns + this.ar; }
+  get start(): Uint32Array { return (this.#start ??= this.#whole.start.subarray(0, this.#records)); }
+  get ttlAt(): Uint32Array { return (this.#ttlAt ??= this.#whole.ttlAt.subarray(0, this.#records)); }
+  get stop(): Uint32Array { return (this.#stop ??= this.#whole.stop.subarray(0, this.#records)); }
+  get type(): Uint16Array { return (this.#type ??= this.#whole.type.subarray(0, this.#records)); }
+  get section(): Uint8Array { return (this.#section ??= this.#whole.section.subarray(0, this.#records)); }
+  get rrsetStart(): Uint8Array { return (this.#rrsetStart ??= this.#whole.rrsetStart.subarray(0, this.#records)); }
 }
 
 function findSoa(layout: Layout): number {
