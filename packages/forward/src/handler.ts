@@ -51,7 +51,7 @@ export class ForwardCounts {
  * Sends queries in FROM (minus `except`) to the upstreams and returns their reply as it came
  * (wire bytes: nothing is decoded or re-encoded; the edge puts the client's ID and question case
  * back). What goes upstream is dnsmesh's own query (`upstreamQuery`: the client's question, RD,
- * CD and DO, our OPT), never the client's bytes; what comes back passes `fromUpstream` (AD kept
+ * CD and DO, our OPT with the options a plugin set in `ctx.upstreamEdns`), never the client's bytes; what comes back passes `fromUpstream` (AD kept
  * only with `trust_ad`; a question-less FORMERR/NOTIMP/REFUSED is an answer, at once). Names
  * outside go to `next`. Each query has 5 s; when a try has no reply within its upstream's
  * retransmission timeout (from the measured RTT, `Upstream.rto`), that upstream counts a failure
@@ -104,7 +104,8 @@ export class ForwardPlugin implements Plugin {
       ctx.setEde(Ede.OTHER, `forward: max_concurrent ${max} queries in flight`);
       return DnsMessage.reply(ctx.request, Rcode.REFUSED);
     }
-    const query = upstreamQuery(ctx.request, this.#queryOptions); // throws only on a query the edge would not pass
+    // Our own OPT, with the options a plugin set for this query (rewrite edns0): throws only on a query the edge would not pass.
+    const query = upstreamQuery(ctx.request, this.#queryOptions, ctx.upstreamEdns?.options);
     this.#inflight++;
     return this.#forward(ctx, query).finally(() => { this.#inflight--; });
   }
