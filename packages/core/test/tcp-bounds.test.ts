@@ -108,7 +108,9 @@ describe('TCP bounds', () => {
     attacker.pause(); // never reads
     const queries = 3000;
     attacker.write(Buffer.concat(Array.from({ length: queries }, (_, i) => frameOf(`q${i}.test`, i & 0xffff, 'TXT'))));
-    await until(() => counts(srv).pausedUnsent > 0, 'reading paused for unsent bytes');
+    // Paused for good once the kernel takes no more: replies wait in the process (the server goes on
+    // a few replies per loop turn until then, so a pause on the way is not yet the end).
+    await until(() => counts(srv).pausedUnsent > 0 && counts(srv).unsent > opts.maxUnsent, 'reading paused for unsent bytes the kernel does not take');
     const settledAt = edge.stats.received;
     await new Promise((r) => setTimeout(r, 200));
     expect(edge.stats.received).toBe(settledAt);                  // nothing more is read while paused
