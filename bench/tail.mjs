@@ -160,7 +160,7 @@ async function probeWindow(server) {
 function readProbe(server) {
   return new Promise((resolve, reject) => {
     const from = server.child.err.length;
-    const timer = setTimeout(() => reject(new Error(`${server.label}: no tail-probe line`)), 5000);
+    const timer = setTimeout(() => reject(new Error(`${server.label}: no tail-probe line`)), 20_000);
     const check = () => {
       const m = /tail-probe (\{.*\})\n/.exec(server.child.err.slice(Math.max(0, from - 1)));
       if (m) { clearTimeout(timer); server.child.stderr.off('data', check); setImmediate(() => resolve(JSON.parse(m[1]))); }
