@@ -6,17 +6,13 @@
 // which reports for each run's window its GC pauses, event-loop delay, CPU and context switches.
 //
 //   node bench/tail.mjs [--seconds 3] [--rounds 3] [--rate 20000] [--abuse]
-//                       [--variant 'LABEL=NODEFLAG,NODEFLAG'] ... [--dgram] [--rt] [--json FILE]
+//                       [--variant 'LABEL=NODEFLAG,NODEFLAG'] ... [--dgram] [--json FILE]
 //
 // --abuse: during every run, one TCP client pipelines 30,000 queries for big.bench.example
 // (~62 KB each) and never reads (bench/abuse.mjs's pipeline row), against the same server.
 // --variant: another dnsmesh with these node flags (e.g. 'semi64=--max-semi-space-size=64');
 // without any, one dnsmesh with the flags its launcher sets.
-// --rt: every server and dnsperf run SCHED_FIFO (chrt, needs root), so that the other load of a
-// shared machine does not preempt them: their own stalls (GC, long turns) show instead of the
-// machine's. Both sides get it alike; the kernel still keeps 5% of each CPU for the rest.
 // Prints a markdown table per round and the medians; writes nothing to RESULTS.md.
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
@@ -36,7 +32,6 @@ const { values } = parseArgs({
     variant: { type: 'string', multiple: true, default: [] },
     abuse: { type: 'boolean', default: false },
     dgram: { type: 'boolean', default: false },
-    rt: { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -64,7 +59,6 @@ try {
     const s = await startDnsmesh('dnsmesh-chain.Corefile', upstream.port, { nodeArgs: ['--import', PROBE, ...v.flags], label: v.label, dgram: values.dgram });
     servers.push({ ...s, kind: 'dnsmesh', flags: v.flags });
   }
-  if (values.rt) for (const s of servers) execFileSync('chrt', ['-a', '-f', '-p', '10', String(s.pid)]);
   for (const s of servers) {
     log(`warming ${s.label}`);
     await dnsperfRun(s.port, ['-n', '1', '-l', '30']);
@@ -130,9 +124,7 @@ function gcCell(g) {
 /** dnsperf against the port (1000 names, EDNS, 10 clients, 100 outstanding), pinned to the client core. */
 async function dnsperfRun(port, extra) {
   const args = ['-s', '127.0.0.1', '-p', String(port), '-d', hits, '-T', '1', '-c', '10', '-q', '100', '-t', '2', '-e', ...extra];
-  const child = values.rt
-    ? spawnPinned(CLIENT_CPU, 'chrt', ['-f', '10', 'dnsperf', ...args], { label: 'dnsperf' })
-    : spawnPinned(CLIENT_CPU, 'dnsperf', args, { label: 'dnsperf' });
+  const child = spawnPinned(CLIENT_CPU, 'dnsperf', args, { label: 'dnsperf' });
   const guard = setTimeout(() => stop(child, 1000), 60_000);
   const lat = [];
   let stats = '';
