@@ -17,16 +17,18 @@
 // 127.0.0.0/8; every process is stopped at the end. Appends a dated section to bench/RESULTS.md.
 import dgram from 'node:dgram';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import net from 'node:net';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildQuery } from '@dnsmesh/testkit';
 import { dnsperf, queryFile } from './lib/dnsperf.mjs';
-import { installCleanup, pinSelf, sleep, stopAll } from './lib/procs.mjs';
+import { metricSeries } from './lib/metrics.mjs';
+import { installCleanup, peakSampler as sampler, pinSelf, rssBytes, sleep, stopAll } from './lib/procs.mjs';
 import { appendResults, fmt, table } from './lib/report.mjs';
-import { CLIENT_CPU, cleanupDirs, startDnsmesh, startUnbound, startUpstream, tempDir, versions } from './lib/servers.mjs';
+import { CLIENT_CPU, cleanupDirs, tempDir, versions, withFreshServer } from './lib/servers.mjs';
+import { abuseServers, uniqueFlood, uniqueUpstream } from './scenarios/unique.mjs';
 
 const RESULTS = fileURLToPath(new URL('RESULTS.md', import.meta.url));
 const ROWS = ['pipeline', 'slowloris', 'silent', 'unique'];
@@ -39,17 +41,8 @@ for (const r of rows) if (!ROWS.includes(r)) { process.stderr.write(`abuse: unkn
 const SECONDS = Math.min(30, Math.max(5, Number(values.seconds)));
 const log = (m) => process.stderr.write(`abuse: ${m}\n`);
 
-const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+const rssMb = (pid) => rssBytes(pid) / 1048576;
 const fds = (pid) => { try { return readdirSync(`/proc/${pid}/fd`).length; } catch { return NaN; } };
-
-/** Samples f() every `ms` until stopped; gives the peak. */
-function sampler(f, ms = 100) {
-  let peak = -Infinity;
-  const take = () => { const v = f(); if (v > peak) peak = v; };
-  take();
-  const timer = setInterval(take, ms);
-  return { stop: () => { clearInterval(timer); take(); return peak; } };
-}
 
 /** Sends a UDP query for `name` every `every` ms until stopped; latencies (ms) and losses (2 s). */
 function udpProbe(port, name, every = 20) {
@@ -102,40 +95,19 @@ function tcpAsk(port, name, localAddress, timeout = 2000) {
   });
 }
 
-async function metric(server, name) {
-  if (server.metricsPort === undefined) return undefined;
-  try {
-    const text = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
-    const out = {};
-    for (const line of text.split('\n')) {
-      if (!line.startsWith(name)) continue;
-      const [k, v] = line.split(' ');
-      out[k.slice(name.length) || 'value'] = Number(v);
-    }
-    return out;
-  } catch { return undefined; }
-}
+const metric = (server, name) => metricSeries(server.metricsPort, name);
 
-const servers = {
-  dnsmesh: (up) => startDnsmesh('dnsmesh-abuse.Corefile', up.port, { label: 'dnsmesh' }),
-  unbound: (up) => startUnbound('unbound.conf', up.port),
-};
+const servers = abuseServers;
 
 async function each(spec, run) {
   const out = [];
-  for (const [name, start] of Object.entries(servers)) {
-    const { silent: goSilent, ...upSpec } = spec;
-    const up = await startUpstream(upSpec);
-    const server = await start(up);
-    if (goSilent) { up.child.send({ cmd: 'blackhole', on: true }); await sleep(200); } // once the server answers
-    log(`${server.label}: ${run.name}`);
-    try {
-      out.push({ server: server.label, ...(await run(server, up)) });
-    } finally {
-      await server.stop();
-      await up.stop();
-    }
-    void name;
+  const { silent: goSilent, ...upSpec } = spec;
+  for (const start of Object.values(servers)) {
+    out.push(await withFreshServer(upSpec, start, async (server, up) => {
+      if (goSilent) { up.child.send({ cmd: 'blackhole', on: true }); await sleep(200); } // once the server answers
+      log(`${server.label}: ${run.name}`);
+      return run(server, up);
+    }));
   }
   return out;
 }
@@ -212,20 +184,8 @@ async function silent(server) {
   return { before, fdPeak: fd.stop(), rssPeak: rss.stop(), sent: r.sent, completed: r.completed, rcodes: r.rcodes.replace(/\s*Average packet size.*/, '') || 'none', rejects: rej?.value };
 }
 
-// ---- row: unique names at 8k qps ----------------------------------------------------------------
-async function unique(server, up) {
-  const dir = tempDir();
-  const total = 8000 * SECONDS;
-  const file = queryFile(dir, 'unique.txt', Array.from({ length: total }, (_, i) => `n${i}.bench.example A`));
-  const rss = sampler(() => rssMb(server.pid), 200);
-  const before = rssMb(server.pid);
-  const upBefore = (await up.count()).count;
-  const r = await dnsperf(server.port, { file, seconds: SECONDS, qps: 8000, clients: 10, outstanding: 2000, timeout: 2 });
-  const upstreamQueries = (await up.count()).count - upBefore;
-  const waits = (await metric(server, 'dnsmesh_forward_udp_socket_waits_total'))?.value;
-  const rejects = (await metric(server, 'dnsmesh_forward_max_concurrent_rejects_total'))?.value;
-  return { upstreamQueries, rcodes: r.rcodes, waits, rejects, before, rssPeak: rss.stop(), after: rssMb(server.pid), avgMs: r.avgLatencyUs / 1000, sent: r.sent, lost: r.lost, lossPct: (100 * r.lost) / r.sent, qps: r.qps };
-}
+// ---- row: unique names at 8k qps (scenarios/unique.mjs) -----------------------------------------
+const unique = (server, up) => uniqueFlood(server, up, SECONDS);
 
 // ---- main -------------------------------------------------------------------------------------
 const nproc = execFileSync('nproc', { encoding: 'utf8' }).trim(); // before pinning: nproc counts usable CPUs
@@ -279,7 +239,7 @@ try {
     ], res));
   }
   if (rows.includes('unique')) {
-    const res = await each({ names: 8000 * SECONDS }, unique);
+    const res = await each(uniqueUpstream(SECONDS), unique);
     md.push(`\n### unique names: ${fmt(8000 * SECONDS)} names at 8,000 qps for ${SECONDS} s, every one answered upstream\n`);
     md.push(table([
       ['server', 'l', (r) => r.server],

@@ -17,11 +17,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { dnsperf, queryFile } from './lib/dnsperf.mjs';
+import { dnsperf } from './lib/dnsperf.mjs';
 import { measure } from './lib/measure.mjs';
 import { installCleanup, pinSelf, stopAll } from './lib/procs.mjs';
 import { fmt } from './lib/report.mjs';
-import { CLIENT_CPU, startDnsmesh, startUnbound, startUpstream, tempDir } from './lib/servers.mjs';
+import { CLIENT_CPU, startDnsmesh, startUnbound, tempDir } from './lib/servers.mjs';
+import { startForwardUpstream, startUnboundNoCache } from './scenarios/forward.mjs';
+import { namesFile, startHitsUpstream, warmNames } from './scenarios/hits.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -33,19 +35,19 @@ const { values } = parseArgs({
 installCleanup();
 pinSelf(CLIENT_CPU);
 const dir = tempDir();
-const names = queryFile(dir, 'names.txt', Array.from({ length: 1000 }, (_, i) => `n${i}.bench.example A`));
+const names = namesFile(dir);
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2; };
 try {
   const fwd = values.forward;
   const corefile = fwd ? 'dnsmesh-forward.Corefile' : values.corefile;
-  const upstream = await startUpstream({ zone: 'bench.example', names: 1000, ttl: fwd ? 0 : 3600, bigTtl: 3600, bigRecords: 40, truncateUdpAt: 512 });
-  const unbound = await startUnbound(fwd ? 'unbound-nocache.conf' : 'unbound.conf', upstream.port);
+  const upstream = await (fwd ? startForwardUpstream() : startHitsUpstream());
+  const unbound = await (fwd ? startUnboundNoCache(upstream.port) : startUnbound('unbound.conf', upstream.port));
   const dnsmesh = await startDnsmesh(corefile, upstream.port, { dgram: values.dgram, label: 'dnsmesh' });
   const servers = [unbound, dnsmesh];
   if (values.base !== undefined) {
     servers.push(await startDnsmesh(corefile, upstream.port, { dgram: values.dgram, label: 'base', main: join(values.base, 'apps/server/dist/main.js') }));
   }
-  for (const s of servers) await dnsperf(s.port, { file: names, edns: true, runs: 1, seconds: 30 });
+  for (const s of servers) await warmNames(s, names);
   for (const s of servers.slice(1)) await dnsperf(s.port, { file: names, edns: true, seconds: 3 }); // JIT warm-up
   const ratios = new Map(servers.slice(1).map((s) => [s.label, []]));
   const vsBase = [];

@@ -7,13 +7,12 @@
 // bench/RESULTS.md (unless --no-write). Servers are pinned to CPU 0, dnsperf, the upstream and this
 // harness to CPU 1; everything listens on 127.0.0.1 and every process is stopped at the end.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { installCleanup, pinSelf, stopAll } from './lib/procs.mjs';
 import { appendResults } from './lib/report.mjs';
-import { cleanupDirs, CLIENT_CPU, DNSMESH_MAIN, versions } from './lib/servers.mjs';
+import { runFooter, runHeader } from './lib/header.mjs';
+import { cleanupDirs, CLIENT_CPU, preflight } from './lib/servers.mjs';
 import { cache } from './scenarios/cache.mjs';
 import { consul } from './scenarios/consul.mjs';
 import { forward } from './scenarios/forward.mjs';
@@ -41,13 +40,7 @@ const names = positionals.length > 0 ? positionals : Object.keys(SCENARIOS);
 for (const n of names) {
   if (!(n in SCENARIOS)) { process.stderr.write(`bench: unknown scenario '${n}' (known: ${Object.keys(SCENARIOS).join(', ')})\n`); process.exit(2); }
 }
-if (!existsSync(DNSMESH_MAIN)) { process.stderr.write('bench: apps/server/dist/main.js is missing: run `npm run build` first\n'); process.exit(2); }
-for (const tool of ['dnsperf', 'unbound', 'dnsmasq', 'taskset']) {
-  try { execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }); } catch {
-    process.stderr.write(`bench: '${tool}' is missing (apt-get install dnsperf unbound dnsmasq-base util-linux)\n`);
-    process.exit(2);
-  }
-}
+preflight('bench', ['dnsperf', 'unbound', 'dnsmasq', 'taskset']);
 
 const nproc = execFileSync('nproc', { encoding: 'utf8' }).trim(); // before pinning: nproc counts usable CPUs
 installCleanup();
@@ -60,17 +53,7 @@ const opts = {
 };
 
 const started = new Date();
-const v = versions();
-let head = `## ${started.toISOString().replace('T', ' ').slice(0, 16)} UTC: ${names.join(', ')}\n\n`
-  + `- command: \`node bench/run.mjs ${process.argv.slice(2).join(' ')}\`\n`
-  + `- machine: nproc ${nproc}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start; servers on CPU 0, dnsperf + upstream + harness on CPU 1\n`
-  + `- dnsperf ${v.dnsperf}, unbound ${v.unbound}, dnsmasq ${v.dnsmasq}, node ${v.node}, ${v.dnsmesh}`;
-try {
-  const git = (...a) => execFileSync('git', a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  // The build may hold uncommitted work of the checkout (outside bench/): say so.
-  const dirty = git('status', '--porcelain', '--', '.', ':!bench').length > 0;
-  head += ` (git ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes' : ''})`;
-} catch { /* not a checkout */ }
+const head = runHeader({ title: names.join(', '), command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`, nproc, started });
 process.stdout.write(`${head}\n`);
 
 const parts = [head];
@@ -84,8 +67,7 @@ try {
   await stopAll();
   cleanupDirs();
 }
-const took = Math.round((Date.now() - started.getTime()) / 1000);
-parts.push(`(${took} s, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end)`);
+parts.push(runFooter(started));
 process.stdout.write(`\n${parts.at(-1)}\n`);
 if (!values['no-write']) {
   appendResults(RESULTS, parts.join('\n\n'));

@@ -98,6 +98,21 @@ export function cpuSeconds(pid) {
   return (Number(f[11]) + Number(f[12])) / CLK_TCK; // fields 14 and 15 of proc(5)
 }
 
+/** Resident set size of a process (VmRSS), in bytes. */
+export function rssBytes(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** Samples f() every `ms` until stop(), which gives the peak. */
+export function peakSampler(f, ms = 100) {
+  let peak = -Infinity;
+  const take = () => { const v = f(); if (v > peak) peak = v; };
+  take();
+  const timer = setInterval(take, ms);
+  return { stop: () => { clearInterval(timer); take(); return peak; } };
+}
+
 /** CPU time of this process's waited-for children (cutime + cstime), in seconds. */
 export function reapedChildrenCpuSeconds() {
   const stat = readFileSync('/proc/self/stat', 'utf8');

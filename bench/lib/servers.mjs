@@ -1,7 +1,7 @@
 // Starting the servers under test and the upstream. Every server listens on 127.0.0.1 only and is
 // pinned to the server core; the upstream is pinned to the client core.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,36 +60,42 @@ async function waitAnswers(child, port, ms = 15000) {
 /** The bench upstream (bench/upstream.mjs) in its own process; count() asks it how many queries it got. */
 export async function startUpstream(spec) {
   const child = spawnPinned(CLIENT_CPU, process.execPath, [join(BENCH, 'upstream.mjs'), JSON.stringify(spec)], { ipc: true, label: 'upstream' });
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`upstream not ready:\n${child.err}`)), 15000);
+  /** count(): { count, udp, tcp } since start. */
+  return { ...server('upstream', child, await readyPort(child)), count: countOver(child) };
+}
+
+/** The port an upstream child sends in its first IPC message ({ ready, port }). */
+function readyPort(child) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${child.label} not ready:\n${child.err}`)), 15000);
     child.once('message', (m) => { clearTimeout(timer); resolve(m.port); });
-    child.once('exit', () => { clearTimeout(timer); reject(new Error(`upstream exited:\n${child.err}`)); });
+    child.once('exit', () => { clearTimeout(timer); reject(new Error(`${child.label} exited:\n${child.err}`)); });
   });
+}
+
+/** Asks an upstream child for its counters over IPC ({ cmd: 'count', id } -> { id, count, ... }). */
+function countOver(child) {
   let seq = 0;
-  return {
-    ...server('upstream', child, port),
-    /** { count, udp, tcp } since start. */
-    count() {
-      const id = ++seq;
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('upstream did not report its count')), 5000);
-        const on = (m) => { if (m.id === id) { clearTimeout(timer); child.off('message', on); resolve(m); } };
-        child.on('message', on);
-        child.send({ cmd: 'count', id });
-      });
-    },
+  return () => {
+    const id = ++seq;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { child.off('message', on); reject(new Error(`${child.label} did not report its count`)); }, 5000);
+      const on = (m) => { if (m.id === id) { clearTimeout(timer); child.off('message', on); resolve(m); } };
+      child.on('message', on);
+      child.send({ cmd: 'count', id });
+    });
   };
 }
 
 /**
- * dnsmesh from a bench/peers/ Corefile template; `nodeArgs` e.g. ['--cpu-prof'], `dgram` forces Node's
+ * dnsmesh from a bench/peers/ Corefile template (`vars` fills template keys of its own, e.g. CAPACITY); `nodeArgs` e.g. ['--cpu-prof'], `dgram` forces Node's
  * dgram (DNSMESH_UDP_BATCH=0). The label gets the UDP transport dnsmesh says it uses: 'dnsmesh (batch)'.
  */
-export async function startDnsmesh(template, upstreamPort, { nodeArgs = [], label = 'dnsmesh', dgram = false, main = DNSMESH_MAIN } = {}) {
+export async function startDnsmesh(template, upstreamPort, { nodeArgs = [], label = 'dnsmesh', dgram = false, main = DNSMESH_MAIN, vars = {} } = {}) {
   const port = await freePort();
   const metricsPort = await freePort();
   const dir = tempDir();
-  writeFileSync(join(dir, 'Corefile'), render(template, { PORT: port, UPSTREAM_PORT: upstreamPort, METRICS_PORT: metricsPort }));
+  writeFileSync(join(dir, 'Corefile'), render(template, { ...vars, PORT: port, UPSTREAM_PORT: upstreamPort, METRICS_PORT: metricsPort }));
   const env = dgram ? { ...process.env, DNSMESH_UDP_BATCH: '0' } : process.env;
   const child = spawnPinned(SERVER_CPU, process.execPath, [...launcherFlags(main), ...nodeArgs, main, '-conf', 'Corefile'], { cwd: dir, label, env });
   await waitForOutput(child, /dnsmesh-\d/);
@@ -109,6 +115,33 @@ export function launcherFlags(main) {
     const m = /^#!\/usr\/bin\/env -S node (.*)$/.exec(first);
     return m ? m[1].trim().split(/\s+/) : [];
   } catch { return []; }
+}
+
+/**
+ * lib/echo-upstream.mjs (one A record for any name asked: unique names without a table) pinned to
+ * the client core; count() gives { count } queries answered since start.
+ */
+export async function startEchoUpstream() {
+  const child = spawnPinned(CLIENT_CPU, process.execPath, [join(BENCH, 'lib', 'echo-upstream.mjs')], { ipc: true, label: 'echo upstream' });
+  return { ...server('echo upstream', child, await readyPort(child)), count: countOver(child) };
+}
+
+/**
+ * Starts a fresh bench upstream (`upSpec`) and a server on it (`start(upstream)`), runs
+ * `run(server, upstream)` and stops both: a row that must not see another row's cache.
+ */
+export async function withFreshServer(upSpec, start, run) {
+  const up = await startUpstream(upSpec);
+  try {
+    const s = await start(up);
+    try {
+      return { server: s.label, ...(await run(s, up)) };
+    } finally {
+      await s.stop();
+    }
+  } finally {
+    await up.stop();
+  }
 }
 
 export async function startUnbound(template, upstreamPort, label = 'unbound') {
@@ -147,6 +180,17 @@ export async function startBatchCeiling(flags, label = 'node ceiling (batch)') {
   } catch (err) {
     if (/does not load here/.test(err.message)) return undefined;
     throw err;
+  }
+}
+
+/** Exits (2) with a message unless dnsmesh is built and every tool in `tools` is on the PATH. */
+export function preflight(who, tools) {
+  if (!existsSync(DNSMESH_MAIN)) { process.stderr.write(`${who}: apps/server/dist/main.js is missing: run \`npm run build\` first\n`); process.exit(2); }
+  for (const tool of tools) {
+    try { execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }); } catch {
+      process.stderr.write(`${who}: '${tool}' is missing (apt-get install dnsperf unbound dnsmasq-base util-linux)\n`);
+      process.exit(2);
+    }
   }
 }
 

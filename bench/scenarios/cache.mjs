@@ -10,15 +10,14 @@
 // every cache only through a TCP retry.
 import { loadavg } from 'node:os';
 import { query } from '@dnsmesh/testkit';
-import { dnsperf, queryFile } from '../lib/dnsperf.mjs';
+import { queryFile } from '../lib/dnsperf.mjs';
 import { measure } from '../lib/measure.mjs';
 import { cpuColumns, fmt, latencyColumns, ratio, table } from '../lib/report.mjs';
 import {
-  startBatchCeiling, startCeiling, startDnsmasq, startDnsmesh, startUnbound, startUpstream, tempDir,
+  startBatchCeiling, startCeiling, startDnsmasq, startDnsmesh, startUnbound, tempDir,
 } from '../lib/servers.mjs';
+import { namesFile, startHitsUpstream, warmNames, ZONE } from './hits.mjs';
 
-const NAMES = 1000;
-const ZONE = 'bench.example';
 const BIG = `big.${ZONE}`;
 /** The ceiling's fixed reply per query set: the size of what dnsmesh sends. */
 const CEILING_REPLY = {
@@ -30,9 +29,9 @@ const CEILING_REPLY = {
 
 export async function cache({ seconds, rate, rounds, log }) {
   const dir = tempDir();
-  const hits = queryFile(dir, 'names.txt', Array.from({ length: NAMES }, (_, i) => `n${i}.${ZONE} A`));
+  const hits = namesFile(dir);
   const big = queryFile(dir, 'big.txt', [`${BIG} A`]);
-  const upstream = await startUpstream({ zone: ZONE, names: NAMES, ttl: 3600, bigTtl: 3600, bigRecords: 40, truncateUdpAt: 512 });
+  const upstream = await startHitsUpstream();
   const started = [upstream];
   const start = async (p) => { const s = await p; if (s !== undefined) started.push(s); return s; };
   try {
@@ -56,7 +55,7 @@ export async function cache({ seconds, rate, rounds, log }) {
     log(`cache: warming ${caching.map((s) => s.label).join(', ')} (one pass over the names, one big query each way)`);
     const up0 = await upstream.count();
     for (const s of caching) {
-      await dnsperf(s.port, { file: hits, edns: true, runs: 1, seconds: 30 });
+      await warmNames(s, hits);
       await query(s.address, BIG, 'A', { edns: 4096, timeout: 3000 }).catch(() => undefined);
       await query(s.address, BIG, 'A', { timeout: 3000 }).catch(() => undefined);
     }

@@ -3,20 +3,24 @@
 // upstream, which answers with TTL 0. Every query should reach the upstream: the table shows how many
 // did. The upstream shares the client core with dnsperf, so the client core bounds qps; the figure
 // that compares servers is qps per server CPU-second.
-import { queryFile } from '../lib/dnsperf.mjs';
 import { measure } from '../lib/measure.mjs';
 import { cpuColumns, fmt, ratio, table } from '../lib/report.mjs';
 import { startDnsmasq, startDnsmesh, startUnbound, startUpstream, tempDir } from '../lib/servers.mjs';
+import { NAMES, namesFile } from './hits.mjs';
 
-const NAMES = 1000;
+/** The upstream for forwarding runs: the hit set's names, every answer TTL 0. */
+export const startForwardUpstream = () => startUpstream({ names: NAMES, ttl: 0, bigTtl: 0 });
+/** Unbound with its cache as good as off (TTLs capped at 0). */
+export const startUnboundNoCache = (upstreamPort) => startUnbound('unbound-nocache.conf', upstreamPort, 'unbound (TTL cap 0)');
+/** dnsmesh with `forward` alone. */
+export const startDnsmeshForward = (upstreamPort) => startDnsmesh('dnsmesh-forward.Corefile', upstreamPort);
 
 export async function forward({ seconds, rounds, log }) {
-  const dir = tempDir();
-  const file = queryFile(dir, 'names.txt', Array.from({ length: NAMES }, (_, i) => `n${i}.bench.example A`));
-  const upstream = await startUpstream({ names: NAMES, ttl: 0, bigTtl: 0 });
+  const file = namesFile(tempDir());
+  const upstream = await startForwardUpstream();
   const servers = [
-    await startUnbound('unbound-nocache.conf', upstream.port, 'unbound (TTL cap 0)'),
-    await startDnsmesh('dnsmesh-forward.Corefile', upstream.port),
+    await startUnboundNoCache(upstream.port),
+    await startDnsmeshForward(upstream.port),
     await startDnsmasq(upstream.port, 0, 'dnsmasq (cache-size 0)'),
   ];
   const sections = [];

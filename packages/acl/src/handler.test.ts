@@ -1,5 +1,5 @@
 import { createServer, DnsMessage, Rcode, type DnsServer, type Plugin } from '@dnsmesh/core';
-import { buildQuery, query, queryRaw, tcpSession } from '@dnsmesh/testkit';
+import { buildQuery, endOfChain, query, queryRaw, tcpSession } from '@dnsmesh/testkit';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { acl, type AclInput } from './index.js';
@@ -9,20 +9,8 @@ import { parseCidr, type Cidr } from './ip.js';
 let server: DnsServer | undefined;
 afterEach(async () => { await server?.stop(0); server = undefined; });
 
-/** Stands where the rest of the chain would: answers NOERROR with no records and counts what reaches it. */
-function reached(): Plugin & { names: string[] } {
-  const names: string[] = [];
-  return {
-    name: 'reached', names,
-    handle(ctx) {
-      names.push(`${ctx.request.question!.lname} ${ctx.request.qtypeName}`);
-      return DnsMessage.reply(ctx.request, Rcode.NOERROR);
-    },
-  };
-}
-
 async function start(input: AclInput, zones?: string[]) {
-  const end = reached();
+  const end = endOfChain();
   const metrics = new Registry();
   server = await createServer({ zones, metrics, plugins: [acl(input), end] }).start();
   return { end, address: server.address, port: server.port, metrics };

@@ -1,5 +1,5 @@
-import { createServer, DnsMessage, Rcode, type DnsServer, type Plugin } from '@dnsmesh/core';
-import { query } from '@dnsmesh/testkit';
+import { createServer, type DnsServer } from '@dnsmesh/core';
+import { endOfChain, query } from '@dnsmesh/testkit';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { anyPlugin, type AnyScope } from './index.js';
@@ -7,20 +7,8 @@ import { anyPlugin, type AnyScope } from './index.js';
 let server: DnsServer | undefined;
 afterEach(async () => { await server?.stop(0); server = undefined; });
 
-/** Stands where the rest of the chain would: answers NOERROR with no records and counts what reaches it. */
-function reached(): Plugin & { names: string[] } {
-  const names: string[] = [];
-  return {
-    name: 'reached', names,
-    handle(ctx) {
-      names.push(`${ctx.request.question!.lname} ${ctx.request.qtypeName}`);
-      return DnsMessage.reply(ctx.request, Rcode.NOERROR);
-    },
-  };
-}
-
 async function start(scope: AnyScope) {
-  const end = reached();
+  const end = endOfChain();
   const metrics = new Registry();
   server = await createServer({ metrics, plugins: [anyPlugin(scope), end] }).start();
   return { end, address: server.address, metrics };

@@ -1,8 +1,8 @@
-import { createServer, parseCorefile } from '@dnsmesh/core';
+import { createServer } from '@dnsmesh/core';
 import { forward } from '@dnsmesh/forward';
-import { buildQuery, fakeUpstream, queryRaw, toReply } from '@dnsmesh/testkit';
+import { buildQuery, directiveOf, fakeUpstream, loadReadmeExamples, loadWith, queryRaw, toReply } from '@dnsmesh/testkit';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { chaos } from './index.js';
+import chaosDef, { chaos } from './index.js';
 import { parse } from './setup.js';
 
 /** A query of class CH (3): the testkit builds IN, so the class bytes are set after. */
@@ -22,6 +22,8 @@ async function serve(withChaos: boolean) {
   const ask = async (name: string, type = 'TXT') => toReply((await queryRaw(server.address, chQuery(name, type)))!);
   return { upstream, ask };
 }
+
+const ORDER = ['prometheus', 'log', 'errors', 'loop', 'chaos', 'whoami', 'minimal', 'cache', 'forward'];
 
 describe('chaos', () => {
   it('answers version, authors, hostname and id locally, TTL 0, class CH', async () => {
@@ -52,9 +54,15 @@ describe('chaos', () => {
   });
 
   it('parses VERSION and AUTHORS as CoreDNS', () => {
-    const d = (body: string) => parseCorefile(`.:53 {\n${body}\n}\n`, 'Corefile')[0]!.directives[0]!;
+    const d = directiveOf;
     expect(parse(d('chaos'))).toMatchObject({ version: undefined, authors: ['dnsmesh contributors (https://github.com/dnsmesh/dnsmesh)'] });
     expect(parse(d('chaos "my resolver 1.0" ann bob'))).toMatchObject({ version: 'my resolver 1.0', authors: ['ann', 'bob'] });
     expect(() => parse(d('chaos {\n  x\n}'))).toThrow(`Corefile:3 - chaos: unknown property 'x'`);
+  });
+
+  it('loads every example of the README', async () => {
+    const examples = await loadReadmeExamples(new URL('../README.md', import.meta.url), (text) => loadWith(text, [chaosDef], ORDER));
+    expect(examples.length).toBeGreaterThan(0);
+    for (const plugins of examples) expect(plugins).toContain('chaos');
   });
 });

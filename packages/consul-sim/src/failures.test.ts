@@ -3,6 +3,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { SimOptions } from './options.js';
 import { startConsulSim } from './sim.js';
 import { tcp, udp } from './testing/dig.js';
+import { recordTimerDelays } from './testing/timer-delays.js';
 
 async function sim(opts: SimOptions = {}) {
   const s = await startConsulSim(opts);
@@ -68,17 +69,16 @@ describe('blackhole and slow', () => {
 
   it('slow delays every DNS reply and HTTP response', async () => {
     const s = await sim();
+    const clock = recordTimerDelays({ instant: true }); // the delays asked for, none waited
+    onTestFinished(clock.restore);
     await s.setFailure('slow', { ms: 150 });
-    let t0 = Date.now();
-    await udp(s.dnsAddress, 'web.service.consul', 'A');
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
-    t0 = Date.now();
+    expect((await udp(s.dnsAddress, 'web.service.consul', 'A')).rcode).toBe('NOERROR');
+    expect(clock.delays).toEqual([150]);
     expect((await fetch(`${s.httpUrl}/v1/health/service/web`)).status).toBe(200);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+    expect(clock.delays).toEqual([150, 150]);
     await s.clearFailure('slow');
-    t0 = Date.now();
     await udp(s.dnsAddress, 'web.service.consul', 'A');
-    expect(Date.now() - t0).toBeLessThan(100);
+    expect(clock.delays).toEqual([150, 150]);           // no delay once cleared
   });
 });
 

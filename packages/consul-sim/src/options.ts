@@ -51,6 +51,8 @@ export interface SimOptions {
   tls?: TlsOptions;
   /** Consul's `limits.http_max_conns_per_client` (200): past it, a new connection gets 429 and is closed. */
   http_max_conns_per_client?: number;
+  /** Consul Enterprise: `?ns=` and `?partition=` are taken. CE (the default) answers 400 to either. */
+  enterprise?: boolean;
 }
 
 export interface TlsOptions {
@@ -66,6 +68,8 @@ export interface SimConfig {
   readonly domain: string;          // lowercase, no trailing dot
   readonly altDomain: string | undefined;
   readonly datacenter: string;
+  /** Enterprise: namespaces and partitions in HTTP reads. */
+  readonly enterprise: boolean;
   readonly nodeName: string;
   readonly host: string;
   readonly dnsPort: number;
@@ -122,6 +126,7 @@ export function resolveOptions(o: SimOptions = {}): SimConfig {
     domain: bareDomain(o.domain ?? DEFAULTS.domain),
     altDomain: o.alt_domain === undefined || o.alt_domain === '' ? undefined : bareDomain(o.alt_domain),
     datacenter: (o.datacenter ?? DEFAULTS.datacenter).toLowerCase(),
+    enterprise: o.enterprise ?? false,
     nodeName: o.node_name ?? DEFAULTS.node_name,
     host: o.host ?? DEFAULTS.host,
     dnsPort: o.dnsPort ?? DEFAULTS.port,

@@ -1,16 +1,9 @@
 // The per-response shuffle (notes §2.6), seedable so tests can predict the subset a reply keeps.
 
+import { mulberry32 } from '@dnsmesh/prng';
+
 /** mulberry32: small, fast and good enough for picking an order. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom: (seed: number) => () => number = mulberry32;
 
 /** Fisher-Yates on a copy. */
 export function shuffled<T>(items: readonly T[], random: () => number): T[] {

@@ -7,6 +7,8 @@ export interface NodeInput {
   name: string; address: string; meta?: Record<string, string>; id?: string;
   /** Consul's node TaggedAddresses (`lan_ipv4`, `lan_ipv6`, `wan`, ...), over the ones made from `address`. */
   taggedAddresses?: Record<string, string>;
+  /** Another datacenter than the agent's (a WAN-joined one): its data answers `?dc=` reads for it. */
+  datacenter?: string;
 }
 export interface ServiceInput {
   id?: string; name: string; node: string; tags?: readonly string[]; address?: string; port?: number;
@@ -21,6 +23,11 @@ export interface ServiceInput {
   connectNative?: boolean;
   /** An ingress gateway (Kind `ingress-gateway`) that exposes these services: their `.ingress` endpoint. */
   ingressFor?: readonly string[];
+  /** Consul Enterprise: the namespace and admin partition it is registered in (default `default`). */
+  namespace?: string;
+  partition?: string;
+  /** Registered without a check of its own: only its node's serfHealth decides its health. */
+  noCheck?: boolean;
 }
 export interface CheckInput { node: string; serviceId?: string; status: CheckStatus; output?: string }
 export interface PreparedQueryInput {
@@ -33,6 +40,8 @@ export interface NodeEntry {
   meta: Record<string, string>; serf: Check; createIndex: number; modifyIndex: number;
   /** As given at registration (the JSON adds the ones made from the address). */
   taggedAddresses: Record<string, string>;
+  /** Undefined: the agent's own datacenter. */
+  datacenter: string | undefined;
 }
 export interface ServiceEntry {
   readonly id: string; readonly name: string; readonly node: string; tags: string[]; address: string; port: number;
@@ -44,6 +53,10 @@ export interface ServiceEntry {
   proxyFor?: string;
   connectNative?: boolean;
   ingressFor?: readonly string[];
+  namespace: string;
+  partition: string;
+  /** No service check: the service's health is its node's. */
+  noCheck: boolean;
 }
 export interface PreparedQuery {
   readonly id: string; readonly name: string; readonly service: string; readonly tags: readonly string[];
@@ -62,8 +75,13 @@ export function stableId(name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+/** Where a read looks: a datacenter (undefined: the agent's own), a namespace and a partition. */
+export interface ReadScope { readonly dc: string | undefined; readonly ns: string; readonly ap: string }
+
 export class Catalog {
   #index = 0;
+  /** The services table's index (Consul's, for /v1/catalog/services): moves only when a service is added, changed or removed. */
+  #servicesIndex = 0;
   readonly #serviceIndex = new Map<string, number>(); // lowercased name -> last write touching it
   readonly #nodes = new Map<string, NodeEntry>();      // lowercased name
   readonly #services = new Map<string, ServiceEntry>(); // id (unique in the simulator)
@@ -72,6 +90,19 @@ export class Catalog {
   readonly #watchers = new Set<(reason: WakeReason) => void>();
 
   get index(): number { return this.#index; }
+  get servicesIndex(): number { return Math.max(1, this.#servicesIndex); }
+
+  /** Whether an instance is in a read's scope. */
+  inScope(i: Instance, scope: ReadScope): boolean {
+    return lower(i.node.datacenter ?? '') === lower(scope.dc ?? '') && i.service.namespace === lower(scope.ns) && i.service.partition === lower(scope.ap);
+  }
+
+  /** The datacenters that nodes are registered in, besides the agent's own. */
+  otherDatacenters(): Set<string> {
+    const out = new Set<string>();
+    for (const n of this.#nodes.values()) if (n.datacenter !== undefined) out.add(n.datacenter);
+    return out;
+  }
 
   /** The index a blocking health query on `name` sees; the global one for a never-seen name. */
   serviceIndex(name: string): number { return this.#serviceIndex.get(lower(name)) ?? this.#index; }
@@ -91,13 +122,14 @@ export class Catalog {
     const index = this.#next();
     const old = this.#nodes.get(lower(input.name));
     const node: NodeEntry = old ?? {
-      id: input.id ?? stableId(input.name), name: input.name, address: input.address, meta: {}, taggedAddresses: {},
+      id: input.id ?? stableId(input.name), name: input.name, address: input.address, meta: {}, taggedAddresses: {}, datacenter: undefined,
       serf: { status: 'passing', output: 'Agent alive and reachable', createIndex: index, modifyIndex: index },
       createIndex: index, modifyIndex: index,
     };
     node.address = input.address;
     node.meta = { ...input.meta };
     node.taggedAddresses = { ...input.taggedAddresses };
+    node.datacenter = input.datacenter === undefined ? undefined : lower(input.datacenter);
     node.modifyIndex = index;
     this.#nodes.set(lower(input.name), node);
     this.#touch(this.#namesOn(node.name), index);
@@ -109,6 +141,7 @@ export class Catalog {
     const index = this.#next();
     const names = this.#namesOn(node.name);
     for (const s of this.servicesOn(node.name)) this.#services.delete(s.id);
+    if (names.length > 0) this.#servicesIndex = index;
     this.#nodes.delete(lower(name));
     this.#touch(names, index);
   }
@@ -136,11 +169,15 @@ export class Catalog {
     const index = this.#next();
     const old = this.#services.get(id);
     const status = input.status ?? old?.check.status ?? 'passing';
+    const tags = [...(input.tags ?? [])];
+    // A check written again unchanged keeps its ModifyIndex, as Consul's state store does.
+    const checkSame = old !== undefined && old.check.status === status && old.tags.join(',') === tags.join(',') && old.noCheck === (input.noCheck === true);
     const service: ServiceEntry = {
-      id, name: input.name, node: node.name, tags: [...(input.tags ?? [])], address: input.address ?? '',
+      id, name: input.name, node: node.name, tags, address: input.address ?? '',
       port: input.port ?? 0, meta: { ...input.meta },
       weights: { Passing: input.weights?.passing ?? 1, Warning: input.weights?.warning ?? 1 },
-      check: { status, output: '', createIndex: old?.check.createIndex ?? index, modifyIndex: index },
+      check: { status, output: old?.check.output ?? '', createIndex: old?.check.createIndex ?? index, modifyIndex: checkSame ? old.check.modifyIndex : index },
+      namespace: lower(input.namespace ?? 'default'), partition: lower(input.partition ?? 'default'), noCheck: input.noCheck === true,
       createIndex: old?.createIndex ?? index, modifyIndex: index,
       taggedAddresses: serviceTagged(input),
       ...(input.proxyFor !== undefined ? { proxyFor: input.proxyFor } : {}),
@@ -151,6 +188,8 @@ export class Catalog {
     // (and a Connect-native service's instances) with it as `consul-virtual`.
     const meshName = service.proxyFor ?? (service.connectNative === true ? service.name : undefined);
     if (meshName !== undefined) service.taggedAddresses['consul-virtual'] = { Address: this.#virtualIpFor(meshName), Port: service.port };
+    // The services table moves only when the service really changed (an idempotent write does not move it).
+    if (old === undefined || serviceBody(old) !== serviceBody(service)) this.#servicesIndex = index;
     this.#services.set(id, service);
     const names = old !== undefined && old.name !== service.name ? [old.name, service.name] : [service.name];
     if (service.proxyFor !== undefined) names.push(service.proxyFor);     // the destination's .connect answers move
@@ -164,6 +203,7 @@ export class Catalog {
     if (s === undefined) throw new RangeError(`consul-sim: unknown service ID ${id}`);
     const index = this.#next();
     this.#services.delete(id);
+    this.#servicesIndex = index;
     this.#touch([s.name], index);
   }
 
@@ -180,6 +220,7 @@ export class Catalog {
       if (s === undefined || lower(s.node) !== lower(node.name)) {
         throw new RangeError(`consul-sim: no service ${input.serviceId} on node ${input.node}`);
       }
+      if (s.noCheck) throw new RangeError(`consul-sim: service ${input.serviceId} has no check`);
       check = s.check;
       names = [s.name];
     }
@@ -210,6 +251,7 @@ export class Catalog {
   resetIndex(to?: number): number {
     const lowerTo = (i: number): number => (to === undefined ? Math.max(1, Math.floor(i / 2)) : Math.min(i, to));
     this.#index = to === undefined ? lowerTo(this.#index) : Math.max(1, to);
+    this.#servicesIndex = Math.max(1, lowerTo(this.#servicesIndex));
     for (const [name, i] of this.#serviceIndex) this.#serviceIndex.set(name, Math.max(1, lowerTo(i)));
     this.wakeAll('reset');
     return this.#index;
@@ -247,7 +289,7 @@ export class Catalog {
     for (const s of this.#services.values()) {
       if (lower(s.name) !== lower(name)) continue;
       const node = this.#nodes.get(lower(s.node))!;
-      out.push({ node, service: s, status: RANK[node.serf.status] >= RANK[s.check.status] ? node.serf.status : s.check.status });
+      out.push({ node, service: s, status: statusOf(node, s) });
     }
     return out.sort((a, b) => cmp(a.node.name, b.node.name) || cmp(a.service.id, b.service.id));
   }
@@ -263,7 +305,7 @@ export class Catalog {
       const native = s.connectNative === true && lower(s.name) === lower(name);
       if (!proxy && !native) continue;
       const node = this.#nodes.get(lower(s.node))!;
-      out.push({ node, service: s, status: RANK[node.serf.status] >= RANK[s.check.status] ? node.serf.status : s.check.status });
+      out.push({ node, service: s, status: statusOf(node, s) });
     }
     return out.sort((a, b) => cmp(a.node.name, b.node.name) || cmp(a.service.id, b.service.id));
   }
@@ -274,15 +316,17 @@ export class Catalog {
     for (const s of this.#services.values()) {
       if (!(s.ingressFor ?? []).some((n) => lower(n) === lower(name))) continue;
       const node = this.#nodes.get(lower(s.node))!;
-      out.push({ node, service: s, status: RANK[node.serf.status] >= RANK[s.check.status] ? node.serf.status : s.check.status });
+      out.push({ node, service: s, status: statusOf(node, s) });
     }
     return out.sort((a, b) => cmp(a.node.name, b.node.name) || cmp(a.service.id, b.service.id));
   }
 
   /** name -> every tag of every instance, for /v1/catalog/services. */
-  serviceTags(): Map<string, string[]> {
+  serviceTags(scope?: ReadScope): Map<string, string[]> {
     const out = new Map<string, Set<string>>();
     for (const s of this.#services.values()) {
+      const node = this.#nodes.get(lower(s.node))!;
+      if (scope !== undefined && !this.inScope({ node, service: s, status: 'passing' }, scope)) continue;
       const tags = out.get(s.name) ?? new Set<string>();
       for (const t of s.tags) tags.add(t);
       out.set(s.name, tags);
@@ -304,6 +348,17 @@ export class Catalog {
 }
 
 function cmp(a: string, b: string): number { return a < b ? -1 : a > b ? 1 : 0; }
+
+/** The worst of the node's serfHealth and the service's own check (none: the node's alone). */
+function statusOf(node: NodeEntry, s: ServiceEntry): CheckStatus {
+  if (s.noCheck) return node.serf.status;
+  return RANK[node.serf.status] >= RANK[s.check.status] ? node.serf.status : s.check.status;
+}
+
+/** What the services table holds of a service (not its check): a change of it moves the table's index. */
+function serviceBody(s: ServiceEntry): string {
+  return JSON.stringify([s.name, s.node, s.tags, s.address, s.port, s.meta, s.weights, s.taggedAddresses, s.proxyFor, s.connectNative, s.ingressFor, s.namespace, s.partition]);
+}
 
 /** The agent's defaults (agent.AddService): lan_ipv4 and wan_ipv4 (or _ipv6) from an IP address, unless given. */
 function serviceTagged(input: ServiceInput): Record<string, { Address: string; Port: number }> {

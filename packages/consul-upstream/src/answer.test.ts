@@ -2,7 +2,7 @@ import { decodePacket, DnsMessage, Rcode, RRType } from '@dnsmesh/core';
 import { buildQuery } from '@dnsmesh/testkit';
 import { describe, expect, it } from 'vitest';
 import { addrReply, apexReply, negativeReply, nodeReply, serviceReply, shuffled, srvTarget } from './answer.js';
-import type { Instance } from './view.js';
+import type { Instance, SrvPlan } from './view.js';
 
 function request(name: string, type: string): DnsMessage {
   return new DnsMessage(buildQuery(name, type, { id: 4242 }));
@@ -10,9 +10,11 @@ function request(name: string, type: string): DnsMessage {
 
 const inst = (n: number, over: Partial<Instance> = {}): Instance => {
   const address = over.address ?? `10.0.0.${n}`;
+  const byType = { a: address, aaaa: address, any: address };
+  const srv: SrvPlan = over.srv ?? { target: 'node', ip: address, family: 4 };
   return {
     node: `node-${n}`, address, family: 4, ownAddress: false, port: 8000 + n, tags: [], weight: 1, datacenter: 'dc1',
-    byType: { a: address, aaaa: address, any: address }, ...over,
+    byType, srv, service: 'web', namespace: '', wan: { byType, srv, port: 8000 + n }, ...over,
   };
 };
 
@@ -44,9 +46,14 @@ describe('answers', () => {
   });
 
   it('uses Consul\'s .addr target and AAAA glue for instances with their own address', () => {
-    const v6 = inst(1, { address: '2001:db8::1', family: 6, ownAddress: true });
-    expect(srvTarget(v6, 'consul.')).toBe('20010db8000000000000000000000001.addr.dc1.consul.');
-    expect(srvTarget(inst(2, { address: 'db.example.com', family: 0, ownAddress: true }), 'consul.')).toBe('db.example.com.');
+    const v6 = inst(1, { address: '2001:db8::1', family: 6, ownAddress: true, srv: { target: 'addr', ip: '2001:db8::1', family: 6 } });
+    expect(srvTarget(v6, v6, 'consul.')).toBe('20010db8000000000000000000000001.addr.dc1.consul.');
+    const host = inst(2, { address: 'db.example.com', family: 0, ownAddress: true, srv: { target: 'host', host: 'db.example.com' } });
+    expect(srvTarget(host, host, 'consul.')).toBe('db.example.com.');
+    // A service address equal to its node's: Consul 1.19+ names the service (and its namespace when not default).
+    const same = inst(3, { srv: { target: 'service', ip: '10.0.0.3', family: 4 } });
+    expect(srvTarget(same, same, 'consul.')).toBe('web.service.dc1.consul.');
+    expect(srvTarget({ ...same, namespace: 'team' }, same, 'consul.')).toBe('web.service.team.dc1.consul.');
     const reply = serviceReply({ request: request('web.service.consul', 'SRV'), zone: 'consul.', ttl: 5 }, RRType.SRV, [v6]);
     expect(decodePacket(reply.bytes).additionals).toMatchObject([{ type: 'AAAA', name: '20010db8000000000000000000000001.addr.dc1.consul', data: '2001:db8::1' }]);
   });

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { Rcode, RRType, type DnsMessage, type Ttl } from '@dnsmesh/core';
 import { addrLabel } from './names.js';
-import { isDnsName, type Instance, type NodeInfo } from './view.js';
+import { isDnsName, type Addressing, type Instance, type NodeInfo } from './view.js';
 import { ReplyWriter } from './writer.js';
 
 /** What every reply of one query shares. */
@@ -18,6 +18,13 @@ export interface ReplyScope {
   readonly nodeMetaTxt?: boolean;
   /** Consul's `a_record_limit`: at most this many address records per A/AAAA/ANY answer (0: no limit). */
   readonly aRecordLimit?: number;
+  /** Consul's `translate_wan_addrs`: whether data of this datacenter is answered with its `wan` addresses. */
+  readonly wanFor?: (datacenter: string) => boolean;
+}
+
+/** What the client of `scope` sees of an instance: its LAN addressing, or its WAN one for another datacenter. */
+function addressingFor(scope: ReplyScope, i: Instance): Addressing {
+  return scope.wanFor?.(i.datacenter) === true ? i.wan : i;
 }
 
 /**
@@ -41,7 +48,8 @@ export function serviceReply(scope: ReplyScope, qtype: number, instances: readon
     for (const i of list) {
       if (limit > 0 && n >= limit) break;                            // after the shuffle, as Consul
       // The tagged lan_ipv4 / lan_ipv6 address for A / AAAA when there is one (Consul's rule).
-      const address = qtype === RRType.A ? i.byType.a : qtype === RRType.AAAA ? i.byType.aaaa : i.byType.any;
+      const { byType } = addressingFor(scope, i);
+      const address = qtype === RRType.A ? byType.a : qtype === RRType.AAAA ? byType.aaaa : byType.any;
       if (seen.has(address)) continue;
       const family = isIP(address);
       if (family === 4 && qtype !== RRType.AAAA) { w.a(owner, ttl, address); n++; }
@@ -53,25 +61,28 @@ export function serviceReply(scope: ReplyScope, qtype: number, instances: readon
       seen.add(address);
     }
   } else if (qtype === RRType.SRV) {
-    const glue: { target: string; i: Instance }[] = [];
-    const targets = new Set<string>();
+    const glue: { target: string; ip: string; family: 4 | 6 }[] = [];
+    const glued = new Set<string>();
     const records = new Set<string>();
     for (const i of list) {
-      const target = srvTarget(i, scope.zone);
-      const key = `${target.toLowerCase()}|${i.port}`;
+      const ad = addressingFor(scope, i);
+      const target = srvTarget(i, ad, scope.zone);
+      if (target === undefined) continue;
+      const key = `${target.toLowerCase()}|${ad.port}|${i.weight}`;
       if (records.has(key)) continue;
       records.add(key);
-      w.srv(owner, ttl, 1, i.weight, i.port, target);
+      w.srv(owner, ttl, 1, i.weight, ad.port, target);
       n++;
-      if (i.family !== 0 && !targets.has(target.toLowerCase())) {
-        targets.add(target.toLowerCase());
-        glue.push({ target, i });
+      // One glue record per target and address (a `NAME.service` target has one per instance).
+      if (ad.srv.target !== 'host' && ad.srv.target !== 'none' && !glued.has(`${target.toLowerCase()}|${ad.srv.ip}`)) {
+        glued.add(`${target.toLowerCase()}|${ad.srv.ip}`);
+        glue.push({ target, ip: ad.srv.ip, family: ad.srv.family });
       }
     }
     w.section(2);
-    for (const { target, i } of glue) {
-      if (i.family === 4) w.a(target, ttl, i.address);
-      else w.aaaa(target, ttl, i.address);
+    for (const g of glue) {
+      if (g.family === 4) w.a(g.target, ttl, g.ip);
+      else w.aaaa(g.target, ttl, g.ip);
     }
     // Consul's enable_additional_node_meta_txt: each node's meta as TXT, owned by the node's name
     // (also for an instance whose target is its own .addr name).
@@ -104,8 +115,10 @@ export function nodeReply(scope: ReplyScope, qtype: number, node: NodeInfo | und
   const w = new ReplyWriter(scope.request, Rcode.NOERROR);
   let n = 0;
   const any = qtype === RRType.ANY;
-  // The tagged lan_ipv4 / lan_ipv6 address for A / AAAA when there is one (Consul's rule).
-  const address = qtype === RRType.A ? node.byType.a : qtype === RRType.AAAA ? node.byType.aaaa : node.byType.any;
+  // The tagged lan_ipv4 / lan_ipv6 address for A / AAAA when there is one (Consul's rule), or
+  // the wan ones for a client in another datacenter (translate_wan_addrs).
+  const byType = scope.wanFor?.(node.datacenter) === true ? node.wanByType : node.byType;
+  const address = qtype === RRType.A ? byType.a : qtype === RRType.AAAA ? byType.aaaa : byType.any;
   const family = isIP(address);
   if (family === 4 && (qtype === RRType.A || any)) { w.a(owner, scope.ttl, address); n++; }
   if (family === 6 && (qtype === RRType.AAAA || any)) { w.aaaa(owner, scope.ttl, address); n++; }
@@ -180,12 +193,25 @@ export function negativeReply(scope: ReplyScope, rcode: number): DnsMessage {
   return new ReplyWriter(scope.request, rcode).section(1).soa(scope.zone, ttl, ttl).finish();
 }
 
-/** Consul's SRV target for an instance. */
-export function srvTarget(i: Instance, zone: string): string {
+/**
+ * Consul's SRV target for an instance as the client sees it (`ad`), per its 1.19+ DNS server:
+ * `NODE.node.DC.ZONE` without a service address, `HEX.addr.DC.ZONE` for a service address that
+ * differs from the node's, `NAME.service[.NS].DC.ZONE` for one equal to it (NS when Consul names a
+ * namespace other than `default`), the host name for a host name; undefined: no address at all.
+ */
+export function srvTarget(i: Instance, ad: Addressing, zone: string): string | undefined {
   const domain = zone === '.' ? '' : zone;
-  if (!i.ownAddress) return `${i.node}.node.${i.datacenter}.${domain}`;
-  if (i.family === 0) return i.address.endsWith('.') ? i.address : `${i.address}.`;
-  return `${addrLabel(i.address, i.family)}.addr.${i.datacenter}.${domain}`;
+  const srv = ad.srv;
+  switch (srv.target) {
+    case 'none': return undefined;
+    case 'host': return isDnsName(srv.host) ? (srv.host.endsWith('.') ? srv.host : `${srv.host}.`) : undefined;
+    case 'node': return `${i.node}.node.${i.datacenter}.${domain}`;
+    case 'addr': return `${addrLabel(srv.ip, srv.family)}.addr.${i.datacenter}.${domain}`;
+    case 'service': {
+      const ns = i.namespace !== '' && i.namespace !== 'default' ? `${i.namespace}.` : '';
+      return `${i.service || i.node}.service.${ns}${i.datacenter}.${domain}`;
+    }
+  }
 }
 
 /** A copy in random order (Fisher-Yates; Math.random is xorshift128+, cheap enough per reply). */

@@ -1,7 +1,7 @@
 import type { CacheStore } from '@dnsmesh/cache';
 import type { Clock, Instant, ServerBlock } from '@dnsmesh/core';
-import { feedChanges, feedView, type FeedView } from './feed.js';
-import type { HttpGet } from './http.js';
+import { feedChanges, feedView, servicesChanges, servicesView, type FeedView, type ServicesView } from './feed.js';
+import { HttpTimeout, type HttpGet } from './http.js';
 import type { ConsulCounts } from './metrics.js';
 import { ipv6Bytes, parseName } from './names.js';
 import type { ConsulOptions } from './options.js';
@@ -16,6 +16,23 @@ type Logger = ServerBlock['logger'];
 const MAX_ANSWERED = 4096;
 /** How long a watch with an empty view (NXDOMAIN) lives unasked, at most. */
 const EMPTY_IDLE = 60_000;
+/** An index probe matches no instance (every node has a name), so its body is `[]`; only X-Consul-Index matters. */
+const PROBE_FILTER = `filter=${encodeURIComponent('Node.Node == ""')}`;
+/** Time given to one probe. */
+const PROBE_TIMEOUT = 10_000;
+
+/** A watch's scope: datacenter ('' for the agent's own), namespace and partition. */
+export interface Scope { readonly dc: string; readonly ns: string; readonly ap: string }
+
+/** The scope as the last part of a watch key: `dc/ns/ap`. */
+export function scopeKey(s: Scope): string {
+  return `${s.dc}/${s.ns}/${s.ap}`;
+}
+
+export function parseScope(key: string): Scope {
+  const [dc = '', ns = 'default', ap = 'default'] = key.split('/');
+  return { dc, ns, ap };
+}
 
 export interface CatalogDeps {
   readonly get: HttpGet;
@@ -38,12 +55,22 @@ export interface CatalogDeps {
  */
 export class ConsulCatalog {
   readonly #watches = new Map<string, Watch>();
-  /** One change feed per datacenter key ('' for the agent's own), at most `#maxFeeds`. */
+  /** One change feed per scope key, at most `#maxFeeds` together with the catalog feeds. */
   readonly #feeds = new Map<string, Watch<FeedView>>();
+  /** One catalog feed (`/v1/catalog/services`) per scope key: changes that no check shows. */
+  readonly #catalogFeeds = new Map<string, Watch<ServicesView>>();
+  /** The catalog feeds' last X-Consul-Index, per scope key. */
+  readonly #catalogIndex = new Map<string, number>();
+  /** Scopes whose probe sweep runs now, and those that need one more after it. */
+  readonly #sweeping = new Set<string>();
+  readonly #sweepAgain = new Set<string>();
+  readonly #probeAbort = new AbortController();
   readonly #maxFeeds: number;
   /** The plain reads of the views, `maxConnections - #maxFeeds` at once. */
   readonly pool: ReadPool;
   readonly #viewGet: HttpGet;
+  /** The same pool, behind every view read: index probes and other background requests. */
+  readonly #probeGet: HttpGet;
   #resyncTimer: NodeJS.Timeout | undefined;
   #everAnswered = false;
   readonly #deps: CatalogDeps;
@@ -59,6 +86,7 @@ export class ConsulCatalog {
     this.#maxFeeds = Math.max(1, options.maxConnections - 2);
     this.pool = new ReadPool(Math.max(1, options.maxConnections - this.#maxFeeds));
     this.#viewGet = this.pool.wrap(deps.get);
+    this.#probeGet = this.pool.wrap(deps.get, true);
   }
 
   /** True once the agent answered any request with 200 (for /ready). */
@@ -67,6 +95,11 @@ export class ConsulCatalog {
       for (const w of [...this.#feeds.values(), ...this.#watches.values()]) if (w.answered200) { this.#everAnswered = true; break; }
     }
     return this.#everAnswered;
+  }
+
+  /** Probe sweeps running now (tests wait for them to end before counting requests). */
+  get sweepsRunning(): number {
+    return this.#sweeping.size;
   }
 
   /** The change feeds running now. */
@@ -79,7 +112,7 @@ export class ConsulCatalog {
    * fails (then nothing tells the view about changes, so it counts as unreachable too).
    */
   failingSince(w: Watch): Instant | undefined {
-    const feed = this.#feeds.get(dcOf(w.key));
+    const feed = this.#feeds.get(scopeOf(w.key));
     const a = w.failingSince;
     const b = feed?.failingSince;
     if (a === undefined) return b;
@@ -107,9 +140,10 @@ export class ConsulCatalog {
       this.#resyncTimer = setInterval(() => this.resync(), this.options.resync);
       this.#resyncTimer.unref();
     }
+    if (this.options.translateWanAddrs) void this.#learnAgentDc();
     // The feed of the default datacenter starts at once: it is the readiness probe, and the first
     // lookup of any service then already has its changes followed.
-    this.#feed(this.dcKey(undefined));
+    this.#feed(this.scope(undefined));
   }
 
   stop(): void {
@@ -118,8 +152,11 @@ export class ConsulCatalog {
     if (this.#resyncTimer !== undefined) clearInterval(this.#resyncTimer);
     for (const w of this.#watches.values()) w.stop();
     for (const f of this.#feeds.values()) f.stop();
+    for (const f of this.#catalogFeeds.values()) f.stop();
+    this.#probeAbort.abort();
     this.#watches.clear();
     this.#feeds.clear();
+    this.#catalogFeeds.clear();
     this.#deps.counts.watches = 0;
   }
 
@@ -135,17 +172,33 @@ export class ConsulCatalog {
     return dc;
   }
 
+  /** The scope key a name means: its datacenter (as `dcKey`), its namespace and partition, else the configured ones. */
+  scope(dc: string | undefined, ns?: string, ap?: string): string {
+    return scopeKey({ dc: this.dcKey(dc), ns: ns ?? this.options.namespace, ap: ap ?? this.options.partition });
+  }
+
+  /** The agent's own datacenter once known (from `/v1/agent/self` or a view read without `dc`). */
+  get agentDc(): string | undefined {
+    return this.#agentDc;
+  }
+
+  /** Learns the agent's datacenter (translate_wan_addrs needs it to tell other datacenters). */
+  set agentDc(dc: string | undefined) {
+    if (dc !== undefined && dc !== '') this.#agentDc = dc.toLowerCase();
+  }
+
   /** The watch of a service, started on first use. */
-  service(name: string, dc: string | undefined, now: Instant, kind: 'service' | 'connect' | 'ingress' = 'service'): Watch {
-    const dcKey = this.dcKey(dc);
-    const key = `${kind === 'connect' ? 'c' : kind === 'ingress' ? 'i' : 's'}|${name}|${dcKey}`;
+  service(name: string, dc: string | undefined, now: Instant, kind: 'service' | 'connect' | 'ingress' = 'service', ns?: string, ap?: string): Watch {
+    const scope = this.scope(dc, ns, ap);
+    const key = `${kind === 'connect' ? 'c' : kind === 'ingress' ? 'i' : 's'}|${name}|${scope}`;
     const existing = this.#watches.get(key);
     if (existing !== undefined) { existing.lastAsked = now; return existing; }
     const params: string[] = [];
     if (this.options.onlyPassing) params.push('passing');
-    const path = this.#path(`/v1/health/${kind}/${encodeURIComponent(name)}`, dcKey, params);
+    const path = this.#path(`/v1/health/${kind}/${encodeURIComponent(name)}`, scope, params);
     const onlyPassing = this.options.onlyPassing;
-    return this.#add(key, path, (body) => healthView(body, onlyPassing, dcKey || 'dc1'), now);
+    const dc1 = parseScope(scope).dc || 'dc1';
+    return this.#add(key, path, (body) => healthView(body, onlyPassing, dc1), now);
   }
 
   /**
@@ -154,13 +207,14 @@ export class ConsulCatalog {
    * the change feed shows its service changed. An unknown query (404) is an empty view: NXDOMAIN.
    */
   query(name: string, dc: string | undefined, now: Instant): Watch {
-    const dcKey = this.dcKey(dc);
-    const key = `q|${name}|${dcKey}`;
+    const scope = this.scope(dc);
+    const key = `q|${name}|${scope}`;
     const existing = this.#watches.get(key);
     if (existing !== undefined) { existing.lastAsked = now; return existing; }
-    const path = this.#path(`/v1/query/${encodeURIComponent(name)}/execute`, dcKey);
+    const path = this.#path(`/v1/query/${encodeURIComponent(name)}/execute`, scope);
     const fallback = this.options.ttl;
-    return this.#add(key, path, (body) => queryView(body, dcKey || 'dc1'), now, {
+    const dc1 = parseScope(scope).dc || 'dc1';
+    return this.#add(key, path, (body) => queryView(body, dc1), now, {
       notFound: EMPTY_VIEW,
       refresh: (v) => Math.max(1000, (v.ttl ?? fallback) * 1000),
     });
@@ -172,11 +226,12 @@ export class ConsulCatalog {
    * service's instance registered with the address. `target` is undefined when none has it.
    */
   reverse(ip: string, now: Instant): { watch: Watch; target: { kind: 'node'; node: NodeInfo } | { kind: 'service'; service: string } | undefined } {
-    const dcKey = this.dcKey(undefined);
-    const key = `l|nodes|${dcKey}`;
+    const scope = this.scope(undefined);
+    const key = `l|nodes|${scope}`;
     let watch = this.#watches.get(key);
     if (watch === undefined) {
-      watch = this.#add(key, this.#path('/v1/catalog/nodes', dcKey), (body) => nodeListView(body, dcKey || 'dc1'), now);
+      const dc1 = parseScope(scope).dc || 'dc1';
+      watch = this.#add(key, this.#path('/v1/catalog/nodes', scope), (body) => nodeListView(body, dc1), now);
     } else {
       watch.lastAsked = now;
     }
@@ -184,8 +239,8 @@ export class ConsulCatalog {
     for (const n of watch.view?.nodes.values() ?? []) if (same(n.address)) return { watch, target: { kind: 'node', node: n } };
     if (watch.view !== undefined) {
       for (const w of this.#watches.values()) {
-        if (!w.key.startsWith('s|') || !w.key.endsWith(`|${dcKey}`)) continue;
-        if (w.view?.instances.some((i) => i.ownAddress && same(i.address)) === true) return { watch, target: { kind: 'service', service: w.key.slice(2, -(dcKey.length + 1)) } };
+        if (!w.key.startsWith('s|') || !w.key.endsWith(`|${scope}`)) continue;
+        if (w.view?.instances.some((i) => i.ownAddress && same(i.address)) === true) return { watch, target: { kind: 'service', service: w.key.slice(2, -(scope.length + 1)) } };
       }
     }
     return { watch, target: undefined };
@@ -195,18 +250,22 @@ export class ConsulCatalog {
    * A node: from any service view of the same datacenter that holds it (no request at all), else
    * from a watch of `/v1/catalog/node/NODE`. `watch` is where the answer came from.
    */
-  node(name: string, dc: string | undefined, now: Instant): { watch: Watch; node: NodeInfo | undefined } {
-    const dcKey = this.dcKey(dc);
+  node(name: string, dc: string | undefined, now: Instant, ap?: string): { watch: Watch; node: NodeInfo | undefined } {
+    // Nodes belong to a partition, not a namespace: any namespace of the partition may hold it.
+    const { dc: dcKey, ap: partition } = parseScope(this.scope(dc, undefined, ap));
+    const scope = scopeKey({ dc: dcKey, ns: 'default', ap: partition });
     const lname = name.toLowerCase();
     for (const w of this.#watches.values()) {
-      if (!w.key.startsWith('s|') || !w.key.endsWith(`|${dcKey}`)) continue;
+      if (!w.key.startsWith('s|')) continue;
+      const ws = parseScope(scopeOf(w.key));
+      if (ws.dc !== dcKey || ws.ap !== partition) continue;
       const node = w.view?.nodes.get(lname);
       if (node !== undefined) { w.lastAsked = now; return { watch: w, node }; }
     }
-    const key = `n|${lname}|${dcKey}`;
+    const key = `n|${lname}|${scope}`;
     let watch = this.#watches.get(key);
     if (watch === undefined) {
-      const path = this.#path(`/v1/catalog/node/${encodeURIComponent(name)}`, dcKey);
+      const path = this.#path(`/v1/catalog/node/${encodeURIComponent(name)}`, scope);
       watch = this.#add(key, path, (body) => nodeView(body, dcKey || 'dc1'), now);
     } else {
       watch.lastAsked = now;
@@ -245,14 +304,37 @@ export class ConsulCatalog {
   /** Reads every view again (through the pool): for changes that no check shows. */
   resync(): void {
     for (const w of this.#watches.values()) w.wake();
+    if (this.options.translateWanAddrs && this.#agentDc === undefined) void this.#learnAgentDc();
   }
 
-  /** A path with Consul's consistency mode and the datacenter. */
-  #path(base: string, dcKey: string, params: string[] = []): string {
+  /**
+   * translate_wan_addrs needs the agent's datacenter: `/v1/agent/self` (Config.Datacenter; it
+   * needs agent:read). Without it, the datacenter of views read without `dc` tells it.
+   */
+  async #learnAgentDc(): Promise<void> {
+    try {
+      const r = await this.#probeGet('/v1/agent/self', { timeout: PROBE_TIMEOUT, signal: this.#probeAbort.signal });
+      this.#deps.counts.requests[r.status === 200 ? 'ok' : r.status === 403 ? 'forbidden' : r.status >= 500 ? 'http_5xx' : 'http_4xx']++;
+      if (r.status !== 200) return;
+      const body = JSON.parse(r.body) as { Config?: { Datacenter?: unknown } };
+      if (typeof body.Config?.Datacenter === 'string') this.agentDc = body.Config.Datacenter;
+    } catch (err) {
+      if (!this.#probeAbort.signal.aborted) this.#deps.counts.requests[err instanceof HttpTimeout ? 'timeout' : err instanceof SyntaxError ? 'invalid' : 'error']++;
+    }
+  }
+
+  /**
+   * A path with Consul's consistency mode, the datacenter, and the namespace and partition when
+   * they are not `default` (Consul CE refuses both parameters, even set to `default`).
+   */
+  #path(base: string, scope: string, params: string[] = []): string {
+    const { dc, ns, ap } = parseScope(scope);
     const all = [...params];
     if (this.options.consistency === 'stale') all.push('stale');
     if (this.options.consistency === 'consistent') all.push('consistent');
-    if (dcKey !== '') all.push(`dc=${encodeURIComponent(dcKey)}`);
+    if (dc !== '') all.push(`dc=${encodeURIComponent(dc)}`);
+    if (ns !== 'default') all.push(`ns=${encodeURIComponent(ns)}`);
+    if (ap !== 'default') all.push(`partition=${encodeURIComponent(ap)}`);
     return all.length > 0 ? `${base}?${all.join('&')}` : base;
   }
 
@@ -268,18 +350,90 @@ export class ConsulCatalog {
     };
   }
 
-  /** The change feed of a datacenter, started when there is room for one. */
-  #feed(dcKey: string): void {
-    if (this.#feeds.has(dcKey) || this.#feeds.size >= this.#maxFeeds) return;
-    const feed = new Watch<FeedView>(`feed|${dcKey}`, this.#watchConfig(this.#path('/v1/health/state/any', dcKey), feedView, true),
-      this.#watchDeps(this.#deps.get), (f, before) => this.#onFeed(dcKey, f, before));
-    this.#feeds.set(dcKey, feed);
-    if (!this.#stopped) feed.start();
+  /**
+   * The feeds of a scope, started when there is room (`max_connections - 2` feed connections in
+   * all, first come first served): its change feed first, then its catalog feed. A scope left
+   * without a change feed is followed by the resync only (and counted).
+   */
+  #feed(scope: string): void {
+    const slots = (): number => this.#maxFeeds - this.#feeds.size - this.#catalogFeeds.size;
+    if (!this.#feeds.has(scope)) {
+      if (slots() <= 0) { this.#deps.counts.feedsRefused++; return; }
+      const feed = new Watch<FeedView>(`feed|${scope}`, { ...this.#watchConfig(this.#path('/v1/health/state/any', scope), feedView, true), noDatacenter: feedView([]) },
+        this.#watchDeps(this.#deps.get), (f, before) => this.#onFeed(scope, f, before));
+      this.#feeds.set(scope, feed);
+      if (!this.#stopped) feed.start();
+    }
+    if (this.options.catalogFeed && !this.#catalogFeeds.has(scope) && slots() > 0) {
+      const feed = new Watch<ServicesView>(`catalog|${scope}`, { ...this.#watchConfig(this.#path('/v1/catalog/services', scope), servicesView, true), noDatacenter: servicesView({}) },
+        this.#watchDeps(this.#deps.get), (f, before) => this.#onCatalogFeed(scope, f, before));
+      this.#catalogFeeds.set(scope, feed);
+      if (!this.#stopped) feed.start();
+    }
+  }
+
+  /**
+   * A catalog feed answer. `/v1/catalog/services` (name -> tags) moves its index on every write of
+   * the services table: a registration, a deregistration, and a change of address, port, tags,
+   * meta or weights, with or without checks (an idempotent re-registration does not move it). The
+   * body names the services whose tags changed, or that appeared or went: those are read again at
+   * once. A change it cannot name (an address, a port) is found by an index probe of each watched
+   * service of the scope (`#sweep`), and only those whose own index moved are read again.
+   */
+  #onCatalogFeed(scope: string, feed: Watch<ServicesView>, before: ServicesView | undefined): void {
+    const index = feed.index;
+    const last = this.#catalogIndex.get(scope);
+    this.#catalogIndex.set(scope, index);
+    if (before === undefined || last === undefined) return;     // the first answer: the views are fresh
+    if (index === last && before.fingerprint === feed.view!.fingerprint) return;   // a timeout: nothing moved
+    const named = servicesChanges(before, feed.view!);
+    const woken = new Set<Watch>();
+    for (const w of this.#watches.values()) {
+      if (scopeOf(w.key) !== scope || w.view === undefined) continue;
+      const name = nameOf(w.key);
+      const hit = w.key.startsWith('q|') ? w.view.service !== undefined && named.has(w.view.service)
+        : (w.key.startsWith('s|') || w.key.startsWith('c|') || w.key.startsWith('i|')) && (named.has(name) || [...(w.view.serviceNames ?? [])].some((n) => named.has(n)));
+      if (hit) { this.#deps.counts.feedRefetches++; w.wake(); woken.add(w); }
+    }
+    this.#sweep(scope, woken);
+  }
+
+  /**
+   * Index probes of the scope's watched service views not already woken: `GET` of the same path with
+   * a filter that matches nothing (a body of `[]`), whose X-Consul-Index is the service's own index;
+   * a view whose index moved is read again. One sweep per scope at a time, through the read pool
+ * behind every view read (a probe never delays a read of a view that changed);
+   * a catalog change during a sweep asks for one more after it.
+   */
+  #sweep(scope: string, skip: ReadonlySet<Watch>): void {
+    if (this.#sweeping.has(scope)) { this.#sweepAgain.add(scope); return; }
+    this.#sweeping.add(scope);
+    const targets = [...this.#watches.values()].filter((w) => scopeOf(w.key) === scope && !skip.has(w) && w.view !== undefined && w.index > 0
+      && (w.key.startsWith('s|') || w.key.startsWith('c|') || w.key.startsWith('i|')));
+    const signal = this.#probeAbort.signal;
+    const probe = async (w: Watch): Promise<void> => {
+      const path = `${w.config.path}${w.config.path.includes('?') ? '&' : '?'}${PROBE_FILTER}`;
+      this.#deps.counts.probes++;
+      try {
+        const r = await this.#probeGet(path, { timeout: PROBE_TIMEOUT, signal });
+        this.#deps.counts.requests[r.status === 200 ? 'ok' : r.status >= 500 ? 'http_5xx' : 'http_4xx']++;
+        // Another index than the view's (higher, or lower after a restore): read the view again.
+        if (r.status === 200 && Number.isFinite(r.index) && r.index !== w.index && !w.stopped) { this.#deps.counts.feedRefetches++; w.wake(); }
+        if (r.status !== 200 && !w.stopped) w.wake();        // unsure: let the view's own read decide
+      } catch (err) {
+        if (signal.aborted) return;
+        this.#deps.counts.requests[err instanceof HttpTimeout ? 'timeout' : 'error']++;
+      }
+    };
+    void Promise.all(targets.map(probe)).finally(() => {
+      this.#sweeping.delete(scope);
+      if (this.#sweepAgain.delete(scope) && !this.#stopped) this.#sweep(scope, new Set());
+    });
   }
 
   /** A feed answer: wake the watches of what changed (all of them on the feed's first answer). */
-  #onFeed(dcKey: string, feed: Watch<FeedView>, before: FeedView | undefined): void {
-    const suffix = `|${dcKey}`;
+  #onFeed(scope: string, feed: Watch<FeedView>, before: FeedView | undefined): void {
+    const suffix = `|${scope}`;
     if (before === undefined) {
       for (const w of this.#watches.values()) if (w.key.endsWith(suffix) && w.view !== undefined) w.wake();
       return;
@@ -305,7 +459,7 @@ export class ConsulCatalog {
   }
 
   #add(key: string, path: string, parse: (body: unknown) => View, now: Instant, extra: Partial<WatchConfig> = {}): Watch {
-    this.#feed(dcOf(key));
+    this.#feed(scopeOf(key));
     const watch = new Watch(key, { ...this.#watchConfig(path, parse, false), ...extra }, this.#watchDeps(this.#viewGet), (w, before) => this.#onView(w, before));
     watch.lastAsked = now;
     this.#watches.set(key, watch);
@@ -317,7 +471,7 @@ export class ConsulCatalog {
 
   /** Every good answer of a watch: when its answers changed (or a SERVFAIL went out), drop its names from the cache. */
   #onView(w: Watch, before: View | undefined): void {
-    if (this.#agentDc === undefined && w.key.endsWith('|')) {
+    if (this.#agentDc === undefined && parseScope(scopeOf(w.key)).dc === '') {
       const first = w.view!.nodes.values().next().value;
       if (first !== undefined) this.#agentDc = first.datacenter;
     }
@@ -354,10 +508,10 @@ export class ConsulCatalog {
     const zone = this.options.zones.filter((z) => z === '.' || lname === z || lname.endsWith(`.${z}`)).sort((a, b) => b.length - a.length)[0];
     if (zone === undefined) return false;
     const name = parseName(lname, zone, qtype);
-    if (name.kind === 'service') return w.key === `s|${name.service}|${this.dcKey(name.dc)}`;
+    if (name.kind === 'service') return w.key === `s|${name.service}|${this.scope(name.dc, name.ns, name.ap)}`;
     if (name.kind === 'node') {
       const n = name.node;
-      return w.key === `n|${n}|${this.dcKey(name.dc)}` || w.view?.nodes.has(n) === true || before?.nodes.has(n) === true;
+      return w.key === `n|${n}|${this.scope(name.dc, 'default', name.ap)}` || w.view?.nodes.has(n) === true || before?.nodes.has(n) === true;
     }
     return false;
   }
@@ -370,9 +524,14 @@ function sameIp(a: string, b: string): boolean {
   return ipv6Bytes(a).equals(ipv6Bytes(b));
 }
 
-/** The datacenter key of a watch key (`s|web|dc2` -> `dc2`). */
-function dcOf(key: string): string {
+/** The scope key of a watch key (`s|web|dc2/default/default` -> `dc2/default/default`). */
+function scopeOf(key: string): string {
   return key.slice(key.lastIndexOf('|') + 1);
+}
+
+/** The name of a watch key (`s|web|dc2/default/default` -> `web`). */
+function nameOf(key: string): string {
+  return key.slice(2, key.lastIndexOf('|')).toLowerCase();
 }
 
 function canonical(name: string): string {

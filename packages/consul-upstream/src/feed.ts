@@ -67,3 +67,34 @@ export function feedChanges(before: FeedView, after: FeedView): { services: Set<
   }
   return { services, nodes };
 }
+
+/**
+ * The catalog feed's view: the body of `GET /v1/catalog/services` (service name -> every tag of
+ * its instances), one entry per lower-cased name. It names the services whose tags changed, or
+ * that appeared or went; other changes only move its index.
+ */
+export interface ServicesView extends Fingerprinted {
+  readonly services: ReadonlyMap<string, string>;
+}
+
+/** Parses the catalog/services body; throws when it is not an object of tag lists. */
+export function servicesView(body: unknown): ServicesView {
+  if (!isObject(body)) throw new TypeError('expected a JSON object of service name -> tags');
+  const services = new Map<string, string>();
+  for (const [name, tags] of Object.entries(body)) {
+    if (tags !== null && !Array.isArray(tags)) throw new TypeError('expected a list of tags per service');
+    const list = (tags ?? []).filter((t): t is string => typeof t === 'string').map((t) => t.toLowerCase()).sort();
+    const key = name.toLowerCase();
+    services.set(key, [services.get(key) ?? '', ...list].filter((t) => t !== '').join(','));
+  }
+  const fingerprint = [...services].map(([k, v]) => `${k}=${v}`).sort().join('\n');
+  return { services, fingerprint };
+}
+
+/** The names whose tags differ between two catalog views (appeared, changed or gone). */
+export function servicesChanges(before: ServicesView, after: ServicesView): Set<string> {
+  const out = new Set<string>();
+  for (const [k, v] of before.services) if (after.services.get(k) !== v) out.add(k);
+  for (const k of after.services.keys()) if (!before.services.has(k)) out.add(k);
+  return out;
+}

@@ -90,7 +90,10 @@ export class ConsulPlugin implements Plugin {
     if (name.kind === 'pass') return next(ctx);
     ctx.state.plugin = 'consul';
     ctx.state.upstream = this.label;
-    const scope: ReplyScope = { request: ctx.request, zone, ttl: this.options.ttl, soaTtl: this.options.soaMinTtl, nodeMetaTxt: this.options.nodeMetaTxt, aRecordLimit: this.options.aRecordLimit };
+    const scope: ReplyScope = {
+      request: ctx.request, zone, ttl: this.options.ttl, soaTtl: this.options.soaMinTtl, nodeMetaTxt: this.options.nodeMetaTxt,
+      aRecordLimit: this.options.aRecordLimit, ...(this.options.translateWanAddrs ? { wanFor: this.#wanFor } : {}),
+    };
     if (q.type === RRType.SOA || q.type === RRType.NS) {
       // Consul answers these two types for any name in its domain, from its servers.
       const watch = this.catalog.service('consul', undefined, ctx.now);
@@ -102,7 +105,7 @@ export class ConsulPlugin implements Plugin {
       case 'apex': return apexReply(scope, q.type);
       case 'addr': return addrReply(this.#nodeScope(scope), q.type, name.ip, name.family);
       case 'service': {
-        const watch = this.catalog.service(name.service, name.dc, ctx.now, name.connect === true ? 'connect' : name.ingress === true ? 'ingress' : 'service');
+        const watch = this.catalog.service(name.service, name.dc, ctx.now, name.connect === true ? 'connect' : name.ingress === true ? 'ingress' : 'service', name.ns, name.ap);
         const tag = name.tag;
         const ttl = serviceTtlOf(this.options.serviceTtl, name.service, this.options.ttl);
         const own = ttl === scope.ttl ? scope : { ...scope, ttl, negativeTtl: scope.ttl };
@@ -123,7 +126,7 @@ export class ConsulPlugin implements Plugin {
         return this.#fromWatch(ctx, scope, watch, (view) => virtualReply(this.#nodeScope(scope), q.type, view.virtualIp));
       }
       case 'node': {
-        const { watch } = this.catalog.node(name.node, name.dc, ctx.now);
+        const { watch } = this.catalog.node(name.node, name.dc, ctx.now, name.ap);
         return this.#fromWatch(ctx, scope, watch, (view) => nodeReply(this.#nodeScope(scope), q.type, view.nodes.get(name.node)));
       }
     }
@@ -151,6 +154,15 @@ export class ConsulPlugin implements Plugin {
       return ptrReply(scope, name);
     });
   }
+
+  /**
+   * translate_wan_addrs: data of another datacenter than the agent's is answered with its `wan`
+   * addresses (Consul's TranslateAddress). While the agent's datacenter is unknown, nothing is translated.
+   */
+  readonly #wanFor = (datacenter: string): boolean => {
+    const own = this.catalog.agentDc;
+    return own !== undefined && datacenter.toLowerCase() !== own;
+  };
 
   /** node_ttl for node and `.addr` answers (negative answers keep `ttl`). */
   #nodeScope(scope: ReplyScope): ReplyScope {

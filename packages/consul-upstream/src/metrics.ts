@@ -12,6 +12,10 @@ export class ConsulCounts {
   forbidden = 0;
   /** Views fetched again because the change feed saw their service or node change. */
   feedRefetches = 0;
+  /** Index probes of watched services after the catalog feed moved (one small read each). */
+  probes = 0;
+  /** Change feeds not started because every feed slot of max_connections was taken (that scope waits for resync). */
+  feedsRefused = 0;
   /** Connections to the agent open now (catalog mode), and the configured bound. */
   connectionsNow: () => number = () => 0;
   maxConnections = 0;
@@ -59,6 +63,10 @@ export function registerConsulMetrics(metrics: ServerBlock['metrics'], c: Consul
       () => [[{}, c.forbidden]]),
     publishMetric(metrics, 'counter', 'dnsmesh_consul_feed_refetches_total', 'Views read again because the change feed saw their service or node change.', [],
       () => [[{}, c.feedRefetches]]),
+    publishMetric(metrics, 'counter', 'dnsmesh_consul_probes_total', 'Index probes of watched services after the catalog feed showed a change it could not name.', [],
+      () => [[{}, c.probes]]),
+    publishMetric(metrics, 'counter', 'dnsmesh_consul_feeds_refused_total', 'Change feeds not started because max_connections left no slot for them (the scope is followed by resync only).', [],
+      () => [[{}, c.feedsRefused]]),
     publishMetric(metrics, 'gauge', 'dnsmesh_consul_connections', 'Connections to the agent open now (catalog mode).', [],
       () => [[{}, c.connectionsNow()]]),
     publishMetric(metrics, 'gauge', 'dnsmesh_consul_connections_max', 'The bound on connections to the agent (max_connections).', [],

@@ -1,23 +1,28 @@
 /**
  * Consul's DNS names (notes §1), parsed from a lower-cased name below one of the plugin's zones:
  *
- *   NAME.service[.DC].ZONE               TAG.NAME.service[.DC].ZONE
- *   _NAME._TAG.service[.DC].ZONE         _NAME._TAG[.DC].ZONE (SRV only; _tcp means no tag)
- *   NODE.node[.DC].ZONE                  HEX.addr[.DC].ZONE
+ *   NAME.service[LOC].ZONE               TAG.NAME.service[LOC].ZONE
+ *   _NAME._TAG.service[LOC].ZONE         _NAME._TAG[LOC].ZONE (SRV only; _tcp means no tag)
+ *   NODE.node[LOC].ZONE                  HEX.addr[LOC].ZONE (the locality is ignored)
+ *   QUERY.query[LOC].ZONE                _QUERY._X.query[LOC].ZONE (prepared queries)
+ *   NAME.connect[LOC].ZONE (Connect endpoints)       NAME.ingress[LOC].ZONE (ingress gateways)
  *
- *   QUERY.query[.DC].ZONE                _QUERY._X.query[.DC].ZONE (prepared queries)
- *   NAME.connect[.DC].ZONE (Connect endpoints)       NAME.ingress[.DC].ZONE (ingress gateways)
- *
- * DC is one label, or `DC.dc`; `default.ns` and `default.ap` (Consul CE's only namespace and
- * partition) may follow. `NAME.virtual` is the service's virtual IP; `NAME.virtual.PEER`, peer
- * and sameness-group names are Consul names the plugin does not answer: they pass to the next plugin. Anything else in the zone is invalid
- * (NXDOMAIN, as Consul answers). Surplus labels before a tag are invalid, as in Consul 1.19's
- * DNS server (the legacy one joined them into one dotted tag).
+ * LOC, the labels right of the kind, is Consul's locality (agent/dns ParseLocality): nothing; one
+ * label, a datacenter; or pairs `VALUE.KEY` with KEY one of `ns` (namespace), `ap` (admin
+ * partition), `dc`, `peer` and `sg` (sameness group), each at most once, in any order, peer not
+ * with dc. Anything else (an odd number of labels past one, an unknown or repeated key) is an
+ * invalid question: NXDOMAIN, as Consul answers it. Namespaces and partitions are Consul
+ * Enterprise's; a name without them means the plugin's `namespace` and `partition`. Nodes live in a
+ * partition, not a namespace (an `ns` pair is ignored for them, as for prepared queries, which
+ * are found by name). `NAME.virtual` is the service's virtual IP; `NAME.virtual.PEER`, peer and
+ * sameness-group names are Consul names the plugin does not answer: they pass to the next plugin.
+ * Anything else in the zone is invalid (NXDOMAIN). Surplus labels before a tag are invalid, as in
+ * Consul 1.19's DNS server (the legacy one joined them into one dotted tag).
  */
 export type ConsulName =
   | { readonly kind: 'apex' }
-  | { readonly kind: 'service'; readonly service: string; readonly tag: string | undefined; readonly dc: string | undefined; readonly rfc2782: boolean; readonly connect?: boolean; readonly ingress?: boolean }
-  | { readonly kind: 'node'; readonly node: string; readonly dc: string | undefined }
+  | { readonly kind: 'service'; readonly service: string; readonly tag: string | undefined; readonly dc: string | undefined; readonly rfc2782: boolean; readonly connect?: boolean; readonly ingress?: boolean; readonly ns?: string; readonly ap?: string }
+  | { readonly kind: 'node'; readonly node: string; readonly dc: string | undefined; readonly ap?: string }
   | { readonly kind: 'addr'; readonly ip: string; readonly family: 4 | 6; readonly dc: string | undefined }
   | { readonly kind: 'query'; readonly query: string; readonly dc: string | undefined }
   | { readonly kind: 'virtual'; readonly service: string }
@@ -31,6 +36,26 @@ const ANSWERED = new Set(['service', 'node', 'addr', 'query', 'connect', 'ingres
 /** Consul kinds it leaves to the next plugin (e.g. `forward` to the agent's DNS port). */
 const PASSED = new Set(['workload']);
 const SRV = 33;
+/** The keys of Consul's locality pairs. */
+const LOCALITY_KEYS = new Set(['dc', 'ns', 'ap', 'peer', 'sg']);
+
+/** Consul's locality: the labels right of the kind. */
+interface Locality { dc?: string; ns?: string; ap?: string; peer?: string; sg?: string }
+
+/** `[]`, `[DC]`, or `VALUE.KEY` pairs (each key once, not peer with dc); undefined when invalid. */
+function locality(labels: readonly string[]): Locality | undefined {
+  if (labels.length === 0) return {};
+  if (labels.length === 1) return { dc: labels[0]! };
+  if (labels.length % 2 !== 0) return undefined;
+  const out: Record<string, string> = {};
+  for (let i = 0; i < labels.length; i += 2) {
+    const key = labels[i + 1]!;
+    if (!LOCALITY_KEYS.has(key) || key in out) return undefined;
+    out[key] = labels[i]!;
+  }
+  if (out['dc'] !== undefined && out['peer'] !== undefined) return undefined;
+  return out;
+}
 
 /**
  * `lname` and `zone` are canonical (lower case, trailing dot) and `lname` is in `zone`.
@@ -42,53 +67,42 @@ export function parseName(lname: string, zone: string, qtype: number): ConsulNam
   const labels = rest.split('.');
   if (labels.some((l) => l === '')) return INVALID;
 
-  // Strip the locality from the right: DC.dc or DC, default.ap, default.ns (Consul's
-  // `[.NS.ns][.AP.ap][.DC.dc]`), each at most once.
+  // The kind is the rightmost kind label (or, for SRV, the rightmost `_` label of the RFC 2782
+  // form without `.service`); the labels right of it are the locality.
   let n = labels.length;
-  let dc: string | undefined;
-  const seen = new Set<string>();
-  for (;;) {
-    const last = labels[n - 1]!;
-    if (ANSWERED.has(last) || PASSED.has(last)) break;
-    if (qtype === SRV && last.startsWith('_')) break;
-    if (last === 'peer' || last === 'sg') return { kind: 'pass', what: last };
-    const pair = n >= 3 && (last === 'ap' || last === 'ns' || last === 'dc') && !isKind(labels[n - 2]!);
-    const what = pair ? last : 'dc';
-    if (seen.has(what) || n < 2) return INVALID;
-    seen.add(what);
-    if (what === 'dc') {
-      dc = pair ? labels[n - 2] : last;
-      n -= pair ? 2 : 1;
-    } else {
-      if (labels[n - 2] !== 'default') return INVALID;     // CE knows only the default partition and namespace
-      n -= 2;
-    }
-  }
+  while (n > 0 && !isKind(labels[n - 1]!) && !(qtype === SRV && labels[n - 1]!.startsWith('_'))) n--;
+  if (n === 0) return INVALID;
+  const loc = locality(labels.slice(n));
+  if (loc === undefined) return INVALID;
+  if (loc.peer !== undefined) return { kind: 'pass', what: 'peer' };
+  if (loc.sg !== undefined) return { kind: 'pass', what: 'sg' };
+  const dc = loc.dc;
+  const space = { ...(loc.ns !== undefined ? { ns: loc.ns } : {}), ...(loc.ap !== undefined ? { ap: loc.ap } : {}) };
   const kind = labels[n - 1]!;
-  if (qtype === SRV && kind.startsWith('_')) return rfc2782(labels.slice(0, n), dc);
+  if (qtype === SRV && kind.startsWith('_')) return rfc2782(labels.slice(0, n), dc, space);
   if (PASSED.has(kind)) return { kind: 'pass', what: kind };
   const parts = labels.slice(0, n - 1);
   if (parts.length === 0) return INVALID;
   switch (kind) {
     case 'service':
-      if (parts.length === 1) return { kind: 'service', service: parts[0]!, tag: undefined, dc, rfc2782: false };
+      if (parts.length === 1) return { kind: 'service', service: parts[0]!, tag: undefined, dc, rfc2782: false, ...space };
       if (parts.length !== 2) return INVALID;
-      if (parts[0]!.startsWith('_') && parts[1]!.startsWith('_')) return rfc2782(parts, dc);
-      return { kind: 'service', service: parts[1]!, tag: parts[0], dc, rfc2782: false };
+      if (parts[0]!.startsWith('_') && parts[1]!.startsWith('_')) return rfc2782(parts, dc, space);
+      return { kind: 'service', service: parts[1]!, tag: parts[0], dc, rfc2782: false, ...space };
     case 'node':
-      return { kind: 'node', node: parts.join('.'), dc };
+      return { kind: 'node', node: parts.join('.'), dc, ...(loc.ap !== undefined ? { ap: loc.ap } : {}) };
     case 'addr':
       return parts.length === 1 ? addr(parts[0]!, dc) : INVALID;
     case 'connect':
       // NAME.connect: the service's Connect endpoints (sidecar proxies, or itself when Connect-native).
-      return parts.length === 1 ? { kind: 'service', service: parts[0]!, tag: undefined, dc, rfc2782: false, connect: true } : INVALID;
+      return parts.length === 1 ? { kind: 'service', service: parts[0]!, tag: undefined, dc, rfc2782: false, connect: true, ...space } : INVALID;
     case 'ingress':
       // NAME.ingress: the ingress gateways that expose the service.
-      return parts.length === 1 ? { kind: 'service', service: parts[0]!, tag: undefined, dc, rfc2782: false, ingress: true } : INVALID;
+      return parts.length === 1 ? { kind: 'service', service: parts[0]!, tag: undefined, dc, rfc2782: false, ingress: true, ...space } : INVALID;
     case 'virtual':
       // NAME.virtual: the service's virtual IP in the mesh. NAME.virtual.PEER (a peer's service)
-      // is left to the next plugin: the plugin does not follow peers.
-      if (dc !== undefined || seen.size > 0) return { kind: 'pass', what: 'virtual' };
+      // and the other localities are left to the next plugin.
+      if (labels.length > n) return { kind: 'pass', what: 'virtual' };
       return parts.length === 1 ? { kind: 'virtual', service: parts[0]! } : INVALID;
     case 'query':
       // NAME.query or the RFC 2782 form _NAME._ANYTHING.query (the second label is ignored, as Consul).
@@ -105,12 +119,12 @@ function isKind(label: string): boolean {
 }
 
 /** `_NAME._TAG`: `_tcp` means no tag filter (Consul's RFC 2782 default). */
-function rfc2782(parts: readonly string[], dc: string | undefined): ConsulName {
+function rfc2782(parts: readonly string[], dc: string | undefined, space: { ns?: string; ap?: string } = {}): ConsulName {
   if (parts.length !== 2 || !parts[0]!.startsWith('_') || !parts[1]!.startsWith('_')) return INVALID;
   const service = parts[0]!.slice(1);
   const tag = parts[1]!.slice(1);
   if (service === '' || tag === '') return INVALID;
-  return { kind: 'service', service, tag: tag === 'tcp' ? undefined : tag, dc, rfc2782: true };
+  return { kind: 'service', service, tag: tag === 'tcp' ? undefined : tag, dc, rfc2782: true, ...space };
 }
 
 /** 8 hex digits: an IPv4 address; 32: an IPv6 address (the targets Consul gives services with their own address). */

@@ -39,6 +39,14 @@ export interface ConsulOptions {
   readonly resync: Duration;
   /** The datacenter asked for names without one (`&dc=`); undefined: the agent's own. */
   readonly datacenter: string | undefined;
+  /** Consul Enterprise: the namespace of names without `.NS.ns` (`&ns=` when not `default`). */
+  readonly namespace: string;
+  /** Consul Enterprise: the admin partition of names without `.AP.ap` (`&partition=` when not `default`). */
+  readonly partition: string;
+  /** Consul's `translate_wan_addrs`: answers for another datacenter than the agent's carry the `wan` tagged addresses. */
+  readonly translateWanAddrs: boolean;
+  /** A second blocking query per scope, on `/v1/catalog/services`, for changes that no check shows. */
+  readonly catalogFeed: boolean;
   /** TTL of answers built from the view, and the SOA TTL and MINIMUM of negative answers. */
   readonly ttl: Ttl;
   /** Consul's `service_ttl`: by exact service name, `prefix*` or `*` (lower case); else `ttl`. */
@@ -87,6 +95,10 @@ export const DEFAULTS = {
   consistency: 'stale' as Consistency,
   maxConnections: 4,
   resync: 60_000,
+  namespace: 'default',
+  partition: 'default',
+  translateWanAddrs: false,
+  catalogFeed: true,
 } as const;
 
 /** Limits that the Corefile and the code factory both check. */
@@ -184,6 +196,10 @@ export interface ConsulInput {
   readonly maxConnections?: number;
   readonly resync?: Duration;
   readonly datacenter?: string;
+  readonly namespace?: string;
+  readonly partition?: string;
+  readonly translateWanAddrs?: boolean;
+  readonly catalogFeed?: boolean;
   /** Seconds. */
   readonly ttl?: Ttl;
   /** Seconds, by exact service name, `prefix*` or `*`. */
@@ -219,7 +235,7 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
       if (!Number.isInteger(d.port) || d.port < 1 || d.port > 65535) bad('dns', `port must be from 1 to 65535, got ${d.port}`);
       source = { mode: 'dns', address: d.tls === undefined ? { host: d.host, port: d.port } : { host: d.host, port: d.port, tls: d.tls } };
     }
-    const catalogOnly = ['serviceTtl', 'nodeTtl', 'soaMinTtl', 'nodeMetaTxt', 'aRecordLimit', 'token', 'tokenFile', 'tls', 'consistency', 'maxConnections', 'resync', 'datacenter', 'ttl', 'onlyPassing', 'maxStale', 'idle', 'wait'] as const;
+    const catalogOnly = ['serviceTtl', 'nodeTtl', 'soaMinTtl', 'nodeMetaTxt', 'aRecordLimit', 'token', 'tokenFile', 'tls', 'consistency', 'maxConnections', 'resync', 'datacenter', 'namespace', 'partition', 'translateWanAddrs', 'catalogFeed', 'ttl', 'onlyPassing', 'maxStale', 'idle', 'wait'] as const;
     for (const key of catalogOnly) if (input[key] !== undefined) bad(key, 'applies only to catalog mode (http)');
   } else {
     try { source = { mode: 'http', url: parseHttpUrl(String(input.http)) }; } catch (err) { return bad('http', (err as Error).message); }
@@ -229,6 +245,8 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
   const ttl = input.ttl ?? DEFAULTS.ttl;
   if (!Number.isInteger(ttl) || ttl < LIMITS.ttl.min || ttl > LIMITS.ttl.max) bad('ttl', `expected whole seconds from ${LIMITS.ttl.min} to ${LIMITS.ttl.max}, got ${String(ttl)}`);
   if (input.datacenter !== undefined && !isLabel(input.datacenter)) bad('datacenter', `'${input.datacenter}' is not a DNS label`);
+  if (input.namespace !== undefined && !isLabel(input.namespace)) bad('namespace', `'${input.namespace}' is not a DNS label`);
+  if (input.partition !== undefined && !isLabel(input.partition)) bad('partition', `'${input.partition}' is not a DNS label`);
   if (input.token !== undefined && (typeof input.token !== 'string' || !isTokenText(input.token))) bad('token', 'expected printable ASCII without spaces');
   if (input.token !== undefined && input.tokenFile !== undefined) bad('tokenFile', 'give token or tokenFile, not both');
   const wholeSeconds = (option: string, v: unknown): Ttl => {
@@ -269,6 +287,10 @@ export function resolveOptions(input: ConsulInput, zone: (text: string) => strin
     maxConnections,
     resync: msIn('resync', input.resync ?? DEFAULTS.resync, LIMITS.resync),
     datacenter: input.datacenter?.toLowerCase(),
+    namespace: (input.namespace ?? DEFAULTS.namespace).toLowerCase(),
+    partition: (input.partition ?? DEFAULTS.partition).toLowerCase(),
+    translateWanAddrs: input.translateWanAddrs ?? DEFAULTS.translateWanAddrs,
+    catalogFeed: input.catalogFeed ?? DEFAULTS.catalogFeed,
     ttl,
     onlyPassing: input.onlyPassing ?? DEFAULTS.onlyPassing,
     maxStale: msIn('maxStale', input.maxStale ?? DEFAULTS.maxStale, LIMITS.maxStale),

@@ -18,7 +18,7 @@ const snippet = (line: string): string => `consul.:1053 {\n    ${line}\n}\n`;
 const http = { mode: 'http', url: { href: 'http://127.0.0.1:8500', host: '127.0.0.1', port: 8500, https: false } } as const;
 const base: ConsulOptions = {
   zones: ['consul.'], source: http, token: undefined, tokenFile: undefined, tls: undefined, consistency: 'stale',
-  maxConnections: 4, resync: 60_000, datacenter: undefined, ttl: 5, serviceTtl: new Map(), nodeTtl: undefined, soaMinTtl: undefined, nodeMetaTxt: true, aRecordLimit: 0, onlyPassing: false,
+  maxConnections: 4, resync: 60_000, datacenter: undefined, namespace: 'default', partition: 'default', translateWanAddrs: false, catalogFeed: true, ttl: 5, serviceTtl: new Map(), nodeTtl: undefined, soaMinTtl: undefined, nodeMetaTxt: true, aRecordLimit: 0, onlyPassing: false,
   maxStale: 3_600_000, idle: 600_000, wait: 300_000, firstWait: 2000, backoffMin: 1000, backoffMax: 30_000, rateInterval: 500,
 };
 
@@ -28,6 +28,8 @@ describe('consul setup', () => {
     ['consul {\n dns 127.0.0.1\n}', { source: { mode: 'dns', address: { host: '127.0.0.1', port: 8600 } } }],
     ['consul {\n dns tls://127.0.0.1\n tls_servername consul.test\n}', { source: { mode: 'dns', address: { host: '127.0.0.1', port: 853, tls: { servername: 'consul.test' } } } }],
     ['consul {\n dns [::1]:5300\n}', { source: { mode: 'dns', address: { host: '::1', port: 5300 } } }],
+    ['consul {\n http http://127.0.0.1:8500\n namespace Team\n partition eu\n translate_wan_addrs\n catalog_feed false\n}',
+      { namespace: 'team', partition: 'eu', translateWanAddrs: true, catalogFeed: false }],
     ['consul Consul. Service.Example {\n http http://localhost:8500\n}',
       { zones: ['consul.', 'service.example.'], source: { mode: 'http', url: { href: 'http://localhost:8500', host: 'localhost', port: 8500, https: false } } }],
     ['consul {\n http http://[::1]:8500/\n}', { source: { mode: 'http', url: { href: 'http://[::1]:8500', host: '::1', port: 8500, https: false } } }],
@@ -92,6 +94,13 @@ describe('consul setup', () => {
     ['consul {\n http http://127.0.0.1:8500\n max_stale forever\n}', "Corefile:4 - consul: expected a duration between 0s and 168h (like 500ms, 30s, 5m, 1h), got 'forever'"],
     ['consul {\n http http://127.0.0.1:8500\n only_passing maybe\n}', "Corefile:4 - consul: only_passing takes true or false, got 'maybe'"],
     ['consul {\n http http://127.0.0.1:8500\n datacenter dc.1\n}', "Corefile:4 - consul: datacenter 'dc.1' is not a DNS label"],
+    ['consul {\n http http://127.0.0.1:8500\n namespace team.a\n}', "Corefile:4 - consul: namespace 'team.a' is not a DNS label"],
+    ['consul {\n http http://127.0.0.1:8500\n partition -eu\n}', "Corefile:4 - consul: partition '-eu' is not a DNS label"],
+    ['consul {\n http http://127.0.0.1:8500\n namespace\n}', 'Corefile:4 - consul: namespace takes exactly 1 argument, got 0'],
+    ['consul {\n http http://127.0.0.1:8500\n translate_wan_addrs maybe\n}', "Corefile:4 - consul: translate_wan_addrs takes true or false, got 'maybe'"],
+    ['consul {\n http http://127.0.0.1:8500\n catalog_feed 2\n}', "Corefile:4 - consul: catalog_feed takes true or false, got '2'"],
+    ['consul {\n dns 127.0.0.1\n namespace team\n}', 'Corefile:4 - consul: namespace applies only to catalog mode (http), not to dns'],
+    ['consul {\n dns 127.0.0.1\n translate_wan_addrs\n}', 'Corefile:4 - consul: translate_wan_addrs applies only to catalog mode (http), not to dns'],
     ['consul {\n http http://127.0.0.1:8500\n token "a b"\n}', 'Corefile:4 - consul: token must be printable ASCII without spaces'],
     ['consul {\n http http://127.0.0.1:8500\n token a b\n}', 'Corefile:4 - consul: token takes exactly 1 argument, got 2'],
     ['consul {\n http http://127.0.0.1:8500\n ttl 5\n ttl 6\n}', 'Corefile:5 - consul: ttl is set twice'],
@@ -173,6 +182,9 @@ describe('consul() in code', () => {
     [{}, 'consul: dns/http: give exactly one of dns (DNS mode) and http (catalog mode)'],
     [{ http: 'http://127.0.0.1:8500', dns: '127.0.0.1' }, 'consul: dns/http: give exactly one'],
     [{ http: 'ftp://127.0.0.1' }, "consul: http: only http: and https: URLs are supported, got 'ftp:'"],
+    [{ http: 'http://127.0.0.1:8500', namespace: 'a b' }, "consul: namespace: 'a b' is not a DNS label"],
+    [{ http: 'http://127.0.0.1:8500', partition: '' }, "consul: partition: '' is not a DNS label"],
+    [{ dns: '127.0.0.1', translateWanAddrs: true }, 'consul: translateWanAddrs: applies only to catalog mode (http)'],
     [{ http: 'http://127.0.0.1:8500', tls: { caFile: '/x' } }, 'consul: tls: needs an https:// URL'],
     [{ http: 'https://127.0.0.1:8501', tls: { certFile: '/x' } }, 'consul: tls.keyFile: cert_file and key_file go together'],
     [{ http: 'http://127.0.0.1:8500', token: 'a', tokenFile: '/x' }, 'consul: tokenFile: give token or tokenFile, not both'],

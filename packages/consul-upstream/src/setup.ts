@@ -15,13 +15,13 @@ const TLS_PROPS: Record<string, keyof TlsFiles> = {
 /** Properties that only mean something in catalog mode (http). */
 const CATALOG_ONLY = new Set([
   'token', 'token_file', 'datacenter', 'ttl', 'only_passing', 'max_stale', 'idle', 'consistency', 'max_connections',
-  'resync', 'first_wait', 'service_ttl', 'node_ttl', 'soa_min_ttl', 'node_meta_txt', 'a_record_limit', ...Object.keys(TLS_PROPS),
+  'resync', 'first_wait', 'namespace', 'partition', 'translate_wan_addrs', 'catalog_feed', 'service_ttl', 'node_ttl', 'soa_min_ttl', 'node_meta_txt', 'a_record_limit', ...Object.keys(TLS_PROPS),
 ]);
 
 /**
  * `consul [ZONES...] { dns ADDR | http URL; token TOKEN | token_file FILE; ca_file FILE; ca_path DIR;
  * cert_file FILE; key_file FILE; tls_servername NAME; insecure_skip_verify; consistency MODE;
- * max_connections N; datacenter DC; ttl DURATION; only_passing [true|false]; max_stale DURATION;
+ * max_connections N; datacenter DC; namespace NS; partition AP; translate_wan_addrs; catalog_feed; ttl DURATION; only_passing [true|false]; max_stale DURATION;
  * idle DURATION; first_wait DURATION; resync DURATION }`
  * (ADDR may be `tls://IP[:853]`: DNS over TLS; the TLS file options then apply to it)
  */
@@ -31,6 +31,10 @@ export function parse(d: Directive): ConsulOptions {
   let sourceAt: Property | undefined;
   let token: string | undefined;
   let datacenter: string | undefined;
+  let namespace: string = DEFAULTS.namespace;
+  let partition: string = DEFAULTS.partition;
+  let translateWanAddrs: boolean = DEFAULTS.translateWanAddrs;
+  let catalogFeed: boolean = DEFAULTS.catalogFeed;
   let ttl: number = DEFAULTS.ttl;
   let onlyPassing: boolean = DEFAULTS.onlyPassing;
   let maxStale: number = DEFAULTS.maxStale;
@@ -75,6 +79,15 @@ export function parse(d: Directive): ConsulOptions {
         datacenter = t.text.toLowerCase();
         break;
       }
+      case 'namespace':
+      case 'partition': {
+        const t = p.expectArgs(1, 1)[0]!;
+        if (!isLabel(t.text)) throw t.fail(`${name} '${t.text}' is not a DNS label`);
+        if (name === 'namespace') namespace = t.text.toLowerCase(); else partition = t.text.toLowerCase();
+        break;
+      }
+      case 'translate_wan_addrs': translateWanAddrs = flag(p); break;
+      case 'catalog_feed': catalogFeed = flag(p); break;
       case 'ttl': ttl = seconds(p.expectArgs(1, 1)[0]!); break;
       case 'token_file': {
         const t = p.expectArgs(1, 1)[0]!;
@@ -145,7 +158,7 @@ export function parse(d: Directive): ConsulOptions {
     }
   }
   return {
-    zones, source, token, tokenFile, serviceTtl, nodeTtl, soaMinTtl, nodeMetaTxt, aRecordLimit, tls, consistency, maxConnections, resync, datacenter, ttl, onlyPassing, maxStale, idle,
+    zones, source, token, tokenFile, serviceTtl, nodeTtl, soaMinTtl, nodeMetaTxt, aRecordLimit, tls, consistency, maxConnections, resync, datacenter, namespace, partition, translateWanAddrs, catalogFeed, ttl, onlyPassing, maxStale, idle,
     wait: DEFAULTS.wait, firstWait, backoffMin: DEFAULTS.backoffMin,
     backoffMax: DEFAULTS.backoffMax, rateInterval: DEFAULTS.rateInterval,
   };

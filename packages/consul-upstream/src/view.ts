@@ -18,6 +18,33 @@ export interface Instance {
   readonly datacenter: string;
   /** What A, AAAA and ANY queries answer for it, with its tagged addresses applied (Consul's rule). */
   readonly byType: ByType;
+  /** Its SRV target and glue, with the tagged addresses applied (Consul's rule, accepting any family). */
+  readonly srv: SrvPlan;
+  /** The service's name as registered (for the `NAME.service.DC` SRV target). */
+  readonly service: string;
+  /** The service's namespace when Consul says one (Enterprise), else ''. */
+  readonly namespace: string;
+  /** The same, translated for a client in another datacenter (`translate_wan_addrs`). */
+  readonly wan: Addressing;
+}
+
+/**
+ * An SRV record's target, as Consul's DNS server (1.19+) names it from the service's and node's
+ * addresses, each translated accepting any family (tagged lan_ipv6, then lan_ipv4, then the plain
+ * one): no service address, `NODE.node.DC` with the node's address as glue; a service address
+ * that differs from the node's `Address`, `HEX.addr.DC` with it as glue; one equal to it,
+ * `NAME.service[.NS].DC` with it as glue; a host name, itself, without glue.
+ */
+export type SrvPlan =
+  | { readonly target: 'node' | 'addr' | 'service'; readonly ip: string; readonly family: 4 | 6 }
+  | { readonly target: 'host'; readonly host: string }
+  | { readonly target: 'none' };
+
+/** What one client locality sees of an instance: its answers per type, its SRV target and port. */
+export interface Addressing {
+  readonly byType: ByType;
+  readonly srv: SrvPlan;
+  readonly port: number;
 }
 
 /**
@@ -41,6 +68,8 @@ export interface NodeInfo {
   readonly datacenter: string;
   readonly meta: Readonly<Record<string, string>>;
   readonly byType: ByType;
+  /** The same, from the node's `wan` tagged addresses (`translate_wan_addrs`). */
+  readonly wanByType: ByType;
 }
 
 /**
@@ -100,21 +129,27 @@ export function healthView(body: unknown, onlyPassing: boolean, defaultDc: strin
     if (address === '') continue;
     const weights = isObject(s['Weights']) ? s['Weights'] : {};
     const weightOf = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535 ? v : 1);
+    const port = typeof s['Port'] === 'number' && s['Port'] >= 0 && s['Port'] <= 65535 ? s['Port'] : 0;
+    const lan = addressing(s, n, node, port, false);
     const instance: Instance = {
       node: node.name,
       address,
       family: isIP(address) as 0 | 4 | 6,
       // Consul's SRV target is `.addr` only when the service address differs from the node's.
       ownAddress: serviceAddress !== '' && serviceAddress !== node.address,
-      port: typeof s['Port'] === 'number' && s['Port'] >= 0 && s['Port'] <= 65535 ? s['Port'] : 0,
+      port,
       tags: Array.isArray(s['Tags']) ? s['Tags'].filter((t): t is string => typeof t === 'string').map((t) => t.toLowerCase()) : [],
       weight: status === 'warning' ? weightOf(weights['Warning']) : weightOf(weights['Passing']),
       datacenter: node.datacenter,
-      byType: serviceByType(s, serviceAddress, node),
+      byType: lan.byType,
+      srv: lan.srv,
+      service: str(s['Service']),
+      namespace: str(s['Namespace']).toLowerCase(),
+      wan: addressing(s, n, node, port, true),
     };
     instances.push(instance);
     nodes.set(node.name.toLowerCase(), node);
-    prints.push(`${instance.node}|${instance.address}|${instance.port}|${instance.tags.join(',')}|${instance.weight}|${instance.datacenter}|${metaPrint(node.meta)}|${printByType(instance.byType)}`);
+    prints.push(`${instance.node}|${instance.address}|${instance.port}|${instance.tags.join(',')}|${instance.weight}|${instance.datacenter}|${metaPrint(node.meta)}|${printAddressing(lan)}|${printAddressing(instance.wan)}|${instance.service}|${instance.namespace}`);
   }
   return { instances, nodes, serviceNames, virtualIp, fingerprint: `${prints.join('\n')}\nvip=${virtualIp ?? ''}` };
 }
@@ -159,7 +194,7 @@ export function nodeListView(body: unknown, defaultDc: string): View {
     const node = nodeInfo(n, defaultDc);
     if (node !== undefined) nodes.set(node.name.toLowerCase(), node);
   }
-  const fingerprint = [...nodes.values()].map((n) => `${n.name}|${n.address}|${n.datacenter}|${printByType(n.byType)}`).sort().join('\n');
+  const fingerprint = [...nodes.values()].map((n) => `${n.name}|${n.address}|${n.datacenter}|${printByType(n.byType)}|${printByType(n.wanByType)}`).sort().join('\n');
   return { instances: [], nodes, fingerprint };
 }
 
@@ -172,7 +207,7 @@ export function nodeView(body: unknown, defaultDc: string): View {
   return {
     instances: [],
     nodes: new Map([[node.name.toLowerCase(), node]]),
-    fingerprint: `${node.name}|${node.address}|${node.datacenter}|${metaPrint(node.meta)}|${printByType(node.byType)}`,
+    fingerprint: `${node.name}|${node.address}|${node.datacenter}|${metaPrint(node.meta)}|${printByType(node.byType)}|${printByType(node.wanByType)}`,
   };
 }
 
@@ -183,26 +218,74 @@ function nodeInfo(n: Json, defaultDc: string): NodeInfo | undefined {
   const meta: Record<string, string> = {};
   if (isObject(n['Meta'])) for (const [k, v] of Object.entries(n['Meta'])) if (typeof v === 'string') meta[k] = v;
   const dc = str(n['Datacenter']).toLowerCase();
+  const byType = translate(nodeTagged(n, address, false));
+  const wanByType = translate(nodeTagged(n, address, true));
+  return { name, address, family: isIP(address) as 0 | 4 | 6, datacenter: dc === '' ? defaultDc : dc, meta, byType, wanByType };
+}
+
+/** The plain address and the v4 / v6 tagged ones ('' when untagged) that Consul chooses from. */
+interface Tagged { readonly plain: string; readonly v4: string; readonly v6: string }
+
+/**
+ * Consul's TranslateAddress for a node: its `Address` and `lan_ipv4`/`lan_ipv6` tags; for a
+ * client in another datacenter (`wan`), each replaced by the `wan`/`wan_ipv4`/`wan_ipv6` tag that
+ * is there.
+ */
+function nodeTagged(n: Json, address: string, wan: boolean): Tagged {
   const tagged = isObject(n['TaggedAddresses']) ? n['TaggedAddresses'] : {};
-  const byType = translate(address, str(tagged['lan_ipv4']), str(tagged['lan_ipv6']));
-  return { name, address, family: isIP(address) as 0 | 4 | 6, datacenter: dc === '' ? defaultDc : dc, meta, byType };
+  const has = (k: string): boolean => typeof tagged[k] === 'string';
+  let t = { plain: address, v4: str(tagged['lan_ipv4']), v6: str(tagged['lan_ipv6']) };
+  if (wan) t = { plain: has('wan') ? str(tagged['wan']) : t.plain, v4: has('wan_ipv4') ? str(tagged['wan_ipv4']) : t.v4, v6: has('wan_ipv6') ? str(tagged['wan_ipv6']) : t.v6 };
+  return t;
 }
 
-/** Consul's choice for each type from the plain address and the tagged lan_ipv4 / lan_ipv6 ('' when untagged). */
-function translate(plain: string, v4: string, v6: string): ByType {
-  return { a: v4 || plain, aaaa: v6 || plain, any: v6 || v4 || plain };
-}
-
-/** The service's own (tagged) addresses when it has any, else its node's, per type. */
-function serviceByType(s: Json, serviceAddress: string, node: NodeInfo): ByType {
+/** TranslateServiceAddress: the same rule on the service's `Address` and its tagged addresses (`{Address, Port}`). */
+function serviceTagged(s: Json, wan: boolean): Tagged {
   const tagged = isObject(s['TaggedAddresses']) ? s['TaggedAddresses'] : {};
-  const at = (key: string): string => { const v = tagged[key]; return isObject(v) ? str(v['Address']) : ''; };
-  const own = translate(serviceAddress, at('lan_ipv4'), at('lan_ipv6'));
-  return { a: own.a || node.byType.a, aaaa: own.aaaa || node.byType.aaaa, any: own.any || node.byType.any };
+  const at = (k: string): string | undefined => { const v = tagged[k]; return isObject(v) ? str(v['Address']) : undefined; };
+  let t = { plain: str(s['Address']), v4: at('lan_ipv4') ?? '', v6: at('lan_ipv6') ?? '' };
+  if (wan) t = { plain: at('wan') ?? t.plain, v4: at('wan_ipv4') ?? t.v4, v6: at('wan_ipv6') ?? t.v6 };
+  return t;
+}
+
+/** Consul's choice per query type: the tagged address of the family asked for, else the plain one (ANY: v6, v4, plain). */
+function translate(t: Tagged): ByType {
+  return { a: t.v4 || t.plain, aaaa: t.v6 || t.plain, any: t.v6 || t.v4 || t.plain };
+}
+
+/**
+ * What a client sees of one instance, for its own datacenter (`wan` false) or another one: A, AAAA
+ * and ANY take the service's translated address when it has one, else the node's; SRV as
+ * `SrvPlan` says; the port is the service's, or the `wan` tagged address's port when translated
+ * and set (Consul's TranslateServicePort).
+ */
+function addressing(s: Json, n: Json, node: NodeInfo, port: number, wan: boolean): Addressing {
+  const own = translate(serviceTagged(s, wan));
+  const host = wan ? node.wanByType : node.byType;
+  const byType = { a: own.a || host.a, aaaa: own.aaaa || host.aaaa, any: own.any || host.any };
+  const svc = own.any;
+  const nodeAny = host.any;
+  let srv: SrvPlan;
+  if (svc === '' && nodeAny === '') srv = { target: 'none' };
+  else if (svc === '') srv = isIP(nodeAny) !== 0 ? { target: 'node', ip: nodeAny, family: isIP(nodeAny) as 4 | 6 } : { target: 'host', host: nodeAny };
+  else if (isIP(svc) !== 0) srv = { target: svc === str(n['Address']) ? 'service' : 'addr', ip: svc, family: isIP(svc) as 4 | 6 };
+  else srv = { target: 'host', host: svc };
+  let wanPort = port;
+  if (wan) {
+    const tagged = isObject(s['TaggedAddresses']) ? s['TaggedAddresses'] : {};
+    const w = tagged['wan'];
+    if (isObject(w) && typeof w['Port'] === 'number' && w['Port'] > 0 && w['Port'] <= 65535) wanPort = w['Port'];
+  }
+  return { byType, srv, port: wanPort };
 }
 
 function printByType(b: ByType): string {
   return `${b.a},${b.aaaa},${b.any}`;
+}
+
+function printAddressing(a: Addressing): string {
+  const srv = a.srv.target === 'host' ? `host:${a.srv.host}` : a.srv.target === 'none' ? 'none' : `${a.srv.target}:${a.srv.ip}`;
+  return `${printByType(a.byType)}|${srv}|${a.port}`;
 }
 
 /** The worst status among the entry's checks (none: passing). */

@@ -240,8 +240,32 @@ describe('healthView', () => {
   });
   it('takes the service address over the node address, lower-cases tags, and reads weights', () => {
     const d = healthView(body, true, 'dc1').instances[1]!;
-    expect(d).toEqual({ node: 'd', address: '2001:db8::4', family: 6, ownAddress: true, port: 81, tags: ['primary'], weight: 10, datacenter: 'dc1',
-      byType: { a: '2001:db8::4', aaaa: '2001:db8::4', any: '2001:db8::4' } });
+    expect(d).toMatchObject({ node: 'd', address: '2001:db8::4', family: 6, ownAddress: true, port: 81, tags: ['primary'], weight: 10, datacenter: 'dc1',
+      byType: { a: '2001:db8::4', aaaa: '2001:db8::4', any: '2001:db8::4' }, service: 'web', namespace: '' });
+  });
+  it('plans SRV targets as Consul 1.19+: node name, .addr for a differing address, the service name for the node\'s own', () => {
+    const n = entry('g', '10.0.0.7') as { Node: Record<string, unknown> };
+    const plan = (service: Record<string, unknown>, node: Record<string, unknown> = {}): unknown =>
+      healthView([{ ...n, Node: { ...n.Node, ...node }, Service: { Service: 'web', Port: 1, ...service } }], false, 'dc1').instances[0]!.srv;
+    expect(plan({ Address: '' })).toEqual({ target: 'node', ip: '10.0.0.7', family: 4 });
+    expect(plan({ Address: '10.9.0.7' })).toEqual({ target: 'addr', ip: '10.9.0.7', family: 4 });
+    expect(plan({ Address: '10.0.0.7' })).toEqual({ target: 'service', ip: '10.0.0.7', family: 4 });
+    expect(plan({ Address: 'db.example.com' })).toEqual({ target: 'host', host: 'db.example.com' });
+    // Tagged addresses, any family accepted: lan_ipv6 first, on the service, else on the node.
+    expect(plan({ Address: '10.0.0.7', TaggedAddresses: { lan_ipv6: { Address: 'fd00::7', Port: 1 } } })).toEqual({ target: 'addr', ip: 'fd00::7', family: 6 });
+    expect(plan({ Address: '' }, { TaggedAddresses: { lan_ipv6: 'fd00::77' } })).toEqual({ target: 'node', ip: 'fd00::77', family: 6 });
+  });
+  it('translates to the wan tagged addresses, and the wan port, for another datacenter (translate_wan_addrs)', () => {
+    const n = entry('h', '10.0.0.8') as { Node: Record<string, unknown> };
+    const node = { ...n.Node, TaggedAddresses: { lan: '10.0.0.8', lan_ipv4: '10.0.0.8', wan: '198.51.100.8', wan_ipv4: '198.51.100.8' } };
+    const bare = healthView([{ ...n, Node: node, Service: { Service: 'web', Port: 80, Address: '' } }], false, 'dc1').instances[0]!;
+    expect(bare.byType.a).toBe('10.0.0.8');
+    expect(bare.wan).toEqual({ byType: { a: '198.51.100.8', aaaa: '198.51.100.8', any: '198.51.100.8' }, srv: { target: 'node', ip: '198.51.100.8', family: 4 }, port: 80 });
+    const own = healthView([{ ...n, Node: node, Service: { Service: 'web', Port: 80, Address: '10.9.0.8',
+      TaggedAddresses: { lan_ipv4: { Address: '10.9.0.8', Port: 80 }, wan: { Address: '203.0.113.8', Port: 8443 } } } }], false, 'dc1').instances[0]!;
+    // `wan` replaces the plain address; lan_ipv4 stays unless wan_ipv4 is tagged (Consul's TranslateServiceAddress).
+    expect(own.wan.byType).toEqual({ a: '10.9.0.8', aaaa: '203.0.113.8', any: '10.9.0.8' });
+    expect(own.wan.port).toBe(8443);
   });
   it('applies tagged lan_ipv4 / lan_ipv6 per query type: the service\'s when it has an address, else the node\'s', () => {
     const dual = { ...(entry('e', '10.0.0.5') as object), Service: { Service: 'web', Port: 1, Address: '10.9.0.5', TaggedAddresses: { lan_ipv4: { Address: '10.9.0.5', Port: 1 }, lan_ipv6: { Address: 'fd00::5', Port: 1 } } } };

@@ -48,7 +48,7 @@ export interface WatchConfig<V extends Fingerprinted = View> {
    * after each failure, with backoff, until a read succeeds.
    */
   readonly blocking?: boolean;
-  /** The view for a 500 "No path to datacenter" (answered NXDOMAIN, as Consul's DNS does). */
+  /** The view for a 500 "No path to datacenter", or a CE agent's 400 for a namespace or partition (answered NXDOMAIN, as Consul's DNS does). */
   readonly noDatacenter?: V;
   /** The view for a 404 (a prepared query that does not exist: NXDOMAIN); without it a 404 is an error. */
   readonly notFound?: V;
@@ -219,6 +219,9 @@ export class Watch<V extends Fingerprinted = View> {
           error = `HTTP ${r.status}: ${r.body.slice(0, 200).trim()}`;
           // Consul's DNS answers NXDOMAIN for a datacenter it has no path to.
           if (r.status === 500 && /no path to datacenter/i.test(r.body)) view = this.config.noDatacenter ?? (NO_DATACENTER as unknown as V);
+          // Consul CE refuses `ns` and `partition` (400 "... a Consul Enterprise feature"); its DNS
+          // answers such names NXDOMAIN, as an invalid question.
+          if (r.status === 400 && /enterprise feature/i.test(r.body)) view = this.config.noDatacenter ?? (NO_DATACENTER as unknown as V);
           if (r.status === 404 && this.config.notFound !== undefined) view = this.config.notFound;
         }
         if (r.status === 200) this.answered200 = true;

@@ -5,10 +5,11 @@ import { catalogPlugin, resolver, sim, sleep, until } from './helpers.js';
 
 const addresses = (r: Reply): string[] => r.answers.map((a) => String(a.data)).sort();
 const FEED = '/v1/health/state/any';
-/** Paths the simulator saw, other than the change feed. */
-const viewPaths = (s: ConsulSim): string[] => Object.keys(s.counters.http_requests.by_path).filter((p) => p !== FEED).sort();
-/** Requests other than the change feed's. */
-const viewRequests = (s: ConsulSim): number => s.counters.http_requests.total - (s.counters.http_requests.by_path[FEED] ?? 0);
+const CATALOG = '/v1/catalog/services';
+/** Paths the simulator saw, other than the two feeds'. */
+const viewPaths = (s: ConsulSim): string[] => Object.keys(s.counters.http_requests.by_path).filter((p) => p !== FEED && p !== CATALOG).sort();
+/** Requests other than the two feeds'. */
+const viewRequests = (s: ConsulSim): number => s.counters.http_requests.total - (s.counters.http_requests.by_path[FEED] ?? 0) - (s.counters.http_requests.by_path[CATALOG] ?? 0);
 
 describe('consul catalog mode', () => {
   it('answers 1000 lookups of a service from one watch: a few HTTP requests, no DNS RPC at all', async () => {
@@ -24,10 +25,10 @@ describe('consul catalog mode', () => {
     // The view read once or twice (once more when the feed's first answer came after it), the feed twice.
     expect(viewRequests(s)).toBeLessThanOrEqual(2);
     expect(s.counters.http_requests.by_path[FEED]).toBeLessThanOrEqual(2);
-    expect(Object.keys(s.counters.http_requests.by_path).sort()).toEqual(['/v1/health/service/web', FEED]);
+    expect(Object.keys(s.counters.http_requests.by_path).sort()).toEqual([CATALOG, '/v1/health/service/web', FEED]);
     expect(s.counters.rpc_health_service_nodes).toBe(0);
     expect(s.counters.dns_queries).toBe(0);
-    expect(s.counters.blocking_waiters).toBe(1);                                  // the change feed
+    expect(s.counters.blocking_waiters).toBe(2);                                  // the change feed and the catalog feed
     expect(r.states.at(-1)).toMatchObject({ plugin: 'consul', upstream: `127.0.0.1:${s.httpPort}` });
   });
 
@@ -210,10 +211,10 @@ describe('consul catalog mode', () => {
     const r = await resolver({ http: s.httpUrl });
     expect((await query(r.address, 'web.service.consul', 'A')).answers).toHaveLength(3);
     const w = [...catalogPlugin(r).catalog.feeds()][0]!;                          // the change feed follows the index
-    await until(() => s.counters.blocking_waiters === 1);
+    await until(() => s.counters.blocking_waiters === 2);
     const before = w.index;
     await s.setFailure('index_reset');
-    await until(() => w.index > 0 && w.index < before && s.counters.blocking_waiters === 1, 2000);
+    await until(() => w.index > 0 && w.index < before && s.counters.blocking_waiters === 2, 2000);
     s.deregisterService('web-2');
     const took = await until(async () => !addresses(await query(r.address, 'web.service.consul', 'A')).includes('10.1.0.2'), 2000);
     expect(took).toBeLessThan(1000);
@@ -292,14 +293,14 @@ describe('consul catalog mode behind cache', () => {
     await query(r.address, 'web.service.consul', 'A');
     const w = [...catalogPlugin(r).catalog.watches()][0]!;
     const feed = [...catalogPlugin(r).catalog.feeds()][0]!;
-    await until(() => s.counters.blocking_waiters === 1 && feed.index > 0);
+    await until(() => s.counters.blocking_waiters === 2 && feed.index > 0);
     const requests = w.requests;
     const feedRequests = feed.requests;
     s.bumpIndex('web');                                                            // a spurious wakeup
-    await until(() => feed.requests > feedRequests && s.counters.blocking_waiters === 1);
+    await until(() => feed.requests > feedRequests && s.counters.blocking_waiters === 2);
     expect(w.requests).toBe(requests);                                             // no check moved: no read
     s.setCheck({ node: 'n1', serviceId: 'web-1', status: 'passing', output: 'still fine' });  // a change of no answer
-    await until(() => w.requests > requests && s.counters.blocking_waiters === 1);
+    await until(() => w.requests > requests && s.counters.blocking_waiters === 2);
     await query(r.address, 'web.service.consul', 'A');
     expect(r.states.at(-1)?.cache).toBe('hit');
     expect(catalogPlugin(r).counts.flushed).toBe(0);

@@ -1,6 +1,6 @@
 import cacheDef from '@dnsmesh/cache';
 import { DnsServer, loadBlocks, parseCorefile, PluginRegistry, systemClock } from '@dnsmesh/core';
-import { query } from '@dnsmesh/testkit';
+import { dig, query } from '@dnsmesh/testkit';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -36,9 +36,9 @@ describe('consul from a Corefile', () => {
     }`, { CONSUL_HTTP_TOKEN: 't0k3n' });
     expect((await query(server.address, 'web.service.consul', 'A')).answers).toHaveLength(3);
     expect((await query(server.address, 'web.service.consul', 'A')).answers).toHaveLength(3);
-    // The change feed (a first read, then the blocking query) and one read of web; the cache answers the second lookup.
+    // The two feeds (a first read, then the blocking query, each) and one read of web; the cache answers the second lookup.
     expect(s.counters.http_requests.by_path['/v1/health/service/web']).toBe(1);
-    expect(s.counters.http_requests.total).toBeLessThanOrEqual(3);
+    expect(s.counters.http_requests.total).toBeLessThanOrEqual(5);
     s.deregisterService('web-1');
     const took = await until(async () => (await query(server.address, 'web.service.consul', 'A')).answers.length === 2, 2000);
     expect(took).toBeLessThan(1000);
@@ -49,5 +49,28 @@ describe('consul from a Corefile', () => {
     const server = await serve(`consul.:0 {\n  consul {\n    dns ${s.dnsAddress}\n  }\n}`);
     expect((await query(server.address, 'web.service.consul', 'A')).answers).toHaveLength(3);
     expect(s.counters.dns_queries).toBe(1);
+  });
+
+  it('takes namespace, partition, translate_wan_addrs and catalog_feed from the Corefile (dig reads the answers)', async () => {
+    const s = await sim({ enterprise: true }, false);
+    s.registerNode({ name: 'n1', address: '10.1.0.1' });
+    s.registerNode({ name: 'b1', address: '10.2.0.1', datacenter: 'dc2', taggedAddresses: { wan: '198.51.100.1', wan_ipv4: '198.51.100.1' } });
+    s.registerService({ id: 'api-team', name: 'api', node: 'n1', port: 80, namespace: 'team', partition: 'eu' });
+    s.registerService({ id: 'api-dc2', name: 'api', node: 'b1', port: 80, namespace: 'team', partition: 'eu' });
+    const server = await serve(`consul.:0 {
+      consul {
+        http ${s.httpUrl}
+        namespace team
+        partition eu
+        translate_wan_addrs
+        catalog_feed false
+      }
+    }`);
+    const [host, port] = server.address.split(':');
+    const short = async (name: string): Promise<string> => (await dig(['@' + host, '-p', port!, name, 'A', '+short'])).trim();
+    expect(await short('api.service.consul')).toBe('10.1.0.1');
+    await until(async () => (await short('api.service.dc2.consul')) === '198.51.100.1', 2000);    // once /v1/agent/self told dc1
+    expect(s.counters.http_requests.by_path['/v1/catalog/services']).toBeUndefined();
+    expect(s.counters.blocking_waiters).toBeLessThanOrEqual(2);                                  // change feeds only
   });
 });

@@ -72,7 +72,7 @@ describe('consul catalog mode: services registered with a host name', () => {
 });
 
 describe('consul catalog mode: SRV targets and .addr, as the agent answers them', () => {
-  it('gives the node target when the service address equals the node\'s, .addr when it differs', async () => {
+  it('gives Consul 1.19\'s NAME.service.DC target when the service address equals the node\'s, .addr when it differs', async () => {
     const s = await sim({}, false);
     s.registerNode({ name: 'n1', address: '10.1.0.1' });
     s.registerNode({ name: 'n2', address: '10.1.0.2' });
@@ -80,7 +80,7 @@ describe('consul catalog mode: SRV targets and .addr, as the agent answers them'
     s.registerService({ id: 'api-2', name: 'api', node: 'n2', port: 9000, address: '10.7.0.2' });
     const r = await resolver({ http: s.httpUrl });
     const ours = srvs(await query(r.address, 'api.service.consul', 'SRV', { edns: 4096 }));
-    expect(ours).toEqual(['9000 0a070002.addr.dc1.consul', '9000 n1.node.dc1.consul']);
+    expect(ours).toEqual(['9000 0a070002.addr.dc1.consul', '9000 api.service.dc1.consul']);
     expect(ours).toEqual(srvs(await query(s.dnsAddress, 'api.service.consul', 'SRV', { edns: 4096 })));
   });
 

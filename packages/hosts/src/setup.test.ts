@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import cache from '@dnsmesh/cache';
 import { loadBlocks, manualClock, parseCorefile, PluginRegistry } from '@dnsmesh/core';
 import forward from '@dnsmesh/forward';
+import { loadReadmeExamples } from '@dnsmesh/testkit';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -79,13 +80,9 @@ describe('hosts in a Corefile', () => {
   });
 
   it("loads every Corefile of the README's Examples", async () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const examples = [...readme.matchAll(/~~~ corefile\n([\s\S]*?)~~~/g)].map((m) => m[1]!);
-    expect(examples.length).toBeGreaterThanOrEqual(3);
     writeFileSync(join(dir, 'hosts'), '10.0.0.5 files.svc.test\n');
-    for (const text of examples) {
-      const blocks = await load(text.replace(/\/etc\/hosts/g, 'hosts'));
-      expect(blocks[0]!.plugins.map((p) => p.name)).toContain('hosts');
-    }
+    const examples = await loadReadmeExamples(new URL('../README.md', import.meta.url), load, (text) => text.replace(/\/etc\/hosts/g, 'hosts'));
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+    for (const plugins of examples) expect(plugins).toContain('hosts');
   });
 });

@@ -1,6 +1,6 @@
-import { createServer, encodePacket, parseCorefile } from '@dnsmesh/core';
+import { createServer, encodePacket } from '@dnsmesh/core';
 import { forward } from '@dnsmesh/forward';
-import { fakeUpstream, query } from '@dnsmesh/testkit';
+import { directiveOf, fakeUpstream, loadReadmeExamples, loadWith, query } from '@dnsmesh/testkit';
 import { Registry } from 'prom-client';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import minimalDef, { minimal } from './index.js';
@@ -24,6 +24,8 @@ async function resolver() {
   return { server, metrics };
 }
 
+const ORDER = ['prometheus', 'log', 'errors', 'loop', 'chaos', 'whoami', 'minimal', 'cache', 'forward'];
+
 describe('minimal', () => {
   it('drops authority and additional from an answer with data, keeps the answer and EDNS', async () => {
     const { server, metrics } = await resolver();
@@ -44,7 +46,12 @@ describe('minimal', () => {
   });
 
   it('takes no arguments', () => {
-    const d = parseCorefile('.:53 {\n  minimal x\n}\n', 'Corefile')[0]!.directives[0]!;
-    expect(() => minimalDef.parse(d, undefined as never)).toThrow('Corefile:2 - minimal: takes no arguments, got 1');
+    expect(() => minimalDef.parse(directiveOf('minimal x'), undefined as never)).toThrow('Corefile:2 - minimal: takes no arguments, got 1');
+  });
+
+  it('loads every example of the README', async () => {
+    const examples = await loadReadmeExamples(new URL('../README.md', import.meta.url), (text) => loadWith(text, [minimalDef], ORDER));
+    expect(examples.length).toBeGreaterThan(0);
+    for (const plugins of examples) expect(plugins).toContain('minimal');
   });
 });

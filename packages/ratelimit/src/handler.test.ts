@@ -1,5 +1,5 @@
-import { createServer, DnsMessage, manualClock, NO_REPLY, QueryContext, Rcode, type ClientInfo, type DnsServer, type Plugin, type Transport } from '@dnsmesh/core';
-import { buildQuery, query, queryRaw, testBlock } from '@dnsmesh/testkit';
+import { createServer, DnsMessage, manualClock, NO_REPLY, QueryContext, Rcode, type ClientInfo, type DnsServer, type Transport } from '@dnsmesh/core';
+import { buildQuery, endOfChain, query, queryRaw, testBlock } from '@dnsmesh/testkit';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RateLimitPlugin } from './handler.js';
@@ -72,8 +72,7 @@ describe('ratelimit through a server on loopback', () => {
   afterEach(async () => { await server?.stop(0); server = undefined; });
 
   it('drops and slips UDP past the burst; TCP is answered; the counters show it', async () => {
-    let reached = 0;
-    const end: Plugin = { name: 'end', handle: (ctx) => { reached++; return DnsMessage.reply(ctx.request, Rcode.NOERROR); } };
+    const end = endOfChain();
     const metrics = new Registry();
     server = await createServer({ clock: manualClock(), metrics, plugins: [ratelimit({ rate: 1, burst: 3, slip: 2 }), end] }).start();
     const address = server.address;
@@ -83,7 +82,7 @@ describe('ratelimit through a server on loopback', () => {
     expect(slipped.flags.tc).toBe(true);
     expect(slipped.answers).toEqual([]);
     expect((await query(address, 'a.test', 'A', { transport: 'tcp' })).flags.tc).toBe(false);
-    expect(reached).toBe(4);
+    expect(end.names).toHaveLength(4);
     const text = await metrics.metrics();
     expect(text).toContain('dnsmesh_ratelimit_dropped_total{server="dns://127.0.0.1:0"} 1');
     expect(text).toContain('dnsmesh_ratelimit_slipped_total{server="dns://127.0.0.1:0"} 1');

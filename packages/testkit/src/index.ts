@@ -27,6 +27,8 @@ export type {
 } from './message.js';
 export { authority, soa as authoritySoa, a as authorityA, cname as authorityCname, aRecords, type Authority, type AuthorityAnswer } from './authority.js';
 export { directiveOf, testBlock, loadWith } from './setup-helpers.js';
+export { endOfChain } from './end-of-chain.js';
+export { loadReadmeExamples, readmeCorefiles } from './readme-examples.js';
 export { hostileUpstream, misbehave, HOSTILITIES } from './hostile-upstream.js';
 export type { Hostility, HostileUpstream } from './hostile-upstream.js';
 export { startNsd } from './nsd.js';

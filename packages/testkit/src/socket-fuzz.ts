@@ -1,19 +1,11 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { mulberry32 } from '@dnsmesh/prng';
 import { buildQuery } from './build-query.js';
 import { serverAddress, type ServerAddress } from './server-address.js';
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (@dnsmesh/prng's mulberry32), so a failing run can be replayed from its seed. */
+export const prng = mulberry32;
 
 export interface SocketFuzzOptions {
   /** Queries to send at most (UDP datagrams, or TCP frames). */

@@ -1,3 +1,4 @@
+import { mulberry32 as prng } from '@dnsmesh/prng';
 import { describe, expect, it } from 'vitest';
 import { ADDR_SLOT, BatchSocket, copyAddress, type Batch } from './index.js';
 import { Client, until } from './test-util.js';
@@ -8,17 +9,6 @@ import { Client, until } from './test-util.js';
 // sizes, bad sendTo arguments. The process must survive and every counter must add up.
 // A failing run prints its seed: UDP_BATCH_FUZZ_SEED=<seed> replays it.
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function fuzz(family: 4 | 6, datagrams: number, seed: number): Promise<void> {
   const rand = prng(seed);

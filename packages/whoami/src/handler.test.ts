@@ -1,5 +1,5 @@
-import { createServer, parseCorefile } from '@dnsmesh/core';
-import { query } from '@dnsmesh/testkit';
+import { createServer } from '@dnsmesh/core';
+import { directiveOf, loadReadmeExamples, loadWith, query } from '@dnsmesh/testkit';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import whoamiDef, { whoami } from './index.js';
 
@@ -8,6 +8,8 @@ async function server() {
   onTestFinished(() => s.stop(0));
   return s;
 }
+
+const ORDER = ['prometheus', 'log', 'errors', 'loop', 'chaos', 'whoami', 'minimal', 'cache', 'forward'];
 
 describe('whoami', () => {
   it("answers with the client's address and UDP port in additional, TTL 0, authoritative", async () => {
@@ -31,7 +33,12 @@ describe('whoami', () => {
   });
 
   it('takes no arguments', () => {
-    const d = parseCorefile('.:53 {\n  whoami x\n}\n', 'Corefile')[0]!.directives[0]!;
-    expect(() => whoamiDef.parse(d, undefined as never)).toThrow('Corefile:2 - whoami: takes no arguments, got 1');
+    expect(() => whoamiDef.parse(directiveOf('whoami x'), undefined as never)).toThrow('Corefile:2 - whoami: takes no arguments, got 1');
+  });
+
+  it('loads every example of the README', async () => {
+    const examples = await loadReadmeExamples(new URL('../README.md', import.meta.url), (text) => loadWith(text, [whoamiDef], ORDER));
+    expect(examples.length).toBeGreaterThan(0);
+    for (const plugins of examples) expect(plugins).toContain('whoami');
   });
 });

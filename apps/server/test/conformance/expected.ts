@@ -138,6 +138,24 @@ export const EXPECTED: readonly ExpectedDifference[] = [
     dnsmesh: /^FORMERR$/, unbound: /^NOERROR$/, rfc: 'as the row above',
   },
   {
+    variants: 'a COOKIE option of a length no cookie has (1, 9, 41 octets: neither 8 nor 16-40)',
+    when: tagged('bad-cookie'), field: 'rcode',
+    dnsmesh: /^FORMERR$/, unbound: /^NOERROR$/,
+    rfc: 'RFC 7873 §5.2.2: a COOKIE option shorter than 8 octets, longer than 40, or between 8 and 16, makes the query '
+      + 'FORMERR; Unbound 1.18+ answers the same with `answer-cookie: yes`, the Unbound under test (1.17) has no cookie '
+      + 'support and ignores the option',
+  },
+  {
+    variants: 'a COOKIE option of a length no cookie has',
+    when: tagged('bad-cookie'), field: 'rcode.extended',
+    dnsmesh: /^FORMERR$/, unbound: /^NOERROR$/, rfc: 'as the row above',
+  },
+  {
+    variants: 'a COOKIE option of a length no cookie has',
+    when: tagged('bad-cookie'), field: 'answer',
+    dnsmesh: NONE, unbound: only('A'), rfc: 'as the row above (a FORMERR carries no data)',
+  },
+  {
     variants: 'a query with an A record (and no OPT) in its additional section',
     when: (v) => v.id.endsWith('malformed: an A record in the additional section'), field: 'opt',
     dnsmesh: /^absent$/, unbound: /^v0$/,

@@ -46,7 +46,8 @@ function describe(spec: QuerySpec): string {
     if ((e.version ?? 0) !== 0) parts.push(`v${e.version}`);
     if (e.do === true) parts.push('do');
     if ((e.z ?? 0) !== 0) parts.push('optz');
-    for (const o of e.options ?? []) parts.push(`opt${o.code}`);
+    // The length too: options of one code and other lengths (cookies of 8 and 24 octets) are other variants.
+    for (const o of e.options ?? []) parts.push(`opt${o.code}/${o.data.length}`);
   }
   return parts.join(' ');
 }
@@ -161,6 +162,10 @@ export function allVariants(): Variant[] {
   for (const [options, tags] of [
     [[{ code: 10, data: cookie }], ['cookie']],
     [[{ code: 10, data: Buffer.concat([cookie, Buffer.from('00112233445566778899aabbccddeeff', 'hex')]) }], ['cookie']],
+    // COOKIE lengths no cookie has (RFC 7873 §5.2.2: FORMERR): dig's `+ednsopt=10:ab`, 9 and 41 octets.
+    [[{ code: 10, data: Buffer.from([0xab]) }], ['cookie', 'bad-cookie']],
+    [[{ code: 10, data: Buffer.concat([cookie, Buffer.from([1])]) }], ['cookie', 'bad-cookie']],
+    [[{ code: 10, data: Buffer.alloc(41, 7) }], ['cookie', 'bad-cookie']],
     [[{ code: 3, data: Buffer.alloc(0) }], ['nsid']],
     [[{ code: 65001, data: Buffer.from('unknown') }], ['unknown-option']],
     [[{ code: 12, data: Buffer.alloc(64) }], ['padding']],

@@ -8,7 +8,7 @@ import type { SimConfig } from '../options.js';
 import { shuffled } from '../shuffle.js';
 import type { Catalog, Instance, NodeEntry } from '../state.js';
 import type { Lookup } from './names.js';
-import { instanceAddressFor, nodeAddressFor } from './tagged.js';
+import { instanceAddressFor, nodeAddressFor, serviceAddressFor } from './tagged.js';
 import { addrFqdn, addressFits, addressRecord, metaTxt, nameservers, nodeFqdn, soaRecord } from './records.js';
 import { serviceTtl } from './ttl.js';
 
@@ -53,7 +53,7 @@ function service(owner: string, qtype: string, name: string, tag: string | undef
   if (!ctx.cfg.useCache && ctx.rpcFails()) return { ...empty(), rcode: 'SERVFAIL' };
   const all = !canReadService(ctx.grant, name) ? []
     : kind === 'connect' ? ctx.catalog.connectInstances(name) : kind === 'ingress' ? ctx.catalog.ingressInstances(name) : ctx.catalog.instances(name);
-  const healthy = all.filter((i) => (tag === undefined || hasTags(i, [tag])) && dnsHealthy(i, ctx.cfg.onlyPassing));
+  const healthy = all.filter((i) => ctx.catalog.inScope(i, LOCAL) && (tag === undefined || hasTags(i, [tag])) && dnsHealthy(i, ctx.cfg.onlyPassing));
   return instances(owner, qtype, healthy, serviceTtl(name, ctx.cfg), domain, ctx);
 }
 
@@ -63,11 +63,14 @@ function query(owner: string, qtype: string, name: string, domain: string, ctx: 
   const q = ctx.catalog.preparedQuery(name);
   if (q === undefined || !canReadService(ctx.grant, q.service)) return negative('NXDOMAIN', domain, ctx.cfg);
   // The query's own OnlyPassing applies, not dns_config.only_passing.
-  const found = ctx.catalog.instances(q.service).filter((i) => matchesQueryTags(i, q.tags) && dnsHealthy(i, q.onlyPassing));
+  const found = ctx.catalog.instances(q.service).filter((i) => ctx.catalog.inScope(i, LOCAL) && matchesQueryTags(i, q.tags) && dnsHealthy(i, q.onlyPassing));
   return instances(owner, qtype, found, q.ttl ?? serviceTtl(q.service, ctx.cfg), domain, ctx);
 }
 
 /** Shuffle, then A/AAAA (deduplicated, a_record_limit) or SRV with glue and node-meta TXT. */
+/** What the DNS interface reads: the agent's datacenter, the default namespace and partition. */
+const LOCAL = { dc: undefined, ns: 'default', ap: 'default' } as const;
+
 function instances(owner: string, qtype: string, found: Instance[], ttl: number, domain: string, ctx: AnswerContext): Sections {
   if (found.length === 0) return negative('NXDOMAIN', domain, ctx.cfg); // nothing healthy is NXDOMAIN, not NODATA
   const order = shuffled(found, ctx.random);
@@ -87,18 +90,26 @@ function instances(owner: string, qtype: string, found: Instance[], ttl: number,
   return out.answers.length === 0 ? negative('NOERROR', domain, ctx.cfg) : out;
 }
 
+/**
+ * SRV as Consul: the service's and node's addresses are taken for any family (tagged lan_ipv6,
+ * then lan_ipv4, then the plain one). No service address: the node target with the node's address
+ * as glue. A service IP that differs from the node's `Address`: `HEX.addr.DC` with it as glue; one
+ * equal to it: `NAME.service.DC` with it as glue in v2 (Consul 1.19+), the node target in v1. A
+ * host name: the target itself, no glue.
+ */
 function srv(owner: string, i: Instance, ttl: number, domain: string, ctx: AnswerContext, out: Sections): void {
   const { cfg } = ctx;
   const nodeName = nodeFqdn(i.node.name, cfg, domain);
-  const own = i.service.address;
+  const own = serviceAddressFor(i, 'ANY');
   let target = nodeName;
-  let glue: Answer | undefined = addressRecord(nodeName, i.node.address, ttl);
-  // Consul uses the `.addr` target only when the service address differs from the node's; an
-  // address equal to the node's keeps the node target (and its meta TXT).
-  if (own !== '' && own !== i.node.address && isIP(own) !== 0) {
+  let glue: Answer | undefined = addressRecord(nodeName, nodeAddressFor(i.node, 'ANY'), ttl);
+  if (own !== '' && isIP(own) !== 0 && own !== i.node.address) {
     target = addrFqdn(own, cfg, domain);
     glue = addressRecord(target, own, ttl);
-  } else if (own !== '' && own !== i.node.address) {
+  } else if (own !== '' && isIP(own) !== 0 && cfg.variant === 'v2') {
+    target = `${i.service.name}.service.${cfg.datacenter}.${domain}`;
+    glue = addressRecord(target, own, ttl);
+  } else if (own !== '' && isIP(own) === 0) {
     target = own; // a hostname: the target itself, no glue
     glue = undefined;
   }

@@ -128,13 +128,31 @@ describe('names and record types', () => {
     expect(v6.answers.map((a) => a.data)).toEqual(['v6.node.dc1.consul']);
   });
 
-  it('keeps the node target for a service whose address equals its node\'s (Consul uses .addr only for a different one)', async () => {
+  it('names the service as SRV target when its address equals its node\'s (v2, Consul 1.19+), the node in v1', async () => {
     const s = await sim();
     s.registerNode({ name: 'n1', address: '10.0.1.1' });
     s.registerService({ id: 'api-1', name: 'api', node: 'n1', port: 9000, address: '10.0.1.1' });
     const r = await udp(s.dnsAddress, 'api.service.consul', 'SRV', { edns: 4096 });
-    expect(r.answers.map((a) => (a.data as SrvData).target)).toEqual(['n1.node.dc1.consul']);
-    expect(r.additionals.filter((a) => a.type === 'A').map((a) => [a.name, a.data])).toEqual([['n1.node.dc1.consul', '10.0.1.1']]);
+    expect(r.answers.map((a) => (a.data as SrvData).target)).toEqual(['api.service.dc1.consul']);
+    expect(r.additionals.filter((a) => a.type === 'A').map((a) => [a.name, a.data])).toEqual([['api.service.dc1.consul', '10.0.1.1']]);
+    const v1 = await sim({ dns_variant: 'v1' });
+    v1.registerNode({ name: 'n1', address: '10.0.1.1' });
+    v1.registerService({ id: 'api-1', name: 'api', node: 'n1', port: 9000, address: '10.0.1.1' });
+    const r1 = await udp(v1.dnsAddress, 'api.service.consul', 'SRV', { edns: 4096 });
+    expect(r1.answers.map((a) => (a.data as SrvData).target)).toEqual(['n1.node.dc1.consul']);
+  });
+
+  it('takes tagged addresses for SRV targets and glue, lan_ipv6 first (any family accepted)', async () => {
+    const s = await sim();
+    s.registerNode({ name: 'n1', address: '10.0.1.1', taggedAddresses: { lan_ipv6: 'fd00::1' } });
+    s.registerService({ id: 'a-1', name: 'a', node: 'n1', port: 1 });
+    s.registerService({ id: 'b-1', name: 'b', node: 'n1', port: 2, address: '10.0.1.1', taggedAddresses: { lan_ipv6: { address: 'fd00::b' } } });
+    const a = await udp(s.dnsAddress, 'a.service.consul', 'SRV', { edns: 4096 });
+    expect(a.answers.map((x) => (x.data as SrvData).target)).toEqual(['n1.node.dc1.consul']);
+    expect(a.additionals.filter((x) => x.type === 'AAAA').map((x) => [x.name, x.data])).toEqual([['n1.node.dc1.consul', 'fd00::1']]);
+    const b = await udp(s.dnsAddress, 'b.service.consul', 'SRV', { edns: 4096 });
+    expect(b.answers.map((x) => (x.data as SrvData).target)).toEqual(['fd00000000000000000000000000000b.addr.dc1.consul']);
+    expect(b.additionals.filter((x) => x.type === 'AAAA').map((x) => x.data)).toEqual(['fd00::b']);
   });
 
   it('answers SOA and NS at the apex, with the server as NS and its glue', async () => {

@@ -15,8 +15,13 @@ export function nodeAddressFor(n: NodeEntry, qtype: string): string {
   return pick(qtype, n.address, t['lan_ipv4'] ?? '', t['lan_ipv6'] ?? '');
 }
 
+/** The service's own address for qtype (tagged or plain), '' when it has none. */
+export function serviceAddressFor(i: Instance, qtype: string): string {
+  const t = i.service.taggedAddresses;
+  return pick(qtype, i.service.address, t['lan_ipv4']?.Address ?? '', t['lan_ipv6']?.Address ?? '');
+}
+
 /** The service's address when it has one (tagged or plain), else its node's; no fallback across families. */
 export function instanceAddressFor(i: Instance, qtype: string): string {
-  const t = i.service.taggedAddresses;
-  return pick(qtype, i.service.address, t['lan_ipv4']?.Address ?? '', t['lan_ipv6']?.Address ?? '') || nodeAddressFor(i.node, qtype);
+  return serviceAddressFor(i, qtype) || nodeAddressFor(i.node, qtype);
 }

@@ -21,8 +21,11 @@ export function serverRead(ctx: HttpContext, cacheKey: string): ReadMeta | Reply
   const cached = flag(url, 'cached');
   if (stale && consistent) return text(400, 'Cannot specify ?stale with ?consistent, conflicting semantics.');
   if (cached && consistent) return text(400, 'Cannot specify ?cached with ?consistent, conflicting semantics.');
+  // Consul CE refuses both parameters, whatever their value (http_ce.go parseEntMeta).
+  if (!cfg.enterprise && (url.searchParams.get('ns') ?? '') !== '') return text(400, 'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature');
+  if (!cfg.enterprise && (url.searchParams.get('partition') ?? '') !== '') return text(400, 'Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature');
   const dc = url.searchParams.get('dc');
-  if (dc !== null && dc !== '' && dc.toLowerCase() !== cfg.datacenter) return text(500, 'No path to datacenter');
+  if (dc !== null && dc !== '' && dc.toLowerCase() !== cfg.datacenter && !ctx.catalog.otherDatacenters().has(dc.toLowerCase())) return text(500, 'No path to datacenter');
 
   const seen = cached && ctx.cached.has(cacheKey);
   if (cached) ctx.cached.add(cacheKey);

@@ -20,3 +20,14 @@ export interface HttpContext {
   readonly res: ServerResponse;
   readonly url: URL;
 }
+
+/** The read's scope: `?dc=` (the agent's own when absent or equal to it), `?ns=`, `?partition=` (default `default`). */
+export function readScope(ctx: { readonly url: URL; readonly cfg: SimConfig }): import('../state.js').ReadScope {
+  const q = ctx.url.searchParams;
+  const dc = (q.get('dc') ?? '').toLowerCase();
+  return {
+    dc: dc === '' || dc === ctx.cfg.datacenter ? undefined : dc,
+    ns: (q.get('ns') || 'default').toLowerCase(),
+    ap: (q.get('partition') || 'default').toLowerCase(),
+  };
+}

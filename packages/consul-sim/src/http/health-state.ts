@@ -3,7 +3,7 @@
 import { canReadNodes, canReadService } from '../acl.js';
 import { block, parseBlocking } from './blocking.js';
 import { isReply, readHeaders, serverRead } from './consistency.js';
-import type { HttpContext } from './context.js';
+import { readScope, type HttpContext } from './context.js';
 import { json, text, type Reply } from './reply.js';
 
 const STATES = new Set(['any', 'passing', 'warning', 'critical']);
@@ -24,7 +24,9 @@ export async function healthState(state: string, ctx: HttpContext): Promise<Repl
   const out: Array<Record<string, unknown>> = [];
   let filtered = false;
   const keep = (status: string): boolean => state === 'any' || status === state;
+  const scope = readScope(ctx);
   for (const n of catalog.nodes()) {
+    if (n.datacenter !== scope.dc) continue;
     if (!canReadNodes(grant)) { filtered = true; continue; }
     if (keep(n.serf.status)) {
       out.push({
@@ -33,6 +35,7 @@ export async function healthState(state: string, ctx: HttpContext): Promise<Repl
       });
     }
     for (const s of catalog.servicesOn(n.name)) {
+      if (s.noCheck || s.namespace !== scope.ns || s.partition !== scope.ap) continue;
       if (!canReadService(grant, s.name)) { filtered = true; continue; }
       if (!keep(s.check.status)) continue;
       out.push({

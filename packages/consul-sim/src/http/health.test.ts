@@ -1,6 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startConsulSim } from '../sim.js';
 import type { SimOptions } from '../options.js';
+import { recordTimerDelays } from '../testing/timer-delays.js';
 
 async function sim(opts: SimOptions = {}) {
   const s = await startConsulSim({ seed: 1, ...opts });
@@ -101,10 +102,12 @@ describe('blocking queries', () => {
 
   it('answers at once for index 0 or an index already passed', async () => {
     const s = await sim({ timeScale: 1 });
-    const t0 = Date.now();
-    await get(s, '/v1/health/service/web?index=0&wait=10m');
-    await get(s, '/v1/health/service/web?index=1&wait=10m');
-    expect(Date.now() - t0).toBeLessThan(1000);
+    const clock = recordTimerDelays();
+    onTestFinished(clock.restore);
+    expect((await get(s, '/v1/health/service/web?index=0&wait=10m')).status).toBe(200);
+    expect((await get(s, '/v1/health/service/web?index=1&wait=10m')).status).toBe(200);
+    expect(clock.delays).toEqual([]);                   // no wait was set up
+    expect(s.counters.blocking_waiters).toBe(0);
   });
 
   it('holds until the service changes, then returns the new body and a higher index', async () => {
@@ -127,11 +130,12 @@ describe('blocking queries', () => {
     const s = await sim({ timeScale: 0.01 });
     const index = s.serviceIndex('web');
     const before = await (await get(s, '/v1/health/service/web')).text();
-    const t0 = Date.now();
-    const r = await get(s, `/v1/health/service/web?index=${index}&wait=20s`); // 200 ms + up to 1/16 more
-    const took = Date.now() - t0;
-    expect(took).toBeGreaterThanOrEqual(190);
-    expect(took).toBeLessThan(1000);
+    const clock = recordTimerDelays({ instant: true }); // the wait asked for, not waited
+    onTestFinished(clock.restore);
+    const r = await get(s, `/v1/health/service/web?index=${index}&wait=20s`);
+    expect(clock.delays).toHaveLength(1);
+    expect(clock.delays[0]).toBeGreaterThanOrEqual(200);  // 20 s × 0.01, plus up to 1/16 of jitter
+    expect(clock.delays[0]).toBeLessThanOrEqual(200 * (1 + 1 / 16));
     expect(r.headers.get('x-consul-index')).toBe(String(index));
     expect(await r.text()).toBe(before);
   });
@@ -139,14 +143,16 @@ describe('blocking queries', () => {
   it('uses 5m by default and caps the wait at 10m (scaled)', async () => {
     const s = await sim({ timeScale: 0.001 });
     const index = s.serviceIndex('web');
-    let t0 = Date.now();
+    const clock = recordTimerDelays({ instant: true });
+    onTestFinished(clock.restore);
     await get(s, `/v1/health/service/web?index=${index}`);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
-    t0 = Date.now();
     await get(s, `/v1/health/service/web?index=${index}&wait=1h`);
-    const took = Date.now() - t0;
-    expect(took).toBeGreaterThanOrEqual(590);
-    expect(took).toBeLessThan(1500);
+    expect(clock.delays).toHaveLength(2);
+    const [byDefault, capped] = clock.delays as [number, number];
+    expect(byDefault).toBeGreaterThanOrEqual(300);       // 5 m × 0.001
+    expect(byDefault).toBeLessThanOrEqual(300 * (1 + 1 / 16));
+    expect(capped).toBeGreaterThanOrEqual(600);          // 1 h capped at 10 m, × 0.001
+    expect(capped).toBeLessThanOrEqual(600 * (1 + 1 / 16));
   });
 
   it('wakes on bumpIndex with the same body (a spurious wakeup)', async () => {

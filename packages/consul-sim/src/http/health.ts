@@ -3,7 +3,7 @@ import { canReadService } from '../acl.js';
 import { allPassing, hasTags } from '../filters.js';
 import { block, parseBlocking } from './blocking.js';
 import { isReply, readHeaders, serverRead } from './consistency.js';
-import type { HttpContext } from './context.js';
+import { readScope, type HttpContext } from './context.js';
 import { compileFilter } from './filter.js';
 import { json, text, type Reply } from './reply.js';
 import { healthEntry } from './shapes.js';
@@ -33,8 +33,9 @@ export async function healthService(name: string, ctx: HttpContext, kind: 'servi
 
   const readable = canReadService(ctx.grant, name);
   const all = !readable ? [] : kind === 'connect' ? catalog.connectInstances(name) : kind === 'ingress' ? catalog.ingressInstances(name) : catalog.instances(name);
+  const scope = readScope(ctx);
   const body = all
-    .filter((i) => hasTags(i, tags) && (!passing || allPassing(i)))
+    .filter((i) => catalog.inScope(i, scope) && hasTags(i, tags) && (!passing || allPassing(i)))
     .map((i) => healthEntry(i, cfg))
     .filter(filter);
   const headers = readHeaders(ctx, meta, catalog.serviceIndex(name));

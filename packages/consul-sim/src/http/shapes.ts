@@ -7,7 +7,7 @@ import type { Instance, NodeEntry, ServiceEntry } from '../state.js';
 export function nodeJson(n: NodeEntry, cfg: SimConfig): Record<string, unknown> {
   const v6 = isIP(n.address) === 6;
   return {
-    ID: n.id, Node: n.name, Address: n.address, Datacenter: cfg.datacenter,
+    ID: n.id, Node: n.name, Address: n.address, Datacenter: n.datacenter ?? cfg.datacenter,
     TaggedAddresses: {
       ...(v6
       ? { lan: n.address, lan_ipv6: n.address, wan: n.address, wan_ipv6: n.address }
@@ -28,12 +28,14 @@ export function serviceJson(s: ServiceEntry): Record<string, unknown> {
     ...(s.proxyFor !== undefined ? { Kind: 'connect-proxy', Proxy: { DestinationServiceName: s.proxyFor } } : {}),
     ...(s.connectNative === true ? { Connect: { Native: true } } : {}),
     ...(s.ingressFor !== undefined ? { Kind: 'ingress-gateway' } : {}),
+    // Consul Enterprise names them; CE leaves them out (the simulator: only when not default).
+    ...(s.namespace !== 'default' || s.partition !== 'default' ? { Namespace: s.namespace, Partition: s.partition } : {}),
   };
 }
 
 export function checksJson(i: Instance): Array<Record<string, unknown>> {
   const { node: n, service: s } = i;
-  return [
+  const checks = [
     {
       Node: n.name, CheckID: 'serfHealth', Name: 'Serf Health Status', Status: n.serf.status, Notes: '',
       Output: n.serf.output, ServiceID: '', ServiceName: '', ServiceTags: [],
@@ -43,6 +45,7 @@ export function checksJson(i: Instance): Array<Record<string, unknown>> {
       Notes: '', Output: s.check.output, ServiceID: s.id, ServiceName: s.name, ServiceTags: [...s.tags],
     },
   ];
+  return s.noCheck ? checks.slice(0, 1) : checks;
 }
 
 /** One element of /v1/health/service/:svc. */

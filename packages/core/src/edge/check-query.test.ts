@@ -65,6 +65,14 @@ describe('checkQuery', () => {
     expect(verdict(withAdditional(opt({ rdlen: 9 })))).toBe(Rcode.FORMERR);                                   // RDATA past the end
   });
 
+  it('answers FORMERR for a COOKIE option of a length no cookie has (RFC 7873 §5.2.2), passes 8 and 16-40', () => {
+    const cookieOpt = (len: number, before: number[] = []) => withAdditional(opt({ rdata: Buffer.from([...before, 0, 10, len >> 8, len & 255, ...Array.from({ length: len }, (_, i) => i)]) }));
+    for (const len of [0, 1, 7, 9, 15, 41, 64]) expect(verdict(cookieOpt(len)), `cookie of ${len} octets`).toBe(Rcode.FORMERR);
+    for (const len of [8, 16, 24, 40]) expect(verdict(cookieOpt(len)), `cookie of ${len} octets`).toBeUndefined();
+    expect(verdict(cookieOpt(1, [0, 3, 0, 0])), 'after an NSID option').toBe(Rcode.FORMERR);
+    expect(verdict(withAdditional(opt({ rdata: Buffer.from([0xfd, 0xe9, 0, 1, 0xab]) })))).toBeUndefined(); // another option of 1 octet
+  });
+
   it('answers FORMERR for meta-type QTYPEs, as Unbound (RFC 6895 §3.1)', () => {
     for (const t of [41, 249, 250, 253, 254, 128, 200, 248]) expect(verdict(q(t)), `qtype ${t}`).toBe(Rcode.FORMERR);
     for (const t of [127, 255, 256, 65535]) expect(verdict(q(t)), `qtype ${t}`).toBeUndefined();

@@ -1,5 +1,6 @@
 import type { DnsMessage } from '../message.js';
 import { CLASS_IN, Ede, Rcode, RRType } from '../wire/constants.js';
+import { hasMalformedCookie } from '../wire/edns.js';
 
 /** Why the edge answers a query itself: the rcode, and an Extended DNS Error when one says more. */
 export interface QueryProblem {
@@ -25,6 +26,8 @@ const NOT_IN: QueryProblem = { rcode: Rcode.REFUSED, ede: Ede.NOT_SUPPORTED, ede
  *   additional record that is not an OPT, an OPT whose owner is not the root or whose options
  *   overrun it, a name or record that does not parse: FORMERR (WireError thrown for the last ones);
  * - EDNS version other than 0: BADVERS;
+ * - a COOKIE option whose length is neither 8 (client cookie) nor 16-40 (with a server cookie):
+ *   FORMERR (RFC 7873 §5.2.2; Unbound 1.18+ the same with `answer-cookie`; older ones ignore it);
  * - QTYPE OPT, TSIG, TKEY, MAILA, MAILB or 128-248 (RFC 6895 §3.1 meta-types and QTYPEs that only
  *   make sense in other contexts): FORMERR;
  * - QTYPE AXFR or IXFR: REFUSED (a cache has no zone to transfer; Unbound the same);
@@ -51,7 +54,10 @@ export function checkQuery(request: DnsMessage, accepts: (qclass: number) => boo
   if (b[4] !== 0 || b[5] !== 1 || (b[6]! | b[7]! | b[8]! | b[9]! | b[10]!) !== 0 || b[11]! > 1) return FORMERR; // QD 1, AN 0, NS 0, AR <= 1
   request.checkQueryTail(); // the question and the OPT: throws on a bad name, label, pointer or record
   const edns = request.edns;
-  if (edns !== undefined && edns.version !== 0) return BADVERS;
+  if (edns !== undefined) {
+    if (edns.version !== 0) return BADVERS;
+    if (edns.optionsLength !== 0 && hasMalformedCookie(b, edns)) return FORMERR;
+  }
   const end = request.questionEnd;
   const qtype = (b[end - 4]! << 8) | b[end - 3]!;
   if (qtype >= RRType.OPT) {                                         // every type below OPT (41) is an ordinary one

@@ -154,10 +154,10 @@ describe('UpstreamClient over TCP', () => {
     const up = await tcpServer(() => {});
     const port = up.port;
     await new Promise<void>((resolve) => servers.pop()!.close(() => resolve()));
-    const started = performance.now();
-    await expect(client().exchange(query('a.test'), { host: '127.0.0.1', port }, { transport: 'tcp', timeout: 2000 }))
-      .rejects.toThrow(/ECONNREFUSED/);
-    expect(performance.now() - started).toBeLessThan(1000);
+    const c = client();
+    await expect(c.exchange(query('a.test'), { host: '127.0.0.1', port }, { transport: 'tcp', timeout: 2000 }))
+      .rejects.toThrow(/ECONNREFUSED/);                          // the refusal, not the 2 s timeout
+    expect(c.stats.timeouts).toBe(0);
   });
 
   it('ignores replies with a wrong question and frames that do not parse, and takes the real one', async () => {
@@ -179,10 +179,8 @@ describe('UpstreamClient over TCP', () => {
       setTimeout(() => send(answer(msg, '10.0.0.5')), name === 'slow.test' ? 200 : 0);
     });
     const c = client();
-    const started = performance.now();
     const err = await c.exchange(query('slow.test'), up, { transport: 'tcp', timeout: 100 }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UpstreamTimeout);
-    expect(performance.now() - started).toBeLessThan(190);
+    expect(err).toBeInstanceOf(UpstreamTimeout);                 // before the reply sent at 200 ms
     await later(200);
     expect(c.stats).toMatchObject({ timeouts: 1, late: 1, spoofed: 0 });
     await c.exchange(query('fast.test'), up, { transport: 'tcp', timeout: 1000 });

@@ -29,6 +29,25 @@ export function ednsAt(buf: Uint8Array, ttl: number, stop: number): Edns {
   };
 }
 
+/** EDNS option code of DNS COOKIE (RFC 7873). */
+export const OPTION_COOKIE = 10;
+
+/**
+ * True when the OPT holds a COOKIE option of a length no cookie has: a client cookie alone is 8
+ * octets, with a server cookie 16 to 40 (RFC 7873 §4). The options must already be known to be well
+ * formed (each ends inside the RDATA).
+ */
+export function hasMalformedCookie(buf: Uint8Array, edns: Edns): boolean {
+  let pos = edns.optionsAt;
+  const end = pos + edns.optionsLength;
+  while (pos + 4 <= end) {
+    const len = (buf[pos + 2]! << 8) | buf[pos + 3]!;
+    if (((buf[pos]! << 8) | buf[pos + 1]!) === OPTION_COOKIE && len !== 8 && (len < 16 || len > 40)) return true;
+    pos += 4 + len;
+  }
+  return false;
+}
+
 /** The EDNS options of a message as {code, data} pairs. */
 export function ednsOptions(buf: Uint8Array, edns: Edns): { code: number; data: Buffer }[] {
   const out: { code: number; data: Buffer }[] = [];
