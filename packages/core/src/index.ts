@@ -21,7 +21,7 @@ export { PluginRegistry } from './registry.js';
 export { CORE_VERSION } from './version.js';
 export { satisfies, validRange, parseVersion } from './semver.js';
 export { loadBlocks, type LoadOptions } from './loader.js';
-export { Edge, type EdgeResult, type ReplySlot } from './edge/edge.js';
+export { Edge, type EdgeResult, type ReplyFrame, type ReplySlot } from './edge/edge.js';
 export { EdgeStats } from './edge/stats.js';
 export { publishEdgeMetrics, EDGE_QUERIES, EDGE_DROPPED, EDGE_REPLIES, UDP_SEND_FAILURES, UDP_BATCHES, UDP_BATCH_DATAGRAMS, type PortCounts, type UdpCounts } from './edge/metrics.js';
 export { ZoneRouter } from './edge/route.js';
