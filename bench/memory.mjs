@@ -50,10 +50,10 @@ console.log(table([
 // buffers) cancels: the RSS one more entry costs.
 const between = [];
 for (const server of servers) {
-  const mine = rows.filter((r) => r.server === server).sort((a, b) => a.entries - b.entries);
+  const mine = rows.filter((r) => (r.which ?? r.server) === server).sort((a, b) => a.entries - b.entries);
   for (let i = 1; i < mine.length; i++) {
     const [a, b] = [mine[i - 1], mine[i]];
-    between.push({ server, from: a.entries, to: b.entries, perEntry: ((b.after - b.before) - (a.after - a.before)) / (b.entries - a.entries) });
+    between.push({ server: b.server, from: a.entries, to: b.entries, perEntry: ((b.after - b.before) - (a.after - a.before)) / (b.entries - a.entries) });
   }
 }
 if (between.length > 0) {
