@@ -45,3 +45,22 @@ console.log(table([
   ['RSS bytes / entry', 'r', (r) => fmt(r.perEntry)],
   ['budget bytes / entry', 'r', (r) => fmt(r.budgetPerEntry)],
 ], rows));
+
+// Between two sizes, what is fixed (code, the young generation a fill at this rate grows, socket
+// buffers) cancels: the RSS one more entry costs.
+const between = [];
+for (const server of servers) {
+  const mine = rows.filter((r) => (r.which ?? r.server) === server).sort((a, b) => a.entries - b.entries);
+  for (let i = 1; i < mine.length; i++) {
+    const [a, b] = [mine[i - 1], mine[i]];
+    between.push({ server: b.server, from: a.entries, to: b.entries, perEntry: ((b.after - b.before) - (a.after - a.before)) / (b.entries - a.entries) });
+  }
+}
+if (between.length > 0) {
+  console.log('\nRSS per entry between sizes (growth at the larger size minus growth at the smaller, over the extra entries):\n');
+  console.log(table([
+    ['server', 'l', (r) => r.server],
+    ['entries', 'r', (r) => `${fmt(r.from)} → ${fmt(r.to)}`],
+    ['RSS bytes / entry', 'r', (r) => fmt(r.perEntry)],
+  ], between));
+}

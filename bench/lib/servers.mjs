@@ -97,11 +97,24 @@ export async function startDnsmesh(template, upstreamPort, { nodeArgs = [], labe
   const dir = tempDir();
   writeFileSync(join(dir, 'Corefile'), render(template, { ...vars, PORT: port, UPSTREAM_PORT: upstreamPort, METRICS_PORT: metricsPort }));
   const env = dgram ? { ...process.env, DNSMESH_UDP_BATCH: '0' } : process.env;
-  const child = spawnPinned(SERVER_CPU, process.execPath, [...nodeArgs, main, '-conf', 'Corefile'], { cwd: dir, label, env });
+  const child = spawnPinned(SERVER_CPU, process.execPath, [...launcherFlags(main), ...nodeArgs, main, '-conf', 'Corefile'], { cwd: dir, label, env });
   await waitForOutput(child, /dnsmesh-\d/);
   // The server's log is on stdout since the one-stream change (stderr before); older builds log no transport: they only had dgram.
   const transport = /"transport":"(\w+)"/.exec(child.out + child.err)?.[1] ?? 'dgram';
   return { ...server(`${label} (${transport})`, child, port), dir, transport, metricsPort };
+}
+
+/**
+ * The node flags dnsmesh's launcher (bin/dnsmesh.js beside the build of `main`) gives on its #!
+ * line, so a server started as `node main.js` runs as the `dnsmesh` command does. None for a
+ * checkout whose launcher has none.
+ */
+export function launcherFlags(main) {
+  try {
+    const first = readFileSync(join(main, '..', '..', 'bin', 'dnsmesh.js'), 'utf8').split('\n')[0];
+    const m = /^#!\/usr\/bin\/env -S node (.*)$/.exec(first);
+    return m ? m[1].trim().split(/\s+/) : [];
+  } catch { return []; }
 }
 
 /**

@@ -1,6 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --min-semi-space-size=16
 // The `dnsmesh` command. This file is committed (dist/ is built), so npm links the bin when it
 // installs the workspace, before any build: `npm ci && npm run build && npx dnsmesh` then works.
+// The #! line gives node the V8 flags that only take effect at start (src/gc-flags.ts, START_FLAGS:
+// a test keeps the two the same); `env -S` splits them (GNU coreutils 8.30+, BusyBox 1.35+, macOS).
 try {
   await import('../dist/main.js');
 } catch (err) {

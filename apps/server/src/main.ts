@@ -7,6 +7,7 @@ import { describePlugins } from './plugin-loader.js';
 import { builtinPackages, builtinRegistry } from './plugins.js';
 import { VERSION } from './version.js';
 import { runCtl } from './ctl/run.js';
+import { applyRuntimeGcFlags } from './gc-flags.js';
 import { isWorker, joinPrimary, runPrimary, workerCount } from './workers.js';
 
 async function main(): Promise<number> {
@@ -25,6 +26,8 @@ async function main(): Promise<number> {
     process.stdout.write(await describePlugins(registry, builtinPackages(), { conf: flags.conf }));
     return 0;
   }
+  // Before anything serves (a worker of -workers N sets them too: it runs this same path).
+  applyRuntimeGcFlags();
   // One stream (stdout) and one format for server messages and the query log, as CoreDNS.
   setLogFormat(flags.logFormat);
   const logger = pino(loggerOptions(flags.quiet ? 'warn' : 'info'), logDestination());

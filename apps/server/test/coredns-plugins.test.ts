@@ -1,3 +1,4 @@
+import { DnsMessage, ednsOptions } from '@dnsmesh/core';
 import { dig, fakeUpstream, freePort, kdig, parseDigAnswer } from '@dnsmesh/testkit';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { run, startDnsmesh, tempFiles } from './dnsmesh-process.js';
@@ -85,7 +86,80 @@ describe('rewrite in the binary', () => {
     }
     expect(upstream.queries.map((q) => `${q.name} ${q.type}`)).toEqual(['service1.query.consul A']); // the second was a cache hit
   });
+
+  it('edns0 subnet: each client subnet is asked with its own ECS and gets its own answer, never another\'s from the cache', async () => {
+    // The upstream answers 10.0.0.(100 + the third byte of the ECS subnet it was sent).
+    const upstream = await fakeUpstream({ 'geo.svc.test A': { ttl: 300, data: ['10.0.0.0'] } }, {
+      onQuery: (_q, info) => {
+        const reply = info.reply();
+        const ecs = subnetOf(info.raw);
+        if (ecs !== undefined) reply[reply.indexOf(Buffer.from([10, 0, 0, 0])) + 3] = 100 + ecs[6]!; // FAMILY, SOURCE, SCOPE, then the address
+        return reply;
+      },
+    });
+    onTestFinished(() => upstream.close());
+    const port = await freePort();
+    await startDnsmesh(`svc.test:${port} {\n  bind 127.0.0.1\n  cache\n  rewrite edns0 subnet set 24 56\n  forward . ${upstream.address}\n}\n`);
+    const ask = async (tool: typeof dig, source: string) => parseDigAnswer(await tool([...at(port), '-b', source, 'geo.svc.test', 'A'])).answers.map((r) => r.data);
+    expect(await ask(dig, '127.0.0.1')).toEqual(['10.0.0.100']);
+    expect(await ask(kdig, '127.0.1.1')).toEqual(['10.0.0.101']);
+    expect(await ask(dig, '127.0.0.1')).toEqual(['10.0.0.100']);
+    expect(upstream.queries.map((q) => subnetOf(q.raw)?.toString('hex'))).toEqual(['000118007f0000', '000118007f0001', '000118007f0000']);
+  });
+
+  it('edns0 local, rcode and cname rules through the binary, with dig and kdig', async () => {
+    const upstream = await fakeUpstream({
+      'broken.svc.test A': { rcode: 'SERVFAIL' },
+      'www.svc.test CNAME': { ttl: 60, data: ['www.cdn.example.net'] },
+      'www.cdn.example.net A': { ttl: 60, data: ['20.2.0.1'] },
+      'www.other.cdn.com A': { ttl: 60, data: ['30.3.1.2'] },
+    });
+    onTestFinished(() => upstream.close());
+    const [port, metrics] = [await freePort(), await freePort()];
+    await startDnsmesh(`.:${port} {
+  bind 127.0.0.1
+  prometheus 127.0.0.1:${metrics}
+  rewrite continue edns0 local set 0xffee abcd
+  rewrite continue edns0 local set 65004 {server_port}
+  rewrite continue rcode suffix .svc.test SERVFAIL NXDOMAIN
+  rewrite cname suffix .cdn.example.net. .other.cdn.com.
+  forward . ${upstream.address}
+}
+`);
+    const broken = parseDigAnswer(await kdig([...at(port), 'broken.svc.test', 'A']));
+    expect(broken.status).toBe('NXDOMAIN');
+    const www = parseDigAnswer(await dig([...at(port), 'www.svc.test', 'A']));
+    expect(www.answers.map((r) => [r.name, r.type, r.data])).toEqual([
+      ['www.svc.test.', 'CNAME', 'www.other.cdn.com.'], ['www.other.cdn.com.', 'A', '30.3.1.2'],
+    ]);
+    expect(upstream.queries.map((q) => [q.name, localOption(q.raw)])).toEqual([
+      ['broken.svc.test', 'abcd'], ['www.svc.test', 'abcd'], ['www.other.cdn.com', 'abcd'],
+    ]);
+    expect(upstream.queries.map((q) => optionOf(q.raw, 65004)?.readUInt16BE(0))).toEqual([port, port, port]); // {server_port}
+    const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
+    expect(text).toMatch(/^dnsmesh_rewrite_edns0_total\{server="[^"]+"\} 2$/m);
+    expect(text).toMatch(/^dnsmesh_rewrite_cname_lookups_total\{server="[^"]+"\} 1$/m);
+  });
 });
+
+describe('rewrite edns0 with the consul plugin in DNS mode', () => {
+  it("the agent gets the options the rules set, in dnsmesh's own OPT", async () => {
+    const agent = await fakeUpstream({ 'web.service.consul A': { ttl: 0, data: ['10.0.0.7'] } });
+    onTestFinished(() => agent.close());
+    const port = await freePort();
+    await startDnsmesh(`consul.:${port} {\n  bind 127.0.0.1\n  rewrite edns0 local set 0xffee {qtype}\n  consul {\n    dns ${agent.address}\n  }\n}\n`);
+    expect(parseDigAnswer(await dig([...at(port), 'web.service.consul', 'A'])).answers.map((r) => r.data)).toEqual(['10.0.0.7']);
+    expect(agent.queries.map((q) => optionOf(q.raw, 0xffee)?.toString('hex'))).toEqual(['0001']);
+  });
+});
+
+/** The data of EDNS option `code` in a query the upstream received. */
+function optionOf(raw: Buffer, code: number): Buffer | undefined {
+  const msg = new DnsMessage(raw);
+  return msg.edns === undefined ? undefined : ednsOptions(msg.bytes, msg.edns).find((o) => o.code === code)?.data;
+}
+const subnetOf = (raw: Buffer) => optionOf(raw, 8);
+const localOption = (raw: Buffer) => optionOf(raw, 0xffee)?.toString('latin1');
 
 describe('template in the binary', () => {
   it('answers ip-A-B-C-D names from the name itself and sends the rest on', async () => {
@@ -106,5 +180,29 @@ describe('template in the binary', () => {
     expect([out.flags.includes('aa'), out.answers.map((r) => [r.ttl, r.data])]).toEqual([true, [[60, '10.1.2.3']]]);
     expect(parseDigAnswer(await dig([...at(port), 'up.example', 'A'])).answers.map((r) => r.data)).toEqual(['10.9.9.9']);
     expect(upstream.queries.map((q) => q.name)).toEqual(['up.example']);
+  });
+
+  it('ederror: a blocklist template answers NXDOMAIN with EDE 15 and its reason, as dig and kdig show', async () => {
+    const upstream = await fakeUpstream({});
+    onTestFinished(() => upstream.close());
+    const port = await freePort();
+    await startDnsmesh(`.:${port} {
+  bind 127.0.0.1
+  template IN ANY ads.example {
+    rcode NXDOMAIN
+    ederror 15 "blocked by policy"
+  }
+  forward . ${upstream.address}
+}
+`);
+    const viaDig = await dig([...at(port), 'tracker.ads.example', 'A']);
+    expect(parseDigAnswer(viaDig).status).toBe('NXDOMAIN');
+    expect(viaDig).toMatch(/EDE: 15 \(Blocked\): \(blocked by policy\)/);
+    const viaKdig = await kdig([...at(port), '+edns', 'tracker.ads.example', 'AAAA']);
+    expect(parseDigAnswer(viaKdig).status).toBe('NXDOMAIN');
+    expect(viaKdig).toMatch(/EDE: 15 \(Blocked\): 'blocked by policy'/);
+    const noEdns = await kdig([...at(port), 'tracker.ads.example', 'AAAA']); // kdig sends no OPT by default: none comes back
+    expect([parseDigAnswer(noEdns).status, /EDE|OPT PSEUDOSECTION/.test(noEdns)]).toEqual(['NXDOMAIN', false]);
+    expect(upstream.queries).toHaveLength(0);
   });
 });

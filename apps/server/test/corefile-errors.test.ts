@@ -23,6 +23,9 @@ describe('a bad Corefile', () => {
     ['duplicate zone and port', (p) => ({ Corefile: `.:${p} {\n}\n.:${p} {\n}\n` }), /^Corefile:3 - /m],
     ['directive used twice', (p) => ({ Corefile: `.:${p} {\n  cache 30\n  forward . 127.0.0.1:9\n  cache 60\n}\n` }), /^Corefile:4 - cache: this plugin can only be used once per server block \(first at Corefile:2\)/m],
     ['bad server key', () => ({ Corefile: 'tls://example.org {\n}\n' }), /^Corefile:1 - Error during parsing: .*tls/m],
+    ['bad rewrite edns0 subnet', (p) => ({ Corefile: `.:${p} {\n  rewrite continue edns0 local set 0xffee abcd\n  rewrite edns0 subnet set 33 56\n}\n` }), /^Corefile:3 - rewrite: bad IPv4 prefix length '33' \(0 to 32\)/m],
+    ['bad template ederror', (p) => ({ Corefile: `.:${p} {\n  template IN A {\n    ederror blocked\n  }\n}\n` }), /^Corefile:3 - template: bad extended DNS error code 'blocked'/m],
+    ['bad loadbalance prefer', (p) => ({ Corefile: `.:${p} {\n  loadbalance {\n    prefer 10.1.0.0/8\n  }\n}\n` }), /^Corefile:3 - loadbalance: prefer: '10\.1\.0\.0\/8' has host bits set/m],
   ];
   it.each(cases)('%s: exits non-zero with FILE:LINE and binds nothing', async (_what, files, message) => {
     const port = await freePort();

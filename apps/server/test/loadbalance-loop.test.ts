@@ -21,6 +21,24 @@ describe('loadbalance in the binary', () => {
     expect(upstream.count('web.svc.test')).toBe(1);
     expect(firsts.size).toBeGreaterThan(1);
   });
+
+  it('prefer: the addresses of the listed networks come first for dig and kdig, the rest still spread', async () => {
+    const rest = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'];
+    const upstream = await fakeUpstream({ 'web.svc.test A': { ttl: 300, data: ['10.0.0.1', '192.168.1.5', '10.0.0.2', '10.9.20.7', '10.0.0.3', '10.0.0.4'] } });
+    onTestFinished(() => upstream.close());
+    const port = await freePort();
+    await startDnsmesh(`svc.test.:${port} {\n  bind 127.0.0.1\n  cache\n  loadbalance round_robin {\n    prefer 10.9.20.0/24 192.168.1.0/24\n  }\n  forward . ${upstream.address}\n}\n`);
+    const orders = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      const tool = i % 2 === 0 ? dig : kdig;
+      const answers = parseDigAnswer(await tool(['@127.0.0.1', '-p', String(port), 'web.svc.test', 'A'])).answers.map((r) => r.data);
+      expect(answers.slice(0, 2)).toEqual(['10.9.20.7', '192.168.1.5']);
+      expect(answers.slice(2).sort()).toEqual(rest);
+      orders.add(answers.slice(2).join());
+    }
+    expect(upstream.count('web.svc.test')).toBe(1);
+    expect(orders.size).toBeGreaterThan(1);
+  });
 });
 
 describe('loop in the binary', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { classify, type Verdict } from './classify.js';
 import { resolveOptions } from './options.js';
 import {
-  dn, ip, name, nsec, ptr, query, reply, rr, rrsig, soaData, T, u16, labels,
+  dn, ip, name, nsec, opt, ptr, query, reply, rr, rrsig, soaData, T, u16, labels,
 } from '../test/wire-fixtures.js';
 
 const opts = resolveOptions({});
@@ -174,6 +174,32 @@ describe('classify: validation (malformed upstream replies are never stored)', (
       const bare = Buffer.concat([u16(0x4242), u16(0x8180 | rcode), u16(0), u16(0), u16(0), u16(0)]);
       expect(run(q, bare)).toMatchObject({ store: false });
     }
+  });
+
+  it('stores the usual reply (one RRset at the question name, then an OPT) as the general scrub does, layout and TTLs alike', () => {
+    const q = query(dn('a.example'), T.A, { dnssec: false });
+    const answers = (owner: Buffer) => [rr(owner, T.A, 300, ip('192.0.2.1')), rr(owner, T.A, 60, ip('192.0.2.2')), rr(owner, T.A, 0x8000_0001, ip('192.0.2.3'))];
+    const glue = rr(dn('x.example'), T.A, 300, ip('6.6.6.6'));
+    for (const o of [opts, resolveOptions({ success: { minTtl: 30, maxTtl: 45 } }), resolveOptions({ success: { minTtl: 0 } })]) {
+      for (const [owner, ar] of [[ptr(12), []], [ptr(12), [opt(false)]], [dn('A.example'), [opt(false)]]] as const) {
+        const simple = run(q, reply(q, { an: answers(owner), ar: [...ar] }), o);
+        // A stray additional record makes it not simple: scrub (which drops it) and rebuild.
+        const general = run(q, reply(q, { an: answers(owner), ar: [glue, ...ar] }), o);
+        expect(simple.store).toBe(general.store);
+        const gist = (v: Verdict) => ({ store: v.store, reason: (v as { reason?: string }).reason, ttl: (v as { ttl?: number }).ttl, kind: (v as { kind?: string }).kind });
+        expect(gist(simple)).toEqual(gist(general));
+        expect(records(simple)).toEqual(records(general));
+        expect(ttls(simple)).toEqual(ttls(general));
+        const fresh = scanLayout(simple.bytes!);
+        const layout = simple.layout!;
+        expect(simple.bytes!.readUInt16BE(10)).toBe(0);                     // no OPT kept
+        expect({ ...layout, start: [...layout.start], ttlAt: [...layout.ttlAt], stop: [...layout.stop], type: [...layout.type], section: [...layout.section], rrsetStart: [...layout.rrsetStart] })
+          .toEqual({ ...fresh, start: [...fresh.start], ttlAt: [...fresh.ttlAt], stop: [...fresh.stop], type: [...fresh.type], section: [...fresh.section], rrsetStart: [...fresh.rrsetStart] });
+      }
+    }
+    // Not the simple shape (a record owned by another name): the general way, which drops that record.
+    const mixed = run(q, reply(q, { an: [rr(ptr(12), T.A, 300, ip('192.0.2.1')), rr(dn('b.example'), T.A, 300, ip('6.6.6.6'))] }));
+    expect(records(mixed)).toEqual(['an a.example. A']);
   });
 
   it('property: any reply either is refused as malformed or yields a well-formed copy whose names are the original octets', () => {

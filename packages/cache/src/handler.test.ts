@@ -1,4 +1,4 @@
-import { createServer, manualClock, type DnsServer } from '@dnsmesh/core';
+import { createServer, manualClock, type DnsServer, type Next, type QueryContext } from '@dnsmesh/core';
 import { query, aRecords, authority, authoritySoa as soa } from '@dnsmesh/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cache, ENTRY_OVERHEAD } from './index.js';
@@ -248,5 +248,34 @@ describe('a name that becomes an alias (RFC 8767 §7)', () => {
     const aaaa = await query(address, 'moved.example.com', 'AAAA');
     expect(aaaa.answers.map((r) => r.type)).toEqual(['CNAME', 'AAAA']);
     expect(auth.asked).toHaveLength(4);
+  });
+});
+
+describe('a query asked with EDNS options of its client (QueryContext.upstreamEdns.perClient)', () => {
+  it('is neither shared with another waiting client nor stored; a query without them is', async () => {
+    const clock = manualClock();
+    const auth = authority({ 'geo.test A': { answers: aRecords('geo.test', 1, 300), hold: true } });
+    // Stands where rewrite edns0 stands: after the cache, marking queries from 127.0.0.0/8 with an ECS option.
+    const ecs = { name: 'ecs', handle: (ctx: QueryContext, next: Next) => {
+      if (ctx.request.question?.lname === 'geo.test.') ctx.upstreamEdns = { options: [{ code: 8, data: Buffer.from([0, 1, 24, 0, 127, 0, 0]) }], perClient: true };
+      return next(ctx);
+    } };
+    server = await createServer({ clock, plugins: [cache(), ecs, auth] }).start();
+    const store = server.blocks[0]!.get(CacheStore, 'test');
+    const both = Promise.all([query(server.address, 'geo.test', 'A'), query(server.address, 'geo.test', 'A')]);
+    const until = Date.now() + 5000;
+    while (auth.held < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    expect(auth.held).toBe(2);                                  // each asked for itself: not coalesced
+    auth.release();
+    expect((await both).map((r) => r.answers.map((a) => a.data))).toEqual([['10.1.0.0'], ['10.1.0.0']]);
+    auth.set('geo.test A', { answers: aRecords('geo.test', 1, 300) });
+    await query(server.address, 'geo.test', 'A');              // asked again: nothing was stored
+    expect(auth.asked).toEqual(['geo.test A', 'geo.test A', 'geo.test A']);
+    expect(store.counts.notStored.get('per-client EDNS options')).toBe(3);
+    auth.set('web.test A', { answers: aRecords('web.test', 1, 300) });
+    await query(server.address, 'web.test', 'A');
+    await query(server.address, 'web.test', 'A');              // no options: stored, a hit
+    expect(auth.asked.filter((q) => q === 'web.test A')).toHaveLength(1);
+    auth.close();
   });
 });

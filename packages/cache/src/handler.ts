@@ -54,15 +54,18 @@ export class CachePlugin implements Plugin {
       this.store.counts.misses++;
       ctx.state.cache = 'miss';
     }
-    const pending = (async () => {
+    let pending: Promise<DnsMessage> | undefined;
+    pending = (async () => {
       try {
         const reply = await next(ctx);
         return this.#store(ctx, key, reply);
       } finally {
-        this.#inflight.delete(key);
+        if (pending !== undefined && this.#inflight.get(key) === pending) this.#inflight.delete(key);
       }
     })();
-    this.#inflight.set(key, pending);
+    // `next` has run up to its first await: a plugin after us (rewrite edns0) has said by now
+    // whether the upstream query is this client's own (an ECS subnet): then no one else waits on it.
+    if (ctx.upstreamEdns?.perClient !== true) this.#inflight.set(key, pending);
     return pending;
   }
 
@@ -76,6 +79,11 @@ export class CachePlugin implements Plugin {
       verdict = classify(ctx.request, reply, this.options);
     } catch {
       verdict = { store: false, reason: 'malformed', servfail: true };
+    }
+    if (verdict.store && ctx.upstreamEdns?.perClient === true) {
+      // Asked with EDNS options of this client's own (`UpstreamEdns.perClient`): the answer may be
+      // for its subnet alone, and the key does not hold the options. Checked and scrubbed, not kept.
+      verdict = { store: false, reason: 'per-client EDNS options', bytes: verdict.bytes, layout: verdict.layout };
     }
     if (!verdict.store) {
       ctx.state.stored = verdict.reason;

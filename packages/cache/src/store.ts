@@ -1,6 +1,7 @@
 import { presentationKey, type Instant } from '@dnsmesh/core';
 import { CacheEntry, type EntryKind } from './entry.js';
 import type { CacheOptions, Tier } from './options.js';
+import { SlabPool } from './slab.js';
 
 /** Plain counters; metrics read them at scrape time. */
 export class CacheCounts {
@@ -33,7 +34,23 @@ export function wholeNameKey(key: string): string {
 /** One tier's entries, oldest first: insertion order of a Map, with a second chance for those hit. */
 class TierMap {
   readonly map = new Map<string, CacheEntry>();
+  /**
+   * The clock hand: one live iterator, kept from one eviction to the next. A fresh `entries()`
+   * per eviction would start at the table's front and step over every entry deleted since V8 last
+   * rehashed it (thousands, with a full cache and a flood of new names: ~10 µs per insert).
+   */
+  #hand: IterableIterator<[string, CacheEntry]> | undefined;
   constructor(public tier: Tier) {}
+
+  /** The entry under the hand (the oldest not yet passed), moving the hand on; undefined when empty. */
+  advance(): [string, CacheEntry] | undefined {
+    let r = this.#hand?.next();
+    if (r === undefined || r.done === true) {
+      this.#hand = this.map.entries();
+      r = this.#hand.next();
+    }
+    return r.done === true ? undefined : r.value;
+  }
 }
 
 /**
@@ -42,11 +59,14 @@ class TierMap {
  * also holds SERVFAIL), each bounded in entries, and one byte budget across both. Eviction is
  * second-chance (CLOCK): entries hit since the hand last passed are kept and moved to the back.
  * Entries stay past expiry while `keepStale` allows (serve_stale), then a sweep removes them.
+ * Entries' wire images live in the store's slabs (slab.ts); the byte budget counts the slab bytes
+ * freed but not yet given back as well as the entries.
  */
 export class CacheStore {
   readonly counts = new CacheCounts();
   readonly #success: TierMap;
   readonly #denial: TierMap;
+  readonly #pool = new SlabPool();
   #bytes = 0;
   /** How long expired entries are kept for serve_stale (ms); 0 without it. */
   keepStale = 0;
@@ -87,8 +107,14 @@ export class CacheStore {
     return this.#success.map.size + this.#denial.map.size;
   }
 
+  /** What the entries cost the process (see CacheEntry.size), and the slab bytes freed but not yet given back. */
   get bytes(): number {
-    return this.#bytes;
+    return this.#bytes + this.#pool.waste;
+  }
+
+  /** Slabs holding entries' wire images (each SLAB_SIZE bytes). */
+  get slabs(): number {
+    return this.#pool.slabs;
   }
 
   count(kind: 'success' | 'denial'): number {
@@ -112,11 +138,10 @@ export class CacheStore {
     this.#lastKey = undefined;
     const old = into.map.get(key);
     if (old !== undefined) {
-      entry.hits = old.hits;
-      entry.windowHits = old.windowHits;
-      entry.windowStart = old.windowStart;
+      if (old !== entry) entry.inherit(old);
       this.#remove(into, key);
     }
+    entry.place(this.#pool);
     into.map.set(key, entry);
     this.#bytes += entry.size;
     this.counts.inserts++;
@@ -169,7 +194,10 @@ export class CacheStore {
     return removed;
   }
 
-  /** Removes entries past their expiry and any stale window. */
+  /**
+   * Removes entries past their expiry and any stale window, then moves the entries left in mostly
+   * empty slabs into the current one, so those slabs can go (a full walk, which the sweep makes anyway).
+   */
   sweep(now: Instant): number {
     let removed = 0;
     for (const tier of [this.#success, this.#denial]) {
@@ -178,7 +206,19 @@ export class CacheStore {
         if (entry.expiresAt + keep <= now) { this.#remove(tier, key); removed++; }
       }
     }
+    this.compact();
     return removed;
+  }
+
+  /** Moves the entries of slabs less than half used into the current slab; returns how many moved. */
+  compact(): number {
+    let moved = 0;
+    for (const tier of [this.#success, this.#denial]) {
+      for (const entry of tier.map.values()) {
+        if (entry.inSparseSlab(this.#pool)) { entry.place(this.#pool); moved++; }
+      }
+    }
+    return moved;
   }
 
   *entries(): IterableIterator<CacheEntry> {
@@ -197,12 +237,13 @@ export class CacheStore {
     this.#lastKey = undefined;
     tier.map.delete(key);
     this.#bytes -= entry.size;
+    entry.release(this.#pool);
   }
 
   /** Evicts from `first` until it is within its capacity, then from both until within the byte budget. */
   #evict(first: TierMap, second: TierMap): void {
     while (first.map.size > first.tier.capacity) this.#evictOne(first);
-    while (this.#bytes > this.options.maxBytes && (first.map.size > 0 || second.map.size > 0)) {
+    while (this.bytes > this.options.maxBytes && (first.map.size > 0 || second.map.size > 0)) {
       this.#evictOne(first.map.size > 0 ? first : second);
     }
   }
@@ -210,7 +251,7 @@ export class CacheStore {
   #evictOne(tier: TierMap): void {
     // Second chance: an entry hit since the hand last passed goes to the back once.
     for (let spins = tier.map.size; spins > 0; spins--) {
-      const [key, entry] = tier.map.entries().next().value as [string, CacheEntry];
+      const [key, entry] = tier.advance()!;
       if (entry.ref === 0 || spins === 1) {
         this.#remove(tier, key);
         this.counts.evictions++;
@@ -219,6 +260,8 @@ export class CacheStore {
       entry.ref = 0;
       tier.map.delete(key);
       tier.map.set(key, entry);
+      // Its bytes move with it to the back: slabs then empty in the order the hand goes.
+      if (!entry.inCurrentSlab(this.#pool)) entry.place(this.#pool);
     }
   }
 }

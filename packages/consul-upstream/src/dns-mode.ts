@@ -39,7 +39,7 @@ export class ConsulDnsPlugin implements Plugin {
     // Over TLS the answers are whole: no truncation, no second ask.
     let transport: UpstreamTransport = this.address.tls !== undefined ? 'tls' : ctx.state.forceTcp ? 'tcp' : 'udp';
     let reply: DnsMessage | undefined;
-    const query = upstreamQuery(ctx.request);
+    const query = upstreamQuery(ctx.request, undefined, ctx.upstreamEdns?.options); // with the options rewrite edns0 set
     try {
       reply = await this.#exchange(ctx, query, transport, deadline);
       if (reply.tc && transport === 'udp') {

@@ -50,6 +50,29 @@ export function initialState(): QueryState {
   return { cache: 'none', upstream: undefined, refresh: false, plugin: undefined, ede: -1, stored: undefined, upstreamTransport: undefined, forceTcp: false };
 }
 
+/** An EDNS option (RFC 6891 §6.1.2): its code and its data bytes. */
+export interface EdnsOptionData {
+  readonly code: number;
+  readonly data: Uint8Array;
+}
+
+/**
+ * EDNS options a plugin asks to go upstream with this query (rewrite's `edns0` rules). dnsmesh
+ * builds its own upstream OPT and never passes a client's options on (`upstreamQuery`), so this
+ * is the one way an option reaches an upstream: forward and the consul plugin's DNS mode put
+ * `options` in their OPT.
+ *
+ * `perClient` says the upstream query may differ between two clients asking the same question
+ * (an ECS subnet from the client's address, the client's own options): then the answer is this
+ * client's alone, and the cache neither stores it nor lets another client's query wait for it.
+ * A plugin sets it before it calls `next`, synchronously (the cache decides whether others may
+ * share the query as soon as `next` returns its promise).
+ */
+export interface UpstreamEdns {
+  readonly options: readonly EdnsOptionData[];
+  readonly perClient: boolean;
+}
+
 /** Everything a plugin knows about one query. */
 export class QueryContext {
   readonly state: QueryState = initialState();
@@ -148,6 +171,19 @@ export class QueryContext {
     else failures.set(this, text);
   }
 
+  /**
+   * The EDNS options to send upstream with this query, when a plugin set some (see
+   * `UpstreamEdns`). Kept beside the context, as the EDE text is: most queries have none.
+   */
+  get upstreamEdns(): UpstreamEdns | undefined {
+    return upstreamEdnsOf.get(this);
+  }
+
+  set upstreamEdns(value: UpstreamEdns | undefined) {
+    if (value === undefined) upstreamEdnsOf.delete(this);
+    else upstreamEdnsOf.set(this, value);
+  }
+
   /** A child logger with the query's name and type, created on first use. */
   get log(): Logger {
     this.#log ??= this.block.logger.child({ name: this.request.question?.name, type: this.request.qtypeName });
@@ -174,5 +210,7 @@ function noop(): void {}
 const edeTexts = new WeakMap<QueryContext, string>();
 /** Why a query failed, by query (see `QueryContext.failure`). */
 const failures = new WeakMap<QueryContext, string>();
+/** EDNS options for the upstream query, by query (see `QueryContext.upstreamEdns`). */
+const upstreamEdnsOf = new WeakMap<QueryContext, UpstreamEdns>();
 
 export { DEFAULT_EDNS_SIZE };

@@ -12,7 +12,7 @@ export { upstreamQuery, ednsRejected, withoutEdns, type UpstreamQueryOptions } f
 export { finishReply, emitReply, writeReply, withOptLast, type FinishOptions } from './wire/finish.js';
 export { decodePacket, encodePacket, type DecodedMessage, type DecodedRecord } from './wire/packet.js';
 export { DnsMessage, type Question, type WireImage } from './message.js';
-export { QueryContext, initialState, type ClientInfo, type Transport, type CacheDecision, type QueryState } from './context.js';
+export { QueryContext, initialState, type EdnsOptionData, type UpstreamEdns, type ClientInfo, type Transport, type CacheDecision, type QueryState } from './context.js';
 export { compose, refuse, after, NO_REPLY, type Next } from './chain.js';
 export { definePlugin, type Plugin, type PluginInput, type PluginDefinition, type PluginOrder } from './plugin.js';
 export { ServerBlock, type ServiceToken, type ServerBlockInit } from './block.js';
@@ -21,7 +21,7 @@ export { PluginRegistry } from './registry.js';
 export { CORE_VERSION } from './version.js';
 export { satisfies, validRange, parseVersion } from './semver.js';
 export { loadBlocks, type LoadOptions } from './loader.js';
-export { Edge, type EdgeResult, type ReplySlot } from './edge/edge.js';
+export { Edge, type EdgeResult, type ReplyFrame, type ReplySlot } from './edge/edge.js';
 export { EdgeStats } from './edge/stats.js';
 export { publishEdgeMetrics, EDGE_QUERIES, EDGE_DROPPED, EDGE_REPLIES, UDP_SEND_FAILURES, UDP_BATCHES, UDP_BATCH_DATAGRAMS, type PortCounts, type UdpCounts } from './edge/metrics.js';
 export { ZoneRouter } from './edge/route.js';

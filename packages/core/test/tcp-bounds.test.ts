@@ -4,6 +4,7 @@ import dnsPacket from 'dns-packet';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, DnsMessage, type DnsServer, type Plugin, type QueryContext, type TcpOptions } from '../src/index.js';
+import { TURN_BYTES, TURN_QUERIES } from '../src/edge/tcp-connection.js';
 
 // The bounds of the TCP listener (issue 15): real sockets on loopback; asserts counts and bytes,
 // never durations (timeouts are configured short so the tests are quick).
@@ -108,7 +109,9 @@ describe('TCP bounds', () => {
     attacker.pause(); // never reads
     const queries = 3000;
     attacker.write(Buffer.concat(Array.from({ length: queries }, (_, i) => frameOf(`q${i}.test`, i & 0xffff, 'TXT'))));
-    await until(() => counts(srv).pausedUnsent > 0, 'reading paused for unsent bytes');
+    // Paused for good once the kernel takes no more: replies wait in the process (the server goes on
+    // a few replies per loop turn until then, so a pause on the way is not yet the end).
+    await until(() => counts(srv).pausedUnsent > 0 && counts(srv).unsent > opts.maxUnsent, 'reading paused for unsent bytes the kernel does not take');
     const settledAt = edge.stats.received;
     await new Promise((r) => setTimeout(r, 200));
     expect(edge.stats.received).toBe(settledAt);                  // nothing more is read while paused
@@ -239,6 +242,52 @@ describe('TCP bounds', () => {
     expect(counts(srv).open).toBe(0);
     expect(counts(srv).unsent).toBe(0);
     expect(counts(srv).open).toBe(0);
+  });
+
+  // Fairness: a connection's work per turn of the event loop is bounded, so UDP and other clients get
+  // turns in between. Counted with a ticker that runs once per turn (setImmediate); the connection's
+  // work may fall in two turns' phases between two ticks (a read, then its continuation), hence 2x.
+  /** Runs `work`, then counts what `count` grows by between successive loop turns until `done`; the most. */
+  async function mostPerTurn(count: () => number, done: () => boolean, work: () => void): Promise<number> {
+    let most = 0;
+    let last = count();
+    work();
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        const now = count();
+        most = Math.max(most, now - last);
+        last = now;
+        if (done()) resolve(); else setImmediate(tick);
+      };
+      setImmediate(tick);
+    });
+    return most;
+  }
+
+  it('answers a pipelining client a bounded number of queries per loop turn, and all of them', async () => {
+    const srv = await start([answerA], { maxInflight: 1000 });
+    const edge = [...srv.edges.values()][0]!;
+    const client = await connect(srv.port);
+    const queries = 500;
+    const got = replies(client, queries);
+    const most = await mostPerTurn(() => edge.stats.received, () => edge.stats.received >= queries,
+      () => client.write(Buffer.concat(Array.from({ length: queries }, (_, i) => frameOf(`q${i}.test`, i)))));
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(2 * TURN_QUERIES); // was all 500 in one turn
+    expect((await got).map((r) => r.id)).toEqual(Array.from({ length: queries }, (_, i) => i));
+  });
+
+  it('hands a bounded number of reply bytes to one connection per loop turn', async () => {
+    const srv = await start([bigAnswer], { maxInflight: 64, maxUnsent: 64 * 1024 * 1024, maxUnsentTotal: 64 * 1024 * 1024 });
+    const edge = [...srv.edges.values()][0]!;
+    const client = await connect(srv.port);
+    const queries = 40; // ~54 KB each: 2 MB, which the kernel takes while the client reads
+    const got = replies(client, queries, 20_000);
+    const most = await mostPerTurn(() => edge.stats.received, () => edge.stats.received >= queries,
+      () => client.write(Buffer.concat(Array.from({ length: queries }, (_, i) => frameOf(`q${i}.test`, i, 'TXT')))));
+    const perTurn = Math.ceil(TURN_BYTES / (54 * 1024)) + 1; // the reply that passes the budget still goes
+    expect(most).toBeLessThanOrEqual(2 * perTurn); // was every query the kernel took at once
+    expect(await got).toHaveLength(queries);
   });
 
   it('publishes every TCP refusal metric at 0 once listening', async () => {

@@ -1,5 +1,5 @@
 import {
-  DnsMessage, Ede, ednsRejected, fromUpstream, inZone, Rcode, UpstreamAborted, UpstreamClient, UpstreamError, UpstreamTimeout, upstreamQuery, withoutEdns,
+  DnsMessage, Ede, ednsRejected, HEADER_SIZE, fromUpstream, inZone, Rcode, UpstreamAborted, UpstreamClient, UpstreamError, UpstreamTimeout, upstreamQuery, withoutEdns,
   type Next, type Plugin, type QueryContext, type Transport, type UpstreamTransport,
 } from '@dnsmesh/core';
 import { HealthProbe } from './health.js';
@@ -7,6 +7,14 @@ import { TIMEOUTS, type ForwardOptions } from './options.js';
 import { Upstream, UpstreamSet } from './upstream-set.js';
 
 function noop(): void {}
+
+/**
+ * Whole milliseconds from now to `deadline`, at least 1. Whole: Node keeps one timer list per
+ * distinct duration, so a fractional one (a new list per query) costs far more than the timer.
+ */
+function msUntil(deadline: number): number {
+  return Math.max(1, Math.ceil(deadline - performance.now()));
+}
 
 /** What the errors plugin logs for a query no upstream answered: the last error, and who was asked. */
 function failureText(lastError: unknown, list: readonly Upstream[]): string {
@@ -43,7 +51,7 @@ export class ForwardCounts {
  * Sends queries in FROM (minus `except`) to the upstreams and returns their reply as it came
  * (wire bytes: nothing is decoded or re-encoded; the edge puts the client's ID and question case
  * back). What goes upstream is dnsmesh's own query (`upstreamQuery`: the client's question, RD,
- * CD and DO, our OPT), never the client's bytes; what comes back passes `fromUpstream` (AD kept
+ * CD and DO, our OPT with the options a plugin set in `ctx.upstreamEdns`), never the client's bytes; what comes back passes `fromUpstream` (AD kept
  * only with `trust_ad`; a question-less FORMERR/NOTIMP/REFUSED is an answer, at once). Names
  * outside go to `next`. Each query has 5 s; when a try has no reply within its upstream's
  * retransmission timeout (from the measured RTT, `Upstream.rto`), that upstream counts a failure
@@ -58,9 +66,12 @@ export class ForwardPlugin implements Plugin {
   #inflight = 0;
   /** How our upstream queries look (`upstreamQuery`). */
   readonly #queryOptions: { readonly udpSize: number; readonly ad: boolean };
+  /** FROM is the root and nothing is excepted: every name is ours. */
+  readonly #everything: boolean;
 
   constructor(readonly options: ForwardOptions) {
     this.#queryOptions = { udpSize: options.ednsBufferSize, ad: options.trustAd };
+    this.#everything = options.from === '.' && options.except.length === 0;
     this.client = new UpstreamClient({ expire: options.expire, maxUdpSockets: options.maxUdpSockets });
     const probeTransport: Transport = options.forceTcp ? 'tcp' : 'udp';
     this.upstreams = new UpstreamSet(options.policy, options.to.map((address) => {
@@ -78,8 +89,13 @@ export class ForwardPlugin implements Plugin {
   }
 
   handle(ctx: QueryContext, next: Next): DnsMessage | Promise<DnsMessage> {
-    const question = ctx.request.question;
-    if (question === undefined || !this.matches(question.lname)) return next(ctx);
+    if (this.#everything) {
+      // `forward .` with no `except` (the usual): any question, with no name decoded for it.
+      if (ctx.request.questionEnd === HEADER_SIZE) return next(ctx);
+    } else {
+      const question = ctx.request.question;
+      if (question === undefined || !this.matches(question.lname)) return next(ctx);
+    }
     const max = this.options.maxConcurrent;
     if (max > 0 && this.#inflight >= max) {
       // REFUSED as CoreDNS: a stub moves on to its next server, and no cache stores it (a SERVFAIL
@@ -88,7 +104,8 @@ export class ForwardPlugin implements Plugin {
       ctx.setEde(Ede.OTHER, `forward: max_concurrent ${max} queries in flight`);
       return DnsMessage.reply(ctx.request, Rcode.REFUSED);
     }
-    const query = upstreamQuery(ctx.request, this.#queryOptions); // throws only on a query the edge would not pass
+    // Our own OPT, with the options a plugin set for this query (rewrite edns0): throws only on a query the edge would not pass.
+    const query = upstreamQuery(ctx.request, this.#queryOptions, ctx.upstreamEdns?.options);
     this.#inflight++;
     return this.#forward(ctx, query).finally(() => { this.#inflight--; });
   }
@@ -190,7 +207,7 @@ export class ForwardPlugin implements Plugin {
         }
         const attempt = { timedOut: false };
         inflight++;
-        tryTimer = setTimeout(() => { attempt.timedOut = true; up.timedOut(); up.failed(); start(); }, Math.min(up.rto(), remaining));
+        tryTimer = setTimeout(() => { attempt.timedOut = true; up.timedOut(); up.failed(); start(); }, Math.ceil(Math.min(up.rto(), remaining)));
         this.#ask(ctx, query, up, deadline, cancel).then(
           ({ reply, transport }) => { inflight--; finish(reply, up, transport); },
           (err: unknown) => {
@@ -224,7 +241,7 @@ export class ForwardPlugin implements Plugin {
     let reply;
     try {
       reply = await this.client.exchange(query, up.address, {
-        transport, timeout: Math.max(1, deadline - performance.now()), cancel,
+        transport, timeout: msUntil(deadline), cancel,
       });
     } finally {
       up.inflight--;
@@ -234,14 +251,14 @@ export class ForwardPlugin implements Plugin {
       up.replied(reply.rcodeName);
       up.requests++;
       query = withoutEdns(query);
-      reply = await this.client.exchange(query, up.address, { transport, timeout: Math.max(1, deadline - performance.now()), cancel });
+      reply = await this.client.exchange(query, up.address, { transport, timeout: msUntil(deadline), cancel });
     }
     if (reply.tc && transport === 'udp' && preferUdp) {
       up.replied(reply.rcodeName);
       transport = 'tcp';
       up.requests++;
       reply = await this.client.exchange(query, up.address, {
-        transport, timeout: Math.max(1, deadline - performance.now()), cancel,
+        transport, timeout: msUntil(deadline), cancel,
       });
     }
     up.replied(reply.rcodeName);          // any reply, a question-less error too: the upstream is alive

@@ -4,6 +4,7 @@ import { forward } from '@dnsmesh/forward';
 import { fakeUpstream, query } from '@dnsmesh/testkit';
 import { Registry } from 'prom-client';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { parseCidr, type Cidr } from '@dnsmesh/acl';
 import { loadbalance } from './index.js';
 
 const ADDRESSES = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'];
@@ -53,5 +54,30 @@ describe('loadbalance', () => {
     await query(server.address, 'web.svc.test', 'A');
     await query(server.address, 'one.svc.test', 'A');
     expect(await metrics.metrics()).toMatch(/dnsmesh_loadbalance_shuffled_total\{server="[^"]+"\} 1\n/);
+  });
+});
+
+describe('loadbalance prefer', () => {
+  it('puts addresses of the listed networks first, in list order, and still shuffles the rest (cache hits too)', async () => {
+    const upstream = await fakeUpstream({
+      'web.svc.test A': { ttl: 300, data: ['10.0.0.1', '192.168.1.5', '10.0.0.2', '10.9.20.7', '10.0.0.3', '10.0.0.4'] },
+      'web.svc.test AAAA': { ttl: 300, data: ['2001:db8::1', 'fd00::5', '2001:db8::2', '::ffff:10.9.20.8'] },
+    });
+    const prefer = ['10.9.20.0/24', '192.168.1.0/24', 'fd00::/8'].map((t) => parseCidr(t) as Cidr);
+    const metrics = new Registry();
+    const server = await createServer({ zones: ['.'], port: 0, metrics, plugins: [loadbalance({ policy: 'round_robin', prefer }), cache(), forward({ to: [upstream.address] })] }).start();
+    onTestFinished(async () => { await Promise.all([server.stop(0), upstream.close()]); });
+    const rests = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const a = (await query(server.address, 'web.svc.test', 'A')).answers.map((r) => r.data as string);
+      expect(a.slice(0, 2)).toEqual(['10.9.20.7', '192.168.1.5']);
+      expect(a.slice(2).sort()).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4']);
+      rests.add(a.slice(2).join());
+    }
+    expect(rests.size).toBeGreaterThan(1);
+    expect(upstream.count('web.svc.test', 'A')).toBe(1);
+    const aaaa = (await query(server.address, 'web.svc.test', 'AAAA')).answers.map((r) => r.data as string);
+    expect(aaaa.slice(0, 2)).toEqual(['::ffff:a09:1408', 'fd00::5']); // a mapped 10.9.20.8 is in 10.9.20.0/24, as Go sees it
+    expect(await metrics.metrics()).toMatch(/dnsmesh_loadbalance_preferred_total\{server="[^"]+"\} [1-9]\d*\n/);
   });
 });

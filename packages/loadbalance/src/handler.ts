@@ -1,4 +1,6 @@
 import { Rcode, RRType, type DnsMessage, type Next, type Plugin, type QueryContext } from '@dnsmesh/core';
+import type { Cidr } from '@dnsmesh/acl';
+import { preferReply } from './prefer.js';
 import { hasShufflable, randomPick, shuffleReply, type Pick } from './shuffle.js';
 import { weightedReply } from './weighted.js';
 import type { WeightTable } from './weights.js';
@@ -6,11 +8,13 @@ import type { WeightTable } from './weights.js';
 /** Counters the metrics read at scrape time. */
 export class LoadbalanceCounts {
   shuffled = 0;
+  /** Replies whose records `prefer` moved (addresses of the listed networks put first). */
+  preferred = 0;
 }
 
 /**
- * Puts the records of every A, AAAA and MX RRset of a NOERROR reply in a random order, on the way
- * out: it sits before `cache` in the chain, so answers from the cache spread too. A reply with
+ * Puts the records of every A, AAAA and MX RRset of a NOERROR reply in a random order (or the
+ * weighted policy's), then those in `prefer`'s networks first, on the way out: it sits before `cache` in the chain, so answers from the cache spread too. A reply with
  * nothing to shuffle goes out as it came (no copy); one with something is copied once.
  */
 export class LoadbalancePlugin implements Plugin {
@@ -20,7 +24,10 @@ export class LoadbalancePlugin implements Plugin {
   /**
    * @param weights the weighted policy's table (replaced when the file changes); undefined for round_robin.
    */
-  constructor(readonly pick: Pick = randomPick, public weights: WeightTable | undefined = undefined) {}
+  /**
+   * @param prefer `prefer`'s networks: after the policy, their addresses go first; [] for none.
+   */
+  constructor(readonly pick: Pick = randomPick, public weights: WeightTable | undefined = undefined, readonly prefer: readonly Cidr[] = []) {}
 
   handle(ctx: QueryContext, next: Next): DnsMessage | Promise<DnsMessage> {
     const result = next(ctx);
@@ -38,7 +45,12 @@ export class LoadbalancePlugin implements Plugin {
       return reply; // a malformed reply: the edge answers it as it would without us
     }
     if (!hasShufflable(layout)) return reply;
-    const out = this.weights === undefined ? shuffleReply(reply, layout, this.pick) : weightedReply(reply, layout, this.weights, this.pick);
+    let out = this.weights === undefined ? shuffleReply(reply, layout, this.pick) : weightedReply(reply, layout, this.weights, this.pick);
+    if (this.prefer.length > 0) {
+      const ordered = preferReply(out, out === reply ? layout : out.layout, this.prefer);
+      if (ordered !== out) this.counts.preferred++;
+      out = ordered;
+    }
     if (out !== reply) this.counts.shuffled++;
     return out;
   }

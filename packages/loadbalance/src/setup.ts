@@ -1,17 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { CorefileError, type Directive } from '@dnsmesh/core';
+import { parseCidr, type Cidr } from '@dnsmesh/acl';
+import { CorefileError, type Directive, type Property } from '@dnsmesh/core';
 import { DEFAULT_RELOAD, DEFAULTS, type LoadbalanceOptions } from './options.js';
 import { parseWeights } from './weights.js';
 
-/** `loadbalance [round_robin | weighted WEIGHTFILE] { reload DURATION }` -> LoadbalanceOptions. */
+/** `loadbalance [round_robin | weighted WEIGHTFILE] { reload DURATION ; prefer CIDR... }` -> LoadbalanceOptions. */
 export function parse(d: Directive): LoadbalanceOptions {
   const args = d.expectArgs(0, 2);
   const policy = args[0];
+  let prefer: Cidr[] | undefined;
+  const preferLine = (p: Property): void => {
+    for (const a of p.expectArgs(1)) {
+      const net = parseCidr(a.text);
+      if (typeof net === 'string') throw a.fail(`prefer: ${net}`);
+      (prefer ??= []).push(net);
+    }
+  };
   if (policy === undefined || policy.text === 'round_robin') {
     if (args.length > 1) throw args[1]!.fail(`round_robin takes no arguments, got '${args[1]!.text}'`);
-    if (d.block.length > 0) throw d.block[0]!.name.fail(`unknown property '${d.block[0]!.name.text}'`);
-    return DEFAULTS;
+    for (const p of d.block) {
+      if (p.name.text === 'prefer') preferLine(p);
+      else throw p.name.fail(`unknown property '${p.name.text}'${p.name.text === 'reload' ? ' (reload goes with weighted)' : ''}`);
+    }
+    return prefer === undefined ? DEFAULTS : { policy: 'round_robin', prefer };
   }
   if (policy.text !== 'weighted') throw policy.fail(`unknown policy '${policy.text}' (round_robin or weighted)`);
   const fileArg = args[1];
@@ -27,7 +39,8 @@ export function parse(d: Directive): LoadbalanceOptions {
   let reload = DEFAULT_RELOAD;
   for (const p of d.block) {
     if (p.name.text === 'reload') reload = p.expectArgs(1, 1)[0]!.duration({ min: 0, max: 86_400_000 });
+    else if (p.name.text === 'prefer') preferLine(p);
     else throw p.name.fail(`unknown property '${p.name.text}'`);
   }
-  return { policy: 'weighted', file, weights, reload };
+  return prefer === undefined ? { policy: 'weighted', file, weights, reload } : { policy: 'weighted', file, weights, reload, prefer };
 }

@@ -1,29 +1,44 @@
 import { DnsMessage, HEADER_SIZE, NO_REPLY, QueryContext, Section, type Layout, type Next, type Plugin } from '@dnsmesh/core';
+import { findCname, spliceCname } from './cname.js';
+import { EdnsPlan } from './edns.js';
 import { foldCase, readNameText } from './name-text.js';
+import { rewriteRcode } from './rcode.js';
 import { rewriteQuestion } from './request.js';
 import { rebuildReply, type NameMap } from './response.js';
-import { applyName, expandGroups, matchesName, type NameRule, type Rule, type TtlRule } from './rules.js';
+import { applyName, expandGroups, matchesName, type CnameRule, type NameRule, type RcodeRule, type Rule, type TtlRule } from './rules.js';
 
 /** Counters the metrics read at scrape time. */
 export class RewriteCounts {
   rewritten = 0;
+  /** Queries sent on with EDNS options an edns0 rule set. */
+  ednsSet = 0;
+  /** Lookups of a CNAME target a cname rule rewrote. */
+  cnameLookups = 0;
 }
 
 /** What the rules made of one query. */
 interface Plan {
+  /** A rule acted (an edns0 rule may only have marked the query per-client). */
+  matched: boolean;
   name: string;
   type: number;
   klass: number;
   nameRules: NameRule[];
   ttl: TtlRule[];
+  cname: CnameRule[];
+  rcode: RcodeRule[];
+  /** The option list, once an edns0 rule was reached. */
+  edns: EdnsPlan | undefined;
 }
 
 /**
  * Applies the block's rewrite rules in order (`stop` ends the list at a matching rule, `continue`
- * goes on): the query that goes down the chain has the rewritten name, type or class; the reply
- * gets the client's question back, and, as the rules say, answer names turned back (`answer
- * auto`, `answer name`), RDATA names changed (`answer value`) and TTLs set (`ttl`). Invisible to
- * the client. A query no rule matches passes on untouched, at the cost of one name read.
+ * goes on): the query that goes down the chain has the rewritten name, type or class, and the
+ * EDNS options the edns0 rules set (`ctx.upstreamEdns`, which forward puts in its own OPT); the
+ * reply gets the client's question back, and, as the rules say, a CNAME target rewritten and
+ * looked up (`cname`), answer names turned back (`answer auto`, `answer name`), RDATA names
+ * changed (`answer value`), TTLs set (`ttl`) and the rcode changed (`rcode`). Invisible to the
+ * client. A query no rule matches passes on untouched, at the cost of one name read.
  */
 export class RewritePlugin implements Plugin {
   readonly name = 'rewrite';
@@ -36,22 +51,37 @@ export class RewritePlugin implements Plugin {
     const q = request.question;
     if (q === undefined) return next(ctx);
     const original = readNameText(request.bytes, HEADER_SIZE).text;
-    const plan = this.#plan(foldCase(original), q.type, q.class);
+    const plan = this.#plan(ctx, foldCase(original), original, q.type, q.class);
     if (plan === undefined) return next(ctx);
-    this.counts.rewritten++;
+    if (plan.matched) this.counts.rewritten++;
     const renamed = plan.name !== foldCase(original);
     const inner = new QueryContext(
       renamed || plan.type !== q.type || plan.klass !== q.class ? rewriteQuestion(request, renamed ? plan.name : original, plan.type, plan.klass) : request,
       ctx.client, ctx.block, ctx.now,
     );
     Object.assign(inner.state, ctx.state);
+    if (plan.edns !== undefined) {
+      // On the client's context too, before next: the cache in front reads perClient as soon as
+      // we return (an answer for this client's subnet is neither shared nor stored).
+      const upstream = plan.edns.upstream();
+      if (upstream.options.length > 0 || upstream.perClient) {
+        ctx.upstreamEdns = upstream;
+        inner.upstreamEdns = upstream;
+        if (upstream.options.length > 0) this.counts.ednsSet++;
+      }
+    }
     const unhook = ctx.onAbort(() => inner.abort()); // a plain callback: an AbortSignal costs microseconds
-    const finish = (reply: DnsMessage): DnsMessage => {
+    const finish = (reply: DnsMessage): DnsMessage | Promise<DnsMessage> => {
       unhook();
       Object.assign(ctx.state, inner.state);
       // Kept beside the context, not in its state: carried over one by one.
       if (inner.edeText !== undefined) ctx.setEde(inner.state.ede, inner.edeText);
       if (inner.failure !== undefined) ctx.failure = inner.failure;
+      if (plan.cname.length > 0) {
+        const spliced = this.#cname(ctx, inner, reply, plan, next);
+        if (spliced instanceof Promise) return spliced.then((r) => this.#reply(r, request, original, plan, renamed));
+        return this.#reply(spliced, request, original, plan, renamed);
+      }
       return this.#reply(reply, request, original, plan, renamed);
     };
     let result;
@@ -64,27 +94,68 @@ export class RewritePlugin implements Plugin {
     return result instanceof Promise ? result.then(finish, (err: unknown) => { unhook(); throw err; }) : finish(result);
   }
 
-  /** The rules applied to (name, type, class); undefined when none matched. */
-  #plan(name: string, type: number, klass: number): Plan | undefined {
-    let plan: Plan | undefined;
+  /** The rules applied to the query; undefined when none acted and none made it per-client. */
+  #plan(ctx: QueryContext, name: string, original: string, type: number, klass: number): Plan | undefined {
+    const plan: Plan = { matched: false, name, type, klass, nameRules: [], ttl: [], cname: [], rcode: [], edns: undefined };
     for (const rule of this.rules) {
-      const current = plan ?? { name, type, klass, nameRules: [], ttl: [] };
       let matched = false;
       switch (rule.field) {
         case 'name': {
-          const to = applyName(rule, current.name);
-          if (to !== undefined) { current.name = to.endsWith('.') ? to : `${to}.`; current.nameRules.push(rule); matched = true; }
+          const to = applyName(rule, plan.name);
+          if (to !== undefined) { plan.name = to.endsWith('.') ? to : `${to}.`; plan.nameRules.push(rule); matched = true; }
           break;
         }
-        case 'type': if (current.type === rule.from) { current.type = rule.to; matched = true; } break;
-        case 'class': if (current.klass === rule.from) { current.klass = rule.to; matched = true; } break;
-        case 'ttl': if (matchesName(rule, current.name)) { current.ttl.push(rule); matched = true; } break;
+        case 'type': if (plan.type === rule.from) { plan.type = rule.to; matched = true; } break;
+        case 'class': if (plan.klass === rule.from) { plan.klass = rule.to; matched = true; } break;
+        case 'ttl': if (matchesName(rule, plan.name)) { plan.ttl.push(rule); matched = true; } break;
+        case 'edns0': matched = (plan.edns ??= new EdnsPlan(ctx)).apply(rule, ctx, plan.name === name ? original : plan.name, plan.type); break;
+        case 'cname': plan.cname.push(rule); matched = true; break; // as CoreDNS: acts on every reply
+        case 'rcode': if (matchesName(rule, plan.name)) { plan.rcode.push(rule); matched = true; } break;
       }
       if (!matched) continue;
-      plan = current;
+      plan.matched = true;
       if (rule.mode === 'stop') break;
     }
-    return plan;
+    return plan.matched || plan.edns?.perClient === true ? plan : undefined;
+  }
+
+  /**
+   * A CNAME in the answer whose target a cname rule matches gets the new target, and the new
+   * target is asked (same type and class) from the plugins after us; the reply is the CNAMEs up
+   * to it plus that answer. When the lookup fails or gives nothing, the reply stays as it came
+   * (CoreDNS logs and keeps it).
+   */
+  #cname(ctx: QueryContext, inner: QueryContext, reply: DnsMessage, plan: Plan, next: Next): DnsMessage | Promise<DnsMessage> {
+    if (reply === NO_REPLY) return reply;
+    let hit;
+    let lookup: QueryContext;
+    try {
+      hit = findCname(reply.bytes, reply.layout, plan.cname);
+      if (hit === undefined) return reply;
+      lookup = new QueryContext(rewriteQuestion(inner.request, hit.to, plan.type, plan.klass), ctx.client, ctx.block, ctx.now);
+    } catch {
+      return reply; // a malformed reply, or a target that is no name: as it came
+    }
+    this.counts.cnameLookups++;
+    if (inner.upstreamEdns !== undefined) lookup.upstreamEdns = inner.upstreamEdns;
+    const unhook = ctx.onAbort(() => lookup.abort());
+    const done = (answer: DnsMessage): DnsMessage => {
+      unhook();
+      if (answer === NO_REPLY) return reply;
+      try {
+        return spliceCname(reply, hit, answer);
+      } catch {
+        return reply;
+      }
+    };
+    let result;
+    try {
+      result = next(lookup);
+    } catch {
+      unhook();
+      return reply;
+    }
+    return result instanceof Promise ? result.then(done, () => { unhook(); return reply; }) : done(result);
   }
 
   #reply(reply: DnsMessage, request: DnsMessage, original: string, plan: Plan, renamed: boolean): DnsMessage {
@@ -104,6 +175,7 @@ export class RewritePlugin implements Plugin {
       layout = out.layout;
     }
     if (plan.ttl.length > 0) out = setTtls(out, layout, plan.ttl);
+    if (plan.rcode.length > 0) out = rewriteRcode(out, plan.rcode);
     return out;
   }
 }

@@ -1,4 +1,4 @@
-import { DnsMessage, HEADER_SIZE, OFF_QDCOUNT, RRType } from '@dnsmesh/core';
+import { DnsMessage, HEADER_SIZE, OFF_QDCOUNT, RRType, type Layout } from '@dnsmesh/core';
 import { nameTextToWire, readNameText } from './name-text.js';
 
 /** Maps a name (text, as in the message) to another, or undefined to keep it. */
@@ -21,15 +21,7 @@ export function rebuildReply(reply: DnsMessage, question: Buffer, owner: NameMap
   for (let i = 0; i < count; i++) {
     if (i === layout.opt) { parts.push(buf.subarray(layout.start[i], layout.stop[i])); continue; }
     const section = layout.section[i]!;
-    const ownerText = readNameText(buf, layout.start[i]!).text;
-    parts.push(nameTextToWire(owner?.(ownerText, section) ?? ownerText));
-    const fixed = layout.ttlAt[i]! - 4; // type, class, TTL
-    parts.push(buf.subarray(fixed, fixed + 8));
-    const rdata = fixed + 10;
-    const data = rdataOf(buf, layout.type[i]!, rdata, layout.stop[i]!, (text) => value?.(text, section) ?? text);
-    const len = Buffer.alloc(2);
-    len.writeUInt16BE(data.length);
-    parts.push(len, data);
+    parts.push(...recordParts(buf, layout, i, (text) => owner?.(text, section) ?? text, (text) => value?.(text, section) ?? text));
   }
   const out = new DnsMessage(Buffer.concat(parts));
   out.ttlAge = reply.ttlAge;
@@ -37,6 +29,19 @@ export function rebuildReply(reply: DnsMessage, question: Buffer, owner: NameMap
   out.extendedRcode = reply.extendedRcode;
   out.authoritative = reply.authoritative;
   return out;
+}
+
+/**
+ * Record `i` of a message as bytes that stand alone: owner and RDATA names written out
+ * uncompressed (mapped by `owner` and `value`), type, class, TTL and other RDATA bytes copied.
+ */
+export function recordParts(buf: Buffer, layout: Layout, i: number, owner: (text: string) => string, value: (text: string) => string): Buffer[] {
+  const ownerText = readNameText(buf, layout.start[i]!).text;
+  const fixed = layout.ttlAt[i]! - 4; // type, class, TTL
+  const data = rdataOf(buf, layout.type[i]!, fixed + 10, layout.stop[i]!, value);
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(data.length);
+  return [nameTextToWire(owner(ownerText)), buf.subarray(fixed, fixed + 8), len, data];
 }
 
 /** RDATA with its names expanded (and mapped); other bytes copied. */

@@ -33,7 +33,52 @@ export interface TtlRule {
   readonly max: number;
 }
 
-export type Rule = NameRule | TypeRule | ClassRule | TtlRule;
+/** What an edns0 rule does to the option list (CoreDNS's actions). */
+export type EdnsAction = 'set' | 'append' | 'replace' | 'unset';
+
+/** Values `edns0 local` can take from the query (CoreDNS's variables). */
+export type EdnsVariable = '{qname}' | '{qtype}' | '{client_ip}' | '{client_port}' | '{protocol}' | '{server_ip}' | '{server_port}';
+
+/** The data an edns0 rule puts in its option. */
+export type EdnsData =
+  | { readonly kind: 'bytes'; readonly bytes: Buffer }                    // local with fixed data; nsid (empty)
+  | { readonly kind: 'variable'; readonly variable: EdnsVariable }        // local {client_ip} ...
+  | { readonly kind: 'subnet'; readonly v4: number; readonly v6: number }; // ECS from the client's address
+
+/** `edns0 local|nsid|subnet set|append|replace|unset ... [revert]`. */
+export interface EdnsRule {
+  readonly field: 'edns0';
+  readonly mode: Mode;
+  readonly option: 'local' | 'nsid' | 'subnet';
+  readonly action: EdnsAction;
+  readonly code: number;
+  /** Undefined for unset. */
+  readonly data: EdnsData | undefined;
+  /** Accepted as CoreDNS's: dnsmesh's replies never carry the option anyway (the edge writes its own OPT). */
+  readonly revert: boolean;
+}
+
+/** `cname [MATCH] FROM TO`: a CNAME target in the answer matching FROM becomes TO, and TO is looked up. */
+export interface CnameRule {
+  readonly field: 'cname';
+  readonly mode: Mode;
+  readonly match: NameMatch;
+  /** Lower case; with the trailing dot for exact. A RegExp for regex. */
+  readonly from: string | RegExp;
+  readonly to: string;
+}
+
+/** `rcode [MATCH] NAME FROM TO`: the reply's rcode FROM becomes TO for names matching NAME. */
+export interface RcodeRule {
+  readonly field: 'rcode';
+  readonly mode: Mode;
+  readonly match: NameMatch;
+  readonly from: string | RegExp;
+  readonly fromRcode: number;
+  readonly toRcode: number;
+}
+
+export type Rule = NameRule | TypeRule | ClassRule | TtlRule | EdnsRule | CnameRule | RcodeRule;
 
 /** The name `name` (lower case, trailing dot) becomes under a name rule, or undefined when the rule does not match. */
 export function applyName(rule: { match: NameMatch; from: string | RegExp; to?: string }, name: string): string | undefined {

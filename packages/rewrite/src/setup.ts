@@ -1,4 +1,5 @@
 import { typeFromName, type Directive, type Token } from '@dnsmesh/core';
+import { ednsRule } from './setup-edns.js';
 import type { Mode, NameMatch, NameRule, Rule } from './rules.js';
 import { foldCase } from './name-text.js';
 
@@ -13,6 +14,9 @@ const CLASSES: Record<string, number> = { IN: 1, CH: 3, HS: 4 };
  *     rewrite [continue|stop] type FROM TO
  *     rewrite [continue|stop] class FROM TO
  *     rewrite [continue|stop] ttl [exact|prefix|suffix|substring|regex] NAME TTL|MIN-MAX|MIN-|-MAX
+ *     rewrite [continue|stop] edns0 local|nsid|subnet set|append|replace|unset ... [revert]   (setup-edns.ts)
+ *     rewrite [continue|stop] cname [exact|prefix|suffix|substring|regex] FROM TO
+ *     rewrite [continue|stop] rcode [exact|prefix|suffix|substring|regex] NAME FROM TO
  *     rewrite [continue|stop] { name ... ; answer name FROM TO ; answer value FROM TO }
  */
 export function parse(d: Directive): Rule {
@@ -51,10 +55,21 @@ export function parse(d: Directive): Rule {
       const [min, max] = ttlRange(ttl!);
       return { field: 'ttl', mode, match, from: fromOf(match, name!), min, max };
     }
-    case 'edns0': case 'cname': case 'rcode':
-      throw field.fail(`the ${field.text} field is not supported yet (name, type, class and ttl are)`);
+    case 'edns0': return ednsRule(field, mode, args);
+    case 'cname': {
+      if (args.length < 2 || args.length > 3) throw field.fail(`cname takes [exact|prefix|suffix|substring|regex] FROM TO, got ${args.length} arguments`);
+      const match = args.length === 3 ? matchWord(args.shift()!) : 'exact';
+      const [from, to] = args;
+      return { field: 'cname', mode, match, from: fromOf(match, from!), to: toOf(match, to!) };
+    }
+    case 'rcode': {
+      if (args.length < 3 || args.length > 4) throw field.fail(`rcode takes [exact|prefix|suffix|substring|regex] NAME FROM TO, got ${args.length} arguments`);
+      const match = args.length === 4 ? matchWord(args.shift()!) : 'exact';
+      const [name, from, to] = args;
+      return { field: 'rcode', mode, match, from: fromOf(match, name!), fromRcode: rcodeOf(from!), toRcode: rcodeOf(to!) };
+    }
     default:
-      throw field.fail(`unknown field '${field.text}' (name, type, class or ttl)`);
+      throw field.fail(`unknown field '${field.text}' (name, type, class, ttl, edns0, cname or rcode)`);
   }
 }
 
@@ -85,6 +100,26 @@ function nameRule(d: Directive, mode: Mode, args: Token[]): NameRule {
 /** The match type when one is given (a name rule then has FROM and TO after it). */
 function matchOf(args: Token[]): NameMatch {
   return args.length > 2 && MATCHES.includes(args[0]!.text) ? args.shift()!.text as NameMatch : 'exact';
+}
+
+/** A match type given explicitly (cname and rcode, whose argument count says whether one is there). */
+function matchWord(t: Token): NameMatch {
+  const word = t.text.toLowerCase();
+  if (!MATCHES.includes(word)) throw t.fail(`unknown match type '${t.text}' (exact, prefix, suffix, substring or regex)`);
+  return word as NameMatch;
+}
+
+/** CoreDNS's rcode names (miekg/dns's table), or a number 0 to 23. */
+const RCODES: Record<string, number> = {
+  NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6, YXRRSET: 7, NXRRSET: 8, NOTAUTH: 9, NOTZONE: 10,
+  BADSIG: 16, BADVERS: 16, BADKEY: 17, BADTIME: 18, BADMODE: 19, BADNAME: 20, BADALG: 21, BADTRUNC: 22, BADCOOKIE: 23,
+};
+
+function rcodeOf(t: Token): number {
+  if (/^\d+$/.test(t.text) && Number(t.text) <= 23) return Number(t.text);
+  const v = RCODES[t.text.toUpperCase()];
+  if (v === undefined) throw t.fail(`unknown rcode '${t.text}' (NOERROR, SERVFAIL, NXDOMAIN, ... or 0 to 23)`);
+  return v;
 }
 
 /** Exact and suffix compare whole names from the end: FROM gets its trailing dot (as the query name has). */

@@ -61,6 +61,25 @@ describe('template', () => {
     expect([gone.rcode, gone.flags.aa, gone.authorities.map((r) => r.type)]).toEqual(['NXDOMAIN', true, ['SOA']]);
   });
 
+  it('ederror: the templated answer carries the Extended DNS Error for EDNS clients (RFC 8914), none without EDNS', async () => {
+    const { server } = await resolver(`  template IN A example {
+    match ^blocked[.]
+    rcode NXDOMAIN
+    ederror 15 "blocked by policy"
+    fallthrough
+  }
+  template IN AAAA example {
+    match ^censored[.]
+    ederror 16
+  }`);
+    const blocked = await query(server.address, 'blocked.example', 'A', { edns: 1232 });
+    expect([blocked.rcode, blocked.ede]).toEqual(['NXDOMAIN', [{ code: 15, text: 'blocked by policy' }]]);
+    expect((await query(server.address, 'censored.example', 'AAAA', { edns: 1232 })).ede).toEqual([{ code: 16, text: '' }]);
+    const plain = await query(server.address, 'blocked.example', 'A');
+    expect([plain.rcode, plain.additionals.filter((r) => r.type === 'OPT')]).toEqual(['NXDOMAIN', []]);
+    expect((await query(server.address, 'up.example', 'A', { edns: 1232 })).ede).toEqual([]); // fallthrough: not templated
+  });
+
   it('a record that does not render to a valid record gives SERVFAIL and is counted', async () => {
     const { server } = await resolver(`  template IN A example {
     answer "{{ .Name }} 60 IN A not-an-address"

@@ -45,6 +45,8 @@ export class TemplatePlugin implements Plugin {
       try {
         const reply = this.#reply(ctx, data);
         this.counts.answers++;
+        // The edge writes it into the reply's OPT when the client sent one (RFC 6891 §7: no OPT otherwise).
+        if (o.ede !== undefined) ctx.setEde(o.ede.code, o.ede.reason);
         return reply;
       } catch (err) {
         this.counts.failures++;

@@ -16,6 +16,8 @@ export interface TemplateOptions {
   readonly additional: readonly Compiled[];
   readonly authority: readonly Compiled[];
   readonly rcode: number;
+  /** `ederror CODE [REASON]`: an Extended DNS Error (RFC 8914) on the templated answer. */
+  readonly ede: { readonly code: number; readonly reason: string | undefined } | undefined;
   /** Zones where a name no regex matches goes on down the chain; [] = nowhere (NXDOMAIN). */
   readonly fallthrough: readonly string[];
 }

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { parseCorefile } from '@dnsmesh/core';
 import { describe, expect, it } from 'vitest';
+import { loadReadmeExamples, loadWith } from '@dnsmesh/testkit';
+import definition from './index.js';
 import { parse } from './setup.js';
 import { parseRecord } from './rr-text.js';
 
@@ -12,7 +13,9 @@ describe('template setup', () => {
     expect(o).toMatchObject({ qclass: 1, qtype: 1, zones: ['a.example.', 'b.example.'], rcode: 0, fallthrough: ['.'] });
     expect(o.regex.map((r) => r.source)).toEqual(['^x', '^y']);
     expect(o.answer).toHaveLength(1);
-    expect(parse(directive('template ANY ANY'))).toMatchObject({ qclass: 255, qtype: 255, zones: ['example.'] });
+    expect(parse(directive('template ANY ANY'))).toMatchObject({ qclass: 255, qtype: 255, zones: ['example.'], ede: undefined });
+    expect(parse(directive('template IN A {\n  ederror 15 "blocked by policy"\n}')).ede).toEqual({ code: 15, reason: 'blocked by policy' });
+    expect(parse(directive('template IN A {\n  ederror 24\n}')).ede).toEqual({ code: 24, reason: undefined });
   });
   it.each([
     ['template IN', 'Corefile:2 - template: takes at least 2 arguments, got 1'],
@@ -21,6 +24,10 @@ describe('template setup', () => {
     ['template IN A {\n  match (\n}', `Corefile:3 - template: bad regular expression '('`],
     ['template IN A {\n  rcode WHAT\n}', `Corefile:3 - template: unknown rcode 'WHAT'`],
     ['template IN A {\n  frob\n}', `Corefile:3 - template: unknown property 'frob'`],
+    ['template IN A {\n  ederror\n}', 'Corefile:3 - template: ederror takes 1 to 2 arguments, got 0'],
+    ['template IN A {\n  ederror 15 a b\n}', 'Corefile:3 - template: ederror takes 1 to 2 arguments, got 3'],
+    ['template IN A {\n  ederror blocked\n}', `Corefile:3 - template: bad extended DNS error code 'blocked' (0 to 65535, RFC 8914)`],
+    ['template IN A {\n  ederror 70000\n}', `Corefile:3 - template: bad extended DNS error code '70000' (0 to 65535, RFC 8914)`],
   ])('fails on %j with FILE:LINE', (body, message) => {
     expect(() => parse(directive(body))).toThrow(message);
   });
@@ -32,12 +39,9 @@ describe('template setup', () => {
     expect(() => parseRecord('a.example 5 A 10.0.0')).toThrow("'10.0.0' is not an IPv4 address");
     expect(() => parseRecord('a.example 5 SRV 1 2 3')).toThrow('SRV takes 4 data fields, got 3');
   });
-  it("parses every Corefile of the README's Examples", () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const examples = [...readme.matchAll(/~~~ corefile\n([\s\S]*?)~~~/g)].map((m) => m[1]!);
-    expect(examples.length).toBeGreaterThanOrEqual(2);
-    for (const text of examples) {
-      for (const d of parseCorefile(text, 'Corefile')[0]!.directives.filter((x) => x.name.text === 'template')) expect(parse(d).regex.length).toBeGreaterThan(0);
-    }
+  it("loads every Corefile of the README's Examples", async () => {
+    const examples = await loadReadmeExamples(new URL('../README.md', import.meta.url), (text) => loadWith(text, [definition], ['cache', 'template', 'forward']));
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+    for (const plugins of examples) expect(plugins).toContain('template');
   });
 });

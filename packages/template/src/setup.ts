@@ -6,7 +6,7 @@ const CLASSES: Record<string, number> = { IN: 1, CH: 3, ANY: 255 };
 
 /**
  * `template CLASS TYPE [ZONE...] { match REGEX... ; answer RR ; additional RR ; authority RR ;
- * rcode CODE ; fallthrough [ZONE...] }` -> TemplateOptions. Go's `(?P<name>...)` groups are read
+ * rcode CODE ; ederror CODE [REASON] ; fallthrough [ZONE...] }` -> TemplateOptions. Go's `(?P<name>...)` groups are read
  * as JavaScript's `(?<name>...)`.
  */
 export function parse(d: Directive): TemplateOptions {
@@ -20,6 +20,7 @@ export function parse(d: Directive): TemplateOptions {
   const additional: Compiled[] = [];
   const authority: Compiled[] = [];
   let rcode: number = Rcode.NOERROR;
+  let ede: TemplateOptions['ede'];
   let fallthrough: string[] = [];
   for (const p of d.block) {
     switch (p.name.text) {
@@ -42,13 +43,19 @@ export function parse(d: Directive): TemplateOptions {
         rcode = code;
         break;
       }
+      case 'ederror': {
+        const [code, reason] = p.expectArgs(1, 2);
+        if (!/^\d{1,5}$/.test(code!.text) || Number(code!.text) > 65535) throw code!.fail(`bad extended DNS error code '${code!.text}' (0 to 65535, RFC 8914)`);
+        ede = { code: Number(code!.text), reason: reason?.text };
+        break;
+      }
       case 'fallthrough': fallthrough = p.args.length > 0 ? p.args.map((a) => a.zone()) : ['.']; break;
       default: throw p.name.fail(`unknown property '${p.name.text}'`);
     }
   }
   return {
     qclass, qtype, zones: zoneArgs.length > 0 ? zoneArgs.map((z) => z.zone()) : d.serverZones,
-    regex: regex.length > 0 ? regex : [/.*/], answer, additional, authority, rcode, fallthrough,
+    regex: regex.length > 0 ? regex : [/.*/], answer, additional, authority, rcode, ede, fallthrough,
   };
 }
 

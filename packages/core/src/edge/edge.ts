@@ -29,6 +29,15 @@ export interface ReplySlot {
 }
 
 /**
+ * What a stream transport (TCP, TLS) asks for instead of a slot: every reply, now or later, comes
+ * as a new Buffer with `headroom` free bytes before the message (for its 2-byte length), so a
+ * reply is written once, into the memory it is sent from.
+ */
+export interface ReplyFrame {
+  readonly headroom: number;
+}
+
+/**
  * The edge: what every query and reply goes through between a socket and a chain. It checks the
  * query (`checkQuery`: FORMERR, NOTIMP, BADVERS, REFUSED, drop), picks the server block by zone
  * (REFUSED when none covers the name), runs the chain, and
@@ -46,9 +55,10 @@ export class Edge {
   /**
    * `volatile`: the bytes live in memory the transport reuses once this returns (a batch slot);
    * a query that goes on asynchronously is given its own copy first. `now`: when the transport
-   * received the query, if it read the clock already (once per batch).
+   * received the query, if it read the clock already (once per batch). `slot`: memory for a
+   * synchronous reply (a number comes back), or a `ReplyFrame` (every Buffer comes with headroom).
    */
-  handle(bytes: Buffer, client: ClientInfo, volatile = false, slot?: ReplySlot, now = this.clock.now()): EdgeResult {
+  handle(bytes: Buffer, client: ClientInfo, volatile = false, slot?: ReplySlot | ReplyFrame, now = this.clock.now()): EdgeResult {
     const stats = this.stats;
     stats.received++;
     if (this.closing || bytes.length < HEADER_SIZE || (bytes[2]! & 0x80) !== 0) {
@@ -59,16 +69,16 @@ export class Edge {
     let block: ServerBlock | undefined;
     try {
       const problem = checkQuery(request, anyClass); // the class is checked against the block below
-      if (problem !== undefined) return this.#error(request, problem.rcode, problem.ede, problem.edeText);
+      if (problem !== undefined) return framed(this.#error(request, problem.rcode, problem.ede, problem.edeText), slot);
       block = this.router.matchWire(request.key, request.questionEnd - 16); // the key starts with the name
     } catch (err) {
-      if (err instanceof WireError) return this.#error(request, Rcode.FORMERR);
+      if (err instanceof WireError) return framed(this.#error(request, Rcode.FORMERR), slot);
       throw err;
     }
     // Another class than IN only where a plugin of the block answers it (chaos: CH); never forwarded.
     const wrongClass = classProblem(request, block?.accepts ?? onlyIn);
-    if (wrongClass !== undefined) return this.#error(request, wrongClass.rcode, wrongClass.ede, wrongClass.edeText);
-    if (block === undefined) return this.#error(request, Rcode.REFUSED);
+    if (wrongClass !== undefined) return framed(this.#error(request, wrongClass.rcode, wrongClass.ede, wrongClass.edeText), slot);
+    if (block === undefined) return framed(this.#error(request, Rcode.REFUSED), slot);
     const ctx = new QueryContext(request, client, block, now);
     this.inflight++;
     let result;
@@ -76,15 +86,17 @@ export class Edge {
       result = block.chain(ctx);
     } catch (err) {
       this.#done();
-      return this.#failed(ctx, err);
+      return framed(this.#failed(ctx, err), slot);
     }
     if (result instanceof Promise) {
       if (volatile) { request.detach(); client.detach?.(); }
       const owner = block;
       owner.inflight++;
+      // A slot is only lent for the time of this call; a frame stays good.
+      const frame = slot !== undefined && !isSlot(slot) ? slot : undefined;
       return result.then(
-        (reply) => { owner.inflight--; this.#done(); return this.#finish(ctx, reply) as Buffer | undefined; },
-        (err) => { owner.inflight--; this.#done(); return this.#failed(ctx, err); },
+        (reply) => { owner.inflight--; this.#done(); return this.#finish(ctx, reply, frame) as Buffer | undefined; },
+        (err) => { owner.inflight--; this.#done(); return framed(this.#failed(ctx, err), frame); },
       );
     }
     this.#done();
@@ -107,16 +119,16 @@ export class Edge {
     }
   }
 
-  #finish(ctx: QueryContext, reply: DnsMessage, slot?: ReplySlot): Buffer | number | undefined {
+  #finish(ctx: QueryContext, reply: DnsMessage, slot?: ReplySlot | ReplyFrame): Buffer | number | undefined {
     if (reply === NO_REPLY) return undefined; // a plugin chose silence (acl drop, ratelimit) and counts it
     const ede = ctx.state.ede;
     const text = ede < 0 ? undefined : ctx.edeText;
     try {
-      return slot === undefined
-        ? writeReply(ctx.request, reply, ctx.udpSize, ede, text, undefined, 0, 0) as Buffer
-        : writeReply(ctx.request, reply, ctx.udpSize, ede, text, slot.buf, slot.at, slot.max, true);
+      if (slot === undefined) return writeReply(ctx.request, reply, ctx.udpSize, ede, text, undefined, 0, 0) as Buffer;
+      if (isSlot(slot)) return writeReply(ctx.request, reply, ctx.udpSize, ede, text, slot.buf, slot.at, slot.max, true);
+      return writeReply(ctx.request, reply, ctx.udpSize, ede, text, undefined, slot.headroom, 0) as Buffer; // no target: headroom
     } catch (err) {
-      return this.#failed(ctx, err);
+      return framed(this.#failed(ctx, err), slot);
     }
   }
 
@@ -135,4 +147,16 @@ export class Edge {
     else if (rcode === Rcode.REFUSED) stats.refused++;
     return errorReply(request, rcode, ede, edeText);
   }
+}
+
+function isSlot(slot: ReplySlot | ReplyFrame): slot is ReplySlot {
+  return (slot as ReplySlot).buf !== undefined;
+}
+
+/** A reply the edge made on its own (an error), given the frame's headroom when one was asked for. */
+function framed(reply: Buffer, slot: ReplySlot | ReplyFrame | undefined): Buffer {
+  if (slot === undefined || isSlot(slot) || slot.headroom === 0) return reply;
+  const out = Buffer.allocUnsafe(slot.headroom + reply.length);
+  reply.copy(out, slot.headroom);
+  return out;
 }

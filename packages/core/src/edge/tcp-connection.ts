@@ -1,9 +1,22 @@
 import type net from 'node:net';
 import type { ClientInfo } from '../context.js';
-import type { Edge } from './edge.js';
+import type { Edge, ReplyFrame } from './edge.js';
 import type { TcpCounts, TcpOptions } from './tcp-options.js';
 
 const EMPTY = Buffer.alloc(0);
+
+/** The edge leaves room for each reply's 2-byte length, so a reply is written once (no copy to frame it). */
+const FRAME: ReplyFrame = { headroom: 2 };
+
+/**
+ * How much one connection does before it lets the event loop go round (UDP batches, the other
+ * connections, timers): queries handled, and reply bytes handed to the socket. A write the kernel
+ * takes at once calls back before the loop moves on, and the callback reads the next queries: a
+ * client pipelining queries for a 62 KB answer held the loop for as long as the kernel took its
+ * replies (~80 ms here; UDP clients waited as long). 256 KB is a few such replies, about a ms.
+ */
+export const TURN_QUERIES = 32;
+export const TURN_BYTES = 256 * 1024;
 
 /** What a connection needs from its listener: the options, the counters, the shared unsent total. */
 export interface ConnectionHost {
@@ -35,6 +48,11 @@ export class TcpConnection {
   #pending: Buffer = EMPTY;
   #frameTimer: NodeJS.Timeout | undefined;
   #paused = false;
+  /** Queries handled and reply bytes written since this connection last let the loop go round. */
+  #turnQueries = 0;
+  #turnBytes = 0;
+  /** Set while the rest waits for the next turn of the loop (reading is paused meanwhile). */
+  #later: NodeJS.Immediate | undefined;
   #released = false;
 
   constructor(readonly socket: net.Socket, readonly client: ClientInfo, readonly key: string, readonly host: ConnectionHost) {
@@ -74,11 +92,15 @@ export class TcpConnection {
     this.#handleFrames();
   }
 
-  /** Handles the whole frames read so far, up to the in-flight cap; keeps the rest. */
+  /** Handles the whole frames read so far, up to the in-flight cap and this turn's share; keeps the rest. */
   #handleFrames(): void {
     const buf = this.#pending;
     let at = 0;
-    while (!this.#paused && !this.#released && !this.socket.destroyed && buf.length - at >= 2) {
+    while (!this.#paused && !this.#released && !this.socket.destroyed && this.#later === undefined && buf.length - at >= 2) {
+      if (this.#turnQueries >= TURN_QUERIES || this.#turnBytes >= TURN_BYTES) {
+        this.#continueLater();
+        break;
+      }
       const len = buf.readUInt16BE(at);
       if (buf.length - at - 2 < len) break;
       // Its own copy: the query may outlive this read, and must not hold the whole chunk.
@@ -93,17 +115,32 @@ export class TcpConnection {
     this.#watchFrame();
   }
 
+  /** Lets the loop go round, then goes on with the frames left (reading stays paused until then). */
+  #continueLater(): void {
+    if (this.#later !== undefined) return;
+    this.socket.pause();
+    this.#later = setImmediate(() => {
+      this.#later = undefined;
+      this.#turnQueries = 0;
+      this.#turnBytes = 0;
+      if (this.#released) return;
+      this.#handleFrames();
+      if (!this.#paused && !this.#released && this.#later === undefined) this.socket.resume();
+    });
+  }
+
   #query(msg: Buffer): void {
     this.#inflight++;
     this.inChain++;
+    this.#turnQueries++;
     let result;
     try {
-      result = this.host.edge.handle(msg, this.client);
+      result = this.host.edge.handle(msg, this.client, false, FRAME);
     } catch {
       result = undefined;
     }
     if (result instanceof Promise) result.then((r) => this.#reply(r), () => this.#reply(undefined));
-    else this.#reply(result as Buffer | undefined); // no slot lent: never a length
+    else this.#reply(result as Buffer | undefined); // a frame, not a slot: never a length
     if (this.#inflight >= this.host.opts.maxInflight) this.#pause('inflight');
   }
 
@@ -114,7 +151,7 @@ export class TcpConnection {
       this.#written();
       return;
     }
-    const size = reply.length + 2;
+    const size = reply.length; // the frame: the edge left its first 2 bytes for the length
     if (this.#unsent > 0 && counts.unsent + size > opts.maxUnsentTotal) {
       // Unbound's stream-wait-size: the listener's reply memory is full and this client is not
       // reading what it has already; it loses its connection rather than everyone their memory.
@@ -123,13 +160,12 @@ export class TcpConnection {
       this.destroy();
       return;
     }
-    const framed = Buffer.allocUnsafe(size);
-    framed.writeUInt16BE(reply.length, 0);
-    reply.copy(framed, 2);
+    reply.writeUInt16BE(size - 2, 0);
+    this.#turnBytes += size;
     this.#unsent += size;
     counts.unsent += size;
     // Length and message in one write (RFC 7766 §8); the query is finished once the kernel has it.
-    this.socket.write(framed, (err) => {
+    this.socket.write(reply, (err) => {
       // A write that fails means the socket is gone: release first, so the failed writes'
       // callbacks do not resume reading and feed what is still buffered to the chain.
       if (err) this.#release();
@@ -165,7 +201,7 @@ export class TcpConnection {
     if (!this.#paused || this.#inflight >= opts.maxInflight || this.#unsent > opts.maxUnsent) return;
     this.#paused = false;
     this.#handleFrames();
-    if (!this.#paused && !this.#released) this.socket.resume();
+    if (!this.#paused && !this.#released && this.#later === undefined) this.socket.resume();
   }
 
   #frameDone(): void {
@@ -202,6 +238,7 @@ export class TcpConnection {
     if (this.#released) return;
     this.#released = true;
     this.#clearFrameTimer();
+    if (this.#later !== undefined) { clearImmediate(this.#later); this.#later = undefined; }
     this.host.counts.unsent -= this.#unsent;
     this.#unsent = 0;
     this.#pending = EMPTY;

@@ -61,3 +61,8 @@ export function randomId(): number {
   poolAt += 2;
   return id;
 }
+
+/** A random integer in [0, n), n ≤ 65536, from the same pool (the bias is at most n / 65536). */
+export function randomBelow(n: number): number {
+  return Math.floor((randomId() * n) / 65536);
+}

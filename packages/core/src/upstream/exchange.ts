@@ -12,7 +12,10 @@ export interface UpstreamClientOptions {
   readonly expire?: number;
   /** Queries in flight on one TCP connection before another is opened. Default 1024. */
   readonly maxPipeline?: number;
-  /** UDP sockets open at once (one per query in flight); queries beyond wait for one. Default 1024. */
+  /**
+   * UDP sockets open at once (each carries one query in flight at a time, and is kept for a few
+   * dozen queries); queries beyond wait for one. Default 1024.
+   */
   readonly maxUdpSockets?: number;
   /** TCP (and TLS) connections open at once per upstream; beyond, queries pipeline deeper. Default 8. */
   readonly maxConnections?: number;
@@ -45,7 +48,7 @@ export class UpstreamClient {
     this.stats = opts.stats ?? new UpstreamStats();
     const maxUdp = opts.maxUdpSockets ?? UDP_POOL_DEFAULT;
     if (!Number.isInteger(maxUdp) || maxUdp < 1 || maxUdp > 65_535) throw new TypeError(`UpstreamClient: maxUdpSockets must be an integer from 1 to 65535, got ${maxUdp}`);
-    this.udpPool = new UdpSocketPool(maxUdp);
+    this.udpPool = new UdpSocketPool(maxUdp, { strays: this.stats });
     this.#expire = opts.expire ?? TCP_POOL_DEFAULTS.expire;
     this.#maxPipeline = opts.maxPipeline ?? TCP_POOL_DEFAULTS.maxPipeline;
     this.#maxConnections = opts.maxConnections ?? TCP_POOL_DEFAULTS.maxConnections!;
@@ -75,9 +78,13 @@ export class UpstreamClient {
     return pool;
   }
 
-  /** Closes every TCP connection (in-flight TCP queries fail); later exchanges are refused. */
+  /**
+   * Closes every TCP connection (in-flight TCP queries fail) and the idle UDP sockets (a UDP query
+   * in flight keeps its socket until it ends); later exchanges are refused.
+   */
   close(): void {
     this.#closed = true;
+    this.udpPool.close();
     for (const pool of this.#pools.values()) pool.close();
     this.#pools.clear();
   }

@@ -12,7 +12,10 @@ export class UpstreamStats {
   spoofed = 0;
   /** Dropped: the reply does not parse. */
   malformed = 0;
-  /** TCP replies for a query that had already timed out or been aborted. */
+  /**
+   * Replies for a query that had already ended (timed out, aborted, or answered by another try):
+   * over TCP, and over UDP on a pooled socket that carried it.
+   */
   late = 0;
   timeouts = 0;
   aborts = 0;

@@ -66,7 +66,7 @@ describe('udpExchange', () => {
       expect(answerIp(r.bytes)).toBe('10.0.0.1');
     }
     expect(q.readUInt16BE(0)).toBe(0xbeef);                    // the caller's bytes are untouched
-    expect(new Set(seen.map((s) => s.port)).size).toBe(4);      // one socket per query
+    expect(new Set(seen.map((s) => s.port)).size).toBe(4);      // a socket of its own per query in flight
     expect(seen.some((s) => s.id !== 0xbeef)).toBe(true);       // IDs are ours, not the client's
     expect(stats).toMatchObject({ udpQueries: 4, replies: 4, spoofed: 0, malformed: 0 });
   });
@@ -122,7 +122,7 @@ describe('udpExchange', () => {
     expect(stats.malformed).toBe(0);
   });
 
-  it('times out with UpstreamTimeout when its timeout has passed, not before, and leaves no socket or timer behind', async () => {
+  it('times out with UpstreamTimeout when its timeout has passed, not before, and leaves nothing that keeps the process alive (the socket goes back to the pool, unref-ed)', async () => {
     let queried!: () => void;
     const sent = new Promise<void>((resolve) => { queried = resolve; });
     const up = await udpServer(() => queried());

@@ -1,23 +1,25 @@
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
+import { OFF_ID } from '../wire/constants.js';
 import type { DnsMessage } from '../message.js';
 import { addressFamily, formatAddress, randomId, sameHost, type UpstreamAddress } from './address.js';
 import { UpstreamAborted, UpstreamError } from './errors.js';
 import { checkReply, SentQuery } from './match.js';
 import type { ExchangeOptions } from './options.js';
 import type { UpstreamStats } from './stats.js';
-import { UdpSocketPool } from './udp-pool.js';
+import { UdpSocketPool, type SocketWaiter } from './udp-pool.js';
+import type { PooledSocket, SocketUser } from './udp-socket.js';
 import { watchExchange } from './watch.js';
 
 /**
- * One query over UDP: a socket of its own from the client's bounded pool, on a random source port
- * (the kernel picks it) with a random ID, so an off-path attacker has to guess both (RFC 5452). A
- * datagram is accepted only when it comes from the upstream's address and port, carries our ID
- * with QR set and echoes our question; anything else is counted and dropped, and the wait goes on
- * until the deadline. The socket is not `connect()`ed, so datagrams from elsewhere reach us and are
- * counted rather than filtered silently. When every socket of the pool is in use, the query waits
- * for one (its deadline running).
+ * One query over UDP: a socket from the client's bounded pool (its own while the query is in
+ * flight, on a random source port) and a random ID, so an off-path attacker has to guess both
+ * (RFC 5452). A datagram is accepted only when it comes from the upstream's address and port,
+ * carries our ID with QR set and echoes our question; anything else is counted and dropped, and
+ * the wait goes on until the deadline. The socket is not `connect()`ed, so datagrams from
+ * elsewhere reach us and are counted rather than filtered silently. When every socket of the pool
+ * is in use, the query waits for one (its deadline running).
  */
-export function udpExchange(query: Buffer, upstream: UpstreamAddress, opts: ExchangeOptions, stats: UpstreamStats, pool: UdpSocketPool = sharedPool): Promise<DnsMessage> {
+export function udpExchange(query: Buffer, upstream: UpstreamAddress, opts: ExchangeOptions, stats: UpstreamStats, pool: UdpSocketPool = sharedPool()): Promise<DnsMessage> {
   const label = formatAddress(upstream);
   const family = addressFamily(upstream);
   if (family === 0) return Promise.reject(new UpstreamError(`'${upstream.host}' is not an IP address`, label));
@@ -33,58 +35,80 @@ export function udpExchange(query: Buffer, upstream: UpstreamAddress, opts: Exch
     return Promise.reject(new UpstreamError('query does not parse', label, { cause: err }));
   }
   stats.udpQueries++;
-
   return new Promise<DnsMessage>((resolve, reject) => {
-    let socket: dgram.Socket | undefined;
-    let settled = false;
-    let unhook = noop;
-    let withdraw = noop;
-    const finish = (err: Error | undefined, reply?: DnsMessage): void => {
-      if (settled) return;
-      settled = true;
-      unhook();
-      withdraw();
-      if (socket !== undefined) pool.release(socket);
-      if (err !== undefined) reject(err);
-      else resolve(reply!);
-    };
-    unhook = watchExchange(opts, label, stats, () => settled, finish);
-    if (settled) { unhook(); return; } // stopped at once, from inside `cancel`
-    withdraw = pool.acquire(family, (s) => {
-      socket = s;
-      send(s);
-    });
-
-    function send(s: dgram.Socket): void {
-      s.on('message', (msg, rinfo) => {
-        if (rinfo.port !== upstream.port || !sameHost(upstream.host, rinfo.address)) {
-          stats.spoofed++;
-          return;
-        }
-        const reply = checkReply(sent, msg);
-        if (typeof reply === 'string') {
-          stats[reply]++;
-          return;
-        }
-        stats.replies++;
-        finish(undefined, reply);
-      });
-      s.on('error', (err) => {
-        stats.errors++;
-        finish(new UpstreamError(`udp: ${err.message}`, label, { cause: err }));
-      });
-      // No bind(): the first send binds the socket to an ephemeral port the kernel picks at random.
-      s.send(sent.bytes, upstream.port, upstream.host, (err) => {
-        if (err) {
-          stats.errors++;
-          finish(new UpstreamError(`udp send: ${err.message}`, label, { cause: err }));
-        }
-      });
-    }
+    const x = new UdpExchange(sent, upstream, family, label, stats, pool, resolve, reject);
+    x.unhook = watchExchange(opts, label, stats, () => x.settled, (err) => x.finish(err));
+    if (x.settled) { x.unhook(); return; } // stopped at once, from inside `cancel`
+    pool.acquire(x);
   });
 }
 
+/** An exchange in flight: the pool's waiter, then its socket's user. One object per query, no closures. */
+class UdpExchange implements SocketWaiter, SocketUser {
+  socket: PooledSocket | undefined;
+  settled = false;
+  cancelled = false;
+  unhook: () => void = noop;
+
+  constructor(
+    readonly sent: SentQuery, readonly upstream: UpstreamAddress, readonly family: 4 | 6, readonly label: string,
+    readonly stats: UpstreamStats, readonly pool: UdpSocketPool,
+    readonly resolve: (reply: DnsMessage) => void, readonly reject: (err: Error) => void,
+  ) {}
+
+  give(s: PooledSocket): void {
+    if (this.settled) { this.pool.release(s, s.lastId); return; }
+    this.socket = s;
+    s.user = this;
+    s.uses++;
+    // Never the ID the socket's previous query had: its late reply must not pass for ours.
+    while (this.sent.id === s.lastId) this.sent.id = randomId();
+    s.socket.send(this.sent.bytes, this.upstream.port, this.upstream.host, s.afterSend);
+  }
+
+  refuse(err: Error): void {
+    this.stats.errors++;
+    this.finish(new UpstreamError(`udp: ${err.message}`, this.label, { cause: err }));
+  }
+
+  onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const stats = this.stats;
+    if (rinfo.port !== this.upstream.port || !sameHost(this.upstream.host, rinfo.address)) {
+      stats.spoofed++;
+      return;
+    }
+    const reply = checkReply(this.sent, msg);
+    if (typeof reply !== 'string') {
+      stats.replies++;
+      this.finish(undefined, reply);
+    } else if (reply === 'spoofed' && msg.length >= 2 && msg.readUInt16BE(OFF_ID) === this.socket!.lastId) {
+      stats.late++;                 // the socket's previous query's answer, after it ended
+    } else {
+      stats[reply]++;
+    }
+  }
+
+  onSocketError(err: Error): void {
+    this.stats.errors++;
+    this.finish(new UpstreamError(`udp: ${err.message}`, this.label, { cause: err }));
+  }
+
+  finish(err: Error | undefined, reply?: DnsMessage): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.unhook();
+    const s = this.socket;
+    if (s !== undefined) this.pool.release(s, this.sent.id);
+    else this.cancelled = true;     // still waiting for a socket: leave the line
+    if (err !== undefined) this.reject(err);
+    else this.resolve(reply!);
+  }
+}
+
 /** The pool of exchanges made without a client of their own (`exchange()`, `udpExchange` alone). */
-const sharedPool = new UdpSocketPool();
+let shared: UdpSocketPool | undefined;
+function sharedPool(): UdpSocketPool {
+  return (shared ??= new UdpSocketPool());
+}
 
 function noop(): void {}

@@ -22,7 +22,7 @@ export function watchExchange(
     if (settled()) return;
     stats.timeouts++;
     end(new UpstreamTimeout(label, opts.timeout));
-  }, opts.timeout);
+  }, Math.ceil(opts.timeout)); // whole ms: Node keeps one timer list per distinct duration
   signal?.addEventListener('abort', onAbort, { once: true });
   opts.cancel?.(stop);
   return () => {

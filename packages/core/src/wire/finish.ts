@@ -45,6 +45,8 @@ export function emitReply(request: DnsMessage, original: DnsMessage, opts: Finis
  * no options object, no fit object on the common path and no Buffer views for small copies.
  * `inPlace`: `target` at `base` is where the query's own bytes are (its question need not be
  * copied), which the caller knows (asking the typed arrays costs a native call each).
+ * Without a `target`, `base` is headroom: the new Buffer holds `base` free bytes, then the reply
+ * (a stream transport's length prefix goes there, so the reply is not copied again to frame it).
  */
 export function writeReply(
   request: DnsMessage, original: DnsMessage, limit: number, edeCode: number, edeText: string | undefined,
@@ -67,7 +69,7 @@ export function writeReply(
     const size = image.length + reserve;
     let out: Buffer;
     let at: number;
-    if (target !== undefined && size <= max) { out = target; at = base; } else { out = Buffer.allocUnsafe(size); at = 0; }
+    if (target !== undefined && size <= max) { out = target; at = base; } else { [out, at] = fresh(target, base, size); }
     const src = image.wire;
     if (out !== target || !inPlace) copyBytes(q, HEADER_SIZE, qEnd, out, at + HEADER_SIZE);
     copyBytes(src, qEnd, image.length, out, at + qEnd);
@@ -105,7 +107,7 @@ export function writeReply(
   const size = bytes + reserve;
   let out: Buffer;
   let at: number;
-  if (target !== undefined && size <= max) { out = target; at = base; } else { out = Buffer.allocUnsafe(size); at = 0; }
+  if (target !== undefined && size <= max) { out = target; at = base; } else { [out, at] = fresh(target, base, size); }
 
   // The client's question bytes, case and all (same length: the names differ only in case); when
   // `out` is the query's memory they are already in place. Then the records.
@@ -150,6 +152,12 @@ export function writeReply(
 
   if (clientEdns !== undefined) writeOptRecord(out, at + bytes, reply.rcode >> 4, clientDo, ede, edeText, DEFAULT_EDNS_SIZE);
   return out === target ? size : out;
+}
+
+/** A new Buffer for a reply of `size` bytes, and where it starts: after `base` bytes of headroom when there was no target. */
+function fresh(target: Buffer | undefined, base: number, size: number): [Buffer, number] {
+  const headroom = target === undefined ? base : 0;
+  return [Buffer.allocUnsafe(headroom + size), headroom];
 }
 
 /**

@@ -196,6 +196,12 @@ describe('writeReply from a wire image (a cache hit)', () => {
         const n = writeReply(inSlot, imaged(stored, age, set), 4096, ede, undefined, slot, 100, 600, true);
         expect(n).toBe(want.length);
         expect(slot.subarray(100, 100 + (n as number))).toEqual(want);
+        // No target and a base: the base is headroom (a TCP frame's length goes there), from either path.
+        for (const m of [imaged(stored, age, set), plain(stored, age, set)]) {
+          const framed = writeReply(q, m, 4096, ede, undefined, undefined, 2, 0) as Buffer;
+          expect(framed.length).toBe(want.length + 2);
+          expect(framed.subarray(2)).toEqual(want);
+        }
       }
     }
     // TTLs really moved: 120 aged by 100 is 20, the stale set is 30 everywhere.

@@ -57,6 +57,22 @@ describe('upstreamQuery', () => {
     expect(optOf(upstreamQuery(clientQuery()))).toEqual([1232, 0, 0, 0, 0]);
   });
 
+  it("carries the options a plugin set (QueryContext.upstreamEdns), in order, and never the client's", () => {
+    const request = clientQuery({ edns: 1232, do: true, options: [{ code: 10, data: Buffer.alloc(8, 7) }] });
+    const ecs = Buffer.from([0, 1, 24, 0, 10, 1, 2]);
+    const q = upstreamQuery(request, {}, [{ code: 0xffee, data: Buffer.from('abcd') }, { code: 8, data: ecs }, { code: 3, data: Buffer.alloc(0) }]);
+    const opt = dnsPacket.decode(q).additionals[0] as { udpPayloadSize: number; flags: number; options: { code: number; data: Buffer }[] };
+    expect([opt.udpPayloadSize, opt.flags]).toEqual([1232, 0x8000]);
+    expect(opt.options.map((o) => [o.code, Buffer.from(o.data).toString('hex')])).toEqual([[0xffee, '61626364'], [8, ecs.toString('hex')], [3, '']]);
+    expect(q.length).toBe(request.questionEnd + 11 + 8 + 11 + 4);
+    expect(upstreamQuery(request, {}, [])).toEqual(upstreamQuery(request));
+    // The EDNS fallback drops the options with the OPT.
+    expect(withoutEdns(q)).toEqual(withoutEdns(upstreamQuery(request)));
+    expect(withoutEdns(q).length).toBe(request.questionEnd);
+    expect(() => upstreamQuery(request, {}, [{ code: 70000, data: Buffer.alloc(0) }])).toThrow(/option code/);
+    expect(() => upstreamQuery(request, {}, [{ code: 1, data: Buffer.alloc(65530) }])).toThrow(/more than an OPT record holds/);
+  });
+
   it('refuses a size below 512 or a query without a question', () => {
     expect(() => upstreamQuery(clientQuery(), { udpSize: 100 })).toThrow(/udpSize/);
     const bare = Buffer.alloc(12);
