@@ -58,4 +58,40 @@ describe('consul catalog mode: changes that touch no check', () => {
     expect(s.counters.blocking_waiters).toBe(1);
     expect(s.counters.http_requests.by_path['/v1/catalog/services']).toBeUndefined();
   });
+
+  it('starts the next sweep no sooner than probe_interval after the last; probe_interval 0 leaves such changes to the resync', async () => {
+    const s = await sim({}, false);
+    s.registerNode({ name: 'n1', address: '10.1.0.1' });
+    s.registerService({ id: 'ext', name: 'ext', node: 'n1', port: 80, address: '10.5.0.1', noCheck: true });
+    for (let i = 0; i < 5; i++) s.registerService({ id: `other-${i}`, name: `other-${i}`, node: 'n1', port: 80 });
+    const r = await resolver({ http: s.httpUrl, probeInterval: 1500 });
+    const p = catalogPlugin(r);
+    expect(addresses(await query(r.address, 'ext.service.consul', 'A'))).toEqual(['10.5.0.1']);
+    for (let i = 0; i < 5; i++) expect((await query(r.address, `other-${i}.service.consul`, 'A')).rcode).toBe('NOERROR');
+    await until(() => s.counters.blocking_waiters === 2);
+    const startedAt = performance.now();
+    s.registerService({ id: 'ext', name: 'ext', node: 'n1', port: 80, address: '10.5.0.2', noCheck: true });
+    await until(async () => addresses(await query(r.address, 'ext.service.consul', 'A')).join() === '10.5.0.2', 2000, 20);
+    await until(() => p.catalog.sweepsRunning === 0);
+    expect(p.counts.sweeps.run).toBe(1);
+    // The next write without a check, at once: its sweep waits for the interval.
+    s.registerService({ id: 'ext', name: 'ext', node: 'n1', port: 80, address: '10.5.0.3', noCheck: true });
+    await until(() => p.counts.sweeps.deferred === 1, 2000, 10);
+    expect(p.catalog.sweepsDeferred).toBe(1);
+    await until(async () => addresses(await query(r.address, 'ext.service.consul', 'A')).join() === '10.5.0.3', 5000, 20);
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(1500 * 0.95);
+    expect(p.counts.sweeps.run).toBe(2);
+
+    const s2 = await sim({}, false);
+    s2.registerNode({ name: 'n1', address: '10.1.0.1' });
+    s2.registerService({ id: 'ext', name: 'ext', node: 'n1', port: 80, address: '10.5.0.1', noCheck: true });
+    const r2 = await resolver({ http: s2.httpUrl, probeInterval: 0, resync: 1500 });
+    const p2 = catalogPlugin(r2);
+    expect(addresses(await query(r2.address, 'ext.service.consul', 'A'))).toEqual(['10.5.0.1']);
+    await until(() => s2.counters.blocking_waiters === 2);
+    s2.registerService({ id: 'ext', name: 'ext', node: 'n1', port: 80, address: '10.5.0.2', noCheck: true });
+    await until(() => p2.counts.sweeps.off === 1, 2000, 10);
+    await until(async () => addresses(await query(r2.address, 'ext.service.consul', 'A')).join() === '10.5.0.2', 3000, 50);
+    expect(p2.counts.probes).toBe(0);
+  });
 });
