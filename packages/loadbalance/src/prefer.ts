@@ -1,5 +1,6 @@
 import { contains, type Cidr, type Ip } from '@dnsmesh/acl';
-import { DnsMessage, RRType, Section, type Layout } from '@dnsmesh/core';
+import { type DnsMessage, RRType, Section, type Layout } from '@dnsmesh/core';
+import { withMovedTails } from './reordered.js';
 
 /**
  * CoreDNS's `prefer`: in the answer and additional sections, the records of each A and AAAA RRset
@@ -25,16 +26,7 @@ export function preferReply(reply: DnsMessage, layout: Layout, networks: readonl
     }
     first = end;
   }
-  if (out === undefined) return reply;
-  const image = reply.image;
-  const length = image !== undefined ? image.length : reply.bytes.length;
-  const msg = new DnsMessage(out.subarray(0, length), layout);
-  msg.image = image === undefined ? undefined : { wire: out, length, questionEnd: image.questionEnd, records: image.records };
-  msg.ttlAge = reply.ttlAge;
-  msg.ttlSet = reply.ttlSet;
-  msg.extendedRcode = reply.extendedRcode;
-  msg.authoritative = reply.authoritative;
-  return msg;
+  return out === undefined ? reply : withMovedTails(reply, out, layout);
 }
 
 /** Per record of [first, end): the index of the first network holding its address (networks.length for none); undefined when already in order. */

@@ -1,4 +1,5 @@
-import { DnsMessage, RRType, type Layout, type WireImage } from '@dnsmesh/core';
+import { type DnsMessage, RRType, type Layout } from '@dnsmesh/core';
+import { copyOf, withMovedTails } from './reordered.js';
 
 /** An integer in [0, n): `Math.random` by default; tests pass a seeded one. */
 export type Pick = (n: number) => number;
@@ -56,20 +57,7 @@ export function shuffleReply(reply: DnsMessage, layout: Layout, pick: Pick = ran
     for (const [first, end] of mx) moved = shuffleRecords(buf, layout, first, end, pick) || moved;
     if (moved) return copyOf(reply, Buffer.from(buf), undefined, undefined); // offsets changed: laid out again
   }
-  if (!movedTails) return reply;
-  const next: WireImage | undefined = image === undefined ? undefined
-    : { wire, length, questionEnd: image.questionEnd, records: image.records };
-  return copyOf(reply, buf, layout, next);
-}
-
-function copyOf(reply: DnsMessage, bytes: Buffer, layout: Layout | undefined, image: WireImage | undefined): DnsMessage {
-  const out = new DnsMessage(bytes, layout);
-  out.image = image;
-  out.ttlAge = reply.ttlAge;
-  out.ttlSet = reply.ttlSet;
-  out.extendedRcode = reply.extendedRcode;
-  out.authoritative = reply.authoritative;
-  return out;
+  return movedTails ? withMovedTails(reply, wire, layout) : reply;
 }
 
 /** Scratch memory for one RRset's tails (a reply is at most 64 KiB): no allocation per reply. */

@@ -1,6 +1,7 @@
-import { DnsMessage, readName, RRType, type Layout } from '@dnsmesh/core';
+import { type DnsMessage, readName, RRType, type Layout } from '@dnsmesh/core';
 import type { Pick } from './shuffle.js';
 import { rdataAddress, type WeightTable } from './weights.js';
+import { withMovedTails } from './reordered.js';
 
 /**
  * CoreDNS's weighted policy: for an A or AAAA RRset whose owner the weight file lists, one record
@@ -26,16 +27,7 @@ export function weightedReply(reply: DnsMessage, layout: Layout, table: WeightTa
     }
     first = end;
   }
-  if (out === undefined) return reply;
-  const image = reply.image;
-  const length = image !== undefined ? image.length : reply.bytes.length;
-  const msg = new DnsMessage(out.subarray(0, length), layout);
-  msg.image = image === undefined ? undefined : { wire: out, length, questionEnd: image.questionEnd, records: image.records };
-  msg.ttlAge = reply.ttlAge;
-  msg.ttlSet = reply.ttlSet;
-  msg.extendedRcode = reply.extendedRcode;
-  msg.authoritative = reply.authoritative;
-  return msg;
+  return out === undefined ? reply : withMovedTails(reply, out, layout);
 }
 
 function ownerOf(buf: Uint8Array, at: number): string {
