@@ -1,6 +1,6 @@
 import { contains, type Cidr, type Ip } from '@dnsmesh/acl';
 import { type DnsMessage, RRType, Section, type Layout } from '@dnsmesh/core';
-import { withMovedTails } from './reordered.js';
+import { rrsetEnd, withMovedTails } from './reordered.js';
 
 /**
  * CoreDNS's `prefer`: in the answer and additional sections, the records of each A and AAAA RRset
@@ -14,8 +14,7 @@ export function preferReply(reply: DnsMessage, layout: Layout, networks: readonl
   const count = layout.an + layout.ns + layout.ar;
   let out: Buffer | undefined;
   for (let first = 0; first < count;) {
-    let end = first + 1;
-    while (end < count && layout.rrsetStart[end] === 0) end++;
+    const end = rrsetEnd(layout, first, count);
     const t = layout.type[first]!;
     if (end - first > 1 && layout.section[first] !== Section.AUTHORITY && (t === RRType.A || t === RRType.AAAA)) {
       const ranks = rankOf(src, layout, first, end, networks);

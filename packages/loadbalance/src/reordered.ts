@@ -25,3 +25,10 @@ export function withMovedTails(reply: DnsMessage, wire: Buffer, layout: Layout):
     : { wire, length, questionEnd: image.questionEnd, records: image.records };
   return copyOf(reply, wire.subarray(0, length), layout, next);
 }
+
+/** The end (exclusive) of the RRset whose first record is `first`, among the `count` records after the question. */
+export function rrsetEnd(layout: Layout, first: number, count: number): number {
+  let end = first + 1;
+  while (end < count && layout.rrsetStart[end] === 0) end++;
+  return end;
+}

@@ -1,5 +1,5 @@
 import { type DnsMessage, RRType, type Layout } from '@dnsmesh/core';
-import { copyOf, withMovedTails } from './reordered.js';
+import { copyOf, rrsetEnd, withMovedTails } from './reordered.js';
 
 /** An integer in [0, n): `Math.random` by default; tests pass a seeded one. */
 export type Pick = (n: number) => number;
@@ -43,8 +43,7 @@ export function shuffleReply(reply: DnsMessage, layout: Layout, pick: Pick = ran
   let movedTails = false;
   let mx: [number, number][] | undefined;
   for (let first = 0; first < count;) {
-    let end = first + 1;
-    while (end < count && layout.rrsetStart[end] === 0) end++;
+    const end = rrsetEnd(layout, first, count);
     const t = layout.type[first]!;
     if (end - first > 1) {
       if (t === RRType.A || t === RRType.AAAA) movedTails = shuffleTails(buf, layout, first, end, pick) || movedTails;

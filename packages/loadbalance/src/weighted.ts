@@ -1,7 +1,7 @@
 import { type DnsMessage, readName, RRType, type Layout } from '@dnsmesh/core';
 import type { Pick } from './shuffle.js';
 import { rdataAddress, type WeightTable } from './weights.js';
-import { withMovedTails } from './reordered.js';
+import { rrsetEnd, withMovedTails } from './reordered.js';
 
 /**
  * CoreDNS's weighted policy: for an A or AAAA RRset whose owner the weight file lists, one record
@@ -14,8 +14,7 @@ export function weightedReply(reply: DnsMessage, layout: Layout, table: WeightTa
   const count = layout.an + layout.ns + layout.ar;
   let out: Buffer | undefined;
   for (let first = 0; first < count;) {
-    let end = first + 1;
-    while (end < count && layout.rrsetStart[end] === 0) end++;
+    const end = rrsetEnd(layout, first, count);
     const t = layout.type[first]!;
     if (end - first > 1 && layout.section[first] === 0 && (t === RRType.A || t === RRType.AAAA)) {
       const weights = table.get(ownerOf(src, layout.start[first]!));
