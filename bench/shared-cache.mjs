@@ -22,6 +22,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MessageChannel, Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { aAnswer, buildQuery } from '@dnsmesh/testkit';
 import { SharedTable } from './lib/shared-table.mjs';
 
 const { values } = parseArgs({
@@ -38,25 +39,8 @@ const { values } = parseArgs({
 
 /** The query and answer bench/lib/echo-upstream.mjs gives for `n<i>.bench.example A`. */
 function exchange(i) {
-  const label = Buffer.from(`n${i}`);
-  const name = Buffer.concat([Buffer.from([label.length]), label, Buffer.from('\x05bench\x07example\x00', 'latin1')]);
-  const q = Buffer.alloc(12 + name.length + 4);
-  q.writeUInt16BE(0x0100, 2);
-  q.writeUInt16BE(1, 4);
-  name.copy(q, 12);
-  q.writeUInt16BE(1, 12 + name.length);
-  q.writeUInt16BE(1, 14 + name.length);
-  const a = Buffer.alloc(q.length + 16);
-  q.copy(a);
-  a.writeUInt16BE(0x8180, 2);
-  a.writeUInt16BE(1, 6);
-  a.writeUInt16BE(0xc00c, q.length);
-  a.writeUInt16BE(1, q.length + 2);
-  a.writeUInt16BE(1, q.length + 4);
-  a.writeUInt32BE(3600, q.length + 6);
-  a.writeUInt16BE(4, q.length + 10);
-  a.writeUInt32BE(0x0a000000 | i, q.length + 12);
-  return { q, a };
+  const q = buildQuery(`n${i}.bench.example`, 'A', { id: 0 });
+  return { q, a: aAnswer(q, [0x0a000000 | i], 3600) };
 }
 
 // ---- the IPC child (a process, as a cluster worker is): answers each request at once ----

@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DnsMessage, scanLayout } from '@dnsmesh/core';
+import { aAnswer, buildQuery } from '@dnsmesh/testkit';
 import { describe, expect, it } from 'vitest';
 import { CacheEntry, ENTRY_OVERHEAD } from './entry.js';
 import { resolveOptions } from './options.js';
@@ -11,27 +12,9 @@ const NOW = 1_000_000;
 
 /** A query for `n<i>.store.test A` and the answer an upstream gives: `records` A records (16 bytes each). */
 function exchange(i: number, records = 1): { key: string; bytes: Buffer } {
-  const label = Buffer.from(`n${i}`);
-  const name = Buffer.concat([Buffer.from([label.length]), label, Buffer.from('\x05store\x04test\x00', 'latin1')]);
-  const q = Buffer.alloc(12 + name.length + 4);
-  q.writeUInt16BE(0x0100, 2);
-  q.writeUInt16BE(1, 4);
-  name.copy(q, 12);
-  q.writeUInt16BE(1, 12 + name.length);
-  q.writeUInt16BE(1, 14 + name.length);
-  const bytes = Buffer.alloc(q.length + 16 * records);
-  q.copy(bytes);
-  bytes.writeUInt16BE(0x8180, 2);
-  bytes.writeUInt16BE(records, 6);
-  for (let r = 0, at = q.length; r < records; r++, at += 16) {
-    bytes.writeUInt16BE(0xc00c, at);
-    bytes.writeUInt16BE(1, at + 2);
-    bytes.writeUInt16BE(1, at + 4);
-    bytes.writeUInt32BE(300, at + 6);
-    bytes.writeUInt16BE(4, at + 10);
-    bytes.writeUInt32BE((10 << 24) | (i << 8) | r, at + 12);
-  }
-  return { key: new DnsMessage(q).key, bytes };
+  const q = buildQuery(`n${i}.store.test`, 'A', { id: 0 });
+  const addresses = Array.from({ length: records }, (_, r) => (10 << 24) | (i << 8) | r);
+  return { key: new DnsMessage(q).key, bytes: aAnswer(q, addresses, 300) };
 }
 
 function entry(i: number, opts: { records?: number; ttl?: number; storedAt?: number } = {}): CacheEntry {

@@ -7,6 +7,7 @@ export type {
 } from './record-table.js';
 export { query, queryRaw } from './query.js';
 export type { ExchangeOptions, QueryOptions } from './query.js';
+export { aAnswer } from './a-answer.js';
 export { buildQuery } from './build-query.js';
 export type { BuildQueryOptions } from './build-query.js';
 export { toReply } from './reply.js';
