@@ -58,8 +58,8 @@ describe('consul catalog mode: load on the agent', () => {
     const took = performance.now() - started;
     const changeNoCheck = total() - mark;
     expect(p.counts.probes - probesBefore).toBeLessThanOrEqual(n);
-    // Paced: n probes at 50/s after a burst of 50 take at least (n - 50) / 50 s (load only makes it longer).
-    expect(took).toBeGreaterThanOrEqual(Math.max(0, (n - 50) / 50) * 1000 * 0.95);
+    // How long the sweep took is printed, not asserted: the pacing itself (probe_rate) is proven on
+    // an injected clock in src/sweep-gate.test.ts.
 
     rows.push(`| ${n} | ${first} | ${more} | ${changeWithCheck} | ${changeNoCheck} | ${(took / 1000).toFixed(1)} s | ${s.counters.http_connections_max} | ${s.counters.blocking_waiters} |`);
     expect(s.counters.http_connections_max).toBeLessThanOrEqual(4);
