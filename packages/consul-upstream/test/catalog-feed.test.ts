@@ -69,7 +69,6 @@ describe('consul catalog mode: changes that touch no check', () => {
     expect(addresses(await query(r.address, 'ext.service.consul', 'A'))).toEqual(['10.5.0.1']);
     for (let i = 0; i < 5; i++) expect((await query(r.address, `other-${i}.service.consul`, 'A')).rcode).toBe('NOERROR');
     await until(() => s.counters.blocking_waiters === 2);
-    const startedAt = performance.now();
     s.registerService({ id: 'ext', name: 'ext', node: 'n1', port: 80, address: '10.5.0.2', noCheck: true });
     await until(async () => addresses(await query(r.address, 'ext.service.consul', 'A')).join() === '10.5.0.2', 2000, 20);
     await until(() => p.catalog.sweepsRunning === 0);
@@ -79,7 +78,8 @@ describe('consul catalog mode: changes that touch no check', () => {
     await until(() => p.counts.sweeps.deferred === 1, 2000, 10);
     expect(p.catalog.sweepsDeferred).toBe(1);
     await until(async () => addresses(await query(r.address, 'ext.service.consul', 'A')).join() === '10.5.0.3', 5000, 20);
-    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(1500 * 0.95);
+    // When it ran is not timed here (src/sweep.test.ts proves the interval on manual timers): the
+    // counts say it was deferred, then ran.
     expect(p.counts.sweeps.run).toBe(2);
 
     const s2 = await sim({}, false);
