@@ -48,7 +48,10 @@ export class TcpConnection {
   #pending: Buffer = EMPTY;
   #frameTimer: NodeJS.Timeout | undefined;
   #paused = false;
-  /** Queries handled and reply bytes written since this connection last let the loop go round. */
+  /**
+   * Queries handled and reply bytes written since this connection last yielded: counted across
+   * turns (no per-turn reset), so a busy connection yields once per TURN_QUERIES or TURN_BYTES.
+   */
   #turnQueries = 0;
   #turnBytes = 0;
   /** Set while the rest waits for the next turn of the loop (reading is paused meanwhile). */
