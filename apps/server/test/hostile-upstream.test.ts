@@ -2,7 +2,7 @@
 // errors, odd TTLs, cut TC replies, silence), dnsmesh keeps its promises (issue 15): every client gets
 // a well-formed reply within 6 s, nothing the upstream had no right to say reaches a client or the
 // cache, and the server keeps answering others.
-import { HOSTILITIES, freePort, hostileUpstream, query, queryRaw, buildQuery, toReply, type Hostility } from '@dnsmesh/testkit';
+import { HOSTILITIES, freePort, hostileUpstream, query, queryRaw, buildQuery, toReply, type DnsRecord, type Hostility } from '@dnsmesh/testkit';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startDnsmesh } from './dnsmesh-process.js';
 
@@ -27,7 +27,7 @@ describe('dnsmesh in front of a hostile upstream', () => {
       let reply;
       try { reply = toReply(raw); } catch (err) { problems.push(`${round} ${h}: malformed reply (${(err as Error).message})`); return; }
       if (took > 6000) problems.push(`${round} ${h}: reply after ${took} ms`);
-      const all = [...reply.answers, ...reply.authorities, ...reply.additionals].filter((r) => r.type !== 'OPT');
+      const all = [...reply.answers, ...reply.authorities, ...reply.additionals].filter((r): r is DnsRecord => r.type !== 'OPT');
       if (all.some((r) => r.name === '' || r.name === '.' || /evil|victim/.test(String(r.name)) || /evil/.test(JSON.stringify(r.data ?? '')))) {
         problems.push(`${round} ${h}: injected data passed on: ${JSON.stringify(all)}`);
       }

@@ -16,7 +16,7 @@ describe('the Kubernetes Corefiles, on loopback', () => {
       '7.0.96.10.in-addr.arpa PTR': { ttl: 30, data: ['web.default.svc.cluster.local'] },
     }, { soa: { zone: 'cluster.local', ttl: 30, minimum: 5 } });
     const outside = await fakeUpstream({ 'example.org A': { ttl: 300, data: ['192.0.2.1'] } });
-    onTestFinished(() => Promise.all([cluster.close(), outside.close()]));
+    onTestFinished(async () => { await Promise.all([cluster.close(), outside.close()]); });
     const [port, metrics, health] = [await freePort(), await freePort('tcp'), await freePort('tcp')];
     // kubernetes/dns cmd/node-cache's Corefile, with 127.0.0.1 for the link-local and service
     // addresses, and the fake upstreams for __PILLAR__CLUSTER__DNS__ and __PILLAR__UPSTREAM__SERVERS__.

@@ -89,7 +89,7 @@ describe('why did this name go upstream? (metrics, query log, cache dump and flu
     upstream.blackhole(false);
     await query(dns, 'hit.svc.test', 'A');
     expect(upstream.count('hit.svc.test')).toBe(2);
-    const all = await (await fetch(`http://127.0.0.1:${admin}/cache/flush`, { method: 'POST' })).json();
+    const all = (await (await fetch(`http://127.0.0.1:${admin}/cache/flush`, { method: 'POST' })).json()) as { flushed: number };
     expect(all.flushed).toBeGreaterThanOrEqual(4);
     expect((await (await fetch(`http://127.0.0.1:${admin}/cache`)).text()).trim()).toBe('');
   });

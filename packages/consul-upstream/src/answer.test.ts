@@ -70,7 +70,7 @@ describe('answers', () => {
   });
 
   it('answers nodes (A, TXT meta), .addr names and the apex', () => {
-    const node = { name: 'db-1', address: '10.2.0.1', family: 4 as const, datacenter: 'dc1', byType: { a: '10.2.0.1', aaaa: '10.2.0.1', any: '10.2.0.1' }, meta: { rack: 'r7', 'a=b': 'c', 'rfc1035-x': 'raw' } };
+    const node = { name: 'db-1', address: '10.2.0.1', family: 4 as const, datacenter: 'dc1', byType: { a: '10.2.0.1', aaaa: '10.2.0.1', any: '10.2.0.1' }, wanByType: { a: '10.2.0.1', aaaa: '10.2.0.1', any: '10.2.0.1' }, meta: { rack: 'r7', 'a=b': 'c', 'rfc1035-x': 'raw' } };
     const txt = decodePacket(nodeReply({ request: request('db-1.node.consul', 'TXT'), zone: 'consul.', ttl: 5 }, RRType.TXT, node).bytes);
     expect(txt.answers!.map((a) => String(a.data))).toEqual(['rack=r7', 'a`=b=c', 'raw']);
     const any = decodePacket(nodeReply({ request: request('db-1.node.consul', 'ANY'), zone: 'consul.', ttl: 5 }, RRType.ANY, node).bytes);

@@ -1,4 +1,4 @@
-import { kdig, query, type Reply } from '@dnsmesh/testkit';
+import { kdig, query, type DnsRecord, type Reply } from '@dnsmesh/testkit';
 import { describe, expect, it } from 'vitest';
 import { catalogPlugin, resolver, sim, until } from './helpers.js';
 
@@ -89,7 +89,7 @@ describe('consul catalog mode: translate_wan_addrs', () => {
     expect(addresses(await query(r.address, 'web.service.dc1.consul', 'A'))).toEqual(['10.1.0.1']);
     const srv = await query(r.address, 'web.service.dc2.consul', 'SRV', { edns: 4096 });
     expect(srvs(srv)).toEqual(['80 b1.node.dc2.consul', '8443 cb007102.addr.dc2.consul']);
-    expect(srv.additionals.filter((a) => a.type === 'A').map((a) => `${a.name} ${String(a.data)}`).sort()).toEqual(['b1.node.dc2.consul 198.51.100.1', 'cb007102.addr.dc2.consul 203.0.113.2']);
+    expect(srv.additionals.filter((a): a is DnsRecord => a.type === 'A').map((a) => `${a.name} ${String(a.data)}`).sort()).toEqual(['b1.node.dc2.consul 198.51.100.1', 'cb007102.addr.dc2.consul 203.0.113.2']);
     expect(addresses(await query(r.address, 'b1.node.dc2.consul', 'A'))).toEqual(['198.51.100.1']);
   });
 

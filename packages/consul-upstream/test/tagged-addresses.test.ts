@@ -1,4 +1,4 @@
-import { dig, query, type Reply } from '@dnsmesh/testkit';
+import { dig, query, type DnsRecord, type Reply } from '@dnsmesh/testkit';
 import { describe, expect, it } from 'vitest';
 import { resolver, sim, until } from './helpers.js';
 
@@ -55,7 +55,7 @@ describe('consul catalog mode: tagged addresses', () => {
     s.registerService({ id: 'api-3', name: 'api', node: 'n3', port: 83, address: '10.1.0.3' });      // the node's own address: NAME.service
     const r = await resolver({ http: s.httpUrl, nodeMetaTxt: false });
     const srv = (x: Reply): string[] => x.answers.map((a) => { const d = a.data as { port: number; target: string }; return `${d.port} ${d.target}`; }).sort();
-    const glue = (x: Reply): string[] => x.additionals.filter((a) => a.type === 'A' || a.type === 'AAAA').map((a) => `${a.name} ${a.type} ${String(a.data)}`).sort();
+    const glue = (x: Reply): string[] => x.additionals.filter((a): a is DnsRecord => a.type === 'A' || a.type === 'AAAA').map((a) => `${a.name} ${a.type} ${String(a.data)}`).sort();
     const ours = await query(r.address, 'api.service.consul', 'SRV', { edns: 4096 });
     expect(srv(ours)).toEqual(['81 n1.node.dc1.consul', '82 fd000000000000000000000000000092.addr.dc1.consul', '83 api.service.dc1.consul']);
     expect(glue(ours)).toEqual(['api.service.dc1.consul A 10.1.0.3', 'fd000000000000000000000000000092.addr.dc1.consul AAAA fd00::92', 'n1.node.dc1.consul AAAA fd00::1']);

@@ -4,6 +4,8 @@ declare module 'dns-packet' {
     decode(buf: Uint8Array, offset?: number): any;
     encode(packet: any, buf?: Buffer, offset?: number): Buffer;
     encodingLength(packet: any): number;
+    /** encode with the 2-byte length prefix of DNS over TCP (the tests frame queries with it). */
+    streamEncode(packet: any): Buffer;
   };
   export default dnsPacket;
 }

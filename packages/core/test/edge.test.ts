@@ -53,7 +53,7 @@ describe('the edge', () => {
     server = await createServer({ blocks: [{ zones: ['example.'], plugins: [answerA] }, { zones: ['empty.'], plugins: [] }] }).start();
     expect(dnsPacket.decode((await udp(query('other.test'), server.port))!).rcode).toBe('REFUSED');
     expect(dnsPacket.decode((await udp(query('x.empty'), server.port))!).rcode).toBe('REFUSED');
-    expect(server.edges.get(0)?.stats.refused ?? [...server.edges.values()][0]!.stats.refused).toBe(1);
+    expect([...server.edges.values()][0]!.stats.refused).toBe(1);
   });
 
   it('picks the block with the longest matching zone', async () => {

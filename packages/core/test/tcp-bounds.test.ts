@@ -3,7 +3,7 @@ import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, DnsMessage, type DnsServer, type Plugin, type QueryContext, type TcpOptions } from '../src/index.js';
+import { createServer, DnsMessage, type DecodedMessage, type DnsServer, type Plugin, type QueryContext, type TcpOptions } from '../src/index.js';
 import { TURN_BYTES, TURN_QUERIES } from '../src/edge/tcp-connection.js';
 
 // The bounds of the TCP listener (issue 15): real sockets on loopback; asserts counts and bytes,
@@ -51,10 +51,10 @@ function connect(port: number, localAddress = '127.0.0.1'): Promise<net.Socket> 
 }
 
 /** Reads framed replies from `s`; resolves with the first `n` (decoded), or what came before it closed / `timeout`. */
-function replies(s: net.Socket, n: number, timeout = 5000): Promise<dnsPacket.Packet[]> {
+function replies(s: net.Socket, n: number, timeout = 5000): Promise<DecodedMessage[]> {
   return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
-    const got: dnsPacket.Packet[] = [];
+    const got: DecodedMessage[] = [];
     const done = () => { clearTimeout(timer); s.off('data', onData); resolve(got); };
     const timer = setTimeout(done, timeout);
     const onData = (chunk: Buffer) => {
@@ -71,7 +71,7 @@ function replies(s: net.Socket, n: number, timeout = 5000): Promise<dnsPacket.Pa
 }
 
 /** One query on a fresh connection from `localAddress`: its reply, or undefined. */
-async function askTcp(port: number, name: string, localAddress = '127.0.0.2'): Promise<dnsPacket.Packet | undefined> {
+async function askTcp(port: number, name: string, localAddress = '127.0.0.2'): Promise<DecodedMessage | undefined> {
   const s = await connect(port, localAddress);
   s.write(frameOf(name, 77));
   const [reply] = await replies(s, 1, 3000);

@@ -1,6 +1,6 @@
 import { createServer, parseCorefile } from '@dnsmesh/core';
 import { forward } from '@dnsmesh/forward';
-import { fakeUpstream, query } from '@dnsmesh/testkit';
+import { fakeUpstream, query, type DnsRecord } from '@dnsmesh/testkit';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createTemplate, parse } from './index.js';
 
@@ -56,7 +56,7 @@ describe('template', () => {
     const srv = await query(server.address, '_http._tcp.example', 'SRV');
     expect(srv.answers).toMatchObject([{ type: 'SRV', data: { priority: 10, weight: 5, port: 8080, target: 'web.example' } }]);
     expect(srv.additionals.filter((r) => r.type !== 'OPT').map((r) => r.type)).toEqual(['A', 'TXT']);
-    expect(String((srv.additionals.find((r) => r.type === 'TXT')!.data as Buffer[])[0])).toBe('asked by 127.0.0.1');
+    expect(String((srv.additionals.find((r): r is DnsRecord => r.type === 'TXT')!.data as Buffer[])[0])).toBe('asked by 127.0.0.1');
     const gone = await query(server.address, 'gone.example', 'A');
     expect([gone.rcode, gone.flags.aa, gone.authorities.map((r) => r.type)]).toEqual(['NXDOMAIN', true, ['SOA']]);
   });

@@ -1,5 +1,5 @@
 import { createServer } from '@dnsmesh/core';
-import { directiveOf, loadReadmeExamples, loadWith, query } from '@dnsmesh/testkit';
+import { directiveOf, loadReadmeExamples, loadWith, query, type DnsRecord } from '@dnsmesh/testkit';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import whoamiDef, { whoami } from './index.js';
 
@@ -18,7 +18,7 @@ describe('whoami', () => {
     expect(reply.rcode).toBe('NOERROR');
     expect(reply.flags.aa).toBe(true);
     expect(reply.answers).toEqual([]);
-    const [a, srv] = reply.additionals.filter((r) => r.type !== 'OPT');
+    const [a, srv] = reply.additionals.filter((r): r is DnsRecord => r.type !== 'OPT');
     expect(a).toMatchObject({ name: 'Example.org', type: 'A', ttl: 0, data: '127.0.0.1' });
     expect(srv).toMatchObject({ name: '_udp.Example.org', type: 'SRV', ttl: 0 });
     const data = srv!.data as { port: number; target: string };
