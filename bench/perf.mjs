@@ -2,7 +2,7 @@
 // Issue 17's table in one command: each figure for dnsmesh and Unbound side by side, `--runs` times
 // (default 2), the median per server, dnsmesh ÷ Unbound and the issue's goal, met or not.
 //
-//   node bench/perf.mjs [p99] [flood] [forward] [memory] [--runs 2] [--seconds 10] [--rate 20000]
+//   node bench/perf.mjs [p99] [flood] [warmflood] [forward] [memory] [--runs 2] [--seconds 10] [--rate 20000]
 //                       [--entries 100000,1000000] [--max-minutes 60] [--no-write]
 //
 // Figures (default: all four), each from the scenario code the other tools use:
@@ -10,6 +10,8 @@
 //            dnsmesh's production chain against Unbound, both warmed; dnsperf -Q RATE -v, --seconds)
 //   flood    unique names at 8,000 qps, every one a miss (scenarios/unique.mjs, as abuse.mjs
 //            `unique`; a fresh server and upstream each run, 2 × --seconds): average latency and loss
+//   warmflood  the same after 5 s of other unique names at the same rate on that fresh server (the
+//            miss path of a server that has been running: JIT compiled, upstream sockets open)
 //   forward  forwarding throughput per server CPU-second, every answer TTL 0 (scenarios/forward.mjs,
 //            as run.mjs `forward`; dnsperf at max throughput for --seconds)
 //   memory   RSS per cached entry after filling each size of --entries (scenarios/memory.mjs, as
@@ -34,7 +36,9 @@ import { memoryPerEntry } from './scenarios/memory.mjs';
 import { abuseServers, UNIQUE_QPS, uniqueFlood, uniqueUpstream } from './scenarios/unique.mjs';
 
 const RESULTS = fileURLToPath(new URL('RESULTS.md', import.meta.url));
-const FIGURES = ['p99', 'flood', 'forward', 'memory'];
+const FIGURES = ['p99', 'flood', 'warmflood', 'forward', 'memory'];
+/** How long the warm flood warms the server up with other names first (s). */
+const WARM_SECONDS = 5;
 /** memory.mjs's default fill rate. */
 const FILL_QPS = 10000;
 
@@ -50,7 +54,7 @@ const { values, positionals } = parseArgs({
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
-const USAGE = 'usage: node bench/perf.mjs [p99] [flood] [forward] [memory] [--runs 2] [--seconds 10] [--rate 20000] [--entries 100000,1000000] [--max-minutes 60] [--no-write]\n';
+const USAGE = 'usage: node bench/perf.mjs [p99] [flood] [warmflood] [forward] [memory] [--runs 2] [--seconds 10] [--rate 20000] [--entries 100000,1000000] [--max-minutes 60] [--no-write]\n';
 if (values.help) { process.stdout.write(USAGE); process.exit(0); }
 const figures = positionals.length > 0 ? positionals : FIGURES;
 const runs = Number(values.runs);
@@ -71,6 +75,37 @@ const log = (m) => process.stderr.write(`perf: ${m}\n`);
 // ---- the figures ------------------------------------------------------------------------------
 // Each measures one run: run(r) gives { dnsmesh, unbound } rows with `value` and a `note`.
 // `met(dm, ub, ratio)` judges the goal on the medians and the median of the per-run ratios.
+/**
+ * The unique-name flood on a fresh server and upstream each run: `warm` 0 measures from the start
+ * (the first seconds of a process, JIT compilation included), else after `warm` s of other names.
+ */
+function floodFigure(warm) {
+  const what = warm > 0 ? `after a ${warm} s warm-up` : 'from a fresh start';
+  return {
+    rows: [
+      { key: 'avgMs', label: `unique-name flood at ${fmt(UNIQUE_QPS)} qps ${what}: average latency (ms)`, digits: 2, goal: '≤ 2× Unbound', met: (dm, ub, x) => x <= 2 },
+      { key: 'lossPct', label: `unique-name flood at ${fmt(UNIQUE_QPS)} qps ${what}: loss (%)`, digits: 2, goal: '≤ Unbound', met: (dm, ub) => dm <= ub },
+    ],
+    estimate: () => runs * 2 * (floodSeconds + warm + 7),
+    async setup() {
+      const pair = [abuseServers.unbound, abuseServers.dnsmesh];
+      return {
+        async run(r) {
+          const out = {};
+          for (const start of order(r, pair)) {
+            const row = await withFreshServer(uniqueUpstream(floodSeconds, warm), start, (s, up) => {
+              log(`${warm > 0 ? 'warm ' : ''}flood run ${r}: ${s.label}`);
+              return uniqueFlood(s, up, floodSeconds, warm);
+            });
+            out[role(row)] = { ...row, note: `${fmt(row.qps)} qps answered, ${fmt(row.upstreamQueries)} upstream, RSS peak ${fmt(row.rssPeak)} MiB${row.rejects ? `, ${fmt(row.rejects)} max_concurrent REFUSED` : ''}` };
+          }
+          return out;
+        },
+        stop: async () => {},
+      };
+    },
+  };
+}
 const order = (r, pair) => (r % 2 === 0 ? [...pair].reverse() : pair);
 const k = `${rate / 1000}k`;
 const FIGURE = {
@@ -98,27 +133,8 @@ const FIGURE = {
       };
     },
   },
-  flood: {
-    rows: [
-      { key: 'avgMs', label: `unique-name flood at ${fmt(UNIQUE_QPS)} qps: average latency (ms)`, digits: 2, goal: '≤ 2× Unbound', met: (dm, ub, x) => x <= 2 },
-      { key: 'lossPct', label: `unique-name flood at ${fmt(UNIQUE_QPS)} qps: loss (%)`, digits: 2, goal: '≤ Unbound', met: (dm, ub) => dm <= ub },
-    ],
-    estimate: () => runs * 2 * (floodSeconds + 5),
-    async setup() {
-      const pair = [abuseServers.unbound, abuseServers.dnsmesh];
-      return {
-        async run(r) {
-          const out = {};
-          for (const start of order(r, pair)) {
-            const row = await withFreshServer(uniqueUpstream(floodSeconds), start, (s, up) => { log(`flood run ${r}: ${s.label}`); return uniqueFlood(s, up, floodSeconds); });
-            out[role(row)] = { ...row, note: `${fmt(row.qps)} qps answered, ${fmt(row.upstreamQueries)} upstream, RSS peak ${fmt(row.rssPeak)} MiB` };
-          }
-          return out;
-        },
-        stop: async () => {},
-      };
-    },
-  },
+  flood: floodFigure(0),
+  warmflood: floodFigure(WARM_SECONDS),
   forward: {
     rows: [{ key: 'qpsPerCpu', label: 'forwarding, every answer TTL 0: qps per server CPU-second', digits: 0, goal: '≥ 1.0× Unbound', met: (dm, ub, x) => x >= 1 }],
     estimate: () => 2 * (runs * (seconds + 1) + 8),
@@ -259,6 +275,7 @@ const detail = table([
 const head = runHeader({ title: `issue 17's figures (perf.mjs), ${runs} run(s)`, command: `node bench/perf.mjs ${process.argv.slice(2).join(' ')}`, nproc, started });
 const how = `p99: dnsperf \`-Q ${rate} -v\` for ${seconds} s over 1000 cached names (dnsmesh-chain.Corefile, unbound.conf); `
   + `flood: ${fmt(UNIQUE_QPS)} qps of unique names for ${floodSeconds} s on a fresh server (dnsmesh-abuse.Corefile, unbound.conf); `
+  + `warmflood: the same after ${WARM_SECONDS} s of other unique names at that rate; `
   + `forward: max throughput for ${seconds} s, TTL 0 (dnsmesh-forward.Corefile, unbound-nocache.conf); `
   + `memory: ${sizes.map((n) => fmt(n)).join(' and ')} names filled at ${fmt(FILL_QPS)} qps on a fresh server (dnsmesh-memory.Corefile, unbound-memory.conf). `
   + 'Servers one after another, reversed in even runs; the ratio is the median of the per-run ratios.';

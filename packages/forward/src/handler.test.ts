@@ -6,7 +6,7 @@ import dnsPacket from 'dns-packet';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ForwardPlugin } from './handler.js';
 import { forward } from './index.js';
-import type { ForwardInput } from './options.js';
+import { RTO, type ForwardInput } from './options.js';
 
 const TABLE: RecordTable = {
   'web.service.consul A': { ttl: 30, data: ['10.0.0.7'] },
@@ -154,6 +154,22 @@ describe('forward', () => {
     expect(a.count() + b.count()).toBeLessThanOrEqual(6);      // backed off: not every 500 ms
     expect(plugin.counts.servfails).toBe(1);
   }, 15_000);
+
+  it('asks a fast upstream again after RTO.min when one datagram is lost (not the 1 s first guess)', async () => {
+    let dropped = 0;
+    const up = await upstream({ onQuery: (q) => (q.questions?.[0]?.name === 'www.example.test' && dropped++ === 0 ? 'drop' : undefined) });
+    const { address, plugin } = await resolver({ to: [up.address] });
+    for (let i = 0; i < 5; i++) await query(address, 'web.service.consul', 'A'); // reply times known: srtt ~1 ms
+    const rto = plugin.upstreams.upstreams[0]!.rto();
+    expect(rto).toBe(RTO.min);
+    const started = performance.now();
+    const reply = await query(address, 'www.example.test', 'A', { timeout: 3000 });
+    const took = performance.now() - started;
+    expect(reply.rcode).toBe('NOERROR');
+    expect(dropped).toBe(2);                                 // the first try was dropped, the second answered
+    expect(took).toBeGreaterThanOrEqual(RTO.min - 5);
+    expect(took).toBeLessThan(2 * RTO.min);                  // generous: the retry came at the floor, not at the 1 s first guess
+  });
 
   it('uses a slow answer that lands within the 5 s, after asking again at 1 s', async () => {
     const up = await upstream({ delay: 2700 });

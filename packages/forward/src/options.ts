@@ -77,11 +77,13 @@ export const TIMEOUTS = { query: 5000, probe: 1000 } as const;
  * The retransmission timeout of a try (ms), Unbound style: srtt + 4 × rttvar within [min, max],
  * `initial` for an upstream not heard from yet, doubled per timer that runs out. Unbound's floor
  * (50 ms) and first guess (376 ms) are for authoritative servers; a forward's upstream is a
- * resolver whose cache hits take a millisecond and its misses hundreds: with a low floor every
- * slow miss would be asked twice (and count toward `max_fails`), so the floor and first guess are
- * higher. A lost datagram is still asked again 4 times sooner than CoreDNS's fixed 2 s. The ceiling is the query's whole budget.
+ * resolver whose cache hits take a millisecond and its misses tens to hundreds: with Unbound's floor
+ * most slow misses would be asked twice, so the floor is 200 ms and the first guess 1 s. A floor
+ * much higher costs every datagram the network or a busy upstream drops that much latency (at
+ * 500 ms it was most of the average in the unique-name flood, bench/perf.mjs). The ceiling is the
+ * query's whole budget.
  */
-export const RTO = { initial: 1000, min: 500, max: TIMEOUTS.query } as const;
+export const RTO = { initial: 1000, min: 200, max: TIMEOUTS.query } as const;
 
 /**
  * `IP`, `IP:PORT`, `[IPv6]:PORT`, optionally behind `dns://`; the port defaults to 53. Only IP

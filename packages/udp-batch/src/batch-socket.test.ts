@@ -93,6 +93,21 @@ describe('BatchSocket', () => {
     expect(server.batchSize).toBe(64);
   });
 
+  it('drains a backlog in up to 4 full batches per wakeup, then lets the event loop turn', async () => {
+    const seen: (number | 'turn')[] = [];
+    const server = open({ batchSize: 8 }, (b) => {
+      if (seen.length === 0) setImmediate(() => seen.push('turn')); // runs once this wakeup is over
+      seen.push(b.count);
+      echo(b);
+    });
+    const c = await client();
+    // 40 datagrams queued at the socket before the loop polls it (each send is made at once).
+    for (let i = 0; i < 40; i++) void c.send(`q${i}`, server.port);
+    await until(() => c.replies.length >= 40, 5000, '40 replies');
+    expect(seen).toEqual([8, 8, 8, 8, 'turn', 8]);
+    expect(server.stats).toMatchObject({ received: 40, sent: 40, batches: 5 });
+  });
+
   it('answers misses later with sendTo (a copy of the query and of the address slot)', async () => {
     let server: BatchSocket | undefined;
     const late: boolean[] = [];

@@ -41,6 +41,11 @@
 #define MAX_SLOT 65535   /* lens are u16 */
 #define MAX_DATAGRAM 65535
 #define MAX_RECV_CALLS 8 /* recvmmsg calls per wakeup, so a flood of dropped datagrams can't starve the loop */
+/* Full batches handed to JavaScript per wakeup. One batch per event-loop turn caps what a backlog
+ * drains at batchSize per turn: when a turn is long (a wave of upstream replies, a GC), intake can
+ * settle at exactly the arrival rate and a standing queue never drains. Up to 4 (256 datagrams at
+ * the default size; Unbound reads up to 100 per select) and other handles still get every turn. */
+#define MAX_BATCHES_PER_WAKEUP 4
 
 /* Counters, as doubles so JavaScript reads them straight from the shared memory. */
 enum {
@@ -366,11 +371,13 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     s->stats[ST_RECV_ERRORS] += 1;
     if (uv_poll_start(&s->poll, UV_READABLE, on_readable) != 0) do_close(s);
   } else {
-    unsigned n = receive(s);
-    napi_value cb, self, argv[1], result, err;
-    if (n > 0 && napi_get_reference_value(env, s->cb_ref, &cb) == napi_ok &&
-        napi_get_reference_value(env, s->self_ref, &self) == napi_ok &&
-        napi_create_uint32(env, n, &argv[0]) == napi_ok) {
+    for (int round = 0; round < MAX_BATCHES_PER_WAKEUP; round++) {
+      unsigned n = receive(s);
+      napi_value cb, self, argv[1], result, err;
+      if (n == 0 || napi_get_reference_value(env, s->cb_ref, &cb) != napi_ok ||
+          napi_get_reference_value(env, s->self_ref, &self) != napi_ok ||
+          napi_create_uint32(env, n, &argv[0]) != napi_ok)
+        break;
       s->stats[ST_RECEIVED] += n;
       s->stats[ST_BATCHES] += 1;
       /* make_callback, not call_function: the callback runs like any I/O callback (async hooks,
@@ -382,13 +389,15 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
         /* The callback threw: its lens may be half written (an untouched slot still holds the
          * query's length), so nothing of this batch is sent. */
         if (napi_get_and_clear_last_exception(env, &err) == napi_ok) raise_uncaught(env, err, NULL);
-      } else if (s->closing) {
-        /* the callback closed the socket: nothing more to send */
-      } else if (!memory_ok(s)) {
-        raise_uncaught(env, NULL, DETACHED);
-      } else {
-        send_replies(s, n);
+        break;
       }
+      if (s->closing) break; /* the callback closed the socket: nothing more to send */
+      if (!memory_ok(s)) {
+        raise_uncaught(env, NULL, DETACHED);
+        break;
+      }
+      send_replies(s, n);
+      if (n < s->batch) break; /* the queue is drained: wait for the next wakeup */
     }
   }
   napi_close_handle_scope(env, scope);

@@ -48,7 +48,7 @@ export function publishEdgeMetrics(registry: Registry, ports: () => Iterable<Por
       }
     }),
     publishMetric(registry, 'counter', UDP_SEND_FAILURES, 'UDP replies the kernel refused (a full send buffer) or failed to send.', ['port'], per((p) => p.udp.sendFailures)),
-    publishMetric(registry, 'counter', UDP_BATCHES, 'Batches the batched UDP transport handed to JavaScript (one recvmmsg wake-up each).', ['port'], per((p) => p.udp.batches)),
+    publishMetric(registry, 'counter', UDP_BATCHES, 'Batches the batched UDP transport handed to JavaScript (up to 4 per wake-up while a backlog lasts).', ['port'], per((p) => p.udp.batches)),
     publishMetric(registry, 'counter', UDP_BATCH_DATAGRAMS, 'Datagrams those batches carried.', ['port'], per((p) => p.udp.datagrams)),
   ];
   return () => { for (const off of offs) off(); };
