@@ -21,7 +21,7 @@ export const abuseServers = {
 };
 
 /** The bench upstream's spec: a name for every query of a `seconds` run (and of its warm-up). */
-export const uniqueUpstream = (seconds, warmSeconds = 0) => ({ names: UNIQUE_QPS * (seconds + warmSeconds) });
+export const uniqueUpstream = (seconds, warmSeconds = 0) => ({ names: UNIQUE_QPS * (seconds + warmSeconds), fast: true });
 
 /**
  * The flood against `server` for `seconds` (after `warmSeconds` of other names, if set): latency,
