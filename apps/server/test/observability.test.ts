@@ -51,9 +51,11 @@ describe('why did this name go upstream? (metrics, query log, cache dump and flu
     await query(dns, 'hit.svc.test', 'A');
     expect(await metric(prom, 'dnsmesh_cache_misses_total')).toBe(1);
     expect(await metric(prom, 'dnsmesh_cache_hits_total', 'type="success"')).toBe(1);
-    // Five clients at once for a slow name: one upstream query, four coalesced.
+    // Five clients at once for a slow name (300 ms): one upstream query, four coalesced. That one
+    // query may be asked twice: forward asks again when its 200 ms retransmission floor runs out.
     await Promise.all(Array.from({ length: 5 }, () => query(dns, 'slow.svc.test', 'A')));
-    expect(upstream.count('slow.svc.test')).toBe(1);
+    expect(upstream.count('slow.svc.test')).toBeGreaterThanOrEqual(1);
+    expect(upstream.count('slow.svc.test')).toBeLessThanOrEqual(2);
     expect(await metric(prom, 'dnsmesh_cache_coalesced_total')).toBe(4);
     // A hot name close to expiry: answered from cache, refreshed behind.
     await query(dns, 'hot.svc.test', 'A');
