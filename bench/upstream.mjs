@@ -47,7 +47,8 @@ if (spec.fast === true) {
     if (silent) return;
     const reply = answer(q);
     if (reply !== undefined) { fastCount++; front.send(reply, from.port, from.address); return; }
-    if (q.length < 12 || waiting.size >= 1000) return;
+    if (q.length < 12) return;
+    if (waiting.size >= 1000) waiting.delete(waiting.keys().next().value); // the oldest: its reply is not coming
     nextId = (nextId + 1) & 0xffff;
     waiting.set(nextId, { port: from.port, address: from.address, id: q.readUInt16BE(0) });
     const copy = Buffer.from(q);

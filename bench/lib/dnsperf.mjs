@@ -60,6 +60,7 @@ export async function dnsperf(port, o) {
     const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] * 1e6;
     result.p50Us = pct(0.5);
     result.p99Us = pct(0.99);
+    result.latencies = latencies; // seconds, in the order dnsperf reported the answers
   }
   return result;
 }

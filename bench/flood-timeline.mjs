@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// Where a unique-name flood's latency goes over time: a fresh server and upstream (as perf.mjs's
+// `flood`), dnsperf at 8,000 qps of names it has never seen, every answer's latency kept, then
+// average / p99 / max per window of answers (--window, in seconds of queries at that rate) and the
+// percentiles of the whole run. A fresh dnsmesh spends its first second or so compiling its hot
+// paths (V8's JIT shares the pinned core), which is most of the flood's average; `--warm S` floods
+// other names for S seconds first, as perf.mjs's `warmflood`. `--node-arg` passes a node flag to
+// dnsmesh (after the launcher's), e.g. `--node-arg=--trace-gc` or `--node-arg=--interrupt-budget=270336`.
+//
+//   node bench/flood-timeline.mjs [dnsmesh|unbound ...] [--seconds 10] [--warm 0] [--window 0.25]
+//                                 [--node-arg FLAG ...]
+//
+// Servers on CPU 0; dnsperf, the upstream (lib/fast-answers.mjs) and this harness on CPU 1. Keeping
+// every latency (dnsperf -v) costs that core too: compare servers within one run. Writes nothing.
+import { parseArgs } from 'node:util';
+import { dnsperf, queryFile } from './lib/dnsperf.mjs';
+import { installCleanup, pinSelf, sleep, stopAll } from './lib/procs.mjs';
+import { fmt } from './lib/report.mjs';
+import { CLIENT_CPU, preflight, startDnsmesh, startUnbound, startUpstream, tempDir } from './lib/servers.mjs';
+import { UNIQUE_QPS, uniqueUpstream } from './scenarios/unique.mjs';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    seconds: { type: 'string', default: '10' },
+    warm: { type: 'string', default: '0' },
+    window: { type: 'string', default: '0.25' },
+    'node-arg': { type: 'string', multiple: true, default: [] },
+  },
+});
+const who = positionals.length > 0 ? positionals : ['dnsmesh', 'unbound'];
+const seconds = Number(values.seconds);
+const warm = Number(values.warm);
+const perWindow = Math.max(1, Math.round(Number(values.window) * UNIQUE_QPS));
+if (who.some((w) => w !== 'dnsmesh' && w !== 'unbound') || !(seconds >= 1) || !(warm >= 0) || !(perWindow >= 1)) {
+  process.stderr.write('usage: node bench/flood-timeline.mjs [dnsmesh|unbound ...] [--seconds 10] [--warm 0] [--window 0.25] [--node-arg FLAG ...]\n');
+  process.exit(2);
+}
+preflight('flood-timeline', ['dnsperf', 'taskset', ...(who.includes('unbound') ? ['unbound'] : [])]);
+installCleanup();
+pinSelf(CLIENT_CPU);
+
+const ms = (s) => fmt(1000 * s, 2);
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+const flood = (port, file, s, latency) => dnsperf(port, { file, seconds: s, qps: UNIQUE_QPS, clients: 10, outstanding: 2000, timeout: 2, latency });
+
+try {
+  const dir = tempDir();
+  const file = queryFile(dir, 'unique.txt', Array.from({ length: UNIQUE_QPS * seconds }, (_, i) => `n${i}.bench.example A`));
+  const warmFile = warm > 0 ? queryFile(dir, 'warm.txt', Array.from({ length: UNIQUE_QPS * warm }, (_, i) => `n${UNIQUE_QPS * seconds + i}.bench.example A`)) : undefined;
+  for (const name of who) {
+    const up = await startUpstream(uniqueUpstream(seconds, warm));
+    const server = name === 'unbound'
+      ? await startUnbound('unbound.conf', up.port)
+      : await startDnsmesh('dnsmesh-abuse.Corefile', up.port, { nodeArgs: values['node-arg'] });
+    await sleep(500);
+    if (warmFile !== undefined) { await flood(server.port, warmFile, warm, false); await sleep(1000); }
+    const cpu0 = server.cpu();
+    const r = await flood(server.port, file, seconds, true);
+    const cpu = server.cpu() - cpu0;
+    const lat = (r.latencies ?? []).filter((x) => Number.isFinite(x)); // dnsperf prints a few other "> " lines
+    console.log(`\n## ${server.label}${values['node-arg'].length > 0 && name === 'dnsmesh' ? ` ${values['node-arg'].join(' ')}` : ''}: ${seconds} s at ${fmt(UNIQUE_QPS)} qps${warm > 0 ? ` after ${warm} s of other names` : ', fresh'}`);
+    console.log('\n| answers from | avg ms | p99 ms | max ms |\n|---:|---:|---:|---:|');
+    for (let i = 0; i < lat.length; i += perWindow) {
+      const w = lat.slice(i, i + perWindow).sort((a, b) => a - b);
+      console.log(`| ${fmt(i / UNIQUE_QPS, 2)} s | ${ms(w.reduce((a, b) => a + b, 0) / w.length)} | ${ms(pct(w, 0.99))} | ${ms(w[w.length - 1])} |`);
+    }
+    const all = lat.slice().sort((a, b) => a - b);
+    console.log(`\nwhole run: average ${ms(r.avgLatencyUs / 1e6)} ms, p50 ${ms(pct(all, 0.5))}, p90 ${ms(pct(all, 0.9))}, p99 ${ms(pct(all, 0.99))}, max ${ms(all[all.length - 1])} ms; `
+      + `${fmt(r.completed)} answered, ${fmt(r.lost)} lost (${r.rcodes}); server CPU ${fmt(cpu, 2)} s (${fmt((1e6 * cpu) / r.completed, 1)} µs a query)`);
+    await server.stop();
+    await up.stop();
+  }
+} finally {
+  await stopAll();
+}
