@@ -108,6 +108,47 @@ describe('BatchSocket', () => {
     expect(server.stats).toMatchObject({ received: 40, sent: 40, batches: 5 });
   });
 
+  it('queueTo sends a turn\'s late replies together after the turn, and at once when the queue is full', async () => {
+    const held: { addr: Uint8Array; q: string }[] = [];
+    const server = open({ batchSize: 8 }, (b) => {
+      for (let i = 0; i < b.count; i++) {
+        held.push({ addr: copyAddress(b, i), q: b.buf.toString('latin1', i * b.slotSize, i * b.slotSize + b.lens[i]!) });
+        b.lens[i] = 0;
+      }
+    });
+    const c = await client();
+    for (let i = 0; i < 20; i++) await c.send(`q${i}`, server.port);
+    await until(() => held.length === 20, 5000, '20 queries');
+    // 20 queued in one turn: the first 8 fill the queue, the 9th sends them (a full queue goes at once).
+    for (let i = 0; i < 9; i++) expect(server.queueTo(Buffer.from(`late:${held[i]!.q}`), held[i]!.addr)).toBe(true);
+    expect(server.stats.sent).toBe(8);
+    for (let i = 9; i < 20; i++) {
+      const bytes = Buffer.from(`late:${held[i]!.q}`);
+      server.queueTo(bytes, held[i]!.addr);
+      bytes.fill(0x78);                             // the queue holds a copy
+    }
+    expect(server.stats.sent).toBe(16);           // nothing more until the turn is over
+    await until(() => c.replies.length >= 20, 5000, '20 replies');
+    expect(new Set(c.replies.map(String))).toEqual(new Set(held.map((h) => `late:${h.q}`)));
+    expect(server.stats).toMatchObject({ sent: 20, sendDropped: 0 });
+  });
+
+  it('queueTo sends a datagram longer than a slot at once, flushes on close, and is refused once closed', async () => {
+    let addr: Uint8Array | undefined;
+    const server = open({ batchSize: 4, slotSize: 64 }, (b) => { addr ??= copyAddress(b, 0); b.lens[0] = 0; });
+    const c = await client();
+    await c.send('hello', server.port);
+    await until(() => addr !== undefined, 5000, 'a query');
+    expect(server.queueTo(Buffer.alloc(100, 0x61), addr!)).toBe(true);   // over slotSize: sent now
+    expect(server.stats.sent).toBe(1);
+    expect(server.queueTo(Buffer.from('queued'), addr!)).toBe(true);
+    server.close();                                                      // queued: out before the fd closes
+    await until(() => c.replies.length >= 2, 5000, '2 replies');
+    expect(c.replies.map((r) => r.length)).toEqual([100, 6]);
+    expect(server.queueTo(Buffer.from('late'), addr!)).toBe(false);
+    expect(() => server.queueTo(Buffer.from('x'), new Uint8Array(3))).toThrow(RangeError);
+  });
+
   it('answers misses later with sendTo (a copy of the query and of the address slot)', async () => {
     let server: BatchSocket | undefined;
     const late: boolean[] = [];

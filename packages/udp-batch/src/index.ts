@@ -128,7 +128,28 @@ export class BatchSocket {
     return this.#native.sendTo(this.#handle, bytes, addr);
   }
 
-  /** Stops delivery and closes the fd (the port is free when this returns). Idempotent. */
+  /**
+   * Like `sendTo`, but the datagram (copied now) goes out with the others queued in the same
+   * event-loop turn, in one `sendmmsg` after the turn's I/O callbacks (a `setImmediate`), or when
+   * `batchSize` are queued. A datagram longer than `slotSize` is sent at once. Returns false once
+   * the socket is closed; a datagram the kernel refuses later is counted in `sendDropped`.
+   */
+  queueTo(bytes: Uint8Array, addr: Uint8Array): boolean {
+    const queued = this.#native.queueTo(this.#handle, bytes, addr);
+    if (queued && !this.#flushing) {
+      this.#flushing = true;
+      setImmediate(this.#flush);
+    }
+    return queued;
+  }
+
+  #flushing = false;
+  readonly #flush = (): void => {
+    this.#flushing = false;
+    if (!this.#closed) this.#native.flush(this.#handle);
+  };
+
+  /** Stops delivery and closes the fd (the port is free when this returns); queued datagrams go out first. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

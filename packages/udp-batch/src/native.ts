@@ -21,6 +21,8 @@ export interface NativeBinding {
     batchSize: number, slotSize: number, onBatch: (count: number) => void,
   ): NativeHandle;
   sendTo(handle: NativeHandle, bytes: Uint8Array, addr: Uint8Array): boolean;
+  queueTo(handle: NativeHandle, bytes: Uint8Array, addr: Uint8Array): boolean;
+  flush(handle: NativeHandle): void;
   close(handle: NativeHandle): void;
   setRef(handle: NativeHandle, ref: boolean): void;
   readonly ADDR_SLOT: number;

@@ -86,6 +86,13 @@ typedef struct sock {
   /* Private to C: message headers for recvmmsg and sendmmsg. */
   struct mmsghdr *rmsg, *smsg;
   struct iovec *riov, *siov;
+
+  /* Replies queued by queueTo (copies: JavaScript's buffers are free at once), sent together by
+   * flush with one sendmmsg. `batch` of them at most, each up to `slot` bytes; allocated at the
+   * first queueTo. */
+  uint8_t *qbuf, *qaddr;
+  uint16_t *qlen;
+  uint32_t qn;
 } sock_t;
 
 /* Tags the handle objects we create, so a foreign object can never be unwrapped as ours. */
@@ -191,6 +198,9 @@ static sock_t *get_sock(napi_env env, napi_value v) {
 /* ---------------------------------------------------------------- lifetime */
 
 static void free_sock(sock_t *s) {
+  free(s->qbuf);
+  free(s->qaddr);
+  free(s->qlen);
   free(s->rmsg);
   free(s->smsg);
   free(s->riov);
@@ -231,8 +241,11 @@ static void on_uv_closed(uv_handle_t *handle) {
 
 /* Stops reading and closes the fd now (so the port is free when close() returns); the uv handle
  * finishes closing on the next loop turn. Safe to call twice and from inside the batch callback. */
+static void flush_queue(sock_t *s);
+
 static void do_close(sock_t *s) {
   if (s->closing) return;
+  flush_queue(s); /* what was queued goes out before the fd closes */
   s->closing = true;
   uv_poll_stop(&s->poll); /* removes the fd from epoll, so closing it next is safe */
   close(s->fd);
@@ -326,6 +339,24 @@ static void send_replies(sock_t *s, unsigned n) {
     k++;
   }
   if (k > 0) send_all(s, k);
+}
+
+/* Sends the replies queueTo queued, with one sendmmsg (more if the kernel takes them in parts). */
+static void flush_queue(sock_t *s) {
+  uint32_t k = s->qn;
+  if (k == 0 || s->closing) return;
+  s->qn = 0;
+  for (uint32_t i = 0; i < k; i++) {
+    s->siov[i].iov_base = s->qbuf + (size_t)i * s->slot;
+    s->siov[i].iov_len = s->qlen[i];
+    struct msghdr *h = &s->smsg[i].msg_hdr;
+    memset(h, 0, sizeof *h);
+    h->msg_name = s->qaddr + (size_t)i * ADDR_SLOT;
+    h->msg_namelen = s->addrlen;
+    h->msg_iov = &s->siov[i];
+    h->msg_iovlen = 1;
+  }
+  send_all(s, k);
 }
 
 /* True while the shared ArrayBuffer is still ours. JavaScript can detach it (structuredClone with
@@ -636,22 +667,26 @@ fail:
   return NULL;
 }
 
-/* sendTo(handle, bytes, addr) -> boolean: one datagram now, to a 28-byte address slot. */
-static napi_value js_send_to(napi_env env, napi_callback_info info) {
+/* The arguments of sendTo and queueTo: (handle, bytes, addr), checked; NULL (with an exception
+ * pending) when one is wrong. `ss` gets the address, aligned, of the socket's family. */
+static sock_t *send_args(napi_env env, napi_callback_info info, const char *what, uint8_t **bytes, size_t *len,
+                         struct sockaddr_storage *ss) {
   size_t argc = 3;
-  napi_value argv[3], result;
+  napi_value argv[3];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   if (argc != 3) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_COUNT", "sendTo() takes 3 arguments");
+    char msg[64];
+    snprintf(msg, sizeof msg, "%s() takes 3 arguments", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_COUNT", msg);
     return NULL;
   }
   sock_t *s = get_sock(env, argv[0]);
   if (s == NULL) return NULL;
-  uint8_t *bytes, *addr;
-  size_t len, alen;
-  if (!get_bytes(env, argv[1], "bytes", &bytes, &len) || !get_bytes(env, argv[2], "addr", &addr, &alen))
+  uint8_t *addr;
+  size_t alen;
+  if (!get_bytes(env, argv[1], "bytes", bytes, len) || !get_bytes(env, argv[2], "addr", &addr, &alen))
     return NULL;
-  if (len > MAX_DATAGRAM) {
+  if (*len > MAX_DATAGRAM) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "bytes must be at most 65535 bytes long");
     return NULL;
   }
@@ -660,27 +695,89 @@ static napi_value js_send_to(napi_env env, napi_callback_info info) {
     return NULL;
   }
   /* Copy to an aligned sockaddr and check its family against the socket's. */
-  struct sockaddr_storage ss;
-  memset(&ss, 0, sizeof ss);
-  memcpy(&ss, addr, ADDR_SLOT);
-  if (ss.ss_family != s->family) {
+  memset(ss, 0, sizeof *ss);
+  memcpy(ss, addr, ADDR_SLOT);
+  if (ss->ss_family != s->family) {
     napi_throw_range_error(env, "ERR_INVALID_ARG_VALUE", "addr is not an address slot of this socket's family");
     return NULL;
   }
-  bool ok = false;
   if (!s->closing && !memory_ok(s)) {
     napi_throw_error(env, "ERR_INVALID_STATE", DETACHED);
     return NULL;
   }
+  return s;
+}
+
+/* One datagram now; false when the kernel refused it or the socket is closed. */
+static bool send_now(sock_t *s, const uint8_t *bytes, size_t len, const struct sockaddr_storage *ss) {
+  if (s->closing) return false;
+  ssize_t r;
+  do r = sendto(s->fd, bytes, len, MSG_DONTWAIT, (const struct sockaddr *)ss, s->addrlen);
+  while (r < 0 && errno == EINTR);
+  bool ok = r >= 0;
+  s->stats[ok ? ST_SENT : ST_SEND_DROPPED] += 1;
+  return ok;
+}
+
+/* sendTo(handle, bytes, addr) -> boolean: one datagram now, to a 28-byte address slot. */
+static napi_value js_send_to(napi_env env, napi_callback_info info) {
+  uint8_t *bytes;
+  size_t len;
+  struct sockaddr_storage ss;
+  sock_t *s = send_args(env, info, "sendTo", &bytes, &len, &ss);
+  if (s == NULL) return NULL;
+  napi_value result;
+  napi_get_boolean(env, send_now(s, bytes, len, &ss), &result);
+  return result;
+}
+
+/* queueTo(handle, bytes, addr) -> boolean: a copy of the datagram waits for flush (sent at once
+ * when it is longer than a slot; the queue is flushed first when it is full). False once closed. */
+static napi_value js_queue_to(napi_env env, napi_callback_info info) {
+  uint8_t *bytes;
+  size_t len;
+  struct sockaddr_storage ss;
+  sock_t *s = send_args(env, info, "queueTo", &bytes, &len, &ss);
+  if (s == NULL) return NULL;
+  bool ok = false;
   if (!s->closing) {
-    ssize_t r;
-    do r = sendto(s->fd, bytes, len, MSG_DONTWAIT, (struct sockaddr *)&ss, s->addrlen);
-    while (r < 0 && errno == EINTR);
-    ok = r >= 0;
-    s->stats[ok ? ST_SENT : ST_SEND_DROPPED] += 1;
+    if (s->qbuf == NULL && len <= s->slot) {
+      s->qbuf = malloc((size_t)s->batch * s->slot);
+      s->qaddr = malloc((size_t)s->batch * ADDR_SLOT);
+      s->qlen = malloc((size_t)s->batch * sizeof *s->qlen);
+      if (!s->qbuf || !s->qaddr || !s->qlen) {
+        free(s->qbuf); free(s->qaddr); free(s->qlen);
+        s->qbuf = NULL; s->qaddr = NULL; s->qlen = NULL;
+      }
+    }
+    if (len > s->slot || s->qbuf == NULL) {
+      ok = send_now(s, bytes, len, &ss); /* too long for a slot (or no memory): now, on its own */
+    } else {
+      if (s->qn == s->batch) flush_queue(s);
+      uint32_t i = s->qn++;
+      memcpy(s->qbuf + (size_t)i * s->slot, bytes, len);
+      memcpy(s->qaddr + (size_t)i * ADDR_SLOT, &ss, ADDR_SLOT);
+      s->qlen[i] = (uint16_t)len;
+      ok = true;
+    }
   }
+  napi_value result;
   napi_get_boolean(env, ok, &result);
   return result;
+}
+
+/* flush(handle): sends what queueTo queued, with one sendmmsg. */
+static napi_value js_flush(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  sock_t *s = argc == 1 ? get_sock(env, argv[0]) : NULL;
+  if (s == NULL) {
+    if (argc != 1) napi_throw_type_error(env, "ERR_INVALID_ARG_COUNT", "flush() takes 1 argument");
+    return NULL;
+  }
+  flush_queue(s);
+  return NULL;
 }
 
 /* close(handle): stops delivery and closes the fd now. Idempotent. */
@@ -720,6 +817,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"queueTo", NULL, js_queue_to, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"flush", NULL, js_flush, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setRef", NULL, js_set_ref, NULL, NULL, NULL, napi_enumerable, NULL},
   };

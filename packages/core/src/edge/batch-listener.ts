@@ -87,7 +87,8 @@ export class BatchUdpListener {
       } else if (result instanceof Promise) {
         lens[i] = 0;
         const addr = client.slot; // copied by the edge before the batch memory moves on
-        result.then((reply) => { if (reply !== undefined && !socket.closed) socket.sendTo(reply, addr); }, () => {});
+        // Replies to misses land in I/O callbacks (upstream replies): the turn's go out together, one sendmmsg.
+        result.then((reply) => { if (reply !== undefined && !socket.closed) socket.queueTo(reply, addr); }, () => {});
       } else {
         lens[i] = 0;
         socket.sendTo(result, client.slot);
