@@ -766,31 +766,31 @@ static napi_value js_queue_to(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* flush(handle): sends what queueTo queued, with one sendmmsg. */
-static napi_value js_flush(napi_env env, napi_callback_info info) {
+/* The socket of a call that takes just the handle; NULL (with an exception pending) otherwise. */
+static sock_t *only_handle(napi_env env, napi_callback_info info, const char *what) {
   size_t argc = 1;
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  sock_t *s = argc == 1 ? get_sock(env, argv[0]) : NULL;
-  if (s == NULL) {
-    if (argc != 1) napi_throw_type_error(env, "ERR_INVALID_ARG_COUNT", "flush() takes 1 argument");
+  if (argc != 1) {
+    char msg[64];
+    snprintf(msg, sizeof msg, "%s() takes 1 argument", what);
+    napi_throw_type_error(env, "ERR_INVALID_ARG_COUNT", msg);
     return NULL;
   }
-  flush_queue(s);
+  return get_sock(env, argv[0]);
+}
+
+/* flush(handle): sends what queueTo queued, with one sendmmsg. */
+static napi_value js_flush(napi_env env, napi_callback_info info) {
+  sock_t *s = only_handle(env, info, "flush");
+  if (s != NULL) flush_queue(s);
   return NULL;
 }
 
 /* close(handle): stops delivery and closes the fd now. Idempotent. */
 static napi_value js_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  sock_t *s = argc == 1 ? get_sock(env, argv[0]) : NULL;
-  if (s == NULL) {
-    if (argc != 1) napi_throw_type_error(env, "ERR_INVALID_ARG_COUNT", "close() takes 1 argument");
-    return NULL;
-  }
-  do_close(s);
+  sock_t *s = only_handle(env, info, "close");
+  if (s != NULL) do_close(s);
   return NULL;
 }
 
