@@ -719,52 +719,42 @@ static bool send_now(sock_t *s, const uint8_t *bytes, size_t len, const struct s
   return ok;
 }
 
-/* sendTo(handle, bytes, addr) -> boolean: one datagram now, to a 28-byte address slot. */
-static napi_value js_send_to(napi_env env, napi_callback_info info) {
-  uint8_t *bytes;
-  size_t len;
-  struct sockaddr_storage ss;
-  sock_t *s = send_args(env, info, "sendTo", &bytes, &len, &ss);
-  if (s == NULL) return NULL;
-  napi_value result;
-  napi_get_boolean(env, send_now(s, bytes, len, &ss), &result);
-  return result;
-}
-
-/* queueTo(handle, bytes, addr) -> boolean: a copy of the datagram waits for flush (sent at once
+/* sendTo(handle, bytes, addr) -> boolean: one datagram now, to a 28-byte address slot.
+ * queueTo(handle, bytes, addr) -> boolean: a copy of the datagram waits for flush (sent at once
  * when it is longer than a slot; the queue is flushed first when it is full). False once closed. */
-static napi_value js_queue_to(napi_env env, napi_callback_info info) {
+static napi_value send_or_queue(napi_env env, napi_callback_info info, bool queue) {
   uint8_t *bytes;
   size_t len;
   struct sockaddr_storage ss;
-  sock_t *s = send_args(env, info, "queueTo", &bytes, &len, &ss);
+  sock_t *s = send_args(env, info, queue ? "queueTo" : "sendTo", &bytes, &len, &ss);
   if (s == NULL) return NULL;
   bool ok = false;
-  if (!s->closing) {
-    if (s->qbuf == NULL && len <= s->slot) {
-      s->qbuf = malloc((size_t)s->batch * s->slot);
-      s->qaddr = malloc((size_t)s->batch * ADDR_SLOT);
-      s->qlen = malloc((size_t)s->batch * sizeof *s->qlen);
-      if (!s->qbuf || !s->qaddr || !s->qlen) {
-        free(s->qbuf); free(s->qaddr); free(s->qlen);
-        s->qbuf = NULL; s->qaddr = NULL; s->qlen = NULL;
-      }
+  if (queue && !s->closing && len <= s->slot && s->qbuf == NULL) {
+    s->qbuf = malloc((size_t)s->batch * s->slot);
+    s->qaddr = malloc((size_t)s->batch * ADDR_SLOT);
+    s->qlen = malloc((size_t)s->batch * sizeof *s->qlen);
+    if (!s->qbuf || !s->qaddr || !s->qlen) {
+      free(s->qbuf); free(s->qaddr); free(s->qlen);
+      s->qbuf = NULL; s->qaddr = NULL; s->qlen = NULL;
     }
-    if (len > s->slot || s->qbuf == NULL) {
-      ok = send_now(s, bytes, len, &ss); /* too long for a slot (or no memory): now, on its own */
-    } else {
-      if (s->qn == s->batch) flush_queue(s);
-      uint32_t i = s->qn++;
-      memcpy(s->qbuf + (size_t)i * s->slot, bytes, len);
-      memcpy(s->qaddr + (size_t)i * ADDR_SLOT, &ss, ADDR_SLOT);
-      s->qlen[i] = (uint16_t)len;
-      ok = true;
-    }
+  }
+  if (!queue || len > s->slot || s->qbuf == NULL || s->closing) {
+    ok = send_now(s, bytes, len, &ss); /* now, on its own (false once closed) */
+  } else {
+    if (s->qn == s->batch) flush_queue(s);
+    uint32_t i = s->qn++;
+    memcpy(s->qbuf + (size_t)i * s->slot, bytes, len);
+    memcpy(s->qaddr + (size_t)i * ADDR_SLOT, &ss, ADDR_SLOT);
+    s->qlen[i] = (uint16_t)len;
+    ok = true;
   }
   napi_value result;
   napi_get_boolean(env, ok, &result);
   return result;
 }
+
+static napi_value js_send_to(napi_env env, napi_callback_info info) { return send_or_queue(env, info, false); }
+static napi_value js_queue_to(napi_env env, napi_callback_info info) { return send_or_queue(env, info, true); }
 
 /* The socket of a call that takes just the handle; NULL (with an exception pending) otherwise. */
 static sock_t *only_handle(napi_env env, napi_callback_info info, const char *what) {
