@@ -317,6 +317,19 @@ static unsigned receive(sock_t *s) {
   return n;
 }
 
+/* Message k of the next sendmmsg: `len` bytes at `bytes` to the address slot at `addr`. The kernel
+ * reads the address with our fixed length and rejects a bad family per message. */
+static void set_send(sock_t *s, unsigned k, uint8_t *bytes, size_t len, uint8_t *addr) {
+  s->siov[k].iov_base = bytes;
+  s->siov[k].iov_len = len;
+  struct msghdr *h = &s->smsg[k].msg_hdr;
+  memset(h, 0, sizeof *h);
+  h->msg_name = addr;
+  h->msg_namelen = s->addrlen;
+  h->msg_iov = &s->siov[k];
+  h->msg_iovlen = 1;
+}
+
 /* Queues the reply of every slot whose length JavaScript set to 1..slot, and sends them. */
 static void send_replies(sock_t *s, unsigned n) {
   unsigned k = 0;
@@ -327,16 +340,7 @@ static void send_replies(sock_t *s, unsigned n) {
       s->stats[ST_REJECTED] += 1;
       continue;
     }
-    s->siov[k].iov_base = s->buf + (size_t)i * s->slot;
-    s->siov[k].iov_len = len;
-    struct msghdr *h = &s->smsg[k].msg_hdr;
-    memset(h, 0, sizeof *h);
-    /* The kernel reads the address with our fixed length and rejects a bad family per message. */
-    h->msg_name = s->addrs + (size_t)i * ADDR_SLOT;
-    h->msg_namelen = s->addrlen;
-    h->msg_iov = &s->siov[k];
-    h->msg_iovlen = 1;
-    k++;
+    set_send(s, k++, s->buf + (size_t)i * s->slot, len, s->addrs + (size_t)i * ADDR_SLOT);
   }
   if (k > 0) send_all(s, k);
 }
@@ -346,16 +350,7 @@ static void flush_queue(sock_t *s) {
   uint32_t k = s->qn;
   if (k == 0 || s->closing) return;
   s->qn = 0;
-  for (uint32_t i = 0; i < k; i++) {
-    s->siov[i].iov_base = s->qbuf + (size_t)i * s->slot;
-    s->siov[i].iov_len = s->qlen[i];
-    struct msghdr *h = &s->smsg[i].msg_hdr;
-    memset(h, 0, sizeof *h);
-    h->msg_name = s->qaddr + (size_t)i * ADDR_SLOT;
-    h->msg_namelen = s->addrlen;
-    h->msg_iov = &s->siov[i];
-    h->msg_iovlen = 1;
-  }
+  for (uint32_t i = 0; i < k; i++) set_send(s, i, s->qbuf + (size_t)i * s->slot, s->qlen[i], s->qaddr + (size_t)i * ADDR_SLOT);
   send_all(s, k);
 }
 
