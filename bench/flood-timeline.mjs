@@ -4,11 +4,14 @@
 // average / p99 / max per window of answers (--window, in seconds of queries at that rate) and the
 // percentiles of the whole run. A fresh dnsmesh spends its first second or so compiling its hot
 // paths (V8's JIT shares the pinned core), which is most of the flood's average; `--warm S` floods
-// other names for S seconds first, as perf.mjs's `warmflood`. `--node-arg` passes a node flag to
-// dnsmesh (after the launcher's), e.g. `--node-arg=--trace-gc` or `--node-arg=--interrupt-budget=270336`.
+// other names for S seconds first, as perf.mjs's `warmflood`, then waits `--pause` seconds (1).
+// dnsmesh's start-up warm-up (`-warmup`, apps/server/src/warmup/) does the same in-process before
+// it opens its ports; `--dnsmesh-arg=-warmup=0` turns it off to see the difference. `--node-arg`
+// passes a node flag to dnsmesh (after the launcher's), e.g. `--node-arg=--trace-gc` or
+// `--node-arg=--interrupt-budget=270336`.
 //
-//   node bench/flood-timeline.mjs [dnsmesh|unbound ...] [--seconds 10] [--warm 0] [--window 0.25]
-//                                 [--node-arg FLAG ...]
+//   node bench/flood-timeline.mjs [dnsmesh|unbound ...] [--seconds 10] [--warm 0] [--pause 1] [--window 0.25]
+//                                 [--node-arg FLAG ...] [--dnsmesh-arg FLAG ...]
 //
 // Servers on CPU 0; dnsperf, the upstream (lib/fast-answers.mjs) and this harness on CPU 1. Keeping
 // every latency (dnsperf -v) costs that core too: compare servers within one run. Writes nothing.
@@ -24,16 +27,18 @@ const { values, positionals } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
     warm: { type: 'string', default: '0' },
+    pause: { type: 'string', default: '1' },
     window: { type: 'string', default: '0.25' },
     'node-arg': { type: 'string', multiple: true, default: [] },
+    'dnsmesh-arg': { type: 'string', multiple: true, default: [] },
   },
 });
 const who = positionals.length > 0 ? positionals : ['dnsmesh', 'unbound'];
 const seconds = Number(values.seconds);
 const warm = Number(values.warm);
 const perWindow = Math.max(1, Math.round(Number(values.window) * UNIQUE_QPS));
-if (who.some((w) => w !== 'dnsmesh' && w !== 'unbound') || !(seconds >= 1) || !(warm >= 0) || !(perWindow >= 1)) {
-  process.stderr.write('usage: node bench/flood-timeline.mjs [dnsmesh|unbound ...] [--seconds 10] [--warm 0] [--window 0.25] [--node-arg FLAG ...]\n');
+if (who.some((w) => w !== 'dnsmesh' && w !== 'unbound') || !(seconds >= 1) || !(warm >= 0) || !(Number(values.pause) >= 0) || !(perWindow >= 1)) {
+  process.stderr.write('usage: node bench/flood-timeline.mjs [dnsmesh|unbound ...] [--seconds 10] [--warm 0] [--pause 1] [--window 0.25] [--node-arg FLAG ...] [--dnsmesh-arg FLAG ...]\n');
   process.exit(2);
 }
 preflight('flood-timeline', ['dnsperf', 'taskset', ...(who.includes('unbound') ? ['unbound'] : [])]);
@@ -52,14 +57,15 @@ try {
     const up = await startUpstream(uniqueUpstream(seconds, warm));
     const server = name === 'unbound'
       ? await startUnbound('unbound.conf', up.port)
-      : await startDnsmesh('dnsmesh-abuse.Corefile', up.port, { nodeArgs: values['node-arg'] });
+      : await startDnsmesh('dnsmesh-abuse.Corefile', up.port, { nodeArgs: values['node-arg'], args: values['dnsmesh-arg'] });
     await sleep(500);
-    if (warmFile !== undefined) { await flood(server.port, warmFile, warm, false); await sleep(1000); }
+    if (warmFile !== undefined) { await flood(server.port, warmFile, warm, false); await sleep(1000 * Number(values.pause)); }
     const cpu0 = server.cpu();
     const r = await flood(server.port, file, seconds, true);
     const cpu = server.cpu() - cpu0;
     const lat = (r.latencies ?? []).filter((x) => Number.isFinite(x)); // dnsperf prints a few other "> " lines
-    console.log(`\n## ${server.label}${values['node-arg'].length > 0 && name === 'dnsmesh' ? ` ${values['node-arg'].join(' ')}` : ''}: ${seconds} s at ${fmt(UNIQUE_QPS)} qps${warm > 0 ? ` after ${warm} s of other names` : ', fresh'}`);
+    const flags = name === 'dnsmesh' ? [...values['node-arg'], ...values['dnsmesh-arg']] : [];
+    console.log(`\n## ${server.label}${flags.length > 0 ? ` ${flags.join(' ')}` : ''}: ${seconds} s at ${fmt(UNIQUE_QPS)} qps${warm > 0 ? ` after ${warm} s of other names` : ', fresh'}`);
     console.log('\n| answers from | avg ms | p99 ms | max ms |\n|---:|---:|---:|---:|');
     for (let i = 0; i < lat.length; i += perWindow) {
       const w = lat.slice(i, i + perWindow).sort((a, b) => a - b);

@@ -88,17 +88,20 @@ function countOver(child) {
 }
 
 /**
- * dnsmesh from a bench/peers/ Corefile template (`vars` fills template keys of its own, e.g. CAPACITY); `nodeArgs` e.g. ['--cpu-prof'], `dgram` forces Node's
+ * dnsmesh from a bench/peers/ Corefile template (`vars` fills template keys of its own, e.g. CAPACITY); `nodeArgs` e.g. ['--cpu-prof'],
+ * `args` dnsmesh's own flags after `-conf` (e.g. ['-warmup=0']), `dgram` forces Node's
  * dgram (DNSMESH_UDP_BATCH=0). The label gets the UDP transport dnsmesh says it uses: 'dnsmesh (batch)'.
  */
-export async function startDnsmesh(template, upstreamPort, { nodeArgs = [], label = 'dnsmesh', dgram = false, main = DNSMESH_MAIN, vars = {} } = {}) {
+export async function startDnsmesh(template, upstreamPort, { nodeArgs = [], args = [], label = 'dnsmesh', dgram = false, main = DNSMESH_MAIN, vars = {} } = {}) {
   const port = await freePort();
   const metricsPort = await freePort();
   const dir = tempDir();
   writeFileSync(join(dir, 'Corefile'), render(template, { ...vars, PORT: port, UPSTREAM_PORT: upstreamPort, METRICS_PORT: metricsPort }));
   const env = dgram ? { ...process.env, DNSMESH_UDP_BATCH: '0' } : process.env;
-  const child = spawnPinned(SERVER_CPU, process.execPath, [...launcherFlags(main), ...nodeArgs, main, '-conf', 'Corefile'], { cwd: dir, label, env });
+  const child = spawnPinned(SERVER_CPU, process.execPath, [...launcherFlags(main), ...nodeArgs, main, '-conf', 'Corefile', ...args], { cwd: dir, label, env });
   await waitForOutput(child, /dnsmesh-\d/);
+  // The log is asynchronous, so its transport line may come just after the ready lines.
+  await waitForOutput(child, /"transport":"\w+"/, 2000).catch(() => {});
   // The server's log is on stdout since the one-stream change (stderr before); older builds log no transport: they only had dgram.
   const transport = /"transport":"(\w+)"/.exec(child.out + child.err)?.[1] ?? 'dgram';
   return { ...server(`${label} (${transport})`, child, port), dir, transport, metricsPort };

@@ -11,17 +11,24 @@ export interface Flags {
   check: boolean;
   /** `-log.format json|text`: how server messages and the query log are written (one stream, stdout). */
   logFormat: 'json' | 'text';
+  /** `-warmup N`: queries the start-up warm-up asks before the listeners open (./warmup/warmup.ts); 0: none. */
+  warmup: number;
 }
+
+/** The warm-up's size unless -warmup says otherwise: enough that a flood of new names finds the miss path compiled. */
+export const DEFAULT_WARMUP = 8000;
+/** The most -warmup takes (it is also bounded to 3 s). */
+export const MAX_WARMUP = 100_000;
 
 export class FlagError extends Error {}
 
 const BOOLEAN = new Set(['version', 'plugins', 'quiet', 'udp.batch', 'help', 'h', 'check']);
-const VALUED = new Set(['conf', 'dns.port', 'workers', 'log.format']);
+const VALUED = new Set(['conf', 'dns.port', 'workers', 'log.format', 'warmup']);
 
 export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Flags & { help: boolean } {
   const flags = {
     conf: 'Corefile', dnsPort: 53, version: false, plugins: false, quiet: false, workers: 1 as number | 'auto',
-    udpBatch: env.DNSMESH_UDP_BATCH !== '0', help: false, check: false, logFormat: 'json' as 'json' | 'text',
+    udpBatch: env.DNSMESH_UDP_BATCH !== '0', help: false, check: false, logFormat: 'json' as 'json' | 'text', warmup: DEFAULT_WARMUP,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -64,6 +71,12 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         flags.logFormat = value;
         break;
       }
+      case 'warmup': {
+        const n = Number(value);
+        if (!/^\d+$/.test(value) || n > MAX_WARMUP) throw new FlagError(`-warmup takes a number of queries from 0 to ${MAX_WARMUP}, got '${value}'`);
+        flags.warmup = n;
+        break;
+      }
       default: throw new FlagError(`unknown flag -${name}`);
     }
   }
@@ -71,7 +84,7 @@ export function parseFlags(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 }
 
 export const USAGE = `Usage: dnsmesh ctl [-s HOST:PORT] [-token TOKEN] COMMAND   (status, stats, dump, flush, reload; dnsmesh ctl -h)
-       dnsmesh [-conf FILE] [-dns.port N] [-quiet] [-version] [-plugins] [-check] [-log.format json|text] [-workers N|auto] [-udp.batch=false]
+       dnsmesh [-conf FILE] [-dns.port N] [-quiet] [-version] [-plugins] [-check] [-log.format json|text] [-workers N|auto] [-udp.batch=false] [-warmup N]
   -conf FILE      Corefile to load (default ./Corefile)
   -check          load and check the Corefile (every directive and option), bind nothing, and exit:
                   0 and "FILE: OK" when it is good, 1 and FILE:LINE errors when not
@@ -82,4 +95,6 @@ export const USAGE = `Usage: dnsmesh ctl [-s HOST:PORT] [-token TOKEN] COMMAND  
   -plugins        list the directives this server knows, in chain order, and exit
   -workers N      processes sharing the ports (default 1; auto = one per core)
   -udp.batch=false  use Node's dgram even where the batched UDP transport loads (also DNSMESH_UDP_BATCH=0)
+  -warmup N       before the ports open, ask a private loopback server N queries so V8 compiles the
+                  query path before the first client's query (default 8000, at most 3 s; 0 = none)
   -h, -help       print this and exit`;

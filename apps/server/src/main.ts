@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   // One stream (stdout) and one format for server messages and the query log, as CoreDNS.
   setLogFormat(flags.logFormat);
   const logger = pino(loggerOptions(flags.quiet ? 'warn' : 'info'), logDestination());
-  const supervisor = new Supervisor({ conf: flags.conf, dnsPort: flags.dnsPort, registry, clock: systemClock, logger, udpBatch: flags.udpBatch });
+  const supervisor = new Supervisor({ conf: flags.conf, dnsPort: flags.dnsPort, registry, clock: systemClock, logger, udpBatch: flags.udpBatch, warmup: flags.warmup });
   if (flags.check) {
     try {
       const blocks = await supervisor.check();

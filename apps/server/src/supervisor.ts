@@ -11,6 +11,10 @@ import { PluginLoader } from './plugin-loader.js';
 import { ReloadSettings } from './reload/setup.js';
 import { publishServerMetrics } from './server-metrics.js';
 import { VERSION } from './version.js';
+import { warmUp, type WarmupResult } from './warmup/warmup.js';
+
+/** The warm-up ends after this, however many of its queries are left (a slow machine still starts). */
+const WARMUP_TIME_LIMIT = 3000;
 
 export interface SupervisorOptions {
   readonly conf: string;
@@ -20,6 +24,8 @@ export interface SupervisorOptions {
   readonly logger: Logger;
   /** false: Node's dgram even where the batched UDP transport loads (-udp.batch=false). */
   readonly udpBatch?: boolean;
+  /** Queries the warm-up asks before the listeners open (./warmup/warmup.ts); 0 or unset: none. */
+  readonly warmup?: number;
 }
 
 /**
@@ -41,6 +47,8 @@ export class Supervisor {
   reloads = 0;
   /** Why the last reload failed. */
   lastReloadError: string | undefined;
+  /** What the start's warm-up did, when there was one. */
+  warmup: WarmupResult | undefined;
   readonly #started = Date.now();
   /** What the admin endpoint's status and reload reach (`SERVER_CONTROL` in every block). */
   readonly control: ServerControl = {
@@ -64,6 +72,7 @@ export class Supervisor {
   /** Loads and starts; throws CorefileError (nothing bound) on a mistake. */
   async start(): Promise<DnsServer> {
     const { blocks, hash } = await this.#load(undefined);
+    if ((this.opts.warmup ?? 0) > 0) await this.#warmUp(this.opts.warmup!);
     const server = new DnsServer(blocks, this.opts.clock, this.opts.logger, this.metrics);
     if (this.opts.udpBatch === false) server.udp = 'dgram';
     await server.start();
@@ -73,6 +82,13 @@ export class Supervisor {
     this.#unpublish ??= publishServerMetrics(this.metrics, () => ({ server: this.#server, failedReloads: this.failedReloads, hash: this.#running }));
     this.#schedule();
     return server;
+  }
+
+  /** Compiles the hot paths before the first client's query (after the Corefile proved good, before a port is bound). */
+  async #warmUp(queries: number): Promise<void> {
+    const r = await warmUp({ queries, registry: this.opts.registry, clock: this.opts.clock, udpBatch: this.opts.udpBatch !== false, timeLimit: WARMUP_TIME_LIMIT });
+    this.warmup = r;
+    this.opts.logger.info({ asked: r.asked, answered: r.answered, upstream: r.upstream, ms: Math.round(r.elapsed) }, `warmed up: ${r.answered} of ${r.asked} warm-up queries answered in ${Math.round(r.elapsed)} ms`);
   }
 
   /** Loads the Corefile and builds its blocks without starting anything: for a primary that only checks. */

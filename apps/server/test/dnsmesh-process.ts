@@ -44,9 +44,9 @@ export function run(args: string[], dir: string): Running {
 }
 
 /** Starts dnsmesh from a Corefile and waits until it listens (it prints its version line). */
-export async function startDnsmesh(corefile: string, extraFiles: Record<string, string> = {}): Promise<Running> {
+export async function startDnsmesh(corefile: string, extraFiles: Record<string, string> = {}, flags: readonly string[] = []): Promise<Running> {
   const dir = tempFiles({ Corefile: corefile, ...extraFiles });
-  const r = run(['-conf', 'Corefile'], dir);
+  const r = run(['-conf', 'Corefile', ...flags], dir);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`dnsmesh did not start in 10 s:\n${r.stderr}`)), 10_000);
     const check = () => { if (/dnsmesh-\d/.test(r.stdout)) { clearTimeout(timer); resolve(); } };

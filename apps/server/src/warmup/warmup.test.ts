@@ -1,0 +1,43 @@
+import { systemClock } from '@dnsmesh/core';
+import { describe, expect, it } from 'vitest';
+import { builtinRegistry } from '../plugins.js';
+import { WARMUP_ROUND, warmUp } from './warmup.js';
+
+/** The kinds of handle a running server holds (sockets, servers, timers), for a before/after check. */
+function handles(): string[] {
+  return process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'FSReqCallback').sort();
+}
+
+describe('the start-up warm-up', () => {
+  it('asks new names and the same names again, all answered, the repeats from the cache', async () => {
+    const queries = 10 * WARMUP_ROUND;
+    const r = await warmUp({ queries, registry: builtinRegistry(), clock: systemClock, udpBatch: true, timeLimit: 10_000 });
+    expect(r.asked).toBe(queries);
+    expect(r.answered).toBe(queries);
+    // Rounds of WARMUP_ROUND new names plus the last round's again: the upstream sees each name once.
+    const newNames = Math.ceil((queries + WARMUP_ROUND) / (2 * WARMUP_ROUND)) * WARMUP_ROUND;
+    expect(r.upstream).toBe(newNames);
+    expect(r.elapsed).toBeGreaterThan(0);
+  });
+
+  it("leaves nothing open: its server, upstream and client are closed when it returns (Node's dgram too)", async () => {
+    // Closing is asynchronous for some handles (the previous test's too): give them a moment.
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+    await settle();
+    const before = handles();
+    for (const udpBatch of [true, false]) {
+      const r = await warmUp({ queries: 4 * WARMUP_ROUND, registry: builtinRegistry(), clock: systemClock, udpBatch, timeLimit: 10_000 });
+      expect(r.answered).toBe(4 * WARMUP_ROUND);
+    }
+    await settle();
+    expect(handles()).toEqual(before);
+  });
+
+  it('asks nothing once its time limit has passed', async () => {
+    let now = 0;
+    // The clock moves 1 s a reading: past the limit before the first round.
+    const clock = { now: () => (now += 1000) };
+    const r = await warmUp({ queries: 100 * WARMUP_ROUND, registry: builtinRegistry(), clock, udpBatch: true, timeLimit: 500 });
+    expect(r).toMatchObject({ asked: 0, answered: 0, upstream: 0 });
+  });
+});

@@ -1,0 +1,146 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { DnsServer, loadBlocks, parseCorefile, type Clock, type Duration, type PluginRegistry } from '@dnsmesh/core';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { applyBlockDefaults } from '../defaults.js';
+import { warmupAnswer } from './answers.js';
+import { WARMUP_ZONES, warmupQuery } from './queries.js';
+
+/**
+ * Why a fresh process warms up before it serves: V8 runs new code in its interpreter and compiles
+ * the hot functions only after they have run a while. Measured with bench/flood-timeline.mjs, a
+ * fresh dnsmesh met by a flood of 8,000 new names a second spent its first 1.5 s compiling on the
+ * core it serves from, and the queue that built up was 150-450 ms deep (Unbound: 0.3-5 ms); after
+ * 2,000 queries of other names, the same flood was as fast as Unbound's from its first answer.
+ *
+ * So, before the real listeners open, a private server block (`cache` and `forward`, on loopback
+ * port 0, with its own metrics and a silent log) is asked `queries` queries by an in-process client
+ * and answered by an in-process upstream (./answers.ts): new names (the miss path) and the same
+ * names again (the hit path), through the same transport the real server will use. Nothing leaves
+ * the process's loopback sockets, nothing reaches the real upstreams, and it is all closed before
+ * the Corefile's blocks start.
+ */
+export interface WarmupOptions {
+  /** Queries to ask in all: half new names, half the same names again. 0: no warm-up. */
+  readonly queries: number;
+  readonly registry: PluginRegistry;
+  readonly clock: Clock;
+  /** false: Node's dgram, as the real server then uses (-udp.batch=false). */
+  readonly udpBatch: boolean;
+  /** The warm-up ends after this, done or not. */
+  readonly timeLimit: Duration;
+}
+
+export interface WarmupResult {
+  /** Queries sent, and answers received, by the in-process client. */
+  readonly asked: number;
+  readonly answered: number;
+  /** Queries the in-process upstream answered: the misses (a name asked again is a cache hit). */
+  readonly upstream: number;
+  readonly elapsed: Duration;
+}
+
+/** New names per round; each round also asks the previous round's names again (hits). */
+export const WARMUP_ROUND = 32;
+/** A round whose answers have not all come by then is left behind (loopback loses nothing, but bound it). */
+const ROUND_TIMEOUT: Duration = 500;
+
+export async function warmUp(opts: WarmupOptions): Promise<WarmupResult> {
+  const start = opts.clock.now();
+  const upstream = await bindLoopback();
+  let upstreamAnswers = 0;
+  upstream.on('message', (q, from) => {
+    const reply = warmupAnswer(q);
+    if (reply === undefined) return;
+    upstreamAnswers++;
+    upstream.send(reply, from.port, from.address);
+  });
+  const logger = pino({ level: 'silent' });
+  const metrics = new Registry();
+  let server: DnsServer | undefined;
+  try {
+    const corefile = warmupCorefile(upstream.address().port);
+    const blocks = await loadBlocks(parseCorefile(corefile, 'warm-up'), { registry: opts.registry, clock: opts.clock, logger, metrics, defaultPort: 0 });
+    applyBlockDefaults(blocks, opts.registry);
+    server = new DnsServer(blocks, opts.clock, logger, metrics);
+    if (!opts.udpBatch) server.udp = 'dgram';
+    await server.start();
+    const { asked, answered } = await ask(server.port, opts, start);
+    return { asked, answered, upstream: upstreamAnswers, elapsed: opts.clock.now() - start };
+  } finally {
+    await server?.stop(0);
+    upstream.close();
+  }
+}
+
+/**
+ * Two blocks on one port, one with the options and plugins a production block tends to have, one
+ * bare. Why two: V8 compiles a call for the one function it has seen there, and the real blocks'
+ * plugins are other function objects, so code warmed on one block alone was thrown away and compiled
+ * again in the flood's first half second (measured with --trace-deopt: 14 deoptimisations, about 80
+ * compiles). Having seen two, V8 compiles code that takes any function made at the same place.
+ */
+function warmupCorefile(upstreamPort: number): string {
+  const [a, b] = WARMUP_ZONES;
+  return `${a}:0 {
+    bind 127.0.0.1
+    prometheus 127.0.0.1:0
+    cache {
+        success 1000 3600 5
+        denial 1000 300 5
+    }
+    forward . 127.0.0.1:${upstreamPort}
+}
+${b}:0 {
+    bind 127.0.0.1
+    cache
+    forward . 127.0.0.1:${upstreamPort}
+}
+`;
+}
+
+/** Rounds of WARMUP_ROUND new names plus the last round's again, each awaited, within the limits. */
+async function ask(port: number, opts: WarmupOptions, start: number): Promise<{ asked: number; answered: number }> {
+  const client = await bindLoopback();
+  let asked = 0;
+  let answered = 0;
+  // The round in flight: IDs firstId..firstId+size-1 (mod 2^16); a late answer to an earlier round is not counted.
+  let firstId = 0;
+  let size = 0;
+  let waiting = 0;
+  let roundDone: (() => void) | undefined;
+  client.on('message', (reply) => {
+    if (reply.length < 12 || ((reply.readUInt16BE(0) - firstId) & 0xffff) >= size) return;
+    answered++;
+    if (--waiting === 0) roundDone?.();
+  });
+  try {
+    for (let first = 0; asked < opts.queries && opts.clock.now() - start < opts.timeLimit; first += WARMUP_ROUND) {
+      const names = [];
+      for (let i = first; i < first + WARMUP_ROUND; i++) names.push(i);
+      if (first > 0) for (let i = first - WARMUP_ROUND; i < first; i++) names.push(i);
+      const round = names.slice(0, opts.queries - asked);
+      const done = new Promise<void>((resolve) => { roundDone = resolve; });
+      firstId = asked & 0xffff;
+      size = round.length;
+      waiting = size;
+      for (const i of round) client.send(warmupQuery(i, asked++), port, '127.0.0.1');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise<void>((resolve) => { timer = setTimeout(resolve, ROUND_TIMEOUT); })]);
+      clearTimeout(timer);
+      waiting = 0;
+      size = 0;
+    }
+    return { asked, answered };
+  } finally {
+    client.close();
+  }
+}
+
+async function bindLoopback(): Promise<Socket> {
+  const socket = createSocket('udp4');
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  return socket;
+}
