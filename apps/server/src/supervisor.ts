@@ -86,7 +86,14 @@ export class Supervisor {
 
   /** Compiles the hot paths before the first client's query (after the Corefile proved good, before a port is bound). */
   async #warmUp(queries: number): Promise<void> {
-    const r = await warmUp({ queries, registry: this.opts.registry, clock: this.opts.clock, udpBatch: this.opts.udpBatch !== false, timeLimit: WARMUP_TIME_LIMIT });
+    let r;
+    try {
+      r = await warmUp({ queries, registry: this.opts.registry, clock: this.opts.clock, udpBatch: this.opts.udpBatch !== false, timeLimit: WARMUP_TIME_LIMIT });
+    } catch (err) {
+      // Only a speed-up: a machine where it cannot run (no 127.0.0.1, say) starts without it.
+      this.opts.logger.warn({ error: (err as Error).message }, `warm-up failed, starting without it: ${(err as Error).message}`);
+      return;
+    }
     this.warmup = r;
     this.opts.logger.info({ asked: r.asked, answered: r.answered, upstream: r.upstream, ms: Math.round(r.elapsed) }, `warmed up: ${r.answered} of ${r.asked} warm-up queries answered in ${Math.round(r.elapsed)} ms`);
   }

@@ -1,6 +1,12 @@
-import { systemClock } from '@dnsmesh/core';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bindPlugin, PluginRegistry, systemClock } from '@dnsmesh/core';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { ORDER } from '../order.js';
 import { builtinRegistry } from '../plugins.js';
+import { Supervisor } from '../supervisor.js';
 import { WARMUP_ROUND, warmUp } from './warmup.js';
 
 /** The kinds of handle a running server holds (sockets, servers, timers), for a before/after check. */
@@ -39,5 +45,28 @@ describe('the start-up warm-up', () => {
     const clock = { now: () => (now += 1000) };
     const r = await warmUp({ queries: 100 * WARMUP_ROUND, registry: builtinRegistry(), clock, udpBatch: true, timeLimit: 500 });
     expect(r).toMatchObject({ asked: 0, answered: 0, upstream: 0 });
+  });
+});
+
+describe('a warm-up that cannot run', () => {
+  it('is logged as a warning and the server starts without it', async () => {
+    // A registry with `bind` alone: the warm-up's plugins are unknown to it.
+    const registry = new PluginRegistry(ORDER);
+    registry.register(bindPlugin);
+    await expect(warmUp({ queries: 64, registry, clock: systemClock, udpBatch: true, timeLimit: 1000 })).rejects.toThrow(/^warm-up:\d+ - \w+: unknown directive/);
+    const dir = mkdtempSync(join(tmpdir(), 'dnsmesh-warmup-'));
+    writeFileSync(join(dir, 'Corefile'), '.:0 {\n  bind 127.0.0.1\n}\n');
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(line); } });
+    const supervisor = new Supervisor({ conf: join(dir, 'Corefile'), dnsPort: 0, registry, clock: systemClock, logger, warmup: 64 });
+    try {
+      const server = await supervisor.start();
+      expect(server.port).toBeGreaterThan(0);
+      expect(supervisor.warmup).toBeUndefined();
+      expect(lines.map((l) => JSON.parse(l) as { level: number; msg: string })).toContainEqual(expect.objectContaining({ level: 40, msg: expect.stringMatching(/^warm-up failed, starting without it: /) }));
+    } finally {
+      await supervisor.stop(0);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
