@@ -87,6 +87,9 @@ function countOver(child) {
   };
 }
 
+/** dnsmesh flags for every start of every tool from `DNSMESH_ARGS` (e.g. `DNSMESH_ARGS=-warmup=0 node bench/perf.mjs flood`). */
+const envArgs = () => (process.env.DNSMESH_ARGS ?? '').split(' ').filter((a) => a !== '');
+
 /**
  * dnsmesh from a bench/peers/ Corefile template (`vars` fills template keys of its own, e.g. CAPACITY); `nodeArgs` e.g. ['--cpu-prof'],
  * `args` dnsmesh's own flags after `-conf` (e.g. ['-warmup=0']), `dgram` forces Node's
@@ -98,7 +101,7 @@ export async function startDnsmesh(template, upstreamPort, { nodeArgs = [], args
   const dir = tempDir();
   writeFileSync(join(dir, 'Corefile'), render(template, { ...vars, PORT: port, UPSTREAM_PORT: upstreamPort, METRICS_PORT: metricsPort }));
   const env = dgram ? { ...process.env, DNSMESH_UDP_BATCH: '0' } : process.env;
-  const child = spawnPinned(SERVER_CPU, process.execPath, [...launcherFlags(main), ...nodeArgs, main, '-conf', 'Corefile', ...args], { cwd: dir, label, env });
+  const child = spawnPinned(SERVER_CPU, process.execPath, [...launcherFlags(main), ...nodeArgs, main, '-conf', 'Corefile', ...envArgs(), ...args], { cwd: dir, label, env });
   await waitForOutput(child, /dnsmesh-\d/);
   // The log is asynchronous, so its transport line may come just after the ready lines.
   await waitForOutput(child, /"transport":"\w+"/, 2000).catch(() => {});
