@@ -21,6 +21,11 @@ describe('-workers 2', () => {
       await new Promise((res) => setTimeout(res, 50));
     }
     expect(r.stdout).toContain('2 workers serving');
+    // Each worker warmed itself up, every warm-up query answered (its sockets are its own, not the
+    // primary's shared ones); the metrics below count none of them.
+    const warmups = () => [...r.stdout.matchAll(/"msg":"warmed up: (\d+) of (\d+) warm-up queries/g)];
+    await expect.poll(() => warmups().length, { timeout: 2000 }).toBe(2);
+    for (const [, answered, asked] of warmups()) expect(Number(answered)).toBe(Number(asked));
     const n = 200;
     for (let i = 0; i < n; i += 20) {
       const replies = await Promise.all(Array.from({ length: 20 }, () => query(`127.0.0.1:${port}`, 'a.svc.test', 'A')));

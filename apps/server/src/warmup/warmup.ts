@@ -138,9 +138,13 @@ async function ask(port: number, opts: WarmupOptions, start: number): Promise<{ 
   }
 }
 
+/**
+ * A socket of this process's own: `exclusive`, or in a worker of -workers N the primary would hand
+ * every 127.0.0.1:0 socket the same shared handle (the client would then read the upstream's queries).
+ */
 async function bindLoopback(): Promise<Socket> {
   const socket = createSocket('udp4');
-  socket.bind(0, '127.0.0.1');
+  socket.bind({ port: 0, address: '127.0.0.1', exclusive: true });
   await once(socket, 'listening');
   return socket;
 }

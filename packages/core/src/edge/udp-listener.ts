@@ -22,7 +22,9 @@ export class UdpListener {
     const socket = dgram.createSocket({ type, reuseAddr: false, recvBufferSize: UDP_SOCKET_BUFFER, sendBufferSize: UDP_SOCKET_BUFFER });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind(this.port, this.host, () => { socket.off('error', reject); resolve(); });
+      // In a worker of -workers N a port is the primary's, shared; port 0 (any free port) is this
+      // process's own, as the batched transport's is: a worker's start-up warm-up must not share it.
+      socket.bind({ port: this.port, address: this.host, exclusive: this.port === 0 }, () => { socket.off('error', reject); resolve(); });
     });
     socket.on('error', () => { this.counts.sendFailures++; });
     socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
