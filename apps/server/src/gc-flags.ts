@@ -1,8 +1,8 @@
 import v8 from 'node:v8';
 
 /**
- * V8 flags for the young generation, where every query's short-lived objects go (about 0.8 KB a
- * cache hit). Measured at 20k hits a second (bench/tail.mjs, its probe's GC figures):
+ * V8 flags for the garbage collector. First the young generation, where every query's short-lived
+ * objects go (about 0.8 KB a cache hit). Measured at 20k hits a second (bench/tail.mjs, its probe's GC figures):
  *
  * - Node starts the young generation at 1 MB a semi-space and grows it only when objects survive;
  *   DNS objects die young, so it stays small (and shrinks back to 1 MB after a quiet spell): about
@@ -11,8 +11,19 @@ import v8 from 'node:v8';
  * - A scavenge with helper threads waits for them, and they wait for a core: dnsmesh runs one
  *   process per core (`-workers`), so there is none free, and a scavenge took 1.3 ms on average
  *   against 0.4 ms on the main thread alone (so few objects survive that helpers have little to do).
+ *
+ * And `--single-threaded-gc`: no helper threads for the old generation either (concurrent marking and
+ * sweeping, parallel compaction). They too wait for a core that one process per core does not have;
+ * meanwhile a full collection's marking was joined on the main thread in steps of 11-19 ms (`--trace-gc`:
+ * "biggest step"), every few seconds under a flood of new names, each a stall of 30-60 ms in the
+ * answers. On the main thread alone the steps are about 1 ms, the pause about 5 ms. Measured with a
+ * flood of 8,000 new names a second on one core after 5 s of others, alternating with the old flags:
+ * average latency 0.29-0.45 ms against 0.42-1.79 ms (7 runs each, two sessions); `--no-concurrent-marking`
+ * alone did not do it (0.43-1.53 ms). It costs forwarding at full load about 8% of its queries per
+ * CPU-second (`bench/quick.mjs --forward --base`, new ÷ old 0.915); the cache-hit path is unchanged (0.989).
+ * V8 cannot take this one once running (setting it at run time aborted the process in a collection).
  */
-export const START_FLAGS: readonly string[] = ['--min-semi-space-size=16'];
+export const START_FLAGS: readonly string[] = ['--min-semi-space-size=16', '--single-threaded-gc'];
 
 /** What `applyRuntimeGcFlags` sets, unless the command line already says otherwise. */
 const RUNTIME_FLAGS: readonly (readonly [flag: string, name: string])[] = [['--no-parallel-scavenge', 'parallel-scavenge']];
