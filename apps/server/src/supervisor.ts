@@ -11,7 +11,7 @@ import { PluginLoader } from './plugin-loader.js';
 import { ReloadSettings } from './reload/setup.js';
 import { publishServerMetrics } from './server-metrics.js';
 import { VERSION } from './version.js';
-import { warmUp, type WarmupResult } from './warmup/warmup.js';
+import { warmUp } from './warmup/warmup.js';
 
 /** The warm-up ends after this, however many of its queries are left (a slow machine still starts). */
 const WARMUP_TIME_LIMIT = 3000;
@@ -47,8 +47,6 @@ export class Supervisor {
   reloads = 0;
   /** Why the last reload failed. */
   lastReloadError: string | undefined;
-  /** What the start's warm-up did, when there was one. */
-  warmup: WarmupResult | undefined;
   readonly #started = Date.now();
   /** What the admin endpoint's status and reload reach (`SERVER_CONTROL` in every block). */
   readonly control: ServerControl = {
@@ -94,7 +92,6 @@ export class Supervisor {
       this.opts.logger.warn({ error: (err as Error).message }, `warm-up failed, starting without it: ${(err as Error).message}`);
       return;
     }
-    this.warmup = r;
     this.opts.logger.info({ asked: r.asked, answered: r.answered, upstream: r.upstream, ms: Math.round(r.elapsed) }, `warmed up: ${r.answered} of ${r.asked} warm-up queries answered in ${Math.round(r.elapsed)} ms`);
   }
 

@@ -1,3 +1,5 @@
+import { encodeName } from '@dnsmesh/core';
+
 /**
  * The warm-up's client side: the queries it asks, as the bytes a stub resolver sends. Their first
  * label tells the warm-up upstream (./answers.ts) what to answer, so the mix of reply shapes a real
@@ -31,21 +33,15 @@ export function warmupName(i: number): string {
  * three, one in four of those with a client cookie, as dig sends; the rest plain, as dnsperf sends.
  */
 export function warmupQuery(i: number, id: number): Buffer {
-  const labels = warmupName(i).split('.');
-  const nameLength = labels.reduce((n, l) => n + 1 + l.length, 1);
+  const name = encodeName(warmupName(i));
   const opt = i % 3 !== 0;
   const cookie = opt && i % 4 === 2;
-  const out = Buffer.alloc(12 + nameLength + 4 + (opt ? 11 + (cookie ? 12 : 0) : 0));
+  const out = Buffer.alloc(12 + name.length + 4 + (opt ? 11 + (cookie ? 12 : 0) : 0));
   out.writeUInt16BE(id & 0xffff, 0);
   out.writeUInt16BE(0x0100, 2);
   out.writeUInt16BE(1, 4);
   out.writeUInt16BE(opt ? 1 : 0, 10);
-  let o = 12;
-  for (const label of labels) {
-    out[o++] = label.length;
-    o += out.write(label, o, 'latin1');
-  }
-  out[o++] = 0;
+  let o = 12 + name.copy(out, 12);
   out.writeUInt16BE(i % 4 === 3 ? AAAA : A, o);
   out.writeUInt16BE(IN, o + 2);
   o += 4;
