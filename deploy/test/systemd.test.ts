@@ -5,9 +5,9 @@
 // is one SystemCallFilter= allows, every socket one RestrictAddressFamilies= allows.
 // Needs systemd-analyze (systemd), strace, setpriv/unshare/nsenter (util-linux), ip (iproute2), dig.
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -130,6 +130,17 @@ describe("dnsmesh with the unit's credentials, under strace", () => {
     onTestFinished(async () => { await upstream.stop(); });
     await upstream.waitFor(/listening 8600/);
 
+    // The service user must reach the binary, as it does under /usr/lib/node_modules. A checkout in
+    // a directory only root may enter (`git clone . "$(mktemp -d)"`) gets search permission for
+    // others on those directories for the test's length, and its modes back afterwards.
+    for (let dir = dirname(BUILT); ; dir = dirname(dir)) {
+      const mode = statSync(dir).mode & 0o7777;
+      if ((mode & 0o001) === 0) {
+        chmodSync(dir, mode | 0o001);
+        onTestFinished(() => chmodSync(dir, mode));
+      }
+      if (dir === dirname(dir)) break;
+    }
     const conf = join(work, 'Corefile');
     writeFileSync(conf, readFileSync(join(ROOT, 'deploy/systemd/Corefile')));
     chmodSync(conf, 0o644);
