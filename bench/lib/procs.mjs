@@ -10,6 +10,9 @@ const children = new Set();
  * Spawns `cmd args` pinned to `cpu` (taskset execs the command, so the pid is the command's).
  * Output is kept (last 64 KiB of each stream) for error messages.
  */
+/** How much of each stream a child keeps (bytes); BENCH_KEEP_OUTPUT raises it to read a whole trace. */
+const KEEP = Number(process.env.BENCH_KEEP_OUTPUT) || 65536;
+
 export function spawnPinned(cpu, cmd, args, opts = {}) {
   const child = spawn('taskset', ['-c', String(cpu), cmd, ...args], {
     stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
@@ -19,7 +22,7 @@ export function spawnPinned(cpu, cmd, args, opts = {}) {
   child.label = opts.label ?? cmd;
   child.out = '';
   child.err = '';
-  const keep = (s, d) => (s + d).slice(-65536);
+  const keep = (s, d) => (s + d).slice(-KEEP);
   child.stdout.on('data', (d) => { child.out = keep(child.out, d); });
   child.stderr.on('data', (d) => { child.err = keep(child.err, d); });
   child.exited = new Promise((resolve) => child.on('exit', (code, signal) => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ORDER } from '../order.js';
 import { builtinRegistry } from '../plugins.js';
 import { Supervisor } from '../supervisor.js';
-import { WARMUP_ROUND, warmUp } from './warmup.js';
+import { WARMUP_PASSES, WARMUP_ROUND, warmUp } from './warmup.js';
 
 /** The kinds of handle a running server holds (sockets, servers, timers), for a before/after check. */
 function handles(): string[] {
@@ -20,9 +20,11 @@ describe('the start-up warm-up', () => {
     const r = await warmUp({ queries, registry: builtinRegistry(), clock: systemClock, udpBatch: true, timeLimit: 10_000 });
     expect(r.asked).toBe(queries);
     expect(r.answered).toBe(queries);
-    // Rounds of WARMUP_ROUND new names plus the last round's again: the upstream sees each name once.
-    const newNames = Math.ceil((queries + WARMUP_ROUND) / (2 * WARMUP_ROUND)) * WARMUP_ROUND;
-    expect(r.upstream).toBe(newNames);
+    // WARMUP_PASSES passes, each on a fresh server, the queries shared. In each, rounds of WARMUP_ROUND
+    // new names plus the last round's again: the upstream sees each name once a pass.
+    const perPass = queries / WARMUP_PASSES;
+    const newNames = Math.ceil((perPass + WARMUP_ROUND) / (2 * WARMUP_ROUND)) * WARMUP_ROUND;
+    expect(r.upstream).toBe(WARMUP_PASSES * newNames);
     expect(r.elapsed).toBeGreaterThan(0);
   });
 

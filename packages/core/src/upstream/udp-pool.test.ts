@@ -111,6 +111,48 @@ describe('the outgoing UDP socket pool', () => {
     expect(pool.open).toBe(0);
   });
 
+  it('opens fresh sockets at no more than freshRate a second beyond a burst, reusing an idle one instead (injected clock)', async () => {
+    const live = await upstream(true);
+    let now = 0;
+    const pool = new UdpSocketPool(64, { uses: 1000, freshRate: 1000, freshBurst: 3, now: () => now });
+    const stats = new UpstreamStats();
+    const ask = (name: string) => udpExchange(query(name), at(live.port), { timeout: 2000 }, stats, pool);
+    for (let i = 0; i < 10; i++) await ask(`b${i}.test`);          // one after another, in the same instant
+    expect(pool.created).toBe(3);                                    // the burst; then the idle ones
+    const burstPorts = new Set(live.seen.map((s) => s.port));
+    expect(burstPorts.size).toBe(3);
+    now += 1;                                                        // 1 ms at 1000 a second: one token
+    await ask('t1.test');
+    await ask('t2.test');
+    expect(pool.created).toBe(4);
+    expect(burstPorts.has(live.seen.at(-2)!.port)).toBe(false);      // t1 went on a fresh port
+    expect([...burstPorts, live.seen.at(-2)!.port]).toContain(live.seen.at(-1)!.port); // t2 reused one
+    // At a low rate (a token refilled before each query) every query has a socket of its own.
+    const before = pool.created;
+    for (let i = 0; i < 5; i++) { now += 10; await ask(`slow${i}.test`); }
+    expect(pool.created).toBe(before + 5);
+    expect(new Set(live.seen.slice(-5).map((s) => s.port)).size).toBe(5);
+    pool.close();
+  });
+
+  it('opens a fresh socket beyond the fresh rate when none is idle: queries in flight at once never share one', async () => {
+    const silent = await upstream(false);
+    const pool = new UdpSocketPool(64, { freshRate: 1, freshBurst: 1, now: () => 0 });
+    const stats = new UpstreamStats();
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+      udpExchange(query(`c${i}.test`), at(silent.port), { timeout: 100 }, stats, pool).catch((e: unknown) => e)));
+    expect(results.every((r) => r instanceof UpstreamTimeout)).toBe(true);
+    expect(pool.created).toBe(8);
+    expect(new Set(silent.seen.map((s) => s.port)).size).toBe(8);
+    pool.close();
+  });
+
+  it('refuses a fresh rate or burst that is not positive', () => {
+    expect(() => new UdpSocketPool(4, { freshRate: 0 })).toThrow(/freshRate/);
+    expect(() => new UdpSocketPool(4, { freshBurst: 0 })).toThrow(/freshBurst/);
+    expect(() => new UdpSocketPool(4, { freshBurst: 1.5 })).toThrow(/freshBurst/);
+  });
+
   it('retires a socket after its budget of queries: the ports keep changing', async () => {
     const live = await upstream(true);
     const pool = new UdpSocketPool(2, { uses: 3 });                  // each socket: 3 to 5 queries

@@ -26,22 +26,32 @@ export interface UdpPoolOptions {
   readonly now?: () => number;
   /** Where datagrams that reach a socket with no query in flight are counted. */
   readonly strays?: StrayCounts;
+  /**
+   * Fresh sockets a second, sustained, while an idle one could serve instead (a token bucket of
+   * `freshBurst`). Beyond it a query takes an idle socket at random. Default 1000.
+   */
+  readonly freshRate?: number;
+  /** Fresh sockets opened at once before `freshRate` applies. Default 64. */
+  readonly freshBurst?: number;
 }
 
-export const UDP_POOL_DEFAULTS = { uses: 32, idle: 5000 } as const;
+export const UDP_POOL_DEFAULTS = { uses: 32, idle: 5000, freshRate: 1000, freshBurst: 64 } as const;
 
 /**
  * The outgoing UDP sockets of an upstream client, bounded: at most `max` open at once, each
  * carrying one query at a time, so the queries in flight at once each have a source port of their
  * own. A query gets a **fresh** socket (a new port, random from the kernel, RFC 6056) while fewer
- * than `max` are open; once `max` are, it gets one of the idle ones **at random**, with a random ID
- * that is not the socket's last (RFC 5452: port and ID are the entropy). A socket is closed after
- * its budget of queries (32 to 63) and after 5 s idle, so the ports keep changing and a quiet
- * resolver holds few. So at a low rate every query has a socket of its own, as in Unbound; under a
- * flood the cost of opening, binding and closing a socket (a third of a miss's CPU in Node) is
- * paid once per few dozen queries. When all `max` are busy, a query waits (its deadline running)
- * for the next one free, first come, first served: a flood at a silent upstream holds `max`
- * descriptors, not one per query.
+ * than `max` are open and fresh ones open at no more than `freshRate` a second (after a burst of
+ * `freshBurst`); beyond that rate, or once `max` are open, it gets one of the idle ones **at
+ * random**, with a random ID that is not the socket's last (RFC 5452: port and ID are the entropy),
+ * and a fresh one only when none is idle. A socket is closed after its budget of queries (32 to 63)
+ * and after 5 s idle, so the ports keep changing and a quiet resolver holds few. So at a low rate
+ * every query has a socket of its own, as in Unbound; under a flood the cost of opening, binding
+ * and closing a socket (a third of a miss's CPU in Node) is paid once per few dozen queries, and
+ * a flood's first second does not open `max` sockets one per query (60 ms of CPU for 1024 when the
+ * server is busiest). When all `max` are busy, a query waits (its deadline running) for the next
+ * one free, first come, first served: a flood at a silent upstream holds `max` descriptors, not
+ * one per query.
  */
 export class UdpSocketPool {
   #open = 0;
@@ -59,6 +69,11 @@ export class UdpSocketPool {
   readonly #idleMs: number;
   readonly #now: () => number;
   readonly #strays: StrayCounts;
+  readonly #freshRate: number;
+  readonly #freshBurst: number;
+  /** Fresh sockets that may open now without reusing an idle one (the token bucket). */
+  #freshTokens: number;
+  #freshAt: number;
   #sweeper: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -70,6 +85,12 @@ export class UdpSocketPool {
     if (!(this.#idleMs > 0)) throw new TypeError(`UdpSocketPool: idle must be > 0 ms, got ${this.#idleMs}`);
     this.#now = opts.now ?? (() => performance.now());
     this.#strays = opts.strays ?? { late: 0, spoofed: 0 };
+    this.#freshRate = opts.freshRate ?? UDP_POOL_DEFAULTS.freshRate;
+    if (!(this.#freshRate > 0)) throw new TypeError(`UdpSocketPool: freshRate must be > 0 a second, got ${this.#freshRate}`);
+    this.#freshBurst = opts.freshBurst ?? UDP_POOL_DEFAULTS.freshBurst;
+    if (!Number.isInteger(this.#freshBurst) || this.#freshBurst < 1) throw new TypeError(`UdpSocketPool: freshBurst must be a positive integer, got ${this.#freshBurst}`);
+    this.#freshTokens = this.#freshBurst;
+    this.#freshAt = this.#now();
   }
 
   /** Sockets open now (busy or idle). */
@@ -151,10 +172,13 @@ export class UdpSocketPool {
     this.#stopSweeper();
   }
 
-  /** A socket for `family`: fresh while fewer than `max` are open, else a random idle one, else undefined. */
+  /**
+   * A socket for `family`: fresh while fewer than `max` are open and the fresh rate allows (or none
+   * is idle), else a random idle one, else undefined.
+   */
   #take(family: 4 | 6): PooledSocket | Error | undefined {
-    if (this.#open < this.max) return this.#create(family);
     const list = this.#idle[family === 6 ? 1 : 0];
+    if (this.#open < this.max && (this.#spendFresh() || list.length === 0)) return this.#create(family);
     if (list.length > 0) {
       const s = list[randomBelow(list.length)]!;
       this.#unidle(s);
@@ -169,6 +193,16 @@ export class UdpSocketPool {
       return this.#create(family);
     }
     return undefined;
+  }
+
+  /** Takes a fresh-socket token if one is there (refilled at `freshRate` a second, up to `freshBurst`). */
+  #spendFresh(): boolean {
+    const now = this.#now();
+    const tokens = Math.min(this.#freshBurst, this.#freshTokens + ((now - this.#freshAt) * this.#freshRate) / 1000);
+    this.#freshAt = now;
+    if (tokens < 1) { this.#freshTokens = tokens; return false; }
+    this.#freshTokens = tokens - 1;
+    return true;
   }
 
   #wait(waiter: SocketWaiter): false {
