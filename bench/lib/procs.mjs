@@ -6,13 +6,13 @@ import { readFileSync } from 'node:fs';
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const children = new Set();
 
-/**
- * Spawns `cmd args` pinned to `cpu` (taskset execs the command, so the pid is the command's).
- * Output is kept (last 64 KiB of each stream) for error messages.
- */
-/** How much of each stream a child keeps (bytes); BENCH_KEEP_OUTPUT raises it to read a whole trace. */
+/** How much of each stream a child keeps (bytes); BENCH_KEEP_OUTPUT raises it to read a whole V8 trace. */
 const KEEP = Number(process.env.BENCH_KEEP_OUTPUT) || 65536;
 
+/**
+ * Spawns `cmd args` pinned to `cpu` (taskset execs the command, so the pid is the command's).
+ * Output is kept (the last KEEP bytes of each stream, 64 KiB by default) for error messages.
+ */
 export function spawnPinned(cpu, cmd, args, opts = {}) {
   const child = spawn('taskset', ['-c', String(cpu), cmd, ...args], {
     stdio: opts.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
