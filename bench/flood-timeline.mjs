@@ -8,10 +8,12 @@
 // dnsmesh's start-up warm-up (`-warmup`, apps/server/src/warmup/) does the same in-process before
 // it opens its ports; `--dnsmesh-arg=-warmup=0` turns it off to see the difference. `--node-arg`
 // passes a node flag to dnsmesh (after the launcher's), e.g. `--node-arg=--trace-gc` or
-// `--node-arg=--interrupt-budget=270336`.
+// `--node-arg=--interrupt-budget=270336`. `--compiles` runs dnsmesh with `--trace-opt --trace-deopt`
+// and counts the functions V8 compiled and threw away during the flood (what the warm-up missed); the
+// tracing costs time, so its latencies are not to be compared with a run without it.
 //
 //   node bench/flood-timeline.mjs [dnsmesh|unbound ...] [--seconds 10] [--warm 0] [--pause 1] [--window 0.25]
-//                                 [--node-arg FLAG ...] [--dnsmesh-arg FLAG ...]
+//                                 [--node-arg FLAG ...] [--dnsmesh-arg FLAG ...] [--compiles]
 //
 // Servers on CPU 0; dnsperf, the upstream (lib/fast-answers.mjs) and this harness on CPU 1. Keeping
 // every latency (dnsperf -v) costs that core too: compare servers within one run. Writes nothing.
@@ -31,6 +33,7 @@ const { values, positionals } = parseArgs({
     window: { type: 'string', default: '0.25' },
     'node-arg': { type: 'string', multiple: true, default: [] },
     'dnsmesh-arg': { type: 'string', multiple: true, default: [] },
+    compiles: { type: 'boolean', default: false },
   },
 });
 const who = positionals.length > 0 ? positionals : ['dnsmesh', 'unbound'];
@@ -38,7 +41,7 @@ const seconds = Number(values.seconds);
 const warm = Number(values.warm);
 const perWindow = Math.max(1, Math.round(Number(values.window) * UNIQUE_QPS));
 if (who.some((w) => w !== 'dnsmesh' && w !== 'unbound') || !(seconds >= 1) || !(warm >= 0) || !(Number(values.pause) >= 0) || !(perWindow >= 1)) {
-  process.stderr.write('usage: node bench/flood-timeline.mjs [dnsmesh|unbound ...] [--seconds 10] [--warm 0] [--pause 1] [--window 0.25] [--node-arg FLAG ...] [--dnsmesh-arg FLAG ...]\n');
+  process.stderr.write('usage: node bench/flood-timeline.mjs [dnsmesh|unbound ...] [--seconds 10] [--warm 0] [--pause 1] [--window 0.25] [--node-arg FLAG ...] [--dnsmesh-arg FLAG ...] [--compiles]\n');
   process.exit(2);
 }
 preflight('flood-timeline', ['dnsperf', 'taskset', ...(who.includes('unbound') ? ['unbound'] : [])]);
@@ -46,6 +49,27 @@ installCleanup();
 pinSelf(CLIENT_CPU);
 
 const ms = (s) => fmt(1000 * s, 2);
+const TRACE = ['--trace-opt', '--trace-deopt'];
+
+/** Reads V8's --trace-opt/--trace-deopt lines from the child's stdout from now until `stop()`. */
+function traceOf(child) {
+  let rest = '';
+  const compiled = [];
+  const deopts = [];
+  let compileMs = 0;
+  const onData = (d) => {
+    const lines = (rest + d).split('\n');
+    rest = lines.pop();
+    for (const line of lines) {
+      const c = /^\[completed compiling \S+ <JSFunction (\S*) .*took [\d.]+, ([\d.]+), [\d.]+ ms\]/.exec(line);
+      if (c) { compiled.push(c[1] || '(anonymous)'); compileMs += Number(c[2]); continue; }
+      const o = /^\[bailout \(kind: [^,]+, reason: ([^)]*)\): begin\. deoptimizing \S+ <JSFunction (\S*) /.exec(line);
+      if (o) deopts.push(`${o[2] || '(anonymous)'} (${o[1]})`);
+    }
+  };
+  child.stdout.on('data', onData);
+  return { stop() { child.stdout.off('data', onData); return { compiled, deopts, compileMs }; } };
+}
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 const flood = (port, file, s, latency) => dnsperf(port, { file, seconds: s, qps: UNIQUE_QPS, clients: 10, outstanding: 2000, timeout: 2, latency });
 
@@ -57,9 +81,10 @@ try {
     const up = await startUpstream(uniqueUpstream(seconds, warm));
     const server = name === 'unbound'
       ? await startUnbound('unbound.conf', up.port)
-      : await startDnsmesh('dnsmesh-abuse.Corefile', up.port, { nodeArgs: values['node-arg'], args: values['dnsmesh-arg'] });
+      : await startDnsmesh('dnsmesh-abuse.Corefile', up.port, { nodeArgs: [...values['node-arg'], ...(values.compiles ? TRACE : [])], args: values['dnsmesh-arg'] });
     await sleep(500);
     if (warmFile !== undefined) { await flood(server.port, warmFile, warm, false); await sleep(1000 * Number(values.pause)); }
+    const trace = name === 'dnsmesh' && values.compiles ? traceOf(server.child) : undefined;
     const cpu0 = server.cpu();
     const r = await flood(server.port, file, seconds, true);
     const cpu = server.cpu() - cpu0;
@@ -74,6 +99,11 @@ try {
     const all = lat.slice().sort((a, b) => a - b);
     console.log(`\nwhole run: average ${ms(r.avgLatencyUs / 1e6)} ms, p50 ${ms(pct(all, 0.5))}, p90 ${ms(pct(all, 0.9))}, p99 ${ms(pct(all, 0.99))}, max ${ms(all[all.length - 1])} ms; `
       + `${fmt(r.completed)} answered, ${fmt(r.lost)} lost (${r.rcodes}); server CPU ${fmt(cpu, 2)} s (${fmt((1e6 * cpu) / r.completed, 1)} µs a query)`);
+    if (trace !== undefined) {
+      const t = trace.stop();
+      console.log(`\nduring the flood V8 compiled ${t.compiled.length} functions (${fmt(t.compileMs, 1)} ms of compiling) and threw ${t.deopts.length} away:`
+        + `\n- compiled: ${t.compiled.join(' ') || '-'}\n- thrown away: ${t.deopts.join(' ') || '-'}`);
+    }
     await server.stop();
     await up.stop();
   }

@@ -41,8 +41,10 @@ console.log(table([
   ['upstream queries', 'r', (r) => fmt(r.entries)],
   ['entries (metric)', 'r', (r) => (r.stored === undefined ? '-' : fmt(r.stored))],
   ['RSS before MiB', 'r', (r) => mib(r.before)],
+  ['RSS half-way MiB', 'r', (r) => mib(r.mid)],
   ['RSS after MiB', 'r', (r) => mib(r.after)],
   ['RSS bytes / entry', 'r', (r) => fmt(r.perEntry)],
+  ['2nd half bytes / entry', 'r', (r) => fmt(r.marginal)],
   ['budget bytes / entry', 'r', (r) => fmt(r.budgetPerEntry)],
 ], rows));
 

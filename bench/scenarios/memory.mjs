@@ -17,13 +17,19 @@ function start(which, upstreamPort, n) {
 
 /**
  * One row per server in `servers` (in that order), each a fresh server filled with `n` names at
- * `rate` qps: { server, entries, completed, lost, before, after, perEntry[, stored, budgetPerEntry] }.
- * dnsperf stops at 4x the fill time plus 30 s, so a loaded machine fills fewer names (`entries` says how many).
+ * `rate` qps: { server, entries, completed, lost, before, mid, after, perEntry, marginal[, stored,
+ * budgetPerEntry] }. `perEntry` is the growth from the idle server, `marginal` the second half's.
+ * dnsperf stops each half at 4x its fill time plus 15 s, so a loaded machine fills fewer names
+ * (`entries` says how many).
  */
 export async function memoryPerEntry(n, servers, { rate, log }) {
   const upstream = await startEchoUpstream();
   const dir = tempDir();
-  const file = queryFile(dir, 'names.txt', Array.from({ length: n }, (_, i) => `n${i}.${ZONE} A`));
+  // Filled in two halves, RSS read after each: the second half's growth per entry is the marginal
+  // cost, free of what the baseline holds (dnsmesh's start-up warm-up grows its heap before it).
+  const half = Math.floor(n / 2);
+  const first = queryFile(dir, 'names1.txt', Array.from({ length: half }, (_, i) => `n${i}.${ZONE} A`));
+  const second = queryFile(dir, 'names2.txt', Array.from({ length: n - half }, (_, i) => `n${half + i}.${ZONE} A`));
   // A few queries first, so the baseline includes the code paths' own warm-up allocations.
   const warm = queryFile(dir, 'warm.txt', Array.from({ length: 200 }, (_, i) => `warm${i}.other.example A`));
   const rows = [];
@@ -35,13 +41,21 @@ export async function memoryPerEntry(n, servers, { rate, log }) {
         await sleep(1000);
         const before = rssBytes(server.pid);
         const asked0 = (await upstream.count()).count;
-        const seconds = Math.ceil((4 * n) / rate) + 30;
-        const run = await dnsperf(server.port, { file, runs: 1, seconds, qps: rate, clients: 4, outstanding: 500, timeout: 5 });
+        const fill = async (names, count) => dnsperf(server.port, { file: names, runs: 1, seconds: Math.ceil((4 * count) / rate) + 15, qps: rate, clients: 4, outstanding: 500, timeout: 5 });
+        const run1 = await fill(first, half);
+        await sleep(3000);
+        const mid = rssBytes(server.pid);
+        const asked1 = (await upstream.count()).count;
+        const run2 = await fill(second, n - half);
         await sleep(3000);
         const after = rssBytes(server.pid);
         // RSS grows by what the entries cost; the 200 warm-up names are in the baseline (and in the metric).
-        const entries = (await upstream.count()).count - asked0;
-        const row = { server: server.label, which, entries, completed: run.completed, lost: run.lost, before, after, perEntry: (after - before) / entries };
+        const asked2 = (await upstream.count()).count;
+        const entries = asked2 - asked0;
+        const row = {
+          server: server.label, which, entries, completed: run1.completed + run2.completed, lost: run1.lost + run2.lost, before, mid, after,
+          perEntry: (after - before) / entries, marginal: (after - mid) / (asked2 - asked1),
+        };
         if (which === 'dnsmesh') {
           const stored = await metricSum(server.metricsPort, 'dnsmesh_cache_entries');
           const budget = await metricSum(server.metricsPort, 'dnsmesh_cache_bytes');
