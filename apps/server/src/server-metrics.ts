@@ -1,4 +1,4 @@
-import { publishMetric, type DnsServer } from '@dnsmesh/core';
+import { logDrops, publishMetric, type DnsServer } from '@dnsmesh/core';
 import type { Registry } from 'prom-client';
 import { VERSION } from './version.js';
 
@@ -12,7 +12,8 @@ export interface ServerState {
 /**
  * The metrics CoreDNS's dashboards and alerts look for that belong to the server rather than a
  * plugin: build_info, panics_total (chains that threw: the edge answered SERVFAIL), plugin_enabled
- * (per block, reload-aware), reload_failed_total and reload_version_info (the running Corefile's hash).
+ * (per block, reload-aware), reload_failed_total and reload_version_info (the running Corefile's hash);
+ * and dnsmesh's own log_dropped_total (log lines stdout could not take).
  */
 export function publishServerMetrics(registry: Registry, state: () => ServerState): () => void {
   const offs = [
@@ -28,6 +29,8 @@ export function publishServerMetrics(registry: Registry, state: () => ServerStat
       }, 'first'),
     publishMetric(registry, 'counter', 'dnsmesh_reload_failed_total', 'Reloads that failed (the running configuration kept serving).',
       [], () => [[{}, state().failedReloads]]),
+    publishMetric(registry, 'counter', 'dnsmesh_log_dropped_total', 'Log lines dropped: stdout too slow (reason="slow", more than 16 MiB waiting) or gone (reason="closed").',
+      ['reason'], () => [[{ reason: 'slow' }, logDrops.slow], [{ reason: 'closed' }, logDrops.closed]]),
     publishMetric(registry, 'gauge', 'dnsmesh_reload_version_info', 'A metric with a constant 1 value labelled by the hash of the running Corefile (and its imports).',
       ['hash', 'value'], () => (state().hash === '' ? [] : [[{ hash: 'sha512', value: state().hash }, 1]]), 'first'),
   ];

@@ -17,20 +17,59 @@ export function setLogFormat(f: LogFormat): void {
 }
 
 /**
+ * The most log bytes held for stdout while it is slower than the lines come (a pipe whose reader
+ * lags): beyond it new lines are dropped and counted, so a slow reader costs a bounded buffer.
+ */
+export const LOG_BUFFER_MAX = 16 * 1024 * 1024;
+
+/** Log lines dropped, by why: stdout too slow (`slow`) or gone (`closed`). */
+export const logDrops = { slow: 0, closed: 0 };
+
+/** stdout failed (EPIPE: the reader of the pipe exited): lines are dropped from then on. */
+let closed = false;
+
+/**
  * The one stream every log line of the process goes to: stdout, asynchronous (flushed on exit), as
  * CoreDNS writes everything to stdout. Server messages and the query log alike.
+ *
+ * When stdout goes away (EPIPE), the server keeps serving and drops its log lines (counted in
+ * `logDrops.closed`), as Unbound does when its log cannot be written; it says so once on stderr.
+ * CoreDNS, killed by SIGPIPE, stops answering. A DNS server that stops over its log is an outage.
  */
 export function logDestination(): DestinationStream {
   if (output === undefined) {
-    raw ??= pino.destination({ fd: 1, sync: false });
-    output = format === 'text' ? textDestination(raw) : raw;
+    if (raw === undefined) {
+      const boom = pino.destination({ fd: 1, sync: false, maxLength: LOG_BUFFER_MAX });
+      boom.on('drop', () => { logDrops.slow++; });
+      boom.on('error', (err: Error) => stdoutLost(err));
+      guardStdout();
+      raw = boom;
+    }
+    const guarded: DestinationStream = { write: (line: string) => { if (closed) logDrops.closed++; else raw!.write(line); } };
+    output = format === 'text' ? textDestination(guarded) : guarded;
   }
   return output;
 }
 
 /** Writes out what is buffered (before process.exit). */
 export function flushLogs(): void {
+  if (closed) return;
   try { raw?.flushSync?.(); } catch { /* stdout closed: nothing to save */ }
+}
+
+/**
+ * process.stdout fails the same way (the lines the binary prints when it is ready): without a
+ * listener its EPIPE would be thrown and end the process.
+ */
+function guardStdout(): void {
+  process.stdout.on('error', stdoutLost);
+  process.stderr.on('error', () => { /* nowhere left to say it */ });
+}
+
+function stdoutLost(err: Error): void {
+  if (closed) return;
+  closed = true;
+  process.stderr.write(`dnsmesh: stdout failed (${(err as NodeJS.ErrnoException).code ?? err.message}): log lines are dropped from now on (dnsmesh_log_dropped_total{reason="closed"}); still serving\n`);
 }
 
 /** pino options every dnsmesh logger shares: ISO times, level names, no pid or hostname. */
