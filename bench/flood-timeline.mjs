@@ -51,6 +51,9 @@ pinSelf(CLIENT_CPU);
 const ms = (s) => fmt(1000 * s, 2);
 const TRACE = ['--trace-opt', '--trace-deopt'];
 
+/** V8 writes an anonymous function as `<JSFunction (sfi = 0x...)>`. */
+const named = (name) => (name === '' || name.startsWith('(sfi') ? '(anonymous)' : name);
+
 /** Reads V8's --trace-opt/--trace-deopt lines from the child's stdout from now until `stop()`. */
 function traceOf(child) {
   let rest = '';
@@ -62,9 +65,9 @@ function traceOf(child) {
     rest = lines.pop();
     for (const line of lines) {
       const c = /^\[completed compiling \S+ <JSFunction (\S*) .*took [\d.]+, ([\d.]+), [\d.]+ ms\]/.exec(line);
-      if (c) { compiled.push(c[1] || '(anonymous)'); compileMs += Number(c[2]); continue; }
+      if (c) { compiled.push(named(c[1])); compileMs += Number(c[2]); continue; }
       const o = /^\[bailout \(kind: [^,]+, reason: ([^)]*)\): begin\. deoptimizing \S+ <JSFunction (\S*) /.exec(line);
-      if (o) deopts.push(`${o[2] || '(anonymous)'} (${o[1]})`);
+      if (o) deopts.push(`${named(o[2])} (${o[1]})`);
     }
   };
   child.stdout.on('data', onData);

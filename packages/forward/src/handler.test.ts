@@ -53,6 +53,20 @@ describe('forward', () => {
     expect(plugin.upstreams.upstreams[0]!.fails).toBe(0);
   });
 
+  it("gives each try a backstop timeout in quarter seconds, past the query's deadline (few timer lists, whatever the lag)", async () => {
+    const up = await upstream({ delay: 1300 });
+    const { address, plugin } = await resolver({ to: [up.address] });
+    const timeouts: number[] = [];
+    const exchange = plugin.client.exchange.bind(plugin.client);
+    plugin.client.exchange = (q, to, opts) => { timeouts.push(opts.timeout); return exchange(q, to, opts); };
+    // The first try goes at once; at 1 s (RTO.initial) a second. The event loop is held up just before
+    // it, so it goes ~40 ms late, with 3,96x ms left to the deadline: its backstop is still 4,000.
+    const pending = query(address, 'web.service.consul', 'A', { timeout: 5000 });
+    setTimeout(() => { const end = performance.now() + 50; while (performance.now() < end); }, 990);
+    expect((await pending).answers).toHaveLength(1);
+    expect(timeouts).toEqual([5000, 4000]);
+  });
+
   it('gives a query up when its context is aborted (shutdown): SERVFAIL at once, every try stopped', async () => {
     const up = await upstream({ delay: 3000 });
     const { server, plugin } = await resolver({ to: [up.address] });

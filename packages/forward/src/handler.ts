@@ -8,12 +8,18 @@ import { Upstream, UpstreamSet } from './upstream-set.js';
 
 function noop(): void {}
 
+/** What a try's own timeout is rounded up to (ms). */
+const BACKSTOP_STEP = 250;
+
 /**
- * Whole milliseconds from now to `deadline`, at least 1. Whole: Node keeps one timer list per
- * distinct duration, so a fractional one (a new list per query) costs far more than the timer.
+ * A try's own timeout: the time left to the query's `deadline`, rounded **up** to a quarter second.
+ * It is a backstop only: the query's deadline timer ends every try still in flight (`cancel`) when
+ * it fires. Rounded because Node keeps one timer list per distinct duration: to the millisecond,
+ * a server running late (a flood's queue) set a new duration, so made and later dropped a list, for
+ * nearly every try (Node's timer-list heap was among what V8 compiled in a flood's first second).
  */
-function msUntil(deadline: number): number {
-  return Math.max(1, Math.ceil(deadline - performance.now()));
+function backstop(deadline: number): number {
+  return Math.max(BACKSTOP_STEP, Math.ceil((deadline - performance.now()) / BACKSTOP_STEP) * BACKSTOP_STEP);
 }
 
 /** What the errors plugin logs for a query no upstream answered: the last error, and who was asked. */
@@ -241,7 +247,7 @@ export class ForwardPlugin implements Plugin {
     let reply;
     try {
       reply = await this.client.exchange(query, up.address, {
-        transport, timeout: msUntil(deadline), cancel,
+        transport, timeout: backstop(deadline), cancel,
       });
     } finally {
       up.inflight--;
@@ -251,14 +257,14 @@ export class ForwardPlugin implements Plugin {
       up.replied(reply.rcodeName);
       up.requests++;
       query = withoutEdns(query);
-      reply = await this.client.exchange(query, up.address, { transport, timeout: msUntil(deadline), cancel });
+      reply = await this.client.exchange(query, up.address, { transport, timeout: backstop(deadline), cancel });
     }
     if (reply.tc && transport === 'udp' && preferUdp) {
       up.replied(reply.rcodeName);
       transport = 'tcp';
       up.requests++;
       reply = await this.client.exchange(query, up.address, {
-        transport, timeout: msUntil(deadline), cancel,
+        transport, timeout: backstop(deadline), cancel,
       });
     }
     up.replied(reply.rcodeName);          // any reply, a question-less error too: the upstream is alive
