@@ -102,12 +102,14 @@ async function warmUpOnce(opts: WarmupOptions, start: number): Promise<Omit<Warm
 }
 
 /**
- * Two blocks on one port, one with cache options (small, so that the warm-up also evicts: a flood's
- * first evictions otherwise threw compiled code away) and 4 upstream sockets (so tries wait for a
- * socket and sockets reach their budget and are replaced, as under a flood: a socket's first
- * retirement otherwise threw the reply path's code away), one with the defaults. Why two: V8 compiles a call for the one function it has seen there, and the real blocks'
- * plugins are other function objects, so code warmed on one block alone was thrown away and compiled
- * again in the flood's first half second (measured with --trace-deopt: 14 deoptimisations, about 80
+ * Two blocks on one port: one with small caches (so the warm-up also evicts: a flood's first
+ * evictions otherwise threw compiled code away) and 4 upstream sockets (so tries wait for a socket,
+ * and spent sockets are replaced, as under a flood: a socket's first retirement otherwise threw the
+ * reply path's code away); one with the defaults.
+ *
+ * Why two: V8 compiles a call for the one function it has seen there, and the real blocks' plugins
+ * are other function objects, so code warmed on one block alone was thrown away and compiled again
+ * in the flood's first half second (measured with --trace-deopt: 14 deoptimisations, about 80
  * compiles). Having seen two, V8 compiles code that takes any function made at the same place. So
  * each plugin is in both blocks: `prometheus` in one only left its call to the next plugin seeing
  * one function, and the real block's next plugin threw that code away at its first query.
