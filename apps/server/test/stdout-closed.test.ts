@@ -1,5 +1,5 @@
 import { fakeUpstream, freePort, query } from '@dnsmesh/testkit';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { run, startDnsmesh, tempFiles } from './dnsmesh-process.js';
 
 /** The metrics text of a prometheus listener. */
@@ -7,14 +7,8 @@ async function metricsText(port: number): Promise<string> {
   return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 }
 
-/** Waits until `fn` resolves, retrying every 100 ms for up to `ms`. */
-async function eventually<T>(fn: () => Promise<T>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try { return await fn(); } catch (err) { if (Date.now() > end) throw err; }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Retries `fn` until it resolves (up to 10 s). */
+const eventually = <T>(fn: () => Promise<T>): Promise<T> => vi.waitFor(fn, { timeout: 10_000, interval: 100 });
 
 async function setup(): Promise<{ corefile: string; port: number; metricsPort: number }> {
   const upstream = await fakeUpstream({ 'a.test A': { ttl: 30, data: ['192.0.2.1'] }, 'b.test A': { ttl: 30, data: ['192.0.2.2'] } });
