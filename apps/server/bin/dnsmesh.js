@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --min-semi-space-size=16 --single-threaded-gc --no-lazy-feedback-allocation
+#!/usr/bin/env -S node --min-semi-space-size=8 --max-semi-space-size=8 --single-threaded-gc --no-lazy-feedback-allocation
 // The `dnsmesh` command. This file is committed (dist/ is built), so npm links the bin when it
 // installs the workspace, before any build: `npm ci && npm run build && npx dnsmesh` then works.
 // The #! line gives node the V8 flags that only take effect at start (src/gc-flags.ts, START_FLAGS:

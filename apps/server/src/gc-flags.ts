@@ -8,6 +8,14 @@ import v8 from 'node:v8';
  *   DNS objects die young, so it stays small (and shrinks back to 1 MB after a quiet spell): about
  *   79 scavenges per 60k hits, 8 ms of pauses a second, right at the p99. 16 MB from the start:
  *   5 scavenges per 60k hits, about 1 ms a second; it costs about 11 MB of RSS.
+ * - But not more than 8 MB (min = max = 8): under a flood of new names what does survive is the
+ *   cache's new entries, so a scavenge's pause grows with the time since the last one, and a pause
+ *   d every T adds about d²/2T to the average answer (plus the queue it leaves). Measured with
+ *   `--trace-gc` over 8 s of 8,000 new names a second after 5 s of others: at 16 MB 50-61 scavenges
+ *   of 3-4 ms (Σd² 77-92 ms² a second); at 8 MB 97-98 of 1.5 ms (Σd² 30-35), fewer ms in all
+ *   (151-153 against 175-199); at 4 MB, 198 (Σd² 29-31, 210 ms in all: each pause's fixed part).
+ *   Alternating floods of the same build (`-warmup` on): average 0.30-0.41 ms against 0.34-1.33 ms
+ *   after a warm flood, 0.31-0.34 against 0.34-0.68 on a fresh server (4 runs each).
  * - A scavenge with helper threads waits for them, and they wait for a core: dnsmesh runs one
  *   process per core (`-workers`), so there is none free, and a scavenge took 1.3 ms on average
  *   against 0.4 ms on the main thread alone (so few objects survive that helpers have little to do).
@@ -34,7 +42,7 @@ import v8 from 'node:v8';
  * throughput unchanged or better (`bench/quick.mjs --base` against the same build without it, 3 pairs:
  * cache hits 1.020, forwarding 1.177).
  */
-export const START_FLAGS: readonly string[] = ['--min-semi-space-size=16', '--single-threaded-gc', '--no-lazy-feedback-allocation'];
+export const START_FLAGS: readonly string[] = ['--min-semi-space-size=8', '--max-semi-space-size=8', '--single-threaded-gc', '--no-lazy-feedback-allocation'];
 
 /** What `applyRuntimeGcFlags` sets, unless the command line already says otherwise. */
 const RUNTIME_FLAGS: readonly (readonly [flag: string, name: string])[] = [['--no-parallel-scavenge', 'parallel-scavenge']];

@@ -122,9 +122,25 @@ export class QueryContext {
    */
   onAbort(fn: () => void): () => void {
     if (this.#aborted) { fn(); return noop; }
-    const list = (this.#onAbort ??= new Set());
-    list.add(fn);
-    return () => { list.delete(fn); };
+    this.addAbortListener(fn);
+    return () => this.removeAbortListener(fn);
+  }
+
+  /**
+   * `onAbort` without the remover: call `removeAbortListener(fn)` instead. For the miss path, where
+   * a closure per query counts; the usual single listener takes a field, not a collection.
+   */
+  addAbortListener(fn: () => void): void {
+    if (this.#aborted) { fn(); return; }
+    if (this.#abortFn === undefined && this.#onAbort === undefined) { this.#abortFn = fn; return; }
+    const set = (this.#onAbort ??= new Set());
+    if (this.#abortFn !== undefined) { set.add(this.#abortFn); this.#abortFn = undefined; }
+    set.add(fn);
+  }
+
+  removeAbortListener(fn: () => void): void {
+    if (this.#abortFn === fn) this.#abortFn = undefined;
+    else this.#onAbort?.delete(fn);
   }
 
   abort(reason?: unknown): void {
@@ -132,13 +148,18 @@ export class QueryContext {
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
+    const one = this.#abortFn;
     const list = this.#onAbort;
+    this.#abortFn = undefined;
     this.#onAbort = undefined;
+    if (one !== undefined) one();
     if (list !== undefined) for (const fn of list) fn();
   }
 
   #aborted = false;
   #reason: unknown;
+  /** The first abort listener; more go to `#onAbort`, in the order they came. */
+  #abortFn: (() => void) | undefined;
   #onAbort: Set<() => void> | undefined;
 
   /**

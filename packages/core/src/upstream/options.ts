@@ -8,7 +8,10 @@ export type UpstreamTransport = Transport | 'tls';
 export interface ExchangeOptions {
   /** 'udp' (the default) or 'tcp'; an upstream with `tls` settings is asked over TLS whatever this says. */
   readonly transport?: UpstreamTransport;
-  /** How long to wait for an acceptable reply, in ms. */
+  /**
+   * How long to wait for an acceptable reply, in ms. `Infinity`: no timer of the exchange's own;
+   * the caller ends it with `cancel` or `signal` (the forward plugin, whose one timer a query does).
+   */
   readonly timeout: Duration;
   /** Aborting rejects the exchange with UpstreamAborted and frees its socket at once. */
   readonly signal?: AbortSignal;

@@ -8,7 +8,7 @@ import type { ExchangeOptions } from './options.js';
 import type { UpstreamStats } from './stats.js';
 import { UdpSocketPool, type SocketWaiter } from './udp-pool.js';
 import type { PooledSocket, SocketUser } from './udp-socket.js';
-import { watchExchange } from './watch.js';
+import { ExchangeWatch, type WatchedExchange } from './watch.js';
 
 /**
  * One query over UDP: a socket from the client's bounded pool (its own while the query is in
@@ -20,41 +20,48 @@ import { watchExchange } from './watch.js';
  * is in use, the query waits for one (its deadline running).
  */
 export function udpExchange(query: Buffer, upstream: UpstreamAddress, opts: ExchangeOptions, stats: UpstreamStats, pool: UdpSocketPool = sharedPool()): Promise<DnsMessage> {
-  const label = formatAddress(upstream);
   const family = addressFamily(upstream);
-  if (family === 0) return Promise.reject(new UpstreamError(`'${upstream.host}' is not an IP address`, label));
+  if (family === 0) return Promise.reject(new UpstreamError(`'${upstream.host}' is not an IP address`, formatAddress(upstream)));
   const signal = opts.signal;
   if (signal?.aborted) {
     stats.aborts++;
-    return Promise.reject(new UpstreamAborted(label, signal.reason));
+    return Promise.reject(new UpstreamAborted(formatAddress(upstream), signal.reason));
   }
   let sent: SentQuery;
   try {
     sent = new SentQuery(query, randomId());
   } catch (err) {
-    return Promise.reject(new UpstreamError('query does not parse', label, { cause: err }));
+    return Promise.reject(new UpstreamError('query does not parse', formatAddress(upstream), { cause: err }));
   }
   stats.udpQueries++;
   return new Promise<DnsMessage>((resolve, reject) => {
-    const x = new UdpExchange(sent, upstream, family, label, stats, pool, resolve, reject);
-    x.unhook = watchExchange(opts, label, stats, () => x.settled, (err) => x.finish(err));
-    if (x.settled) { x.unhook(); return; } // stopped at once, from inside `cancel`
+    const x = new UdpExchange(sent, upstream, family, stats, pool, resolve, reject);
+    x.watch = new ExchangeWatch(opts, stats, x);
+    if (x.settled) { x.watch.unhook(); return; } // stopped at once, from inside `cancel`
     pool.acquire(x);
   });
 }
 
-/** An exchange in flight: the pool's waiter, then its socket's user. One object per query, no closures. */
-class UdpExchange implements SocketWaiter, SocketUser {
+/**
+ * An exchange in flight: the pool's waiter, then its socket's user, and what its watch ends. One
+ * object per query, no closures of its own.
+ */
+class UdpExchange implements SocketWaiter, SocketUser, WatchedExchange {
   socket: PooledSocket | undefined;
   settled = false;
   cancelled = false;
-  unhook: () => void = noop;
+  watch: ExchangeWatch | undefined;
 
   constructor(
-    readonly sent: SentQuery, readonly upstream: UpstreamAddress, readonly family: 4 | 6, readonly label: string,
+    readonly sent: SentQuery, readonly upstream: UpstreamAddress, readonly family: 4 | 6,
     readonly stats: UpstreamStats, readonly pool: UdpSocketPool,
     readonly resolve: (reply: DnsMessage) => void, readonly reject: (err: Error) => void,
   ) {}
+
+  /** "127.0.0.1:53": made only for an error (a string per query otherwise). */
+  get label(): string {
+    return formatAddress(this.upstream);
+  }
 
   give(s: PooledSocket): void {
     if (this.settled) { this.pool.release(s, s.lastId); return; }
@@ -96,7 +103,7 @@ class UdpExchange implements SocketWaiter, SocketUser {
   finish(err: Error | undefined, reply?: DnsMessage): void {
     if (this.settled) return;
     this.settled = true;
-    this.unhook();
+    this.watch?.unhook();
     const s = this.socket;
     if (s !== undefined) this.pool.release(s, this.sent.id);
     else this.cancelled = true;     // still waiting for a socket: leave the line
@@ -110,5 +117,3 @@ let shared: UdpSocketPool | undefined;
 function sharedPool(): UdpSocketPool {
   return (shared ??= new UdpSocketPool());
 }
-
-function noop(): void {}
