@@ -178,3 +178,37 @@ describe('CacheEntry: packed fields', () => {
     expect([next.windowHits, next.windowStart, next.failedAt, next.hits]).toEqual([7, NOW + 0.5, -Infinity, 9]);
   });
 });
+
+describe('CacheStore: whole-name NXDOMAIN entries', () => {
+  /** An NXDOMAIN-like denial for `n<i>.store.test` covering every type (the bytes only need a question). */
+  function wholeName(i: number): CacheEntry {
+    const { key, bytes } = exchange(i);
+    return new CacheEntry(key, bytes, scanLayout(bytes), 'denial', NOW, 30, undefined, 1, 3, undefined, true);
+  }
+  /** The key of another type (AAAA) at the same name. */
+  const aaaaKey = (i: number) => new DnsMessage(buildQuery(`n${i}.store.test`, 'AAAA', { id: 0 })).key;
+
+  it('answers every type of the name while one is held, and stops once it is removed, evicted or replaced', () => {
+    const store = new CacheStore(resolveOptions({ denial: { capacity: 2 }, maxBytes: 1024 ** 3 }));
+    store.put(wholeName(1));
+    expect(store.get(aaaaKey(1))?.wholeName).toBe(true);
+    expect(store.get(aaaaKey(2))).toBeUndefined();
+    // A success at the name replaces it: other types no longer see the NXDOMAIN.
+    store.put(entry(1));
+    expect(store.get(aaaaKey(1))).toBeUndefined();
+    expect(store.count('denial')).toBe(0);
+    // Evicted by newer ones, then flushed: each time the lookups follow.
+    for (const i of [2, 3, 4]) store.put(wholeName(i));
+    expect([2, 3, 4].map((i) => store.get(aaaaKey(i)) !== undefined)).toEqual([false, true, true]);
+    expect(store.flush('n3.store.test')).toBe(1);
+    expect(store.get(aaaaKey(3))).toBeUndefined();
+    expect(store.get(aaaaKey(4))?.wholeName).toBe(true);
+    // Put again under the same key (a refresh): still one, still found, and gone with the last flush.
+    store.put(wholeName(4));
+    expect(store.count('denial')).toBe(1);
+    expect(store.get(aaaaKey(4))?.wholeName).toBe(true);
+    expect(store.flush()).toBe(2);
+    store.put(wholeName(5));
+    expect(store.get(aaaaKey(5))?.wholeName).toBe(true);
+  });
+});

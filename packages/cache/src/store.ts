@@ -94,7 +94,8 @@ export class CacheStore {
    */
   get(key: string): CacheEntry | undefined {
     if (key === this.#lastKey) return this.#lastEntry;
-    const entry = this.#success.map.get(key) ?? this.#denial.map.get(key) ?? this.#denial.map.get(wholeNameKey(key));
+    const entry = this.#success.map.get(key) ?? this.#denial.map.get(key)
+      ?? (this.#wholeNames > 0 ? this.#denial.map.get(wholeNameKey(key)) : undefined);
     this.#lastKey = key;
     this.#lastEntry = entry;
     return entry;
@@ -102,6 +103,11 @@ export class CacheStore {
 
   #lastKey: string | undefined;
   #lastEntry: CacheEntry | undefined;
+  /**
+   * Whole-name NXDOMAIN entries held: while there are none, a lookup or a store does not build and
+   * hash a whole-name key it could not find (two new strings a miss).
+   */
+  #wholeNames = 0;
 
   get size(): number {
     return this.#success.map.size + this.#denial.map.size;
@@ -134,7 +140,7 @@ export class CacheStore {
     const into = entry.kind === 'success' ? this.#success : this.#denial;
     const other = into === this.#success ? this.#denial : this.#success;
     this.#remove(other, entry.key);
-    if (entry.kind === 'success') this.#remove(this.#denial, wholeNameKey(entry.key));
+    if (entry.kind === 'success' && this.#wholeNames > 0) this.#remove(this.#denial, wholeNameKey(entry.key));
     this.#lastKey = undefined;
     const old = into.map.get(key);
     if (old !== undefined) {
@@ -143,6 +149,7 @@ export class CacheStore {
     }
     entry.place(this.#pool);
     into.map.set(key, entry);
+    if (key.charCodeAt(0) === WHOLE_NAME) this.#wholeNames++;
     this.#bytes += entry.size;
     this.counts.inserts++;
     this.#evict(into, other);
@@ -236,6 +243,7 @@ export class CacheStore {
     if (entry === undefined) return;
     this.#lastKey = undefined;
     tier.map.delete(key);
+    if (key.charCodeAt(0) === WHOLE_NAME) this.#wholeNames--;
     this.#bytes -= entry.size;
     entry.release(this.#pool);
   }
