@@ -10,10 +10,12 @@
 // passes a node flag to dnsmesh (after the launcher's), e.g. `--node-arg=--trace-gc` or
 // `--node-arg=--interrupt-budget=270336`. `--compiles` runs dnsmesh with `--trace-opt --trace-deopt`
 // and counts the functions V8 compiled and threw away during the flood (what the warm-up missed); the
-// tracing costs time, so its latencies are not to be compared with a run without it.
+// tracing costs time, so its latencies are not to be compared with a run without it. `--gc` runs
+// dnsmesh with `--trace-gc` and sums the flood's pauses by kind: count, total, largest, and Σd² a
+// second (a pause d every T adds about d²/2T to the average answer, so this is the GC's share of it).
 //
 //   node bench/flood-timeline.mjs [dnsmesh|unbound ...] [--seconds 10] [--warm 0] [--pause 1] [--window 0.25]
-//                                 [--node-arg FLAG ...] [--dnsmesh-arg FLAG ...] [--compiles]
+//                                 [--node-arg FLAG ...] [--dnsmesh-arg FLAG ...] [--compiles] [--gc]
 //
 // Servers on CPU 0; dnsperf, the upstream (lib/fast-answers.mjs) and this harness on CPU 1. Keeping
 // every latency (dnsperf -v) costs that core too: compare servers within one run. Writes nothing.
@@ -34,6 +36,7 @@ const { values, positionals } = parseArgs({
     'node-arg': { type: 'string', multiple: true, default: [] },
     'dnsmesh-arg': { type: 'string', multiple: true, default: [] },
     compiles: { type: 'boolean', default: false },
+    gc: { type: 'boolean', default: false },
   },
 });
 const who = positionals.length > 0 ? positionals : ['dnsmesh', 'unbound'];
@@ -41,7 +44,7 @@ const seconds = Number(values.seconds);
 const warm = Number(values.warm);
 const perWindow = Math.max(1, Math.round(Number(values.window) * UNIQUE_QPS));
 if (who.some((w) => w !== 'dnsmesh' && w !== 'unbound') || !(seconds >= 1) || !(warm >= 0) || !(Number(values.pause) >= 0) || !(perWindow >= 1)) {
-  process.stderr.write('usage: node bench/flood-timeline.mjs [dnsmesh|unbound ...] [--seconds 10] [--warm 0] [--pause 1] [--window 0.25] [--node-arg FLAG ...] [--dnsmesh-arg FLAG ...] [--compiles]\n');
+  process.stderr.write('usage: node bench/flood-timeline.mjs [dnsmesh|unbound ...] [--seconds 10] [--warm 0] [--pause 1] [--window 0.25] [--node-arg FLAG ...] [--dnsmesh-arg FLAG ...] [--compiles] [--gc]\n');
   process.exit(2);
 }
 preflight('flood-timeline', ['dnsperf', 'taskset', ...(who.includes('unbound') ? ['unbound'] : [])]);
@@ -73,6 +76,21 @@ function traceOf(child) {
   child.stdout.on('data', onData);
   return { stop() { child.stdout.off('data', onData); return { compiled, deopts, compileMs }; } };
 }
+/** Reads V8's --trace-gc lines from the child's stdout from now until `stop()`: pause ms by kind. */
+function gcOf(child) {
+  let rest = '';
+  const pauses = {};
+  const onData = (d) => {
+    const lines = (rest + d).split('\n');
+    rest = lines.pop();
+    for (const line of lines) {
+      const m = /: (Scavenge|Mark-Compact|Mark-Sweep)\b[^,]*, ([\d.]+) \/ [\d.]+ ms/.exec(line);
+      if (m) (pauses[m[1]] ??= []).push(Number(m[2]));
+    }
+  };
+  child.stdout.on('data', onData);
+  return { stop() { child.stdout.off('data', onData); return pauses; } };
+}
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 const flood = (port, file, s, latency) => dnsperf(port, { file, seconds: s, qps: UNIQUE_QPS, clients: 10, outstanding: 2000, timeout: 2, latency });
 
@@ -84,10 +102,11 @@ try {
     const up = await startUpstream(uniqueUpstream(seconds, warm));
     const server = name === 'unbound'
       ? await startUnbound('unbound.conf', up.port)
-      : await startDnsmesh('dnsmesh-abuse.Corefile', up.port, { nodeArgs: [...values['node-arg'], ...(values.compiles ? TRACE : [])], args: values['dnsmesh-arg'] });
+      : await startDnsmesh('dnsmesh-abuse.Corefile', up.port, { nodeArgs: [...values['node-arg'], ...(values.compiles ? TRACE : []), ...(values.gc ? ['--trace-gc'] : [])], args: values['dnsmesh-arg'] });
     await sleep(500);
     if (warmFile !== undefined) { await flood(server.port, warmFile, warm, false); await sleep(1000 * Number(values.pause)); }
     const trace = name === 'dnsmesh' && values.compiles ? traceOf(server.child) : undefined;
+    const gc = name === 'dnsmesh' && values.gc ? gcOf(server.child) : undefined;
     const cpu0 = server.cpu();
     const r = await flood(server.port, file, seconds, true);
     const cpu = server.cpu() - cpu0;
@@ -106,6 +125,12 @@ try {
       const t = trace.stop();
       console.log(`\nduring the flood V8 compiled ${t.compiled.length} functions (${fmt(t.compileMs, 1)} ms of compiling) and threw ${t.deopts.length} away:`
         + `\n- compiled: ${t.compiled.join(' ') || '-'}\n- thrown away: ${t.deopts.join(' ') || '-'}`);
+    }
+    if (gc !== undefined) {
+      console.log('\n| GC during the flood | pauses | ms in all | largest ms | Σd² (ms² a second) |\n|---|---:|---:|---:|---:|');
+      for (const [kind, d] of Object.entries(gc.stop())) {
+        console.log(`| ${kind} | ${d.length} | ${fmt(d.reduce((a, b) => a + b, 0), 1)} | ${fmt(Math.max(...d), 1)} | ${fmt(d.reduce((a, b) => a + b * b, 0) / seconds, 1)} |`);
+      }
     }
     await server.stop();
     await up.stop();
