@@ -125,11 +125,39 @@ export class ForwardQuery {
       else this.#timer = setTimeout(this.#onTimer, Math.ceil(remaining)); // the tries in flight may still answer
       return;
     }
-    const t = new Try(this, up);
+    const t = new Try(this, up, this.#transport(up));
     this.#current = t;
     this.#inflight++;
     this.#timer = setTimeout(this.#onTimer, Math.ceil(Math.min(up.rto(), remaining)));
-    this.#ask(t).then(t.ok, t.fail);
+    up.requests++;
+    up.inflight++;
+    t.sentAt = performance.now();
+    this.parts.client.exchange(this.query, up.address, { transport: t.transport, timeout: Infinity, cancel: this.cancel }).then(t.ok, t.fail);
+  }
+
+  /** How a try at `up` asks: a tls:// upstream always over TLS (its answers are whole: no TC, no tcp_retry). */
+  #transport(up: Upstream): UpstreamTransport {
+    const options = this.parts.options;
+    return up.address.tls !== undefined ? 'tls' : options.forceTcp || this.ctx.state.forceTcp ? 'tcp' : options.preferUdp ? 'udp' : this.ctx.client.transport;
+  }
+
+  /**
+   * A try's first reply. The usual one is the query's answer at once; an upstream that rejects
+   * our OPT is asked again without it, and with prefer_udp a truncated UDP reply again over TCP.
+   */
+  replied(t: Try, reply: DnsMessage): void {
+    const up = t.up;
+    up.inflight--;
+    up.measured(performance.now() - t.sentAt);
+    try {
+      if (ednsRejected(reply) || (reply.tc && t.transport === 'udp' && this.parts.options.preferUdp)) {
+        this.#askAgain(t, reply).then((answer) => this.answered(answer, up, t.transport), (err: unknown) => this.failed(t, err));
+        return;
+      }
+      this.answered(this.#accept(t, reply), up, t.transport);
+    } catch (err) {
+      this.failed(t, err);
+    }
   }
 
   /** A try's reply. */
@@ -147,43 +175,33 @@ export class ForwardQuery {
     else if (this.#exhausted && this.#inflight === 0) this.#finish(undefined);
   }
 
-  /**
-   * One try at one upstream, listening until the query ends; an upstream that rejects our OPT is
-   * asked again without it, and with prefer_udp a truncated UDP reply again over TCP.
-   */
-  async #ask(t: Try): Promise<DnsMessage> {
-    const { ctx, parts: { client, options } } = this;
+  /** Asks a try's upstream again: without our OPT (RFC 6891 §7), then over TCP for a truncated reply. */
+  async #askAgain(t: Try, first: DnsMessage): Promise<DnsMessage> {
+    const { client, options } = this.parts;
     const up = t.up;
+    let reply = first;
     let query = this.query;
-    // A tls:// upstream is always asked over TLS: its answers are whole (no TC, no tcp_retry).
-    let transport: UpstreamTransport = up.address.tls !== undefined ? 'tls' : options.forceTcp || ctx.state.forceTcp ? 'tcp' : options.preferUdp ? 'udp' : ctx.client.transport;
-    const exchange = { transport, timeout: Infinity, cancel: this.cancel };
-    up.requests++;
-    const sentAt = performance.now();
-    up.inflight++;
-    let reply;
-    try {
-      reply = await client.exchange(query, up.address, exchange);
-    } finally {
-      up.inflight--;
-    }
-    up.measured(performance.now() - sentAt);
-    if (ednsRejected(reply)) {               // an upstream without EDNS (RFC 6891 §7): once more without our OPT
+    if (ednsRejected(reply)) {
       up.replied(reply.rcodeName);
       up.requests++;
       query = withoutEdns(query);
-      reply = await client.exchange(query, up.address, exchange);
+      reply = await client.exchange(query, up.address, { transport: t.transport, timeout: Infinity, cancel: this.cancel });
     }
-    if (reply.tc && transport === 'udp' && options.preferUdp) {
+    if (reply.tc && t.transport === 'udp' && options.preferUdp) {
       up.replied(reply.rcodeName);
-      transport = 'tcp';
+      t.transport = 'tcp';
       up.requests++;
-      reply = await client.exchange(query, up.address, { transport, timeout: Infinity, cancel: this.cancel });
+      reply = await client.exchange(query, up.address, { transport: 'tcp', timeout: Infinity, cancel: this.cancel });
     }
+    return this.#accept(t, reply);
+  }
+
+  /** The reply a try ends with, counted for its upstream and made the client's. */
+  #accept(t: Try, reply: DnsMessage): DnsMessage {
+    const up = t.up;
     up.replied(reply.rcodeName);          // any reply, a question-less error too: the upstream is alive
-    up.timed(reply.rcodeName, (performance.now() - sentAt) / 1000);
-    t.transport = transport;
-    return fromUpstream(ctx, reply, up.label, options);
+    up.timed(reply.rcodeName, (performance.now() - t.sentAt) / 1000);
+    return fromUpstream(this.ctx, reply, up.label, this.parts.options);
   }
 
   #finish(reply: DnsMessage | undefined, up?: Upstream, transport?: UpstreamTransport): void {
@@ -215,13 +233,17 @@ export class ForwardQuery {
   }
 }
 
-/** One try at one upstream: what its promise settles into. */
+/** One try at one upstream: what its exchange's promise settles into. */
 class Try {
   timedOut = false;
-  transport: UpstreamTransport = 'udp';
-  readonly ok = (reply: DnsMessage): void => this.q.answered(reply, this.up, this.transport);
-  readonly fail = (err: unknown): void => this.q.failed(this, err);
-  constructor(readonly q: ForwardQuery, readonly up: Upstream) {}
+  sentAt = 0;
+  readonly ok = (reply: DnsMessage): void => this.q.replied(this, reply);
+  readonly fail = (err: unknown): void => {
+    this.up.inflight--;
+    this.q.failed(this, err);
+  };
+
+  constructor(readonly q: ForwardQuery, readonly up: Upstream, public transport: UpstreamTransport) {}
 }
 
 /**
