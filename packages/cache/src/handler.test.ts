@@ -279,3 +279,20 @@ describe('a query asked with EDNS options of its client (QueryContext.upstreamEd
     auth.close();
   });
 });
+
+describe('a miss whose next plugin fails', () => {
+  it('shares the failure with no later query: a plugin that throws at once, then answers, is asked again', async () => {
+    const auth = authority({ 'flaky.test A': { answers: aRecords('flaky.test', 1, 300) } });
+    let throws = 1;
+    const flaky = { name: 'flaky', handle: (ctx: QueryContext, next: Next) => {
+      if (throws-- > 0) throw new Error('broken once');
+      return next(ctx);
+    } };
+    server = await createServer({ clock: manualClock(), plugins: [cache(), flaky, auth] }).start();
+    expect((await query(server.address, 'flaky.test', 'A')).rcode).toBe('SERVFAIL');
+    const reply = await query(server.address, 'flaky.test', 'A');
+    expect(reply.rcode).toBe('NOERROR');
+    expect(reply.answers.map((a) => a.data)).toEqual(['10.1.0.0']);
+    expect(auth.asked).toEqual(['flaky.test A']);
+  });
+});
