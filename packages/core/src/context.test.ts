@@ -5,7 +5,7 @@ import { DnsMessage } from './message.js';
 import type { ServerBlock } from './block.js';
 
 function context(): QueryContext {
-  const bytes = dnsPacket.encode({ type: 'query', id: 1, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'a.test' }] });
+  const bytes = dnsPacket.encode({ type: 'query', id: 1, flags: 0x0100, questions: [{ type: 'A', name: 'a.test' }] });
   return new QueryContext(new DnsMessage(bytes), { address: '127.0.0.1', port: 5353, transport: 'udp', family: 4 }, {} as ServerBlock, 0);
 }
 
