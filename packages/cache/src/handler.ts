@@ -60,23 +60,20 @@ export class CachePlugin implements Plugin {
     } catch (err) {
       return Promise.reject(err); // nothing in flight to share: the next client asks again
     }
-    const miss = new Miss(this, ctx, key);
-    const pending = Promise.resolve(asked).then(miss.answered, miss.failed);
-    miss.pending = pending;
+    // Two callbacks, no async function: a miss's reply (or failure) frees its single-flight slot.
+    const pending: Promise<DnsMessage> = Promise.resolve(asked).then(
+      (reply) => { this.#ended(key, pending); return this.#store(ctx, key, reply); },
+      (err: unknown) => { this.#ended(key, pending); throw err; },
+    );
     // `next` has run up to its first await: a plugin after us (rewrite edns0) has said by now
     // whether the upstream query is this client's own (an ECS subnet): then no one else waits on it.
     if (ctx.upstreamEdns?.perClient !== true) this.#inflight.set(key, pending);
     return pending;
   }
 
-  /** @internal A miss has its reply (or failed): no one else waits on it now. */
-  missEnded(key: string, pending: Promise<DnsMessage> | undefined): void {
-    if (pending !== undefined && this.#inflight.get(key) === pending) this.#inflight.delete(key);
-  }
-
-  /** @internal A miss's reply, stored when it may be (`Miss`). */
-  storeReply(ctx: QueryContext, key: string, reply: DnsMessage): DnsMessage {
-    return this.#store(ctx, key, reply);
+  /** A miss has its reply (or failed): no one else waits on it now. */
+  #ended(key: string, pending: Promise<DnsMessage>): void {
+    if (this.#inflight.get(key) === pending) this.#inflight.delete(key);
   }
 
   /**
@@ -112,20 +109,4 @@ export class CachePlugin implements Plugin {
     if (alias) this.store.dropOtherTypes(key);
     return entry.toReply(now, this.options.keepttl);
   }
-}
-
-/** One miss in flight: what its reply (or failure) does. One object a miss, two callbacks. */
-class Miss {
-  pending: Promise<DnsMessage> | undefined;
-  constructor(readonly plugin: CachePlugin, readonly ctx: QueryContext, readonly key: string) {}
-
-  readonly answered = (reply: DnsMessage): DnsMessage => {
-    this.plugin.missEnded(this.key, this.pending);
-    return this.plugin.storeReply(this.ctx, this.key, reply);
-  };
-
-  readonly failed = (err: unknown): never => {
-    this.plugin.missEnded(this.key, this.pending);
-    throw err;
-  };
 }

@@ -2,6 +2,7 @@ import {
   DnsMessage, Ede, ednsRejected, fromUpstream, Rcode, UpstreamAborted, UpstreamError, UpstreamTimeout, withoutEdns,
   type QueryContext, type UpstreamClient, type UpstreamTransport,
 } from '@dnsmesh/core';
+import type { ForwardCounts } from './handler.js';
 import { TIMEOUTS, type ForwardOptions } from './options.js';
 import type { Upstream, UpstreamSet } from './upstream-set.js';
 
@@ -10,11 +11,7 @@ export interface ForwardParts {
   readonly upstreams: UpstreamSet;
   readonly client: UpstreamClient;
   readonly options: ForwardOptions;
-  readonly counts: {
-    upstreamsBusy: number;
-    healthcheckBroken: number;
-    servfails: number;
-  };
+  readonly counts: ForwardCounts;
   /** Told once per query, when it has its answer. */
   queryEnded(): void;
 }

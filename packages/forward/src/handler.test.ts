@@ -167,6 +167,11 @@ describe('forward', () => {
     expect(a.count() + b.count()).toBeGreaterThanOrEqual(3);   // tries at 0, 1 s, then backed off, round and round
     expect(a.count() + b.count()).toBeLessThanOrEqual(6);      // backed off: not every 500 ms
     expect(plugin.counts.servfails).toBe(1);
+    // The tries have no timer of their own: the query's deadline stopped every one (a stopped
+    // exchange gives its socket back; the health probes' own exchanges time out as before).
+    const stats = plugin.client.stats;
+    const tries = plugin.upstreams.upstreams.reduce((n, u) => n + u.requests, 0);
+    expect(stats.aborts).toBe(tries);
   }, 15_000);
 
   it('asks a fast upstream again on its RTO.min timer when one datagram is lost', async () => {
