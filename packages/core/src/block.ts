@@ -7,7 +7,7 @@ import type { Plugin } from './plugin.js';
 import type { TcpOptions } from './edge/tcp-options.js';
 import type { TlsSettings } from './edge/tls-settings.js';
 import type { Scheme } from './corefile/index.js';
-import type { Clock } from './units.js';
+import { systemTimers, type Clock, type Timers } from './units.js';
 import { CLASS_IN } from './wire/constants.js';
 
 /** A named service a plugin offers to others in its server block (e.g. the cache store). */
@@ -20,6 +20,8 @@ export interface ServerBlockInit {
   readonly scheme?: Scheme;
   readonly container: DependencyContainer;
   readonly clock: Clock;
+  /** How plugins wait (forward's timers); default Node's. */
+  readonly timers?: Timers;
   readonly logger: Logger;
   readonly metrics: Registry;
   /** Where the block was written ("Corefile:3"), for messages. */
@@ -37,6 +39,8 @@ export class ServerBlock {
   readonly scheme: Scheme;
   readonly container: DependencyContainer;
   readonly clock: Clock;
+  /** How plugins wait: forward's retransmission timer and deadline (tests give `manualTimers()`). */
+  readonly timers: Timers;
   readonly logger: Logger;
   readonly metrics: Registry;
   readonly origin: string;
@@ -84,6 +88,7 @@ export class ServerBlock {
     this.scheme = init.scheme ?? 'dns';
     this.container = init.container;
     this.clock = init.clock;
+    this.timers = init.timers ?? systemTimers;
     this.logger = init.logger;
     this.metrics = init.metrics;
     this.origin = init.origin ?? 'code';

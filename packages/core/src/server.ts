@@ -14,7 +14,7 @@ import { UdpListener } from './edge/udp-listener.js';
 import { BatchUdpListener, loadBatchTransport } from './edge/batch-listener.js';
 import { publishEdgeMetrics, type PortCounts } from './edge/metrics.js';
 import type { PluginInput } from './plugin.js';
-import { systemClock, type Clock } from './units.js';
+import { systemClock, type Clock, type Timers } from './units.js';
 import { canonicalName } from './wire/name.js';
 
 /** A listening address of a running server. */
@@ -334,6 +334,8 @@ export interface CreateServerOptions extends Partial<BlockSpec> {
   /** Several blocks; or give zones/port/bind/plugins for one. */
   readonly blocks?: readonly BlockSpec[];
   readonly clock?: Clock;
+  /** How plugins wait (forward's retransmission timer and deadline); tests give `manualTimers()`. Default Node's. */
+  readonly timers?: Timers;
   readonly logger?: Logger;
   readonly metrics?: Registry;
   readonly tcp?: Partial<TcpOptions>;
@@ -352,7 +354,7 @@ export function createServer(opts: CreateServerOptions): DnsServer {
   const blocks = specs.map((spec) => {
     const block = new ServerBlock({
       zones: (spec.zones ?? ['.']).map(canonicalName), port: spec.port ?? 0, scheme: spec.scheme,
-      container: rootContainer.createChildContainer(), clock, logger, metrics,
+      container: rootContainer.createChildContainer(), clock, timers: opts.timers, logger, metrics,
     });
     if ((spec.scheme ?? 'dns') !== 'dns' && spec.tls === undefined) throw new TypeError(`createServer: a ${spec.scheme} block needs tls: { cert, key }`);
     if (spec.tls !== undefined) block.tls = { cert: spec.tls.cert, key: spec.tls.key, ca: spec.tls.ca, files: [] };

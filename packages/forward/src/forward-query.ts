@@ -1,6 +1,6 @@
 import {
   DnsMessage, Ede, ednsRejected, fromUpstream, Rcode, UpstreamAborted, UpstreamError, UpstreamTimeout, withoutEdns,
-  type QueryContext, type UpstreamClient, type UpstreamTransport,
+  type QueryContext, type TimerHandle, type Timers, type UpstreamClient, type UpstreamTransport,
 } from '@dnsmesh/core';
 import type { ForwardCounts } from './handler.js';
 import { TIMEOUTS, type ForwardOptions } from './options.js';
@@ -12,6 +12,8 @@ export interface ForwardParts {
   readonly client: UpstreamClient;
   readonly options: ForwardOptions;
   readonly counts: ForwardCounts;
+  /** The clock and timers tries are timed with (the block's). */
+  readonly timers: Timers;
   /** Told once per query, when it has its answer. */
   queryEnded(): void;
 }
@@ -46,7 +48,7 @@ export class ForwardQuery {
   #allDownTried = false;
   #inflight = 0;
   #exhausted = false;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle | undefined;
   /** The try the timer is for (undefined once the timer is the deadline's). */
   #current: Try | undefined;
   #lastError: unknown;
@@ -72,7 +74,7 @@ export class ForwardQuery {
   constructor(
     readonly parts: ForwardParts, readonly ctx: QueryContext, readonly query: Buffer, readonly list: readonly Upstream[],
   ) {
-    this.#deadline = performance.now() + TIMEOUTS.query;
+    this.#deadline = parts.timers.now() + TIMEOUTS.query;
     this.#maxTries = Math.max(3, 2 * list.length);
     this.promise = new Promise<DnsMessage>((resolve) => { this.#resolve = resolve; });
     if (ctx.aborted) { this.#finish(undefined); return; }
@@ -112,23 +114,25 @@ export class ForwardQuery {
 
   /** Starts the next try, or, with none left, waits for the tries in flight until the deadline. */
   #start(): void {
-    clearTimeout(this.#timer);
+    const timers = this.parts.timers;
+    if (this.#timer !== undefined) timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#current = undefined;
-    const remaining = this.#deadline - performance.now();
+    const remaining = this.#deadline - timers.now();
     const up = remaining > 0 ? this.#pick() : undefined;
     if (up === undefined) {
       this.#exhausted = true;
       if (this.#inflight === 0 || remaining <= 0) this.#finish(undefined);
-      else this.#timer = setTimeout(this.#onTimer, Math.ceil(remaining)); // the tries in flight may still answer
+      else this.#timer = timers.setTimeout(this.#onTimer, Math.ceil(remaining)); // the tries in flight may still answer
       return;
     }
     const t = new Try(this, up, this.#transport(up));
     this.#current = t;
     this.#inflight++;
-    this.#timer = setTimeout(this.#onTimer, Math.ceil(Math.min(up.rto(), remaining)));
+    this.#timer = timers.setTimeout(this.#onTimer, Math.ceil(Math.min(up.rto(), remaining)));
     up.requests++;
     up.inflight++;
-    t.sentAt = performance.now();
+    t.sentAt = timers.now();
     this.parts.client.exchange(this.query, up.address, { transport: t.transport, timeout: Infinity, cancel: this.cancel }).then(t.ok, t.fail);
   }
 
@@ -145,7 +149,7 @@ export class ForwardQuery {
   replied(t: Try, reply: DnsMessage): void {
     const up = t.up;
     up.inflight--;
-    up.measured(performance.now() - t.sentAt);
+    up.measured(this.parts.timers.now() - t.sentAt);
     try {
       if (ednsRejected(reply) || (reply.tc && t.transport === 'udp' && this.parts.options.preferUdp)) {
         this.#askAgain(t, reply).then((answer) => this.answered(answer, up, t.transport), (err: unknown) => this.failed(t, err));
@@ -197,14 +201,14 @@ export class ForwardQuery {
   #accept(t: Try, reply: DnsMessage): DnsMessage {
     const up = t.up;
     up.replied(reply.rcodeName);          // any reply, a question-less error too: the upstream is alive
-    up.timed(reply.rcodeName, (performance.now() - t.sentAt) / 1000);
+    up.timed(reply.rcodeName, (this.parts.timers.now() - t.sentAt) / 1000);
     return fromUpstream(this.ctx, reply, up.label, this.parts.options);
   }
 
   #finish(reply: DnsMessage | undefined, up?: Upstream, transport?: UpstreamTransport): void {
     if (this.#settled) return;
     this.#settled = true;
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) { this.parts.timers.clearTimeout(this.#timer); this.#timer = undefined; }
     this.#current = undefined;
     const ctx = this.ctx;
     ctx.removeAbortListener(this.#onAbort);

@@ -1,6 +1,6 @@
 import {
   DnsMessage, Ede, HEADER_SIZE, inZone, Rcode, UpstreamClient, upstreamQuery,
-  type Next, type Plugin, type QueryContext, type Transport,
+  systemTimers, type Next, type Plugin, type QueryContext, type Timers, type Transport,
 } from '@dnsmesh/core';
 import { ForwardQuery, type ForwardParts } from './forward-query.js';
 import { HealthProbe } from './health.js';
@@ -41,7 +41,8 @@ export class ForwardPlugin implements Plugin, ForwardParts {
   /** FROM is the root and nothing is excepted: every name is ours. */
   readonly #everything: boolean;
 
-  constructor(readonly options: ForwardOptions) {
+  /** `timers`: what tries are timed with (the server block's; Node's by default). */
+  constructor(readonly options: ForwardOptions, readonly timers: Timers = systemTimers) {
     this.#queryOptions = { udpSize: options.ednsBufferSize, ad: options.trustAd };
     this.#everything = options.from === '.' && options.except.length === 0;
     this.client = new UpstreamClient({ expire: options.expire, maxUdpSockets: options.maxUdpSockets });

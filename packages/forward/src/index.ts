@@ -12,7 +12,7 @@ export { parse } from './setup.js';
 
 /** Builds forward inside a server block and publishes its metrics there (at 0 from now on). */
 export function createForward(options: ForwardOptions, block: ServerBlock): Plugin {
-  const plugin = new ForwardPlugin(options);
+  const plugin = new ForwardPlugin(options, block.timers);
   block.onStop(registerForwardMetrics(block.metrics, plugin));
   return plugin;
 }

@@ -44,9 +44,9 @@ describe('fuzzServer', () => {
   it('stops at its time bound and talks to loopback only', async () => {
     const up = await fakeUpstream({}, { blackhole: true });
     onTestFinished(() => up.close());
-    const started = Date.now();
+    // A million iterations at 100 ms a silent reply would take hours: it returns (within the test's
+    // timeout) only because its 500 ms bound stopped it, having sent a handful.
     const stats = await fuzzServer(up.address, { iterations: 1_000_000, durationMs: 500, concurrency: 4, replyTimeoutMs: 100 });
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(stats.sent).toBeLessThan(1000);
     await expect(fuzzServer('192.0.2.1:53', { iterations: 1 })).rejects.toThrow(/loopback/);
   });
