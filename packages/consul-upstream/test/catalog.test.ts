@@ -1,9 +1,13 @@
 import type { ConsulSim } from '@dnsmesh/consul-sim';
 import { query, type Reply } from '@dnsmesh/testkit';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { catalogPlugin, resolver, sim, sleep, until } from './helpers.js';
 
 const addresses = (r: Reply): string[] => r.answers.map((a) => String(a.data)).sort();
+/** Turns the event loop (setImmediate: I/O goes on while setTimeout is faked) until `fn` holds, at most `turns` times. */
+async function loopUntil(fn: () => boolean, turns = 100_000): Promise<void> {
+  for (let i = 0; i < turns && !fn(); i++) await new Promise((resolve) => setImmediate(resolve));
+}
 const FEED = '/v1/health/state/any';
 const CATALOG = '/v1/catalog/services';
 /** Paths the simulator saw, other than the two feeds'. */
@@ -157,7 +161,9 @@ describe('consul catalog mode', () => {
 
   it('keeps answering from the view while Consul is down, then SERVFAIL after max_stale, then recovers', async () => {
     const s = await sim();
-    const r = await resolver({ http: s.httpUrl, maxStale: 800 });
+    // wait 10 min: a feed that asked with a blocking query first after the outage would keep the
+    // SERVFAIL for the whole test; only a plain first request lets it recover.
+    const r = await resolver({ http: s.httpUrl, maxStale: 800, wait: 600_000 });
     expect((await query(r.address, 'web.service.consul', 'A')).answers).toHaveLength(3);
     await s.setFailure('down');
     const p = catalogPlugin(r);
@@ -170,27 +176,59 @@ describe('consul catalog mode', () => {
     expect(p.counts.stale).toBeGreaterThanOrEqual(5);
     await until(async () => (await query(r.address, 'web.service.consul', 'A')).rcode === 'SERVFAIL', 2000);
     await s.up();
-    const took = await until(async () => (await query(r.address, 'web.service.consul', 'A')).rcode === 'NOERROR', 3000);
-    expect(took).toBeLessThan(1000);
+    await until(async () => (await query(r.address, 'web.service.consul', 'A')).rcode === 'NOERROR', 3000);
     expect(p.counts.requests.error).toBeGreaterThan(0);
+    // Recovered by answers, not by the clock: the view and its change feed both read again after
+    // the outage (neither fails now), and the feed went back to its blocking query afterwards.
+    const feed = [...p.catalog.feeds()][0]!;
+    expect([feed.failingSince, [...p.catalog.watches()][0]!.failingSince]).toEqual([undefined, undefined]);
+    await until(() => s.counters.blocking_waiters === 2, 3000);
   });
 
   it('answers SERVFAIL at once when the first lookup finds Consul unreachable', async () => {
     const s = await sim();
     await s.setFailure('down');
-    const r = await resolver({ http: s.httpUrl });
-    const started = performance.now();
-    expect((await query(r.address, 'web.service.consul', 'A')).rcode).toBe('SERVFAIL');
-    expect(performance.now() - started).toBeLessThan(1000);
+    // firstWait (30 s) is far past the client's 2 s: a reply at all proves the lookup did not wait for it.
+    const r = await resolver({ http: s.httpUrl, firstWait: 30_000 });
+    expect((await query(r.address, 'web.service.consul', 'A', { timeout: 2000 })).rcode).toBe('SERVFAIL');
+    // The failed first read settled the watch, which answered: the refused-connection path.
+    const p = catalogPlugin(r);
+    const w = [...p.catalog.watches()][0]!;
+    expect(w.settled).toBe(true);
+    expect(w.view).toBeUndefined();
+    expect(w.lastError).toMatch(/ECONNREFUSED/);
+    expect(p.counts.requests.error).toBeGreaterThanOrEqual(1);
+    expect(p.counts.servfails).toBe(1);
   });
 
   it('answers SERVFAIL after firstWait when the first result does not come', async () => {
     const s = await sim();
     await s.setFailure('blackhole', { http: true, dns: false });
     const r = await resolver({ http: s.httpUrl, firstWait: 300 });
-    const started = performance.now();
-    expect((await query(r.address, 'web.service.consul', 'A')).rcode).toBe('SERVFAIL');
-    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+    const p = catalogPlugin(r);
+    // firstWait's timer runs on a fake clock (setTimeout only; sockets and setImmediate stay real).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let answered = false;
+      const reply = query(r.address, 'web.service.consul', 'A', { timeout: 5000 }).finally(() => { answered = true; });
+      await loopUntil(() => s.counters.http_requests.by_path['/v1/health/service/web'] === 1);   // the lookup started the watch
+      await loopUntil(() => answered, 200);
+      expect(answered).toBe(false);                                // held, with the clock stopped
+      vi.advanceTimersByTime(299);
+      await loopUntil(() => answered, 200);
+      expect(answered).toBe(false);                                // 299 ms: still waiting
+      vi.advanceTimersByTime(1);
+      expect((await reply).rcode).toBe('SERVFAIL');
+    } finally {
+      vi.useRealTimers();
+    }
+    // The first result never came (the read is still held, no outcome counted): the SERVFAIL is
+    // firstWait's, not a failed first read's.
+    const w = [...p.catalog.watches()][0]!;
+    expect(w.settled).toBe(false);
+    expect(w.requests).toBe(1);
+    expect(Object.values(p.counts.requests).reduce((a, b) => a + b, 0)).toBe(0);
+    expect(p.counts.servfails).toBe(1);
   });
 
   it('sends the ACL token: a wrong one gets SERVFAIL, one without rights NXDOMAIN, the right one answers', async () => {
@@ -215,9 +253,11 @@ describe('consul catalog mode', () => {
     const before = w.index;
     await s.setFailure('index_reset');
     await until(() => w.index > 0 && w.index < before && s.counters.blocking_waiters === 2, 2000);
+    const refetches = catalogPlugin(r).counts.feedRefetches;
     s.deregisterService('web-2');
-    const took = await until(async () => !addresses(await query(r.address, 'web.service.consul', 'A')).includes('10.1.0.2'), 2000);
-    expect(took).toBeLessThan(1000);
+    await until(async () => !addresses(await query(r.address, 'web.service.consul', 'A')).includes('10.1.0.2'), 2000);
+    // Seen through the feed, which follows the new indexes (the resync, a minute away, counts no refetch).
+    expect(catalogPlugin(r).counts.feedRefetches).toBeGreaterThan(refetches);
   });
 
   it('stops a watch nobody asked for in `idle`, and starts it again on the next lookup', async () => {
@@ -261,14 +301,20 @@ describe('consul catalog mode behind cache', () => {
     await query(r.address, 'web.service.consul', 'A');
     expect(r.states.at(-1)?.cache).toBe('hit');
 
+    // Each change leaves the cache because consul drops the names (the cached answers' ttl is 5 s).
+    const p = catalogPlugin(r);
+    const flushed = p.counts.flushed;
     s.deregisterService('web-2');
-    const gone = await until(async () => !addresses(await query(r.address, 'web.service.consul', 'A')).includes('10.1.0.2'), 2000);
-    expect(gone).toBeLessThan(1000);
+    await until(async () => !addresses(await query(r.address, 'web.service.consul', 'A')).includes('10.1.0.2'), 2000);
+    expect(p.counts.changes).toBe(1);
+    expect(p.counts.flushed).toBeGreaterThan(flushed);
     expect((await query(r.address, '_web._tcp.service.consul', 'SRV')).answers).toHaveLength(2);
 
+    const flushedAgain = p.counts.flushed;
     s.setCheck({ node: 'n3', serviceId: 'web-3', status: 'critical' });
-    const critical = await until(async () => !addresses(await query(r.address, 'primary.web.service.consul', 'A')).includes('10.1.0.3'), 2000);
-    expect(critical).toBeLessThan(1000);
+    await until(async () => !addresses(await query(r.address, 'primary.web.service.consul', 'A')).includes('10.1.0.3'), 2000);
+    expect(p.counts.changes).toBe(2);
+    expect(p.counts.flushed).toBeGreaterThan(flushedAgain);
     expect(addresses(await query(r.address, 'web.service.consul', 'A'))).toEqual(['10.1.0.1']);
     expect(catalogPlugin(r).counts.flushed).toBeGreaterThan(0);
     // Between changes, the cache answers again.
@@ -282,9 +328,14 @@ describe('consul catalog mode behind cache', () => {
     expect((await query(r.address, 'api.service.consul', 'A')).rcode).toBe('NXDOMAIN');
     expect((await query(r.address, 'api.service.consul', 'A')).rcode).toBe('NXDOMAIN');
     expect(r.states.at(-1)?.cache).toBe('hit');
+    const p = catalogPlugin(r);
     s.registerService({ id: 'api-1', name: 'api', node: 'n1', port: 9000 });
-    const took = await until(async () => (await query(r.address, 'api.service.consul', 'A')).rcode === 'NOERROR', 2000);
-    expect(took).toBeLessThan(1000);
+    await until(async () => (await query(r.address, 'api.service.consul', 'A')).rcode === 'NOERROR', 2000);
+    // The feed named api, its view was read again and changed, and that dropped the cached NXDOMAIN
+    // (its ttl is 5 s): nothing else flushes.
+    expect(p.counts.feedRefetches).toBeGreaterThanOrEqual(1);
+    expect(p.counts.changes).toBe(1);
+    expect(p.counts.flushed).toBeGreaterThanOrEqual(1);
   });
 
   it('a change that does not change the answers drops nothing', async () => {

@@ -1,9 +1,15 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { fakeUpstream, makeCertificates, query } from '@dnsmesh/testkit';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { ConsulDnsPlugin } from '../src/index.js';
+import { DNS_TIMEOUT } from '../src/options.js';
 import { resolver, sim } from './helpers.js';
+
+/** Turns the event loop (setImmediate: I/O goes on while setTimeout is faked) until `fn` holds, at most `turns` times. */
+async function loopUntil(fn: () => boolean, turns = 100_000): Promise<void> {
+  for (let i = 0; i < turns && !fn(); i++) await new Promise((resolve) => setImmediate(resolve));
+}
 
 describe('consul DNS mode', () => {
   it('asks the agent again over TCP when its UDP answer is truncated, so the cache stores the whole answer', async () => {
@@ -51,14 +57,31 @@ describe('consul DNS mode', () => {
     const s = await sim();
     await s.setFailure('blackhole', { dns: true, http: false });
     const r = await resolver({ dns: s.dnsAddress });
-    const started = performance.now();
-    const reply = await query(r.address, 'web.service.consul', 'A', { timeout: 8000, edns: 1232 });
-    const took = performance.now() - started;
+    const plugin = r.plugin as ConsulDnsPlugin;
+    expect(DNS_TIMEOUT).toBe(5000);
+    // The deadline runs on a fake clock (setTimeout and performance.now; sockets and setImmediate stay real).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    let reply;
+    try {
+      let answered = false;
+      const replied = query(r.address, 'web.service.consul', 'A', { timeout: 8000, edns: 1232 }).finally(() => { answered = true; });
+      await loopUntil(() => s.counters.dns_queries_udp === 1);   // the agent got the query, and keeps silent
+      vi.advanceTimersByTime(DNS_TIMEOUT - 1);
+      await loopUntil(() => answered, 200);
+      expect(answered).toBe(false);                              // 4999 ms: still waiting
+      vi.advanceTimersByTime(1);
+      reply = await replied;
+    } finally {
+      vi.useRealTimers();
+    }
     expect(reply.rcode).toBe('SERVFAIL');
     expect(reply.ede.map((e) => e.code)).toEqual([22]);   // No Reachable Authority (RFC 8914)
-    expect(took).toBeGreaterThan(4500);
-    expect(took).toBeLessThan(6500);
-    expect((r.plugin as ConsulDnsPlugin).counts.requests.timeout).toBe(1);
+    // One query, one try: the exchange's own timer ended it (a timeout, not an abort or an error), and
+    // nothing was asked again (no TCP, no second UDP query).
+    expect(s.counters).toMatchObject({ dns_queries: 1, dns_queries_udp: 1, dns_queries_tcp: 0 });
+    expect(plugin.counts).toMatchObject({ dnsUdp: 1, dnsTcp: 0, dnsTruncated: 0, servfails: 1 });
+    expect(plugin.counts.requests).toMatchObject({ ok: 0, timeout: 1, error: 0 });
+    expect(plugin.client.stats).toMatchObject({ udpQueries: 1, timeouts: 1, aborts: 0, replies: 0 });
   });
 
   it("sends the agent dnsmesh's own query (no client OPT options, size or Z bits) and clears AD and AA on the way back", async () => {
