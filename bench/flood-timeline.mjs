@@ -13,9 +13,11 @@
 // tracing costs time, so its latencies are not to be compared with a run without it. `--gc` runs
 // dnsmesh with `--trace-gc` and sums the flood's pauses by kind: count, total, largest, and Σd² a
 // second (a pause d every T adds about d²/2T to the average answer, so this is the GC's share of it).
+// `--bands` adds where the average comes from: the answers in each latency band (under 0.15 ms, ...,
+// 5 ms and over), as a share of the answers and as milliseconds of the average.
 //
 //   node bench/flood-timeline.mjs [dnsmesh|unbound ...] [--seconds 10] [--warm 0] [--pause 1] [--window 0.25]
-//                                 [--node-arg FLAG ...] [--dnsmesh-arg FLAG ...] [--compiles] [--gc]
+//                                 [--node-arg FLAG ...] [--dnsmesh-arg FLAG ...] [--compiles] [--gc] [--bands]
 //
 // Servers on CPU 0; dnsperf, the upstream (lib/fast-answers.mjs) and this harness on CPU 1. Keeping
 // every latency (dnsperf -v) costs that core too: compare servers within one run. Writes nothing.
@@ -37,6 +39,7 @@ const { values, positionals } = parseArgs({
     'dnsmesh-arg': { type: 'string', multiple: true, default: [] },
     compiles: { type: 'boolean', default: false },
     gc: { type: 'boolean', default: false },
+    bands: { type: 'boolean', default: false },
   },
 });
 const who = positionals.length > 0 ? positionals : ['dnsmesh', 'unbound'];
@@ -44,7 +47,7 @@ const seconds = Number(values.seconds);
 const warm = Number(values.warm);
 const perWindow = Math.max(1, Math.round(Number(values.window) * UNIQUE_QPS));
 if (who.some((w) => w !== 'dnsmesh' && w !== 'unbound') || !(seconds >= 1) || !(warm >= 0) || !(Number(values.pause) >= 0) || !(perWindow >= 1)) {
-  process.stderr.write('usage: node bench/flood-timeline.mjs [dnsmesh|unbound ...] [--seconds 10] [--warm 0] [--pause 1] [--window 0.25] [--node-arg FLAG ...] [--dnsmesh-arg FLAG ...] [--compiles] [--gc]\n');
+  process.stderr.write('usage: node bench/flood-timeline.mjs [dnsmesh|unbound ...] [--seconds 10] [--warm 0] [--pause 1] [--window 0.25] [--node-arg FLAG ...] [--dnsmesh-arg FLAG ...] [--compiles] [--gc] [--bands]\n');
   process.exit(2);
 }
 preflight('flood-timeline', ['dnsperf', 'taskset', ...(who.includes('unbound') ? ['unbound'] : [])]);
@@ -91,6 +94,24 @@ function gcOf(child) {
   child.stdout.on('data', onData);
   return { stop() { child.stdout.off('data', onData); return pauses; } };
 }
+/** Upper edges (ms) of the --bands table's latency bands; the last is open. */
+const BANDS = [0.15, 0.2, 0.3, 0.5, 1, 2, 5, Infinity];
+
+/** Per latency band: the share of the answers and the milliseconds it adds to the average. */
+function bandsOf(latencies) {
+  const n = new Array(BANDS.length).fill(0);
+  const sum = new Array(BANDS.length).fill(0);
+  for (const s of latencies) {
+    const b = BANDS.findIndex((edge) => 1000 * s < edge);
+    n[b]++;
+    sum[b] += 1000 * s;
+  }
+  const head = BANDS.map((edge, i) => (edge === Infinity ? `≥ ${BANDS[i - 1]} ms` : `< ${edge} ms`));
+  return `| answers | ${head.join(' | ')} |\n|---|${head.map(() => '---:').join('|')}|\n`
+    + `| share of the answers | ${n.map((k) => `${fmt((100 * k) / latencies.length, 1)}%`).join(' | ')} |\n`
+    + `| ms of the average | ${sum.map((t) => fmt(t / latencies.length, 3)).join(' | ')} |`;
+}
+
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 const flood = (port, file, s, latency) => dnsperf(port, { file, seconds: s, qps: UNIQUE_QPS, clients: 10, outstanding: 2000, timeout: 2, latency });
 
@@ -121,6 +142,7 @@ try {
     const all = lat.slice().sort((a, b) => a - b);
     console.log(`\nwhole run: average ${ms(r.avgLatencyUs / 1e6)} ms, p50 ${ms(pct(all, 0.5))}, p90 ${ms(pct(all, 0.9))}, p99 ${ms(pct(all, 0.99))}, max ${ms(all[all.length - 1])} ms; `
       + `${fmt(r.completed)} answered, ${fmt(r.lost)} lost (${r.rcodes}); server CPU ${fmt(cpu, 2)} s (${fmt((1e6 * cpu) / r.completed, 1)} µs a query)`);
+    if (values.bands && lat.length > 0) console.log(`\n${bandsOf(lat)}`);
     if (trace !== undefined) {
       const t = trace.stop();
       console.log(`\nduring the flood V8 compiled ${t.compiled.length} functions (${fmt(t.compileMs, 1)} ms of compiling) and threw ${t.deopts.length} away:`
