@@ -12,6 +12,7 @@ import { resolveTcpOptions, TcpCounts, type TcpOptions } from './edge/tcp-option
 import { publishTcpMetrics } from './edge/tcp-metrics.js';
 import { UdpListener } from './edge/udp-listener.js';
 import { BatchUdpListener, loadBatchTransport } from './edge/batch-listener.js';
+import { useBatchUpstream } from './upstream/udp-socket.js';
 import { publishEdgeMetrics, type PortCounts } from './edge/metrics.js';
 import type { PluginInput } from './plugin.js';
 import { systemClock, type Clock, type Timers } from './units.js';
@@ -75,6 +76,8 @@ export class DnsServer {
       if (this.#batch === undefined && this.udp === 'batch') throw new Error('the batched UDP transport (@dnsmesh/udp-batch) is not available here');
     }
     this.udpTransport = this.#batch !== undefined ? 'batch' : 'dgram';
+    // Upstream IPv4 sockets go on the same transport: the addon's sockets cost less a datagram than dgram's.
+    useBatchUpstream(this.#batch);
     this.logger.info({ transport: this.udpTransport }, this.udpTransport === 'batch' ? 'UDP: batched transport (recvmmsg/sendmmsg)' : "UDP: Node's dgram");
     for (const block of this.#blocks) await block.start();
     const offEdge = publishEdgeMetrics(this.metrics, () => this.portCounts());

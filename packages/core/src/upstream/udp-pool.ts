@@ -1,5 +1,5 @@
 import { randomBelow } from './address.js';
-import { PooledSocket, type StrayCounts } from './udp-socket.js';
+import { openPooledSocket, type PooledSocket, type StrayCounts } from './udp-socket.js';
 
 /** Waits for a socket; `cancelled` when its exchange ended first. */
 export interface SocketWaiter {
@@ -84,7 +84,7 @@ export class UdpSocketPool {
     this.#idleMs = opts.idle ?? UDP_POOL_DEFAULTS.idle;
     if (!(this.#idleMs > 0)) throw new TypeError(`UdpSocketPool: idle must be > 0 ms, got ${this.#idleMs}`);
     this.#now = opts.now ?? (() => performance.now());
-    this.#strays = opts.strays ?? { late: 0, spoofed: 0 };
+    this.#strays = opts.strays ?? { late: 0, spoofed: 0, malformed: 0 };
     this.#freshRate = opts.freshRate ?? UDP_POOL_DEFAULTS.freshRate;
     if (!(this.#freshRate > 0)) throw new TypeError(`UdpSocketPool: freshRate must be > 0 a second, got ${this.#freshRate}`);
     this.#freshBurst = opts.freshBurst ?? UDP_POOL_DEFAULTS.freshBurst;
@@ -248,7 +248,7 @@ export class UdpSocketPool {
   }
 
   #create(family: 4 | 6): PooledSocket | Error {
-    const s = new PooledSocket(family, this.#uses + randomBelow(this.#uses), this.#strays);
+    const s = openPooledSocket(family, this.#uses + randomBelow(this.#uses), this.#strays);
     if (s.error !== undefined) { // it could not bind (EMFILE, ENOBUFS): nothing stays open
       s.close();
       return s.error;

@@ -1,8 +1,14 @@
 import dgram from 'node:dgram';
+import { endianness } from 'node:os';
+import type { Batch, BatchSocket } from '@dnsmesh/udp-batch';
+import { sameHost, type UpstreamAddress } from './address.js';
+
+type BatchModule = typeof import('@dnsmesh/udp-batch');
 
 /** What a pooled socket hands its datagrams to: the exchange in flight on it. */
 export interface SocketUser {
-  onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void;
+  /** A datagram; `fromPeer`: it came from the address and port the socket's last query went to. */
+  onDatagram(msg: Buffer, fromPeer: boolean): void;
   /** The socket failed (a send error, or it could not bind): the exchange fails, the socket is closed. */
   onSocketError(err: Error): void;
 }
@@ -13,6 +19,8 @@ export interface StrayCounts {
   late: number;
   /** Anything else. */
   spoofed: number;
+  /** Datagrams too large to read on a batched socket (over `UPSTREAM_SLOT`), counted when it closes. */
+  malformed: number;
 }
 
 /**
@@ -24,12 +32,48 @@ function literal(address: string, _options: unknown, callback: (err: NodeJS.Errn
 }
 
 /**
+ * The batched transport's addon for IPv4 upstream sockets, once a server has chosen it
+ * (`useBatchUpstream`): Node's dgram spends more on each datagram than the exchange itself (a
+ * 64 KB receive buffer and an external ArrayBuffer per reply, the `rinfo` object built property by
+ * property, a send request and a tick for its callback). IPv6 upstreams stay on dgram.
+ */
+let batchModule: BatchModule | undefined;
+
+/** Upstream IPv4 sockets from now on use `module` (undefined: Node's dgram). */
+export function useBatchUpstream(module: BatchModule | undefined): void {
+  batchModule = module;
+}
+
+/**
+ * Bytes a batched upstream socket receives at most: the largest EDNS size forward advertises. A
+ * larger datagram (from an upstream that ignores what we advertised) is dropped unread and counted.
+ */
+const UPSTREAM_SLOT = 4096;
+const ADDR_SLOT = 28;
+const AF_INET = 2;
+const LE = endianness() === 'LE';
+
+/** A socket address slot (sockaddr_in) for an IPv4 literal and port. */
+function ipv4Slot(host: string, port: number): Uint8Array {
+  const slot = new Uint8Array(ADDR_SLOT);
+  if (LE) slot[0] = AF_INET; else slot[1] = AF_INET;
+  slot[2] = port >> 8;
+  slot[3] = port & 255;
+  const parts = host.split('.');
+  for (let i = 0; i < 4; i++) slot[4 + i] = Number(parts[i]);
+  return slot;
+}
+
+/** Address slots of the upstreams asked so far (a handful per process). */
+const slots = new WeakMap<UpstreamAddress, Uint8Array>();
+
+/**
  * One outgoing UDP socket: bound at once to a port the kernel picks at random (Linux randomises
  * ephemeral ports, RFC 6056), carrying one query at a time, for a bounded number of queries.
- * Unref'd: an idle socket never keeps the process alive.
+ * Unref'd: an idle socket never keeps the process alive. Node's dgram, or the batched transport's
+ * addon for IPv4 once a server chose it (`useBatchUpstream`): the same checks either way.
  */
-export class PooledSocket {
-  readonly socket: dgram.Socket;
+export abstract class PooledSocket {
   /** The exchange in flight on it, if any. */
   user: SocketUser | undefined;
   /** Queries sent on it so far; it is closed once they reach `budget`. */
@@ -45,30 +89,63 @@ export class PooledSocket {
   /** Why it failed, if it did. */
   error: Error | undefined;
   closed = false;
-  /** What `send` calls back with: one function per socket, not one per query. */
-  readonly afterSend: (err: Error | null) => void;
 
-  constructor(readonly family: 4 | 6, readonly budget: number, strays: StrayCounts) {
+  constructor(readonly family: 4 | 6, readonly budget: number) {}
+
+  /** Sends a query to `to`; a failure fails the exchange in flight (`onSocketError`). */
+  abstract send(bytes: Buffer, to: UpstreamAddress): void;
+
+  /** Closes the socket (idempotent). */
+  abstract close(): void;
+
+  /** A datagram arrived: to the exchange in flight, else counted as late or spoofed. */
+  protected deliver(msg: Buffer, fromPeer: boolean, strays: StrayCounts): void {
+    const user = this.user;
+    if (user !== undefined) user.onDatagram(msg, fromPeer);
+    else if (msg.length >= 2 && msg.readUInt16BE(0) === this.lastId) strays.late++;
+    else strays.spoofed++;
+  }
+
+  protected fail(err: Error): void {
+    this.broken = true;
+    this.error ??= err;
+    const user = this.user;
+    if (user !== undefined) user.onSocketError(err);
+  }
+}
+
+/** Opens a pooled socket: the batched transport's for IPv4 when a server chose it, else dgram's. */
+export function openPooledSocket(family: 4 | 6, budget: number, strays: StrayCounts): PooledSocket {
+  const module = batchModule;
+  return module !== undefined && family === 4 ? new BatchPooledSocket(module, budget, strays) : new DgramPooledSocket(family, budget, strays);
+}
+
+/** A pooled socket on Node's dgram. */
+class DgramPooledSocket extends PooledSocket {
+  readonly socket: dgram.Socket;
+  /** Where its last query went (the source a reply must come from). */
+  #peer: UpstreamAddress | undefined;
+  /** What `send` calls back with: one function per socket, not one per query. */
+  readonly #afterSend: (err: Error | null) => void;
+
+  constructor(family: 4 | 6, budget: number, strays: StrayCounts) {
+    super(family, budget);
     const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', lookup: literal });
     this.socket = socket;
     socket.on('message', (msg, rinfo) => {
-      const user = this.user;
-      if (user !== undefined) user.onDatagram(msg, rinfo);
-      else if (msg.length >= 2 && msg.readUInt16BE(0) === this.lastId) strays.late++;
-      else strays.spoofed++;
+      const peer = this.#peer;
+      this.deliver(msg, peer !== undefined && rinfo.port === peer.port && sameHost(peer.host, rinfo.address), strays);
     });
-    socket.on('error', (err) => this.#fail(err));
-    this.afterSend = (err) => { if (err) this.#fail(err); };
+    socket.on('error', (err) => this.fail(err));
+    this.#afterSend = (err) => { if (err) this.fail(err); };
     // No address: the wildcard, as the kernel would pick for the first send; port 0: a random free one.
     socket.bind({ port: 0, exclusive: true });
     if (!this.broken) socket.unref();
   }
 
-  #fail(err: Error): void {
-    this.broken = true;
-    this.error ??= err;
-    const user = this.user;
-    if (user !== undefined) user.onSocketError(err);
+  send(bytes: Buffer, to: UpstreamAddress): void {
+    this.#peer = to;
+    this.socket.send(bytes, to.port, to.host, this.#afterSend);
   }
 
   close(): void {
@@ -77,5 +154,69 @@ export class PooledSocket {
     this.broken = true;
     this.user = undefined;
     try { this.socket.close(); } catch { /* already closed */ }
+  }
+}
+
+/**
+ * A pooled IPv4 socket on the batched transport's addon: a reply is copied out of the socket's
+ * memory and its sender compared as raw bytes (family, port, address) with where the query went;
+ * a query is one `sendto`, done when `send` returns.
+ */
+class BatchPooledSocket extends PooledSocket {
+  readonly #socket: BatchSocket | undefined;
+  readonly #strays: StrayCounts;
+  /** Where its last query went, as a socket address slot. */
+  #peer: Uint8Array | undefined;
+
+  constructor(module: BatchModule, budget: number, strays: StrayCounts) {
+    super(4, budget);
+    this.#strays = strays;
+    let socket: BatchSocket | undefined;
+    try {
+      // One slot (a socket carries one query at a time): a wakeup reads up to four datagrams, one by one.
+      socket = module.BatchSocket.open({ host: '0.0.0.0', port: 0, batchSize: 1, slotSize: UPSTREAM_SLOT }, (batch) => this.#onBatch(batch, strays));
+      socket.unref();
+    } catch (err) {
+      this.fail(err as Error);           // EMFILE, ENOBUFS: the pool closes it and refuses the exchange
+    }
+    this.#socket = socket;
+  }
+
+  #onBatch(batch: Batch, strays: StrayCounts): void {
+    const { buf, lens, addrs, slotSize } = batch;
+    const peer = this.#peer;
+    for (let i = 0; i < batch.count; i++) {
+      const len = lens[i]!;
+      lens[i] = 0;                       // never echoed back: nothing is sent from here
+      const at = i * slotSize;
+      const msg = Buffer.allocUnsafe(len);
+      buf.copy(msg, 0, at, at + len);    // the batch memory is reused: the reply gets bytes of its own
+      const a = i * ADDR_SLOT;
+      const fromPeer = peer !== undefined && addrs[a] === peer[0] && addrs[a + 1] === peer[1] && addrs[a + 2] === peer[2]
+        && addrs[a + 3] === peer[3] && addrs[a + 4] === peer[4] && addrs[a + 5] === peer[5] && addrs[a + 6] === peer[6]
+        && addrs[a + 7] === peer[7];
+      this.deliver(msg, fromPeer, strays);
+    }
+  }
+
+  send(bytes: Buffer, to: UpstreamAddress): void {
+    const socket = this.#socket;
+    if (socket === undefined || socket.closed) { this.fail(new Error('send on a closed socket')); return; }
+    let peer = slots.get(to);
+    if (peer === undefined) { peer = ipv4Slot(to.host, to.port); slots.set(to, peer); }
+    this.#peer = peer;
+    // The kernel has the datagram when sendto returns; false: refused (a full send buffer, an unreachable address).
+    if (!socket.sendTo(bytes, peer)) this.fail(new Error(`send to ${to.host}:${to.port} refused`));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.broken = true;
+    this.user = undefined;
+    const socket = this.#socket;
+    if (socket === undefined) return;
+    this.#strays.malformed += socket.stats.truncated; // too large to read: dropped by the addon
+    socket.close();
   }
 }

@@ -1,9 +1,16 @@
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadBatchTransport } from '../edge/batch-listener.js';
+import type { UpstreamAddress } from './address.js';
 import { UpstreamAborted, UpstreamError, UpstreamTimeout } from './errors.js';
+import type { ExchangeOptions } from './options.js';
 import { UpstreamStats } from './stats.js';
-import { udpExchange } from './udp.js';
+import { udpExchange as exchangeOn } from './udp.js';
+import { UdpSocketPool } from './udp-pool.js';
+import { useBatchUpstream } from './udp-socket.js';
+
+const batch = await loadBatchTransport();
 
 const query = (name: string, id = 0x1234): Buffer =>
   dnsPacket.encode({ type: 'query', id, flags: 0x0100, questions: [{ name, type: 'A', class: 'IN' }] });
@@ -51,7 +58,21 @@ function handles(): { sockets: number; timers: number } {
 
 const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('udpExchange', () => {
+// Every test runs on both kinds of pooled socket: Node's dgram, and the batched transport's addon
+// (what a server that chose the batched transport uses for IPv4 upstreams), where it is built.
+describe.each(batch === undefined ? ['dgram'] : ['dgram', 'batch'])('udpExchange on %s sockets', (transport) => {
+  let pool: UdpSocketPool;
+  const strays = { late: 0, spoofed: 0, malformed: 0 };
+  beforeAll(() => {
+    useBatchUpstream(transport === 'batch' ? batch : undefined);
+    pool = new UdpSocketPool(undefined, { strays });
+  });
+  afterAll(() => {
+    pool.close();
+    useBatchUpstream(undefined);
+  });
+  const udpExchange = (q: Buffer, up: UpstreamAddress, opts: ExchangeOptions, stats: UpstreamStats) => exchangeOn(q, up, opts, stats, pool);
+
   it('answers with the reply, its ID set back to the client\'s, from a fresh random ID and source port', async () => {
     const seen: { id: number; port: number }[] = [];
     const up = await udpServer((msg, rinfo, s) => {
@@ -191,6 +212,50 @@ describe('udpExchange', () => {
     // Stopped from inside `cancel` (the caller settled already): no query goes out.
     await expect(udpExchange(query('x.test'), up, { timeout: 1000, cancel: (s) => s('late') }, stats)).rejects.toBeInstanceOf(UpstreamAborted);
     expect(stats.aborts).toBe(2);
+  });
+
+  it('never answers a stray datagram: one from elsewhere during an exchange, or after it, is counted and nothing goes back', async () => {
+    const intruder = await otherSocket();
+    const echoed: Buffer[] = [];
+    intruder.on('message', (m) => echoed.push(m));
+    let from = 0;
+    const up = await udpServer((msg, rinfo, s) => {
+      from = rinfo.port;
+      intruder.send(Buffer.from('not dns at all'), rinfo.port, rinfo.address);         // to the exchange's socket, from elsewhere
+      setTimeout(() => s.send(answer(msg, '10.0.0.5'), rinfo.port, rinfo.address), 30);
+    });
+    const stats = new UpstreamStats();
+    const reply = await udpExchange(query('web.test'), up, { timeout: 2000 }, stats);
+    expect(answerIp(reply.bytes)).toBe('10.0.0.5');
+    expect(stats.spoofed).toBe(1);
+    const before = strays.spoofed;
+    intruder.send(Buffer.from([0xde, 0xad, 0x81, 0x80]), from, '127.0.0.1');             // to the idle socket
+    await vi.waitFor(() => expect(strays.spoofed).toBe(before + 1));
+    await later(50);
+    expect(echoed).toEqual([]);
+  });
+
+  it('a reply over 4,096 bytes (more than forward advertises): dgram reads it, a batched socket drops it unread and counts it malformed', async () => {
+    const up = await udpServer((msg, rinfo, s) => {
+      const d = dnsPacket.decode(msg);
+      const name = d.questions[0].name;
+      const answers = Array.from({ length: 320 }, (_, i) => ({ name, type: 'A' as const, class: 'IN' as const, ttl: 30, data: `10.1.${i >> 8}.${i & 255}` }));
+      const big = dnsPacket.encode({ type: 'response', id: d.id, flags: 0x0180, questions: d.questions, answers });
+      expect(big.length).toBeGreaterThan(4096);
+      s.send(big, rinfo.port, rinfo.address);
+    });
+    const mine = { late: 0, spoofed: 0, malformed: 0 };
+    const own = new UdpSocketPool(undefined, { strays: mine });
+    const stats = new UpstreamStats();
+    const result = await exchangeOn(query('big.test'), up, { timeout: 300 }, stats, own).then((r) => r, (e: unknown) => e);
+    own.close();
+    if (transport === 'dgram') {
+      expect(dnsPacket.decode((result as { bytes: Buffer }).bytes).answers).toHaveLength(320);
+      expect(mine.malformed).toBe(0);
+    } else {
+      expect(result).toBeInstanceOf(UpstreamTimeout);
+      expect(mine.malformed).toBe(1);
+    }
   });
 
   it('refuses a host that is not an IP address (no lookup ever happens)', async () => {

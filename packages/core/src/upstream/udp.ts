@@ -1,7 +1,6 @@
-import type dgram from 'node:dgram';
 import { OFF_ID } from '../wire/constants.js';
 import type { DnsMessage } from '../message.js';
-import { addressFamily, formatAddress, randomId, sameHost, type UpstreamAddress } from './address.js';
+import { addressFamily, formatAddress, randomId, type UpstreamAddress } from './address.js';
 import { UpstreamAborted, UpstreamError } from './errors.js';
 import { checkReply, SentQuery } from './match.js';
 import type { ExchangeOptions } from './options.js';
@@ -70,7 +69,7 @@ class UdpExchange implements SocketWaiter, SocketUser, WatchedExchange {
     s.uses++;
     // Never the ID the socket's previous query had: its late reply must not pass for ours.
     while (this.sent.id === s.lastId) this.sent.id = randomId();
-    s.socket.send(this.sent.bytes, this.upstream.port, this.upstream.host, s.afterSend);
+    s.send(this.sent.bytes, this.upstream);
   }
 
   refuse(err: Error): void {
@@ -78,9 +77,9 @@ class UdpExchange implements SocketWaiter, SocketUser, WatchedExchange {
     this.finish(new UpstreamError(`udp: ${err.message}`, this.label, { cause: err }));
   }
 
-  onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  onDatagram(msg: Buffer, fromPeer: boolean): void {
     const stats = this.stats;
-    if (rinfo.port !== this.upstream.port || !sameHost(this.upstream.host, rinfo.address)) {
+    if (!fromPeer) {
       stats.spoofed++;
       return;
     }
