@@ -13,7 +13,7 @@ export interface SocketUser {
   onSocketError(err: Error): void;
 }
 
-/** Datagrams that arrived on a socket with no exchange in flight. */
+/** What a pool's sockets count that no exchange saw: datagrams with no exchange in flight, and those too large to read. */
 export interface StrayCounts {
   /** A reply to the socket's previous query, which had already ended (a timeout, an abort, a faster try). */
   late: number;
