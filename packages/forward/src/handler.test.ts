@@ -38,6 +38,17 @@ async function heldUpstream(table: RecordTable = TABLE) {
 }
 
 /**
+ * forward to one upstream that holds its replies (`release()`), timed on `manualTimers()`: a test
+ * says when each reply lands on forward's clock. `u` is forward's record of that upstream.
+ */
+async function heldResolver(input: Omit<ForwardInput, 'to'> = {}) {
+  const timers = manualTimers();
+  const { up, release } = await heldUpstream();
+  const r = await resolver({ ...input, to: [up.address] }, [], timers);
+  return { ...r, timers, up, release, u: r.plugin.upstreams.upstreams[0]! };
+}
+
+/**
  * A resolver on 127.0.0.1:0 whose chain is [spy, ...before, forward]; the spy keeps what forward
  * left in ctx.state. `timers`: forward's clock and timers (the block's), for a test that steps time.
  */
@@ -56,10 +67,7 @@ async function resolver(input: ForwardInput, before: PluginInput[] = [], timers?
 
 describe('forward', () => {
   it('asks an upstream again after 1 s at first, but not once it is known to take longer (its RTT-based timeout)', async () => {
-    const timers = manualTimers();
-    const { up, release } = await heldUpstream();
-    const { address, plugin } = await resolver({ to: [up.address] }, [], timers);
-    const u = plugin.upstreams.upstreams[0]!;
+    const { timers, up, release, address, u } = await heldResolver();
     // No reply time known: the try is repeated at 1 s (RTO.initial) ...
     const first = query(address, 'web.service.consul', 'A', { timeout: 5000 });
     await vi.waitFor(() => expect(up.count('web.service.consul')).toBe(1));
@@ -89,9 +97,7 @@ describe('forward', () => {
   });
 
   it('runs one timer a query: its tries set none of their own, and the one still in flight is stopped when another answers', async () => {
-    const timers = manualTimers();
-    const { up, release } = await heldUpstream();
-    const { address, plugin } = await resolver({ to: [up.address] }, [], timers);
+    const { timers, up, release, address, plugin } = await heldResolver();
     const timeouts: number[] = [];
     const exchange = plugin.client.exchange.bind(plugin.client);
     plugin.client.exchange = (q, to, opts) => { timeouts.push(opts.timeout); return exchange(q, to, opts); };
@@ -251,10 +257,7 @@ describe('forward', () => {
   });
 
   it('uses a slow answer that lands within the 5 s, after asking again at 1 s', async () => {
-    const timers = manualTimers();
-    const { up, release } = await heldUpstream();
-    const { address, plugin } = await resolver({ to: [up.address] }, [], timers);
-    const u = plugin.upstreams.upstreams[0]!;
+    const { timers, up, release, address, u } = await heldResolver();
     const pending = query(address, 'web.service.consul', 'A', { timeout: 8000 });
     await vi.waitFor(() => expect(up.count('web.service.consul')).toBe(1));
     timers.advance(1000);                                  // asked again at 1 s (the next at 3 s, after the backoff)
@@ -297,9 +300,7 @@ describe('forward', () => {
   }, 15_000);
 
   it('answers REFUSED at once, with EDE 0, above max_concurrent, without counting an upstream failure', async () => {
-    const timers = manualTimers();
-    const { up, release } = await heldUpstream();
-    const { address, plugin } = await resolver({ to: [up.address], maxConcurrent: 2 }, [], timers);
+    const { up, release, address, plugin } = await heldResolver({ maxConcurrent: 2 });
     const slow = [query(address, 'web.service.consul', 'A'), query(address, 'www.example.test', 'A')];
     await vi.waitFor(() => expect(up.count()).toBe(2));
     expect(plugin.inflight).toBe(2);
@@ -316,9 +317,7 @@ describe('forward', () => {
   });
 
   it('passes over an upstream with max_concurrent tries outstanding; REFUSED at once when none has room', async () => {
-    const timers = manualTimers();
-    const { up, release } = await heldUpstream();
-    const { address, plugin, states } = await resolver({ to: [up.address], maxConcurrent: 2 }, [], timers);
+    const { timers, up, release, address, plugin, states } = await heldResolver({ maxConcurrent: 2 });
     const first = query(address, 'web.service.consul', 'A', { timeout: 5000 });
     await vi.waitFor(() => expect(up.count('web.service.consul')).toBe(1));
     // At 1 s its try is repeated: the upstream then has 2 outstanding, its cap.

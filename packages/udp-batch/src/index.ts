@@ -216,6 +216,49 @@ export function decodeAddress(slot: Uint8Array, offset = 0): { address: string; 
   return { address: formatIPv6(groups) + (scope !== 0 ? `%${scope}` : ''), port, family: 6 };
 }
 
+/**
+ * The address slot (sockaddr_in or sockaddr_in6, 28 bytes) for an IP literal and port, to `sendTo`
+ * an address that never sent us anything (an upstream). The inverse of `decodeAddress`. An IPv6
+ * zone must be numeric (`fe80::1%2`): names are not looked up. Throws RangeError otherwise.
+ */
+export function encodeAddress(address: string, port: number): Uint8Array {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`not a port: ${port}`);
+  const slot = new Uint8Array(ADDR_SLOT);
+  slot[2] = port >> 8;
+  slot[3] = port & 255;
+  if (isIP(address) === 4) {
+    writeFamily(slot, AF_INET);
+    address.split('.').forEach((octet, i) => { slot[4 + i] = Number(octet); });
+    return slot;
+  }
+  const [host, zone] = address.split('%') as [string, string | undefined];
+  if (isIP(host) !== 6 || (zone !== undefined && !/^\d+$/.test(zone))) throw new RangeError(`not an IP literal with a numeric zone: ${address}`);
+  writeFamily(slot, AF_INET6);
+  const groups = ipv6Groups(host);
+  for (let g = 0; g < 8; g++) { slot[8 + 2 * g] = groups[g]! >> 8; slot[9 + 2 * g] = groups[g]! & 255; }
+  const scope = zone === undefined ? 0 : Number(zone);
+  if (scope > 0xffffffff) throw new RangeError(`zone out of range: ${address}`);
+  for (let i = 0; i < 4; i++) slot[LE ? 24 + i : 27 - i] = (scope >>> (8 * i)) & 255;
+  return slot;
+}
+
+function writeFamily(slot: Uint8Array, family: number): void {
+  slot[LE ? 0 : 1] = family;
+}
+
+/** The eight 16-bit groups of a valid IPv6 literal (`::` expanded, a trailing dotted IPv4 taken as two). */
+function ipv6Groups(text: string): number[] {
+  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, undefined];
+  const parse = (part: string): number[] => part === '' ? [] : part.split(':').flatMap((g) => {
+    if (g.includes('.')) { const b = g.split('.').map(Number); return [(b[0]! << 8) | b[1]!, (b[2]! << 8) | b[3]!]; }
+    return [parseInt(g, 16)];
+  });
+  const front = parse(head);
+  if (tail === undefined) return front;
+  const back = parse(tail);
+  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
+}
+
 /** RFC 5952 text: lower-case hex, the longest run (2+) of zero groups as '::', IPv4-mapped as ::ffff:a.b.c.d. */
 function formatIPv6(g: number[]): string {
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {

@@ -1,5 +1,4 @@
 import dgram from 'node:dgram';
-import { endianness } from 'node:os';
 import type { Batch, BatchSocket } from '@dnsmesh/udp-batch';
 import { sameHost, type UpstreamAddress } from './address.js';
 
@@ -50,19 +49,6 @@ export function useBatchUpstream(module: BatchModule | undefined): void {
  */
 const UPSTREAM_SLOT = 4096;
 const ADDR_SLOT = 28;
-const AF_INET = 2;
-const LE = endianness() === 'LE';
-
-/** A socket address slot (sockaddr_in) for an IPv4 literal and port. */
-function ipv4Slot(host: string, port: number): Uint8Array {
-  const slot = new Uint8Array(ADDR_SLOT);
-  if (LE) slot[0] = AF_INET; else slot[1] = AF_INET;
-  slot[2] = port >> 8;
-  slot[3] = port & 255;
-  const parts = host.split('.');
-  for (let i = 0; i < 4; i++) slot[4 + i] = Number(parts[i]);
-  return slot;
-}
 
 /** Address slots of the upstreams asked so far (a handful per process). */
 const slots = new WeakMap<UpstreamAddress, Uint8Array>();
@@ -164,12 +150,15 @@ class DgramPooledSocket extends PooledSocket {
  */
 class BatchPooledSocket extends PooledSocket {
   readonly #socket: BatchSocket | undefined;
+  readonly #module: BatchModule;
   readonly #strays: StrayCounts;
-  /** Where its last query went, as a socket address slot. */
+  /** Where its last query went, and that as a socket address slot. */
+  #peerAddress: UpstreamAddress | undefined;
   #peer: Uint8Array | undefined;
 
   constructor(module: BatchModule, budget: number, strays: StrayCounts) {
     super(4, budget);
+    this.#module = module;
     this.#strays = strays;
     let socket: BatchSocket | undefined;
     try {
@@ -202,11 +191,15 @@ class BatchPooledSocket extends PooledSocket {
   send(bytes: Buffer, to: UpstreamAddress): void {
     const socket = this.#socket;
     if (socket === undefined || socket.closed) { this.fail(new Error('send on a closed socket')); return; }
-    let peer = slots.get(to);
-    if (peer === undefined) { peer = ipv4Slot(to.host, to.port); slots.set(to, peer); }
-    this.#peer = peer;
+    let peer = this.#peer;
+    if (to !== this.#peerAddress) {   // a socket mostly carries queries to one upstream
+      peer = slots.get(to);
+      if (peer === undefined) { peer = this.#module.encodeAddress(to.host, to.port); slots.set(to, peer); }
+      this.#peerAddress = to;
+      this.#peer = peer;
+    }
     // The kernel has the datagram when sendto returns; false: refused (a full send buffer, an unreachable address).
-    if (!socket.sendTo(bytes, peer)) this.fail(new Error(`send to ${to.host}:${to.port} refused`));
+    if (!socket.sendTo(bytes, peer!)) this.fail(new Error(`send to ${to.host}:${to.port} refused`));
   }
 
   close(): void {
