@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { CorefileError, flushLogs, logDestination, loggerOptions, setLogFormat, systemClock } from '@dnsmesh/core';
+import { CorefileError, flushLogs, logDestination, loggerOptions, setLogFormat, systemClock, writeOutput } from '@dnsmesh/core';
 import pino from 'pino';
 import { FlagError, parseFlags, USAGE } from './flags.js';
 import { Supervisor } from './supervisor.js';
@@ -55,8 +55,8 @@ async function main(): Promise<number> {
     return runPrimary(workers, logger, () => {
       logger.info({ workers }, `${workers} workers serving`);
       if (!flags.quiet) {
-        for (const block of blocks) process.stdout.write(`${block.zones.join(' ')}:${block.port}\n`);
-        process.stdout.write(`dnsmesh-${VERSION}\n`);
+        for (const block of blocks) writeOutput(`${block.zones.join(' ')}:${block.port}\n`);
+        writeOutput(`dnsmesh-${VERSION}\n`);
       }
     });
   }
@@ -69,8 +69,8 @@ async function main(): Promise<number> {
   }
   if (isWorker) joinPrimary(supervisor.metrics);
   else if (!flags.quiet) {
-    for (const block of server.blocks) process.stdout.write(`${block.zones.join(' ')}:${block.port || server.port}\n`);
-    process.stdout.write(`dnsmesh-${VERSION}\n`);
+    for (const block of server.blocks) writeOutput(`${block.zones.join(' ')}:${block.port || server.port}\n`);
+    writeOutput(`dnsmesh-${VERSION}\n`);
   }
   process.on('SIGHUP', () => { void supervisor.reload('SIGHUP'); });
   process.on('SIGUSR1', () => supervisor.summary());

@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { freePort } from '@dnsmesh/testkit';
 import { describe, expect, it } from 'vitest';
-import { run, tempFiles } from './dnsmesh-process.js';
+import { run, startDnsmesh, tempFiles } from './dnsmesh-process.js';
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -80,5 +80,22 @@ describe('the log: one stream, one format', () => {
     } finally {
       await upstream.close();
     }
+  });
+
+  // Log lines go out through an asynchronous stream; the ready lines go through it too, after them.
+  // Written straight to stdout they overtook the lines still buffered (the warm-up's line in flight,
+  // the transport's behind it): a reader that saw `dnsmesh-VERSION` had not seen how it started.
+  it('prints its ready lines after the start-up log lines: a reader that sees dnsmesh-VERSION has them all', async () => {
+    const port = await freePort();
+    const r = await startDnsmesh(`.:${port} {\n  bind 127.0.0.1\n  whoami\n}\n`);
+    const seen = r.stdout;
+    const lines = seen.split('\n');
+    const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    const warmed = at(/"msg":"warmed up: /);
+    const transport = at(/"msg":"UDP: (batched transport|Node's dgram)/);
+    const ready = at(/^dnsmesh-\d/);
+    expect([warmed >= 0, transport >= 0], seen).toEqual([true, true]);
+    expect(lines.slice(ready - 1, ready + 1), seen).toEqual([`.:${port}`, expect.stringMatching(/^dnsmesh-\d/)]);
+    expect(Math.max(warmed, transport), seen).toBeLessThan(ready - 1);
   });
 });

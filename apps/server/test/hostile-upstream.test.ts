@@ -2,7 +2,9 @@
 // errors, odd TTLs, cut TC replies, silence), dnsmesh keeps its promises (issue 15): every client gets
 // a well-formed reply within 6 s, nothing the upstream had no right to say reaches a client or the
 // cache, and the server keeps answering others.
-import { HOSTILITIES, freePort, hostileUpstream, query, queryRaw, buildQuery, toReply, type DnsRecord, type Hostility } from '@dnsmesh/testkit';
+import {
+  HOSTILITIES, buildQuery, dig, fakeUpstream, freePort, hostileUpstream, query, queryRaw, startUnbound, toReply, type DnsRecord, type Hostility,
+} from '@dnsmesh/testkit';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startDnsmesh } from './dnsmesh-process.js';
 
@@ -52,4 +54,39 @@ describe('dnsmesh in front of a hostile upstream', () => {
       expect(ok.answers.map((a) => a.data)).toEqual(['192.0.2.1']);
     }
   }, 60_000);
+
+  // Unbound reads a UDP reply whole, whatever it advertised. dnsmesh's batched upstream sockets read
+  // 4,096 bytes: a longer reply is taken as truncated and asked again over TCP, so the client gets
+  // what Unbound gives it: TC when the answer does not fit its buffer, the whole answer over TCP.
+  it('takes a UDP reply longer than it advertised (5 KB from an upstream that ignores EDNS) as Unbound does', async () => {
+    const many = Array.from({ length: 320 }, (_, i) => `10.1.${i >> 8}.${i & 255}`);
+    const up = await fakeUpstream({ 'big.example.org A': { ttl: 300, data: many }, 'www.example.org A': { ttl: 300, data: ['192.0.2.1'] } });
+    onTestFinished(() => up.close());
+    const unbound = await startUnbound({ forwardTo: up.address, probe: 'www.example.org' });
+    onTestFinished(() => unbound.stop());
+    const [port, metricsPort] = [await freePort(), await freePort('tcp')];
+    const server = await startDnsmesh(`.:${port} {\n  bind 127.0.0.1\n  prometheus 127.0.0.1:${metricsPort}\n  cache\n  forward . ${up.address}\n}\n`);
+    const big = (await queryRaw(up.address, buildQuery('big.example.org', 'A', { edns: 1232 }), { timeout: 2000 }))!;
+    expect(big.length).toBeGreaterThan(5000); // over UDP, ignoring the 1,232 bytes it was told
+    const sorted = (r: { answers: readonly DnsRecord[] }) => r.answers.map((a) => String(a.data)).sort();
+    for (const address of [unbound.address, `127.0.0.1:${port}`]) {
+      for (const edns of [1232, 4096]) {
+        const udp = await query(address, 'big.example.org', 'A', { edns, timeout: 3000 });
+        expect([address, edns, udp.rcode, udp.flags.tc]).toEqual([address, edns, 'NOERROR', true]);
+      }
+      const tcp = await query(address, 'big.example.org', 'A', { edns: 1232, transport: 'tcp', timeout: 3000 });
+      expect([address, tcp.rcode, tcp.flags.tc, sorted(tcp)]).toEqual([address, 'NOERROR', false, [...many].sort()]);
+      // dig takes the TC and asks again over TCP by itself.
+      const out = await dig([`@127.0.0.1`, '-p', address.split(':')[1]!, '+bufsize=1232', 'big.example.org', 'A']);
+      expect(out).toMatch(/status: NOERROR/);
+      expect(out.match(/^big\.example\.org\.\s+\d+\s+IN\s+A\s+10\.1\./gm)).toHaveLength(320);
+    }
+    expect(server.child.exitCode, server.stderr).toBeNull();
+    // On the batched transport each UDP try read the reply cut (the two UDP queries; dig's came after
+    // the TCP query had put the whole answer in the cache); on dgram, whole.
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const oversize = Number(/^dnsmesh_forward_replies_oversize_total (\d+)$/m.exec(text)?.[1]);
+    if (process.env.DNSMESH_UDP_BATCH === '0') expect(oversize).toBe(0);
+    else expect(oversize).toBe(2);
+  }, 30_000);
 });

@@ -38,4 +38,4 @@ export { default as tlsPlugin, readTlsFiles, readPemFile, parseClientTls, type P
 export { serverTlsOptions, type TlsSettings } from './edge/tls-settings.js';
 export * from './upstream/index.js';
 export { optionChecks, type OptionChecks, type Range } from './option-checks.js';
-export { setLogFormat, logDestination, flushLogs, loggerOptions, textDestination, textLine, logDrops, LOG_BUFFER_MAX, type LogFormat } from './log-output.js';
+export { setLogFormat, logDestination, flushLogs, writeOutput, loggerOptions, textDestination, textLine, logDrops, LOG_BUFFER_MAX, type LogFormat } from './log-output.js';

@@ -51,6 +51,17 @@ export function logDestination(): DestinationStream {
   return output;
 }
 
+/**
+ * Writes plain text (the lines the binary prints when it is ready) into the log stream, after every
+ * log line before it: written straight to stdout, it could overtake log lines still buffered, and a
+ * reader waiting for the ready line would not see them yet.
+ */
+export function writeOutput(text: string): void {
+  if (raw === undefined) process.stdout.write(text);
+  else if (closed) logDrops.closed++;
+  else raw.write(text);
+}
+
 /** Writes out what is buffered (before process.exit). */
 export function flushLogs(): void {
   if (closed) return;

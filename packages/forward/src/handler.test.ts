@@ -425,10 +425,11 @@ describe('forward', () => {
       intruder.send(reply(q.id, q.questions[0].name, '6.6.6.3'), rinfo.port, rinfo.address);
       setTimeout(() => server.send(reply(q.id, q.questions[0].name, '10.0.0.7'), rinfo.port, rinfo.address), 50);
     });
-    const { address, plugin } = await resolver({ to: [`127.0.0.1:${server.address().port}`] });
+    const { address, plugin, server: dns } = await resolver({ to: [`127.0.0.1:${server.address().port}`] });
     const reply = await query(address, 'web.service.consul', 'A');
     expect(reply.answers.map((a) => a.data)).toEqual(['10.0.0.7']);
     expect(plugin.client.stats.spoofed).toBe(3);
+    expect(await dns.metrics.metrics()).toContain('dnsmesh_forward_replies_dropped_total{reason="spoofed"} 3');
   });
 
   it('publishes its metrics at 0 when configured, and sums several forwards of one registry', async () => {
@@ -448,6 +449,8 @@ describe('forward', () => {
     expect(text0).toContain(`dnsmesh_forward_upstream_busy_total{to="${up.address}"} 0`);
     expect(text0).toContain('dnsmesh_forward_udp_sockets 0');
     expect(text0).toContain('dnsmesh_forward_udp_socket_waits_total 0');
+    for (const reason of ['spoofed', 'malformed', 'late']) expect(text0).toContain(`dnsmesh_forward_replies_dropped_total{reason="${reason}"} 0`);
+    expect(text0).toContain('dnsmesh_forward_replies_oversize_total 0');
     await server.start();
     cleanups.push(() => server.stop(0));
     // Both blocks share one listener (port 0 means one port); the zone picks the block.

@@ -35,6 +35,12 @@ export function registerForwardMetrics(metrics: ServerBlock['metrics'], plugin: 
       () => [[{}, plugin.client.stats.tlsErrors]]),
     publishMetric(metrics, 'counter', 'dnsmesh_forward_tls_backoff_rejects_total', 'Tries not made at a tls:// upstream while its reconnect backoff ran (the next upstream was asked).', [],
       () => [[{}, plugin.client.stats.tlsBackoffRejects]]),
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_replies_dropped_total',
+      'Upstream replies dropped, by reason: spoofed (wrong source, ID or question), malformed (does not parse), late (to a try that had ended).', ['reason'],
+      () => { const s = plugin.client.stats; return [[{ reason: 'spoofed' }, s.spoofed], [{ reason: 'malformed' }, s.malformed], [{ reason: 'late' }, s.late]]; }),
+    publishMetric(metrics, 'counter', 'dnsmesh_forward_replies_oversize_total',
+      'UDP replies longer than the 4,096 bytes a batched socket reads (an upstream ignoring the EDNS size it was sent): taken as truncated, asked again over TCP.', [],
+      () => [[{}, plugin.client.stats.oversize]]),
     publishMetric(metrics, 'counter', 'dnsmesh_forward_udp_socket_waits_total', 'Tries that waited for an outgoing UDP socket (max_udp_sockets open).', [],
       () => [[{}, plugin.client.udpPool.waits]]),
   ];

@@ -93,6 +93,29 @@ describe('BatchSocket', () => {
     expect(server.batchSize).toBe(64);
   });
 
+  it('drops a datagram longer than a slot, or with keepTruncated hands over its first slotSize bytes as length slotSize + 1', async () => {
+    const long = Buffer.alloc(100, 0x61);
+    long.write('head', 0);
+    // Queued before the loop polls, so each socket reads all three in one batch (the drop closes the gap).
+    for (const keepTruncated of [false, true]) {
+      const got: string[] = [];
+      const server = open({ batchSize: 8, slotSize: 32, keepTruncated }, (b) => {
+        for (let i = 0; i < b.count; i++) {
+          const len = b.lens[i]!;
+          got.push(`${len}:${b.buf.toString('latin1', i * 32, i * 32 + Math.min(len, 32))}`);
+          b.lens[i] = 0;
+        }
+      });
+      const c = await client();
+      for (const d of ['one', long, 'two']) void c.send(d, server.port);
+      await until(() => server.stats.received === (keepTruncated ? 3 : 2));
+      const cut = `33:${long.toString('latin1', 0, 32)}`;
+      expect(got).toEqual(keepTruncated ? ['3:one', cut, '3:two'] : ['3:one', '3:two']);
+      expect(server.stats).toMatchObject({ truncated: 1, sent: 0, rejected: 0 });
+    }
+    expect(() => open({ slotSize: 65535, keepTruncated: true }, () => {})).toThrow(RangeError);
+  });
+
   it('drains a backlog in up to 4 full batches per wakeup, then lets the event loop turn', async () => {
     const seen: (number | 'turn')[] = [];
     const server = open({ batchSize: 8 }, (b) => {

@@ -30,6 +30,12 @@ export interface BatchSocketOptions {
   batchSize?: number;
   /** Bytes per slot, 1..65535: longer datagrams are dropped (counted in `truncated`), replies may use the whole slot. Default 4096. */
   slotSize?: number;
+  /**
+   * Deliver a datagram longer than a slot instead of dropping it: its first `slotSize` bytes, with
+   * the length `slotSize + 1` (still counted in `truncated`). Enough to read a DNS header and
+   * question, as an upstream socket needs to ask again over TCP. slotSize must then be below 65535.
+   */
+  keepTruncated?: boolean;
 }
 
 /**
@@ -41,7 +47,7 @@ export interface Batch {
   count: number;
   /** batchSize * slotSize bytes; datagram i is at i * slotSize. Write reply i in place there. */
   readonly buf: Buffer;
-  /** In: the length of datagram i. Out: the length of reply i (0 = no reply now; more than slotSize: not sent, counted in `rejected`). */
+  /** In: the length of datagram i (`slotSize + 1`: longer than the slot, cut to it; only with `keepTruncated`). Out: the length of reply i (0 = no reply now; more than slotSize: not sent, counted in `rejected`). */
   readonly lens: Uint16Array;
   /** The raw sockaddr of sender i at i * ADDR_SLOT: decode with `addressOf`, copy for `sendTo`. */
   readonly addrs: Uint8Array;
@@ -57,7 +63,7 @@ export interface BatchSocketStats {
   sendDropped: number;
   /** Batch callbacks. */
   batches: number;
-  /** Datagrams longer than slotSize, dropped unseen. */
+  /** Datagrams longer than slotSize: dropped unseen, or delivered cut with `keepTruncated`. */
   truncated: number;
   /** Replies whose length was set beyond slotSize, not sent. */
   rejected: number;
@@ -108,7 +114,7 @@ export class BatchSocket {
     };
     // Types and ranges are checked in C (TypeError / RangeError).
     const handle = binding.open(opts.host, opts.port, opts.reusePort ?? false, opts.recvBufferSize ?? 0,
-      opts.sendBufferSize ?? 0, batchSize, slotSize, deliver);
+      opts.sendBufferSize ?? 0, batchSize, slotSize, opts.keepTruncated ?? false, deliver);
     const mem = handle.memory;
     Object.assign(batch, {
       buf: Buffer.from(mem, handle.bufOffset, batchSize * slotSize),

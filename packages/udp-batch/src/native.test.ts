@@ -20,11 +20,11 @@ describe('the raw binding', () => {
   });
 
   it('rejects bad open() arguments', () => {
-    const ok: unknown[] = ['127.0.0.1', 0, false, 0, 0, 64, 4096, noop];
+    const ok: unknown[] = ['127.0.0.1', 0, false, 0, 0, 64, 4096, false, noop];
     const call = (args: unknown[]) => () => (native.open as (...a: unknown[]) => unknown)(...args);
     const at = (i: number, v: unknown) => ok.map((x, j) => (j === i ? v : x));
     expect(call([])).toThrow(TypeError);
-    expect(call(ok.slice(0, 7))).toThrow(TypeError);
+    expect(call(ok.slice(0, 8))).toThrow(TypeError);
     expect(call([...ok, 1])).toThrow(TypeError);
     expect(call(at(0, 5))).toThrow(TypeError);
     expect(call(at(0, 'localhost'))).toThrow(TypeError);
@@ -35,13 +35,17 @@ describe('the raw binding', () => {
     for (const [i, v] of [[1, -1], [1, 65536], [1, 0.5], [3, -1], [3, 2 ** 31], [4, 1e300], [5, 0], [5, 1025], [5, NaN], [6, 0], [6, 65536], [6, -Infinity]] as const) {
       expect(call(at(i, v)), `${i}=${v}`).toThrow(RangeError);
     }
-    for (const [i, v] of [[1, '0'], [1, null], [2, 1], [2, undefined], [5, 64n], [6, {}], [7, {}], [7, null]] as const) {
+    for (const [i, v] of [[1, '0'], [1, null], [2, 1], [2, undefined], [5, 64n], [6, {}], [7, 1], [7, null], [8, {}], [8, null]] as const) {
       expect(call(at(i, v)), `${i}=${String(v)}`).toThrow(TypeError);
     }
+    // keepTruncated gives a cut datagram the length slot + 1: the slot must leave room for it in a u16.
+    const keep = at(7, true);
+    expect(call(keep.map((x, j) => (j === 6 ? 65535 : x)))).toThrow(RangeError);
+    native.close((call(keep.map((x, j) => (j === 6 ? 65534 : x)))() as NativeHandle));
   });
 
   it('rejects anything but its own handles', () => {
-    const h = native.open('127.0.0.1', 0, false, 0, 0, 4, 512, noop);
+    const h = native.open('127.0.0.1', 0, false, 0, 0, 4, 512, false, noop);
     try {
       const slot = new Uint8Array(28);
       const fakes: unknown[] = [undefined, null, 1, 'h', {}, { ...h }, Object.create(h), [h], new Uint8Array(8)];
@@ -91,7 +95,7 @@ describe('in a child process', () => {
       const errors = [];
       process.on('uncaughtException', (e) => errors.push(e.message));
       let lens;
-      const h = native.open('127.0.0.1', 0, false, 0, 0, 8, 64, (n) => {
+      const h = native.open('127.0.0.1', 0, false, 0, 0, 8, 64, false, (n) => {
         // lens still holds the query lengths: if C sent after a throw, the query would echo back
         if (n === 1 && replies.length === 0 && errors.length === 0) throw new Error('boom');
         lens.fill(0, 0, n);
@@ -116,7 +120,7 @@ describe('in a child process', () => {
       const errors = [];
       process.on('uncaughtException', (e) => errors.push(e.message));
       let calls = 0;
-      const h = native.open('127.0.0.1', 0, false, 0, 0, 8, 64, (n) => {
+      const h = native.open('127.0.0.1', 0, false, 0, 0, 8, 64, false, (n) => {
         calls++;
         structuredClone(h.memory, { transfer: [h.memory] }); // the clone is dropped at once
         globalThis.gc();
@@ -140,11 +144,11 @@ describe('in a child process', () => {
     const r = child(`${prelude}
       (() => {
         // Open and unref'd, then not referenced from JavaScript: must keep serving (echo).
-        const h = native.open('127.0.0.1', 0, false, 0, 0, 4, 64, () => {});
+        const h = native.open('127.0.0.1', 0, false, 0, 0, 4, 64, false, () => {});
         native.setRef(h, false);
         globalThis.port = h.port;
       })();
-      for (let i = 0; i < 500; i++) native.close(native.open('127.0.0.1', 0, false, 0, 0, 64, 4096, () => {}));
+      for (let i = 0; i < 500; i++) native.close(native.open('127.0.0.1', 0, false, 0, 0, 64, 4096, false, () => {}));
       globalThis.gc();
       await sleep(20);
       globalThis.gc();
@@ -164,7 +168,7 @@ describe('in a child process', () => {
       const code = (unref) => \`
         const { parentPort } = require('node:worker_threads');
         const native = require(process.env.ADDON);
-        const h = native.open('127.0.0.1', 0, false, 0, 0, 8, 64, () => {}); // echoes: lens untouched
+        const h = native.open('127.0.0.1', 0, false, 0, 0, 8, 64, false, () => {}); // echoes: lens untouched
         if (\${unref}) { native.setRef(h, false); setTimeout(() => {}, 150); } // then exits, socket open
         parentPort.postMessage(h.port);
       \`;

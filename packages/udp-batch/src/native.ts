@@ -18,7 +18,7 @@ export interface NativeHandle {
 export interface NativeBinding {
   open(
     host: string, port: number, reusePort: boolean, recvBufferSize: number, sendBufferSize: number,
-    batchSize: number, slotSize: number, onBatch: (count: number) => void,
+    batchSize: number, slotSize: number, keepTruncated: boolean, onBatch: (count: number) => void,
   ): NativeHandle;
   sendTo(handle: NativeHandle, bytes: Uint8Array, addr: Uint8Array): boolean;
   queueTo(handle: NativeHandle, bytes: Uint8Array, addr: Uint8Array): boolean;

@@ -53,7 +53,7 @@ enum {
   ST_SENT,         /* replies the kernel accepted (batch replies and sendTo) */
   ST_SEND_DROPPED, /* replies dropped: send buffer full (EAGAIN) or another send error */
   ST_BATCHES,      /* JavaScript calls */
-  ST_TRUNCATED,    /* datagrams longer than a slot, dropped unseen */
+  ST_TRUNCATED,    /* datagrams longer than a slot: dropped unseen, or delivered cut (keep_truncated) */
   ST_REJECTED,     /* reply lengths greater than the slot size, not sent */
   ST_RECV_ERRORS,  /* recvmmsg errors other than EAGAIN/EINTR */
   ST_COUNT = 8
@@ -65,6 +65,10 @@ typedef struct sock {
   int family;        /* AF_INET or AF_INET6 */
   socklen_t addrlen; /* sizeof the family's sockaddr */
   uint32_t batch, slot;
+  /* A datagram longer than a slot is delivered cut to the slot, its length given as slot + 1 (the
+   * caller can still read its header: an upstream socket turns it into a truncated reply), instead
+   * of being dropped. Only when slot < MAX_SLOT, so slot + 1 fits a u16. */
+  bool keep_truncated;
 
   uv_poll_t poll;
   bool closing;   /* close requested: no more reads or sends */
@@ -281,8 +285,9 @@ static void send_all(sock_t *s, unsigned k) {
   }
 }
 
-/* Reads up to `batch` datagrams into slots 0..n. Truncated ones are dropped and the slots
- * compacted, so JavaScript sees n consecutive valid slots. Returns n. */
+/* Reads up to `batch` datagrams into slots 0..n. Truncated ones (longer than a slot) are dropped
+ * and the slots compacted, so JavaScript sees n consecutive valid slots, or with keep_truncated
+ * kept, cut to the slot, with the length slot + 1. Returns n. */
 static unsigned receive(sock_t *s) {
   unsigned n = 0;
   for (int calls = 0; n < s->batch && calls < MAX_RECV_CALLS; calls++) {
@@ -303,10 +308,11 @@ static unsigned receive(sock_t *s) {
       unsigned len = s->rmsg[i].msg_len;
       if ((h->msg_flags & MSG_TRUNC) || len > s->slot) {
         s->stats[ST_TRUNCATED] += 1;
-        continue;
+        if (!s->keep_truncated) continue;
+        len = s->slot + 1; /* the kernel filled the slot with the datagram's first bytes */
       }
       if (w != i) { /* close the gap a dropped datagram left (rare) */
-        memcpy(s->buf + (size_t)w * s->slot, s->buf + (size_t)i * s->slot, len);
+        memcpy(s->buf + (size_t)w * s->slot, s->buf + (size_t)i * s->slot, len > s->slot ? s->slot : len);
         memcpy(s->addrs + (size_t)w * ADDR_SLOT, s->addrs + (size_t)i * ADDR_SLOT, ADDR_SLOT);
       }
       s->lens[w++] = (uint16_t)len;
@@ -475,11 +481,11 @@ static bool set_num(napi_env env, napi_value obj, const char *name, double value
  * Buffer sizes of 0 leave the kernel's defaults. onBatch(count) is called once per batch.
  */
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
+  size_t argc = 9;
+  napi_value argv[9];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc != 8) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_COUNT", "open() takes 8 arguments");
+  if (argc != 9) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_COUNT", "open() takes 9 arguments");
     return NULL;
   }
 
@@ -500,15 +506,20 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   uint32_t port, rcvbuf, sndbuf, batch, slot;
-  bool reuse;
+  bool reuse, keep_truncated;
   if (!get_uint(env, argv[1], 0, 65535, "port", &port) ||
       !get_bool(env, argv[2], "reusePort", &reuse) ||
       !get_uint(env, argv[3], 0, INT32_MAX, "recvBufferSize", &rcvbuf) ||
       !get_uint(env, argv[4], 0, INT32_MAX, "sendBufferSize", &sndbuf) ||
       !get_uint(env, argv[5], 1, MAX_BATCH, "batchSize", &batch) ||
-      !get_uint(env, argv[6], 1, MAX_SLOT, "slotSize", &slot))
+      !get_uint(env, argv[6], 1, MAX_SLOT, "slotSize", &slot) ||
+      !get_bool(env, argv[7], "keepTruncated", &keep_truncated))
     return NULL;
-  if (napi_typeof(env, argv[7], &t) != napi_ok || t != napi_function) {
+  if (keep_truncated && slot >= MAX_SLOT) { /* slot + 1 must fit a u16 length */
+    throw_range(env, "slotSize with keepTruncated", 1, MAX_SLOT - 1);
+    return NULL;
+  }
+  if (napi_typeof(env, argv[8], &t) != napi_ok || t != napi_function) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "onBatch must be a function");
     return NULL;
   }
@@ -571,6 +582,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   s->addrlen = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
   s->batch = batch;
   s->slot = slot;
+  s->keep_truncated = keep_truncated;
   s->uv_closed = true;
   s->rmsg = calloc(batch, sizeof *s->rmsg);
   s->smsg = calloc(batch, sizeof *s->smsg);
@@ -590,7 +602,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t buf_off = align_up(addrs_off + (size_t)batch * ADDR_SLOT, 64);
   size_t total = buf_off + (size_t)batch * slot;
 
-  napi_value handle = NULL, mem, cb = argv[7];
+  napi_value handle = NULL, mem, cb = argv[8];
   void *base = NULL;
   bool wrapped = false;
   NAPI_OK(napi_create_arraybuffer(env, total, &base, &mem));

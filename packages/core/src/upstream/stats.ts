@@ -13,6 +13,11 @@ export class UpstreamStats {
   /** Dropped: the reply does not parse. */
   malformed = 0;
   /**
+   * UDP replies longer than a batched socket reads (4,096 bytes, more than we advertise): taken cut,
+   * as truncated (TC), so the query is asked again over TCP.
+   */
+  oversize = 0;
+  /**
    * Replies for a query that had already ended (timed out, aborted, or answered by another try):
    * over TCP, and over UDP on a pooled socket that carried it.
    */

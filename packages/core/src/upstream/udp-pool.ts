@@ -84,7 +84,7 @@ export class UdpSocketPool {
     this.#idleMs = opts.idle ?? UDP_POOL_DEFAULTS.idle;
     if (!(this.#idleMs > 0)) throw new TypeError(`UdpSocketPool: idle must be > 0 ms, got ${this.#idleMs}`);
     this.#now = opts.now ?? (() => performance.now());
-    this.#strays = opts.strays ?? { late: 0, spoofed: 0, malformed: 0 };
+    this.#strays = opts.strays ?? { late: 0, spoofed: 0, oversize: 0 };
     this.#freshRate = opts.freshRate ?? UDP_POOL_DEFAULTS.freshRate;
     if (!(this.#freshRate > 0)) throw new TypeError(`UdpSocketPool: freshRate must be > 0 a second, got ${this.#freshRate}`);
     this.#freshBurst = opts.freshBurst ?? UDP_POOL_DEFAULTS.freshBurst;

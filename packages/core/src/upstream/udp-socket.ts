@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import type { Batch, BatchSocket } from '@dnsmesh/udp-batch';
+import { FLAG_TC, OFF_FLAGS } from '../wire/constants.js';
 import { sameHost, type UpstreamAddress } from './address.js';
 
 type BatchModule = typeof import('@dnsmesh/udp-batch');
@@ -12,14 +13,14 @@ export interface SocketUser {
   onSocketError(err: Error): void;
 }
 
-/** What a pool's sockets count that no exchange saw: datagrams with no exchange in flight, and those too large to read. */
+/** What a pool's sockets count themselves: datagrams with no exchange in flight, and those too large to read whole. */
 export interface StrayCounts {
   /** A reply to the socket's previous query, which had already ended (a timeout, an abort, a faster try). */
   late: number;
   /** Anything else. */
   spoofed: number;
-  /** Datagrams too large to read on a batched socket (over `UPSTREAM_SLOT`), counted when it closes. */
-  malformed: number;
+  /** Datagrams longer than a batched socket reads (`UPSTREAM_SLOT`): read cut, with TC set. */
+  oversize: number;
 }
 
 /**
@@ -44,8 +45,10 @@ export function useBatchUpstream(module: BatchModule | undefined): void {
 }
 
 /**
- * Bytes a batched upstream socket receives at most: the largest EDNS size forward advertises. A
- * larger datagram (from an upstream that ignores what we advertised) is dropped unread and counted.
+ * Bytes a batched upstream socket reads of a datagram: the largest EDNS size forward advertises. A
+ * longer one (from an upstream that ignores what we advertised) is read cut to this, with the TC
+ * bit set: a truncated reply, so it is asked again over TCP (by forward with `prefer_udp`, else by
+ * the client), as for any truncated reply. Reading whole datagrams would take 64 KB a socket.
  */
 const UPSTREAM_SLOT = 4096;
 const ADDR_SLOT = 28;
@@ -151,7 +154,6 @@ class DgramPooledSocket extends PooledSocket {
 class BatchPooledSocket extends PooledSocket {
   readonly #socket: BatchSocket | undefined;
   readonly #module: BatchModule;
-  readonly #strays: StrayCounts;
   /** Where its last query went, and that as a socket address slot. */
   #peerAddress: UpstreamAddress | undefined;
   #peer: Uint8Array | undefined;
@@ -159,11 +161,11 @@ class BatchPooledSocket extends PooledSocket {
   constructor(module: BatchModule, budget: number, strays: StrayCounts) {
     super(4, budget);
     this.#module = module;
-    this.#strays = strays;
     let socket: BatchSocket | undefined;
     try {
       // One slot (a socket carries one query at a time): a wakeup reads up to four datagrams, one by one.
-      socket = module.BatchSocket.open({ host: '0.0.0.0', port: 0, batchSize: 1, slotSize: UPSTREAM_SLOT }, (batch) => this.#onBatch(batch, strays));
+      socket = module.BatchSocket.open({ host: '0.0.0.0', port: 0, batchSize: 1, slotSize: UPSTREAM_SLOT, keepTruncated: true },
+        (batch) => this.#onBatch(batch, strays));
       socket.unref();
     } catch (err) {
       this.fail(err as Error);           // EMFILE, ENOBUFS: the pool closes it and refuses the exchange
@@ -175,9 +177,14 @@ class BatchPooledSocket extends PooledSocket {
     const { buf, lens, addrs, slotSize } = batch;
     const peer = this.#peer;
     for (let i = 0; i < batch.count; i++) {
-      const len = lens[i]!;
+      let len = lens[i]!;
       lens[i] = 0;                       // never echoed back: nothing is sent from here
       const at = i * slotSize;
+      if (len > slotSize) {              // longer than the slot: its first slotSize bytes, made a truncated reply
+        len = slotSize;
+        buf[at + OFF_FLAGS] |= FLAG_TC >> 8;
+        strays.oversize++;
+      }
       const msg = Buffer.allocUnsafe(len);
       buf.copy(msg, 0, at, at + len);    // the batch memory is reused: the reply gets bytes of its own
       const a = i * ADDR_SLOT;
@@ -207,9 +214,6 @@ class BatchPooledSocket extends PooledSocket {
     this.closed = true;
     this.broken = true;
     this.user = undefined;
-    const socket = this.#socket;
-    if (socket === undefined) return;
-    this.#strays.malformed += socket.stats.truncated; // too large to read: dropped by the addon
-    socket.close();
+    this.#socket?.close();
   }
 }
