@@ -26,6 +26,24 @@ describe('dnsmesh forwarding', () => {
     expect(reply.answers[0]).toMatchObject({ type: 'CNAME', data: 'web.svc.test' });
   });
 
+  it('forwards to IPv6 and IPv4-mapped upstreams ([::1], [::ffff:127.0.0.1]) over UDP and TCP, as to IPv4 ones', async () => {
+    const zone = { 'web.svc.test A': { ttl: 30, data: ['10.0.0.7'] } };
+    const v6 = await fakeUpstream(zone, { host: '::1' });
+    const v4 = await fakeUpstream(zone);
+    onTestFinished(async () => { await v6.close(); await v4.close(); });
+    const [port6, port4] = [await freePort(), await freePort()];
+    const block = (port: number, to: string) => `svc.test.:${port} {\n  bind 127.0.0.1\n  forward . ${to}\n}\n`;
+    await startDnsmesh(block(port6, v6.address) + block(port4, `[::ffff:127.0.0.1]:${v4.port}`));
+    expect(v6.address).toBe(`[::1]:${v6.port}`);
+    for (const [port, up] of [[port6, v6], [port4, v4]] as const) {
+      for (const transport of ['udp', 'tcp'] as const) {
+        const reply = await query(`127.0.0.1:${port}`, 'web.svc.test', 'A', { transport, timeout: 3000 });
+        expect([port, transport, reply.rcode, reply.answers.map((r) => r.data)]).toEqual([port, transport, 'NOERROR', ['10.0.0.7']]);
+        expect(up.count('web.svc.test', 'A', transport)).toBe(1);
+      }
+    }
+  });
+
   it("echoes the client's ID and the question's case", async () => {
     const { address } = await upstreamAndServer();
     const reply = await query(address, 'WeB.SvC.TeSt', 'A', { id: 31337 });

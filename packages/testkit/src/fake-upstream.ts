@@ -4,8 +4,8 @@ import * as dnsPacket from 'dns-packet';
 import { buildReply, formErr } from './fake-reply.js';
 import { isOpt, type DecodedPacket } from './message.js';
 import { normalizeName, parseKey, Zone, type RecordTable, type SoaSpec, type TableEntry } from './record-table.js';
-import { bindSamePort, closeTcp, closeUdp, HOST } from './same-port.js';
-import type { Transport } from './server-address.js';
+import { bindSamePort, closeTcp, closeUdp, HOST, type LoopbackHost } from './same-port.js';
+import { formatAddress, type Transport } from './server-address.js';
 import { FrameReader, frame } from './tcp-frames.js';
 
 /** One query the fake upstream received. */
@@ -44,8 +44,10 @@ export type QueryHook = (query: DecodedPacket, info: QueryInfo) =>
   Buffer | 'drop' | undefined | Promise<Buffer | 'drop' | undefined>;
 
 export interface FakeUpstreamOptions {
-  /** A fixed port on 127.0.0.1 (demos); tests leave it 0, the default. */
+  /** A fixed port (demos); tests leave it 0, the default. */
   port?: number;
+  /** The loopback address it listens on: 127.0.0.1 (the default) or ::1. */
+  host?: LoopbackHost;
   /** The zone's SOA, sent in authority with NXDOMAIN and NODATA; none when absent. */
   soa?: SoaSpec;
   /** Milliseconds before each reply. */
@@ -64,7 +66,7 @@ export interface FakeUpstreamOptions {
 export interface FakeUpstream {
   readonly host: string;
   readonly port: number;
-  /** '127.0.0.1:PORT' */
+  /** '127.0.0.1:PORT', or '[::1]:PORT' */
   readonly address: string;
   /** Every decodable query received since start or reset(), in arrival order. */
   readonly queries: readonly ReceivedQuery[];
@@ -94,7 +96,7 @@ export interface FakeUpstream {
 }
 
 /**
- * A scriptable fake authoritative DNS server on 127.0.0.1, UDP and TCP on one port.
+ * A scriptable fake authoritative DNS server on 127.0.0.1 (or ::1), UDP and TCP on one port.
  *
  * @example
  * const upstream = await fakeUpstream({ 'web.service.consul A': { ttl: 30, data: ['10.0.0.7'] } });
@@ -102,13 +104,13 @@ export interface FakeUpstream {
  */
 export async function fakeUpstream(zone: RecordTable = {}, opts: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
   const server = new FakeUpstreamServer(new Zone(zone, opts.soa), opts);
-  const { udp, tcp, port } = await bindSamePort(net.createServer((socket) => server.accept(socket)), opts.port ?? 0);
+  const { udp, tcp, port } = await bindSamePort(net.createServer((socket) => server.accept(socket)), opts.port ?? 0, server.host);
   server.listen(udp, tcp, port);
   return server;
 }
 
 class FakeUpstreamServer implements FakeUpstream {
-  readonly host = HOST;
+  readonly host: LoopbackHost;
   port = 0;
   readonly queries: ReceivedQuery[] = [];
   tcpConnections = 0;
@@ -129,6 +131,7 @@ class FakeUpstreamServer implements FakeUpstream {
   #closing: Promise<void> | undefined;
 
   constructor(zone: Zone, opts: FakeUpstreamOptions) {
+    this.host = opts.host ?? HOST;
     this.#zone = zone;
     this.#delay = opts.delay ?? 0;
     for (const [name, ms] of Object.entries(opts.delays ?? {})) this.delay(ms, name);
@@ -141,7 +144,7 @@ class FakeUpstreamServer implements FakeUpstream {
   }
 
   get address(): string {
-    return `${this.host}:${this.port}`;
+    return formatAddress(this);
   }
 
   listen(udp: dgram.Socket, tcp: net.Server, port: number): void {

@@ -1,6 +1,7 @@
 // @dnsmesh/testkit: what tests need to talk DNS on loopback. Every socket is on 127.0.0.1 (or ::1).
 export { fakeUpstream } from './fake-upstream.js';
 export type { FakeUpstream, FakeUpstreamOptions, QueryHook, QueryInfo, ReceivedQuery } from './fake-upstream.js';
+export type { LoopbackHost } from './same-port.js';
 export { normalizeName, soaRecord } from './record-table.js';
 export type {
   CnameEntry, RcodeEntry, RecordData, RecordSet, RecordTable, RecordWithTtl, SoaSpec, TableEntry,

@@ -20,8 +20,13 @@ describe('encodeAddress', () => {
     }
   });
 
-  it('refuses what is not an IP literal with a numeric zone, or a bad port', () => {
-    for (const bad of ['localhost', '1.2.3', '1.2.3.256', 'fe80::1%eth0', '::1%', '', '::g']) {
+  it('takes an interface name as a zone: its index, as the kernel numbers it', () => {
+    // The loopback interface is on every Linux host (index 1 in any network namespace).
+    expect(decodeAddress(encodeAddress('fe80::1%lo', 53))).toEqual({ address: 'fe80::1%1', port: 53, family: 6 });
+  });
+
+  it('refuses what is not an IP literal, an interface that does not exist, or a bad port', () => {
+    for (const bad of ['localhost', '1.2.3', '1.2.3.256', 'fe80::1%no-such-if0', 'fe80::1%../lo', 'fe80::1%lo/x', '::1%', '', '::g']) {
       expect(() => encodeAddress(bad, 53), bad).toThrow(RangeError);
     }
     for (const port of [-1, 65536, 1.5, Number.NaN]) expect(() => encodeAddress('127.0.0.1', port)).toThrow(RangeError);

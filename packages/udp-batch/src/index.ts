@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { endianness } from 'node:os';
 import { loadBinding, type NativeBinding, type NativeHandle } from './native.js';
@@ -225,7 +226,8 @@ export function decodeAddress(slot: Uint8Array, offset = 0): { address: string; 
 /**
  * The address slot (sockaddr_in or sockaddr_in6, 28 bytes) for an IP literal and port, to `sendTo`
  * an address that never sent us anything (an upstream). The inverse of `decodeAddress`. An IPv6
- * zone must be numeric (`fe80::1%2`): names are not looked up. Throws RangeError otherwise.
+ * zone is an interface index (`fe80::1%2`) or name (`fe80::1%eth0`: its index, read from
+ * /sys/class/net, as the kernel numbers it now). Throws RangeError otherwise.
  */
 export function encodeAddress(address: string, port: number): Uint8Array {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`not a port: ${port}`);
@@ -238,14 +240,24 @@ export function encodeAddress(address: string, port: number): Uint8Array {
     return slot;
   }
   const [host, zone] = address.split('%') as [string, string | undefined];
-  if (isIP(host) !== 6 || (zone !== undefined && !/^\d+$/.test(zone))) throw new RangeError(`not an IP literal with a numeric zone: ${address}`);
+  if (isIP(host) !== 6 || zone === '') throw new RangeError(`not an IP literal: ${address}`);
   writeFamily(slot, AF_INET6);
   const groups = ipv6Groups(host);
   for (let g = 0; g < 8; g++) { slot[8 + 2 * g] = groups[g]! >> 8; slot[9 + 2 * g] = groups[g]! & 255; }
-  const scope = zone === undefined ? 0 : Number(zone);
+  const scope = zone === undefined ? 0 : /^\d+$/.test(zone) ? Number(zone) : interfaceIndex(zone, address);
   if (scope > 0xffffffff) throw new RangeError(`zone out of range: ${address}`);
   for (let i = 0; i < 4; i++) slot[LE ? 24 + i : 27 - i] = (scope >>> (8 * i)) & 255;
   return slot;
+}
+
+/** A network interface's index by name (Linux's sysfs: what if_nametoindex reads). */
+function interfaceIndex(name: string, address: string): number {
+  if (!/^[\w.:-]{1,15}$/.test(name) || name === '.' || name === '..') throw new RangeError(`not an interface name: ${address}`);
+  try {
+    return Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'latin1').trim());
+  } catch {
+    throw new RangeError(`no network interface '${name}': ${address}`);
+  }
 }
 
 function writeFamily(slot: Uint8Array, family: number): void {

@@ -32,6 +32,29 @@ export function addressFamily(a: UpstreamAddress): 0 | 4 | 6 {
   return isIP(a.host) as 0 | 4 | 6;
 }
 
+/** The IPv4 upstreams of IPv4-mapped IPv6 ones (`::ffff:192.0.2.1`), made once each. */
+const unmapped = new WeakMap<UpstreamAddress, UpstreamAddress>();
+
+/**
+ * The address to send to: an IPv4-mapped IPv6 upstream (`::ffff:a.b.c.d`) as its IPv4 address
+ * (what a dual-stack socket sends to anyway; our IPv6 sockets may be IPv6-only), else `a` itself.
+ */
+export function sendingAddress(a: UpstreamAddress): UpstreamAddress {
+  if (!a.host.includes(':')) return a;
+  let v4 = unmapped.get(a);
+  if (v4 === undefined) {
+    const m = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(canonicalIpv6(a.host));
+    if (m === null) v4 = a;
+    else {
+      const hi = parseInt(m[1]!, 16);
+      const lo = parseInt(m[2]!, 16);
+      v4 = { ...a, host: `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}` };
+    }
+    unmapped.set(a, v4);
+  }
+  return v4;
+}
+
 /** True when a datagram's source address is the upstream's host (IPv6 compared in canonical form). */
 export function sameHost(expected: string, actual: string): boolean {
   if (expected === actual) return true;

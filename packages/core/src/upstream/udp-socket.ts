@@ -32,14 +32,14 @@ function literal(address: string, _options: unknown, callback: (err: NodeJS.Errn
 }
 
 /**
- * The batched transport's addon for IPv4 upstream sockets, once a server has chosen it
+ * The batched transport's addon for upstream sockets, once a server has chosen it
  * (`useBatchUpstream`): Node's dgram spends more on each datagram than the exchange itself (a
  * 64 KB receive buffer and an external ArrayBuffer per reply, the `rinfo` object built property by
- * property, a send request and a tick for its callback). IPv6 upstreams stay on dgram.
+ * property, a send request and a tick for its callback).
  */
 let batchModule: BatchModule | undefined;
 
-/** Upstream IPv4 sockets from now on use `module` (undefined: Node's dgram). */
+/** Upstream sockets opened from now on use `module` (undefined: Node's dgram). */
 export function useBatchUpstream(module: BatchModule | undefined): void {
   batchModule = module;
 }
@@ -53,6 +53,17 @@ export function useBatchUpstream(module: BatchModule | undefined): void {
 const UPSTREAM_SLOT = 4096;
 const ADDR_SLOT = 28;
 
+/**
+ * Whether the sender slot at `a` is `peer`: sa_family and port (bytes 0-3), then the IPv4 address
+ * (4-7), or for IPv6 the address and zone (8-27; 4-7 is the flow label, which the sender picks).
+ */
+function samePeer(family: 4 | 6, addrs: Uint8Array, a: number, peer: Uint8Array): boolean {
+  if (addrs[a] !== peer[0] || addrs[a + 1] !== peer[1] || addrs[a + 2] !== peer[2] || addrs[a + 3] !== peer[3]) return false;
+  if (family === 4) return addrs[a + 4] === peer[4] && addrs[a + 5] === peer[5] && addrs[a + 6] === peer[6] && addrs[a + 7] === peer[7];
+  for (let i = 8; i < ADDR_SLOT; i++) if (addrs[a + i] !== peer[i]) return false;
+  return true;
+}
+
 /** Address slots of the upstreams asked so far (a handful per process). */
 const slots = new WeakMap<UpstreamAddress, Uint8Array>();
 
@@ -60,7 +71,7 @@ const slots = new WeakMap<UpstreamAddress, Uint8Array>();
  * One outgoing UDP socket: bound at once to a port the kernel picks at random (Linux randomises
  * ephemeral ports, RFC 6056), carrying one query at a time, for a bounded number of queries.
  * Unref'd: an idle socket never keeps the process alive. Node's dgram, or the batched transport's
- * addon for IPv4 once a server chose it (`useBatchUpstream`): the same checks either way.
+ * addon once a server chose it (`useBatchUpstream`): the same checks either way.
  */
 export abstract class PooledSocket {
   /** The exchange in flight on it, if any. */
@@ -103,10 +114,10 @@ export abstract class PooledSocket {
   }
 }
 
-/** Opens a pooled socket: the batched transport's for IPv4 when a server chose it, else dgram's. */
+/** Opens a pooled socket: the batched transport's when a server chose it, else dgram's. */
 export function openPooledSocket(family: 4 | 6, budget: number, strays: StrayCounts): PooledSocket {
   const module = batchModule;
-  return module !== undefined && family === 4 ? new BatchPooledSocket(module, budget, strays) : new DgramPooledSocket(family, budget, strays);
+  return module !== undefined ? new BatchPooledSocket(module, family, budget, strays) : new DgramPooledSocket(family, budget, strays);
 }
 
 /** A pooled socket on Node's dgram. */
@@ -147,9 +158,11 @@ class DgramPooledSocket extends PooledSocket {
 }
 
 /**
- * A pooled IPv4 socket on the batched transport's addon: a reply is copied out of the socket's
- * memory and its sender compared as raw bytes (family, port, address) with where the query went;
- * a query is one `sendto`, done when `send` returns.
+ * A pooled socket on the batched transport's addon: a reply is copied out of the socket's memory
+ * and its sender compared as raw `sockaddr` bytes with where the query went (family, port and
+ * address; for IPv6 also the zone, not the flow label); a query is one `sendto`, done when `send`
+ * returns. An IPv6 socket is IPv6-only: an IPv4-mapped upstream is asked from an IPv4 socket
+ * (`udpExchange` maps it).
  */
 class BatchPooledSocket extends PooledSocket {
   readonly #socket: BatchSocket | undefined;
@@ -158,13 +171,13 @@ class BatchPooledSocket extends PooledSocket {
   #peerAddress: UpstreamAddress | undefined;
   #peer: Uint8Array | undefined;
 
-  constructor(module: BatchModule, budget: number, strays: StrayCounts) {
-    super(4, budget);
+  constructor(module: BatchModule, family: 4 | 6, budget: number, strays: StrayCounts) {
+    super(family, budget);
     this.#module = module;
     let socket: BatchSocket | undefined;
     try {
       // One slot (a socket carries one query at a time): a wakeup reads up to four datagrams, one by one.
-      socket = module.BatchSocket.open({ host: '0.0.0.0', port: 0, batchSize: 1, slotSize: UPSTREAM_SLOT, keepTruncated: true },
+      socket = module.BatchSocket.open({ host: family === 6 ? '::' : '0.0.0.0', port: 0, batchSize: 1, slotSize: UPSTREAM_SLOT, keepTruncated: true },
         (batch) => this.#onBatch(batch, strays));
       socket.unref();
     } catch (err) {
@@ -187,11 +200,7 @@ class BatchPooledSocket extends PooledSocket {
       }
       const msg = Buffer.allocUnsafe(len);
       buf.copy(msg, 0, at, at + len);    // the batch memory is reused: the reply gets bytes of its own
-      const a = i * ADDR_SLOT;
-      const fromPeer = peer !== undefined && addrs[a] === peer[0] && addrs[a + 1] === peer[1] && addrs[a + 2] === peer[2]
-        && addrs[a + 3] === peer[3] && addrs[a + 4] === peer[4] && addrs[a + 5] === peer[5] && addrs[a + 6] === peer[6]
-        && addrs[a + 7] === peer[7];
-      this.deliver(msg, fromPeer, strays);
+      this.deliver(msg, peer !== undefined && samePeer(this.family, addrs, i * ADDR_SLOT, peer), strays);
     }
   }
 
@@ -201,7 +210,15 @@ class BatchPooledSocket extends PooledSocket {
     let peer = this.#peer;
     if (to !== this.#peerAddress) {   // a socket mostly carries queries to one upstream
       peer = slots.get(to);
-      if (peer === undefined) { peer = this.#module.encodeAddress(to.host, to.port); slots.set(to, peer); }
+      if (peer === undefined) {
+        try {
+          peer = this.#module.encodeAddress(to.host, to.port);
+        } catch (err) {              // a zone naming no interface
+          this.fail(err as Error);
+          return;
+        }
+        slots.set(to, peer);
+      }
       this.#peerAddress = to;
       this.#peer = peer;
     }

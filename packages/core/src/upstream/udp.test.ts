@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { loadBatchTransport } from '../edge/batch-listener.js';
 import type { UpstreamAddress } from './address.js';
 import { UpstreamAborted, UpstreamError, UpstreamTimeout } from './errors.js';
@@ -31,18 +31,16 @@ const answerIp = (bytes: Buffer): string => dnsPacket.decode(bytes).answers[0]?.
 type Handler = (msg: Buffer, rinfo: dgram.RemoteInfo, socket: dgram.Socket) => void;
 const sockets: dgram.Socket[] = [];
 
-async function udpServer(handler: Handler): Promise<{ host: string; port: number; socket: dgram.Socket }> {
-  const socket = dgram.createSocket('udp4');
-  sockets.push(socket);
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+async function udpServer(handler: Handler, host = '127.0.0.1'): Promise<{ host: string; port: number; socket: dgram.Socket }> {
+  const socket = await otherSocket(host);
   socket.on('message', (msg, rinfo) => handler(msg, rinfo, socket));
-  return { host: '127.0.0.1', port: socket.address().port, socket };
+  return { host, port: socket.address().port, socket };
 }
 
-async function otherSocket(): Promise<dgram.Socket> {
-  const socket = dgram.createSocket('udp4');
+async function otherSocket(host = '127.0.0.1'): Promise<dgram.Socket> {
+  const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
   sockets.push(socket);
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => socket.bind(0, host, () => resolve()));
   return socket;
 }
 
@@ -107,6 +105,34 @@ describe.each(batch === undefined ? ['dgram'] : ['dgram', 'batch'])('udpExchange
     expect(answerIp(reply.bytes)).toBe('10.0.0.7');
     expect(stats.spoofed).toBe(4);
     expect(stats.replies).toBe(1);
+  });
+
+  it('over IPv6 (::1): the same checks of source address and port, and a socket of the same kind', async () => {
+    const intruder = await otherSocket('::1');
+    const opened = transport === 'batch' ? vi.spyOn(batch!.BatchSocket, 'open') : undefined;
+    onTestFinished(() => opened?.mockRestore());
+    const up = await udpServer((msg, rinfo, s) => {
+      expect(rinfo.family).toBe('IPv6');
+      intruder.send(answer(msg, '6.6.6.4'), rinfo.port, rinfo.address); // right ID and question, wrong source port
+      s.send(answer(msg, '6.6.6.5', { id: msg.readUInt16BE(0) ^ 1 }), rinfo.port, rinfo.address);
+      setTimeout(() => s.send(answer(msg, '10.0.0.6'), rinfo.port, rinfo.address), 30);
+    }, '::1');
+    const stats = new UpstreamStats();
+    const reply = await udpExchange(query('web.service.consul'), up, { timeout: 2000 }, stats);
+    expect(answerIp(reply.bytes)).toBe('10.0.0.6');
+    expect(stats).toMatchObject({ spoofed: 2, replies: 1 });
+    // On the batched transport the query's socket was the addon's, on the IPv6 wildcard.
+    if (opened !== undefined) expect(opened.mock.calls.map((c) => c[0].host)).toEqual(['::']);
+  });
+
+  it('asks an IPv4-mapped IPv6 upstream (::ffff:127.0.0.1) at its IPv4 address, and takes its reply', async () => {
+    const up = await udpServer((msg, rinfo, s) => s.send(answer(msg, '10.0.0.5'), rinfo.port, rinfo.address));
+    const stats = new UpstreamStats();
+    for (const host of ['::ffff:127.0.0.1', '::FFFF:7f00:1', '0:0:0:0:0:ffff:127.0.0.1']) {
+      const reply = await udpExchange(query('web.service.consul'), { host, port: up.port }, { timeout: 2000 }, stats);
+      expect(answerIp(reply.bytes), host).toBe('10.0.0.5');
+    }
+    expect(stats).toMatchObject({ spoofed: 0, replies: 3 });
   });
 
   it('matches the question case-insensitively', async () => {

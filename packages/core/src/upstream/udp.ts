@@ -1,6 +1,6 @@
 import { OFF_ID } from '../wire/constants.js';
 import type { DnsMessage } from '../message.js';
-import { addressFamily, formatAddress, randomId, type UpstreamAddress } from './address.js';
+import { addressFamily, formatAddress, randomId, sendingAddress, type UpstreamAddress } from './address.js';
 import { UpstreamAborted, UpstreamError } from './errors.js';
 import { checkReply, SentQuery } from './match.js';
 import type { ExchangeOptions } from './options.js';
@@ -19,7 +19,8 @@ import { ExchangeWatch, type WatchedExchange } from './watch.js';
  * is in use, the query waits for one (its deadline running).
  */
 export function udpExchange(query: Buffer, upstream: UpstreamAddress, opts: ExchangeOptions, stats: UpstreamStats, pool: UdpSocketPool = sharedPool()): Promise<DnsMessage> {
-  const family = addressFamily(upstream);
+  const to = sendingAddress(upstream);
+  const family = addressFamily(to);
   if (family === 0) return Promise.reject(new UpstreamError(`'${upstream.host}' is not an IP address`, formatAddress(upstream)));
   const signal = opts.signal;
   if (signal?.aborted) {
@@ -34,7 +35,7 @@ export function udpExchange(query: Buffer, upstream: UpstreamAddress, opts: Exch
   }
   stats.udpQueries++;
   return new Promise<DnsMessage>((resolve, reject) => {
-    const x = new UdpExchange(sent, upstream, family, stats, pool, resolve, reject);
+    const x = new UdpExchange(sent, upstream, to, family, stats, pool, resolve, reject);
     x.watch = new ExchangeWatch(opts, stats, x);
     if (x.settled) { x.watch.unhook(); return; } // stopped at once, from inside `cancel`
     pool.acquire(x);
@@ -52,7 +53,7 @@ class UdpExchange implements SocketWaiter, SocketUser, WatchedExchange {
   watch: ExchangeWatch | undefined;
 
   constructor(
-    readonly sent: SentQuery, readonly upstream: UpstreamAddress, readonly family: 4 | 6,
+    readonly sent: SentQuery, readonly upstream: UpstreamAddress, readonly to: UpstreamAddress, readonly family: 4 | 6,
     readonly stats: UpstreamStats, readonly pool: UdpSocketPool,
     readonly resolve: (reply: DnsMessage) => void, readonly reject: (err: Error) => void,
   ) {}
@@ -69,7 +70,7 @@ class UdpExchange implements SocketWaiter, SocketUser, WatchedExchange {
     s.uses++;
     // Never the ID the socket's previous query had: its late reply must not pass for ours.
     while (this.sent.id === s.lastId) this.sent.id = randomId();
-    s.send(this.sent.bytes, this.upstream);
+    s.send(this.sent.bytes, this.to);
   }
 
   refuse(err: Error): void {
