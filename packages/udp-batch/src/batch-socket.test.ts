@@ -131,6 +131,20 @@ describe('BatchSocket', () => {
     expect(server.stats).toMatchObject({ received: 40, sent: 40, batches: 5 });
   });
 
+  it('reads a one-slot socket once a wakeup (no second read to find it empty); the level-triggered poll brings the rest', async () => {
+    const seen: (string | 'turn')[] = [];
+    const server = open({ batchSize: 1 }, (b) => {
+      setImmediate(() => seen.push('turn')); // runs once this wakeup is over
+      seen.push(b.buf.toString('latin1', 0, b.lens[0]));
+      b.lens[0] = 0;
+    });
+    const c = await client();
+    for (const d of ['a', 'b', 'c']) void c.send(d, server.port);
+    await until(() => seen.length >= 6, 5000, 'three datagrams and their turns');
+    expect(seen).toEqual(['a', 'turn', 'b', 'turn', 'c', 'turn']);
+    expect(server.stats).toMatchObject({ received: 3, batches: 3 });
+  });
+
   it('queueTo sends a turn\'s late replies together after the turn, and at once when the queue is full', async () => {
     const held: { addr: Uint8Array; q: string }[] = [];
     const server = open({ batchSize: 8 }, (b) => {

@@ -429,7 +429,11 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
         break;
       }
       send_replies(s, n);
-      if (n < s->batch) break; /* the queue is drained: wait for the next wakeup */
+      /* Fewer than a batch: the queue is drained; wait for the next wakeup. A one-slot socket (an
+       * upstream query's: one reply expected) reads once a wakeup, sparing the recvmmsg that would
+       * find the queue empty; a datagram more is rare, and the poll is level-triggered, so the next
+       * loop turn reports it. */
+      if (n < s->batch || s->batch == 1) break;
     }
   }
   napi_close_handle_scope(env, scope);

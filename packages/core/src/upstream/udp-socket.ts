@@ -176,7 +176,7 @@ class BatchPooledSocket extends PooledSocket {
     this.#module = module;
     let socket: BatchSocket | undefined;
     try {
-      // One slot (a socket carries one query at a time): a wakeup reads up to four datagrams, one by one.
+      // One slot (a socket carries one query at a time): one datagram a wakeup, one recvmmsg.
       socket = module.BatchSocket.open({ host: family === 6 ? '::' : '0.0.0.0', port: 0, batchSize: 1, slotSize: UPSTREAM_SLOT, keepTruncated: true },
         (batch) => this.#onBatch(batch, strays));
       socket.unref();
