@@ -193,14 +193,15 @@ class BatchPooledSocket extends PooledSocket {
       let len = lens[i]!;
       lens[i] = 0;                       // never echoed back: nothing is sent from here
       const at = i * slotSize;
+      const fromPeer = peer !== undefined && samePeer(this.family, addrs, i * ADDR_SLOT, peer);
       if (len > slotSize) {              // longer than the slot: its first slotSize bytes, made a truncated reply
         len = slotSize;
         buf[at + OFF_FLAGS] |= FLAG_TC >> 8;
-        strays.oversize++;
+        if (fromPeer) strays.oversize++; // from elsewhere it is counted as spoofed, like any stray
       }
       const msg = Buffer.allocUnsafe(len);
       buf.copy(msg, 0, at, at + len);    // the batch memory is reused: the reply gets bytes of its own
-      this.deliver(msg, peer !== undefined && samePeer(this.family, addrs, i * ADDR_SLOT, peer), strays);
+      this.deliver(msg, fromPeer, strays);
     }
   }
 
