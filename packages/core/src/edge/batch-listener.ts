@@ -1,7 +1,7 @@
-import cluster from 'node:cluster';
 import type { Batch, BatchSocket } from '@dnsmesh/udp-batch';
 import type { ClientInfo } from '../context.js';
 import type { Edge, ReplySlot } from './edge.js';
+import { sharedWithWorkers } from './listen.js';
 import type { UdpCounts } from './metrics.js';
 import { UDP_SOCKET_BUFFER } from './udp-listener.js';
 
@@ -55,7 +55,7 @@ export class BatchUdpListener {
   constructor(readonly edge: Edge, readonly host: string, readonly port: number, readonly module: BatchModule) {}
 
   async listen(): Promise<void> {
-    this.#socket = this.module.BatchSocket.open({ host: this.host, port: this.port, reusePort: cluster.isWorker, batchSize: 64, slotSize: 4096, recvBufferSize: UDP_SOCKET_BUFFER, sendBufferSize: UDP_SOCKET_BUFFER }, (batch) => this.#onBatch(batch));
+    this.#socket = this.module.BatchSocket.open({ host: this.host, port: this.port, reusePort: sharedWithWorkers(this.port), batchSize: 64, slotSize: 4096, recvBufferSize: UDP_SOCKET_BUFFER, sendBufferSize: UDP_SOCKET_BUFFER }, (batch) => this.#onBatch(batch));
   }
 
   get address(): { host: string; port: number } {

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import type { ClientInfo } from '../context.js';
 import type { Edge } from './edge.js';
+import { sharedWithWorkers } from './listen.js';
 import type { UdpCounts } from './metrics.js';
 
 /**
@@ -22,9 +23,8 @@ export class UdpListener {
     const socket = dgram.createSocket({ type, reuseAddr: false, recvBufferSize: UDP_SOCKET_BUFFER, sendBufferSize: UDP_SOCKET_BUFFER });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      // In a worker of -workers N a port is the primary's, shared; port 0 (any free port) is this
-      // process's own, as the batched transport's is: a worker's start-up warm-up must not share it.
-      socket.bind({ port: this.port, address: this.host, exclusive: this.port === 0 }, () => { socket.off('error', reject); resolve(); });
+      // In a worker of -workers N a configured port is the primary's, shared; port 0 is this process's own (listen.ts).
+      socket.bind({ port: this.port, address: this.host, exclusive: !sharedWithWorkers(this.port) }, () => { socket.off('error', reject); resolve(); });
     });
     socket.on('error', () => { this.counts.sendFailures++; });
     socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
