@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ADDR_SLOT, decodeAddress, encodeAddress } from './index.js';
 
-// Pure JavaScript: runs whether the addon is built or not.
+// Through the addon (inet_pton and if_nametoindex, as open() reads its host): without it these fail, as every test here does.
 describe('encodeAddress', () => {
   it('is the inverse of decodeAddress, for IPv4 and IPv6 (compressed, embedded IPv4, numeric zone)', () => {
     for (const [address, port, family, text] of [

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { endianness } from 'node:os';
 import { loadBinding, type NativeBinding, type NativeHandle } from './native.js';
@@ -225,56 +224,17 @@ export function decodeAddress(slot: Uint8Array, offset = 0): { address: string; 
 
 /**
  * The address slot (sockaddr_in or sockaddr_in6, 28 bytes) for an IP literal and port, to `sendTo`
- * an address that never sent us anything (an upstream). The inverse of `decodeAddress`. An IPv6
- * zone is an interface index (`fe80::1%2`) or name (`fe80::1%eth0`: its index, read from
- * /sys/class/net, as the kernel numbers it now). Throws RangeError otherwise.
+ * an address that never sent us anything (an upstream). The inverse of `decodeAddress`. Read as
+ * `open` reads its host (inet_pton; an IPv6 zone by index, `fe80::1%2`, or by interface name,
+ * `fe80::1%eth0`). Throws RangeError for anything else, and the load error without the addon.
  */
 export function encodeAddress(address: string, port: number): Uint8Array {
+  if (binding === undefined) throw loadError!;
+  if (typeof address !== 'string') throw new RangeError(`not an IP literal: ${String(address)}`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`not a port: ${port}`);
-  const slot = new Uint8Array(ADDR_SLOT);
-  slot[2] = port >> 8;
-  slot[3] = port & 255;
-  if (isIP(address) === 4) {
-    writeFamily(slot, AF_INET);
-    address.split('.').forEach((octet, i) => { slot[4 + i] = Number(octet); });
-    return slot;
-  }
-  const [host, zone] = address.split('%') as [string, string | undefined];
-  if (isIP(host) !== 6 || zone === '') throw new RangeError(`not an IP literal: ${address}`);
-  writeFamily(slot, AF_INET6);
-  const groups = ipv6Groups(host);
-  for (let g = 0; g < 8; g++) { slot[8 + 2 * g] = groups[g]! >> 8; slot[9 + 2 * g] = groups[g]! & 255; }
-  const scope = zone === undefined ? 0 : /^\d+$/.test(zone) ? Number(zone) : interfaceIndex(zone, address);
-  if (scope > 0xffffffff) throw new RangeError(`zone out of range: ${address}`);
-  for (let i = 0; i < 4; i++) slot[LE ? 24 + i : 27 - i] = (scope >>> (8 * i)) & 255;
+  const slot = address.length < 127 && !address.includes('\0') ? binding.encodeAddress(address, port) : null;
+  if (slot === null) throw new RangeError(`not an IP literal (or no such interface): ${address}`);
   return slot;
-}
-
-/** A network interface's index by name (Linux's sysfs: what if_nametoindex reads). */
-function interfaceIndex(name: string, address: string): number {
-  if (!/^[\w.:-]{1,15}$/.test(name) || name === '.' || name === '..') throw new RangeError(`not an interface name: ${address}`);
-  try {
-    return Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'latin1').trim());
-  } catch {
-    throw new RangeError(`no network interface '${name}': ${address}`);
-  }
-}
-
-function writeFamily(slot: Uint8Array, family: number): void {
-  slot[LE ? 0 : 1] = family;
-}
-
-/** The eight 16-bit groups of a valid IPv6 literal (`::` expanded, a trailing dotted IPv4 taken as two). */
-function ipv6Groups(text: string): number[] {
-  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, undefined];
-  const parse = (part: string): number[] => part === '' ? [] : part.split(':').flatMap((g) => {
-    if (g.includes('.')) { const b = g.split('.').map(Number); return [(b[0]! << 8) | b[1]!, (b[2]! << 8) | b[3]!]; }
-    return [parseInt(g, 16)];
-  });
-  const front = parse(head);
-  if (tail === undefined) return front;
-  const back = parse(tail);
-  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
 }
 
 /** RFC 5952 text: lower-case hex, the longest run (2+) of zero groups as '::', IPv4-mapped as ::ffff:a.b.c.d. */

@@ -25,6 +25,8 @@ export interface NativeBinding {
   flush(handle: NativeHandle): void;
   close(handle: NativeHandle): void;
   setRef(handle: NativeHandle, ref: boolean): void;
+  /** The 28-byte address slot for an IP literal and port (a zone by index or name), or null. */
+  encodeAddress(host: string, port: number): Uint8Array | null;
   readonly ADDR_SLOT: number;
   readonly MAX_BATCH: number;
   readonly MAX_SLOT: number;

@@ -37,6 +37,7 @@
 #include <uv.h>
 
 #define ADDR_SLOT 28     /* sizeof(struct sockaddr_in6): room for either family */
+#define HOST_MAX 128     /* bytes of a host argument, its NUL included */
 #define MAX_BATCH 1024   /* UIO_MAXIOV: the most messages one recvmmsg/sendmmsg takes */
 #define MAX_SLOT 65535   /* lens are u16 */
 #define MAX_DATAGRAM 65535
@@ -470,6 +471,26 @@ static int parse_host(const char *host, uint16_t port, struct sockaddr_storage *
   return AF_INET6;
 }
 
+/* Reads a host string argument into `host` (HOST_MAX bytes); throws and returns false otherwise. */
+static bool get_host(napi_env env, napi_value v, char *host) {
+  size_t host_len = 0;
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_string) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "host must be a string");
+    return false;
+  }
+  if (napi_get_value_string_utf8(env, v, host, HOST_MAX, &host_len) != napi_ok) return false;
+  if (host_len >= HOST_MAX - 1) {
+    napi_throw_range_error(env, "ERR_INVALID_ARG_VALUE", "host is too long");
+    return false;
+  }
+  if (strlen(host) != host_len) { /* an embedded NUL would cut the address short */
+    napi_throw_type_error(env, "ERR_INVALID_IP_ADDRESS", "host must be an IPv4 or IPv6 literal");
+    return false;
+  }
+  return true;
+}
+
 static size_t align_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
 /* Sets a number property; returns false on failure. */
@@ -493,22 +514,9 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
-  char host[128];
-  size_t host_len = 0;
+  char host[HOST_MAX];
   napi_valuetype t;
-  if (napi_typeof(env, argv[0], &t) != napi_ok || t != napi_string) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "host must be a string");
-    return NULL;
-  }
-  if (napi_get_value_string_utf8(env, argv[0], host, sizeof host, &host_len) != napi_ok) return NULL;
-  if (host_len >= sizeof host - 1) {
-    napi_throw_range_error(env, "ERR_INVALID_ARG_VALUE", "host is too long");
-    return NULL;
-  }
-  if (strlen(host) != host_len) { /* an embedded NUL would cut the address short */
-    napi_throw_type_error(env, "ERR_INVALID_IP_ADDRESS", "host must be an IPv4 or IPv6 literal");
-    return NULL;
-  }
+  if (!get_host(env, argv[0], host)) return NULL;
   uint32_t port, rcvbuf, sndbuf, batch, slot;
   bool reuse, keep_truncated;
   if (!get_uint(env, argv[1], 0, 65535, "port", &port) ||
@@ -814,6 +822,35 @@ static napi_value js_set_ref(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* encodeAddress(host, port): the 28-byte address slot for an IP literal (an IPv6 zone by index or
+ * interface name, as open() reads its host), or null when it is not one. */
+static napi_value js_encode_address(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc != 2) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_COUNT", "encodeAddress() takes 2 arguments");
+    return NULL;
+  }
+  char host[HOST_MAX];
+  uint32_t port;
+  if (!get_host(env, argv[0], host) || !get_uint(env, argv[1], 0, 65535, "port", &port)) return NULL;
+  struct sockaddr_storage ss;
+  socklen_t sslen;
+  napi_value result;
+  if (parse_host(host, (uint16_t)port, &ss, &sslen) < 0) {
+    if (napi_get_null(env, &result) != napi_ok) return NULL;
+    return result;
+  }
+  void *data = NULL;
+  napi_value ab;
+  if (napi_create_arraybuffer(env, ADDR_SLOT, &data, &ab) != napi_ok) return NULL;
+  memset(data, 0, ADDR_SLOT);
+  memcpy(data, &ss, sslen <= ADDR_SLOT ? sslen : ADDR_SLOT);
+  if (napi_create_typedarray(env, napi_uint8_array, ADDR_SLOT, ab, 0, &result) != napi_ok) return NULL;
+  return result;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -822,6 +859,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"flush", NULL, js_flush, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setRef", NULL, js_set_ref, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"encodeAddress", NULL, js_encode_address, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_value v;
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
