@@ -33,6 +33,7 @@ describe('consul catalog mode: load on the agent', () => {
     const total = (): number => s.counters.http_requests.total;
     const settled = (): Promise<number> => until(() => p.catalog.sweepsRunning === 0 && p.catalog.pool.waiting === 0, 5000, 20);
     const first = total();
+    const reread = Object.entries(s.counters.http_requests.by_path).filter(([k, v]) => k.startsWith('/v1/health/service/svc-') && v > 1);
     for (let b = 0; b < 1000; b += 50) {
       await Promise.all(Array.from({ length: 50 }, (_, j) => query(r.address, `svc-${(b + j) % n}.service.consul`, 'A')));
     }
@@ -64,7 +65,13 @@ describe('consul catalog mode: load on the agent', () => {
     rows.push(`| ${n} | ${first} | ${more} | ${changeWithCheck} | ${changeNoCheck} | ${(took / 1000).toFixed(1)} s | ${s.counters.http_connections_max} | ${s.counters.blocking_waiters} |`);
     expect(s.counters.http_connections_max).toBeLessThanOrEqual(4);
     expect(more).toBe(0);
-    expect(first).toBeLessThanOrEqual(n + 4);                      // one read per service, the two feeds' first read and first block
+    // One read per service, the two feeds' first read and first block; and a view read before its
+    // scope's change feed first answered is read once more then (the feed's baseline wakes every
+    // view it finds: catalog.ts #onFeed). Which views finish first is a race, so those are counted:
+    // read twice at most, and only from the first batch of lookups.
+    expect(reread.every(([, v]) => v === 2), JSON.stringify(reread)).toBe(true);
+    expect(reread.length).toBeLessThanOrEqual(Math.min(50, n));
+    expect(first - reread.length).toBeLessThanOrEqual(n + 4);
     // A change with a check: the feeds' answers and next requests (4), one read of the changed service: O(1), whatever n.
     expect(changeWithCheck).toBeLessThanOrEqual(6);
     // Without a check: the same, plus at most one probe per watched service, spread over time.
